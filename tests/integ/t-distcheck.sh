@@ -11,8 +11,11 @@ plan 3
 
 ver=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
 dist=$SB/mailwarren-$ver
-if make -C "$top_builddir" dist-gzip distdir="$dist" >"$SB/dist.log" 2>&1 && [ -f "$dist.tar.gz" ]; then
-	ok "make dist wrote mailwarren-$ver.tar.gz"
+# "make distdir" with our own target directory leaves the build tree's
+# own tarball alone; tar it as "make dist" would.
+if make -C "$top_builddir" distdir distdir="$dist" >"$SB/dist.log" 2>&1 \
+	&& tar czf "$dist.tar.gz" -C "$SB" "mailwarren-$ver"; then
+	ok "make distdir + tar wrote mailwarren-$ver.tar.gz"
 else
 	tail -20 "$SB/dist.log" | sed 's/^/# /'
 	not_ok "make dist"
@@ -27,6 +30,9 @@ done
 check "tarball carries configure, sources, harness, man page and licence${missing:+ (missing:$missing)}" \
 	test -z "$missing"
 
+# The inner build must not inherit the outer make's variables (a
+# "make check TESTS=..." would otherwise recurse into this very test).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES TESTS
 rm -rf "$dist"
 tar xzf "$dist.tar.gz" -C "$SB"
 if (cd "$dist" && ./configure --disable-integration-tests && make distcheck) >"$SB/distcheck.log" 2>&1; then

@@ -57,7 +57,7 @@ sb_need_cmd() {
 }
 
 sb_port() {
-	python3 - <<'PY'
+	"${MW_PYTHON:-/usr/bin/python3}" - <<'PY'
 import random, socket
 for _ in range(200):
     p = random.randint(20000, 60999)
