@@ -1,0 +1,64 @@
+/*++
+/* NAME
+/*	mw_relay 3h
+/* SUMMARY
+/*	relay-for-customers decision
+/* SYNOPSIS
+/*	#include "mw_relay.h"
+/* DESCRIPTION
+/*	See mw_relay.c.
+/*--*/
+#ifndef MW_RELAY_H
+#define MW_RELAY_H
+
+#include "mw_cidr.h"
+#include "mw_map.h"
+
+struct mw_relay_tables {
+	mw_map *hosted;			/* set: domain, ".parent" = subdomains */
+	mw_cidr *customers;		/* network -> customer id */
+	mw_map *sender_logins;		/* address or @domain -> owners; NULL = off */
+	mw_map *suspended;		/* set: logins and customer ids */
+};
+
+struct mw_relay_req {
+	const char *client_address;
+	const char *sasl_username;
+	const char *sender;
+	const char *recipient;
+};
+
+enum mw_rcpt_class {
+	MW_RCPT_HOSTED,			/* domain in HostedDomains */
+	MW_RCPT_UNQUALIFIED,		/* no "@": Postfix qualifies it */
+	MW_RCPT_ROUTED,			/* @ % ! in local part, literal, ... */
+	MW_RCPT_FOREIGN,		/* anything else */
+};
+
+enum mw_relay_verdict {
+	MW_RELAY_SUSPENDED,		/* 550 5.7.1 Account suspended ... */
+	MW_RELAY_NOT_OWNER,		/* 553 5.7.1 Sender address ... */
+	MW_RELAY_DENIED,		/* 554 5.7.1 Relay access denied */
+	MW_RELAY_INBOUND,		/* hosted or unqualified: DUNNO */
+	MW_RELAY_OUTBOUND,		/* customer or login relays: OK */
+};
+
+#define MW_RELAY_ID_MAX		256
+#define MW_RELAY_TEXT_MAX	512
+
+struct mw_relay_result {
+	enum mw_relay_verdict verdict;
+	enum mw_rcpt_class rcpt_class;
+	char	login[MW_RELAY_ID_MAX];	/* lowercased sasl_username, or "" */
+	char	customer[MW_RELAY_ID_MAX];	/* customer id, or "" */
+	char	text[MW_RELAY_TEXT_MAX];	/* SMTP reply for refusals */
+	const char *reason;		/* short reason for the log */
+};
+
+extern enum mw_rcpt_class mw_relay_rcpt_class(const mw_map *, const char *);
+extern int mw_relay_hosted(const mw_map *, const char *, size_t);
+extern int mw_relay_sender_owned(const mw_map *, const char *, const char *);
+extern void mw_relay_decide(const struct mw_relay_tables *, const struct mw_relay_req *,
+			            struct mw_relay_result *);
+
+#endif
