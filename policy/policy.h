@@ -1,0 +1,97 @@
+/*++
+/* NAME
+/*	policy 3h
+/* SUMMARY
+/*	mailwarren-policyd internal interfaces
+/* SYNOPSIS
+/*	#include "policy.h"
+/* DESCRIPTION
+/*	Shared by the parts of mailwarren-policyd: the protocol reader
+/*	(policy_proto.c), configuration and tables (policy_conf.c), the
+/*	decision (policy_check.c) and the event loop (policyd.c).
+/*--*/
+#ifndef POLICY_H
+#define POLICY_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "mw_cfg.h"
+#include "mw_rate.h"
+#include "mw_relay.h"
+
+/*
+ * One request, as Postfix sends it.  The pointers point into the
+ * connection's input buffer; absent attributes are "".
+ */
+struct policy_req {
+	const char *request;
+	const char *protocol_state;
+	const char *client_address;
+	const char *client_name;
+	const char *sasl_username;
+	const char *sender;
+	const char *recipient;
+	const char *recipient_count;
+	const char *queue_id;
+	const char *instance;
+	const char *policy_context;
+	unsigned nattrs;
+};
+
+extern ssize_t policy_proto_parse(char *, size_t, size_t, unsigned,
+			             struct policy_req *, char *, size_t);
+
+/*
+ * Configuration (mailwarren-policyd.conf).
+ */
+struct policy_conf {
+	char   *policy_socket;
+	char   *user;
+	char   *group;
+	char   *pid_file;
+	struct mw_cfg_list hosted_domains;
+	char   *customer_networks;
+	char   *sender_login_map;
+	struct mw_cfg_list suspended_list;
+	char   *message_rate_limit;
+	char   *recipient_rate_limit;
+	char   *rate_limit_map;
+	char   *rate_store;
+	char   *relay_deny_action;
+	unsigned long long max_line_length;
+	long long max_attributes;
+	unsigned long long idle_timeout;
+	long long max_connections;
+	int	log_accepts;
+};
+
+extern const struct mw_cfg_entry policy_conf_table[];
+
+/*
+ * Everything built from the configuration's files; replaced as a whole
+ * on reload.
+ */
+struct policy_tables {
+	struct mw_relay_tables relay;
+	struct mw_rate_limits messages;	/* default windows */
+	struct mw_rate_limits recipients;
+	mw_map *rate_overrides;		/* id -> "messages=... recipients=..." */
+	int	deny_native;		/* RelayDenyAction reject_unauth_destination */
+};
+
+extern struct policy_tables *policy_tables_load(const struct policy_conf *, char *, size_t);
+extern void policy_tables_free(struct policy_tables *);
+extern int policy_limits_for(const struct policy_tables *, const char *,
+			             struct mw_rate_limits *, struct mw_rate_limits *);
+
+/*
+ * The decision: one action line for one request.
+ */
+#define POLICY_ACTION_MAX	600
+
+extern void policy_check(const struct policy_tables *, mw_rate *, const struct policy_req *,
+			         time_t, int, char *, size_t);
+
+#endif

@@ -1,0 +1,151 @@
+/*++
+/* NAME
+/*	policy_proto 3
+/* SUMMARY
+/*	Postfix policy delegation protocol reader
+/* SYNOPSIS
+/*	#include "policy.h"
+/*
+/*	ssize_t	policy_proto_parse(buf, len, max_line, max_attrs, req, err, errlen)
+/*	char	*buf;
+/*	size_t	len;
+/*	size_t	max_line;
+/*	unsigned max_attrs;
+/*	struct policy_req *req;
+/*	char	*err;
+/*	size_t	errlen;
+/* DESCRIPTION
+/*	policy_proto_parse() looks for one complete request at the start
+/*	of buf: "name=value" lines ended by LF, and an empty line that ends
+/*	the request (SMTPD_POLICY_README).  Attributes may come in any
+/*	order; unknown names are skipped (newer Postfix versions add
+/*	attributes); of a repeated name the last value counts.
+/*
+/*	When the request is complete, its lines are split in place (the
+/*	LF and the first "=" of each line become NUL), the known
+/*	attributes of req point into buf, and the size of the request is
+/*	returned so that the caller can go on with the next one (several
+/*	requests may arrive in one read).  While it is incomplete nothing
+/*	in buf is changed.
+/* DIAGNOSTICS
+/*	The result is the number of bytes of the request, 0 when more
+/*	input is needed, or -1 for a protocol error, with the reason in
+/*	err: a line longer than max_line bytes (also while incomplete), more
+/*	than max_attrs attributes, a line without "=", an empty attribute
+/*	name, a NUL byte, or a "request" attribute that is missing or not
+/*	"smtpd_access_policy".  The caller must then log the reason and
+/*	close the connection without a reply, as the README prescribes.
+/*--*/
+
+/* System library. */
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Application-specific. */
+
+#include "policy.h"
+
+static const struct {
+	const char *name;
+	size_t	offset;
+}       proto_attrs[] = {
+	{"request", offsetof(struct policy_req, request)},
+	{"protocol_state", offsetof(struct policy_req, protocol_state)},
+	{"client_address", offsetof(struct policy_req, client_address)},
+	{"client_name", offsetof(struct policy_req, client_name)},
+	{"sasl_username", offsetof(struct policy_req, sasl_username)},
+	{"sender", offsetof(struct policy_req, sender)},
+	{"recipient", offsetof(struct policy_req, recipient)},
+	{"recipient_count", offsetof(struct policy_req, recipient_count)},
+	{"queue_id", offsetof(struct policy_req, queue_id)},
+	{"instance", offsetof(struct policy_req, instance)},
+	{"policy_context", offsetof(struct policy_req, policy_context)},
+	{NULL, 0},
+};
+
+/* proto_fail - format a protocol error */
+
+static ssize_t __attribute__((format(printf, 3, 4)))
+proto_fail(char *err, size_t errlen, const char *fmt,...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/* proto_scan - find the end of the request; check limits on the way */
+
+static ssize_t
+proto_scan(const char *buf, size_t len, size_t max_line, unsigned max_attrs,
+	   char *err, size_t errlen)
+{
+	const char *line = buf;
+	const char *end = buf + len;
+	const char *nl;
+	unsigned lines = 0;
+
+	while (line < end) {
+		nl = memchr(line, '\n', (size_t) (end - line));
+		if ((size_t) ((nl ? nl : end) - line) > max_line)
+			return (proto_fail(err, errlen, "line longer than %zu bytes", max_line));
+		if (nl == NULL)
+			return (0);
+		if (nl == line)
+			return ((ssize_t) (nl + 1 - buf));
+		if (memchr(line, '\0', (size_t) (nl - line)) != NULL)
+			return (proto_fail(err, errlen, "NUL byte in attribute"));
+		if (++lines > max_attrs)
+			return (proto_fail(err, errlen, "more than %u attributes", max_attrs));
+		line = nl + 1;
+	}
+	return (0);
+}
+
+/* policy_proto_parse - one request from the start of buf */
+
+ssize_t
+policy_proto_parse(char *buf, size_t len, size_t max_line, unsigned max_attrs,
+		           struct policy_req *req, char *err, size_t errlen)
+{
+	ssize_t	size;
+	char   *line;
+	char   *nl;
+	char   *eq;
+	int	i;
+
+	if ((size = proto_scan(buf, len, max_line, max_attrs, err, errlen)) <= 0)
+		return (size);
+
+	for (i = 0; proto_attrs[i].name != NULL; i++)
+		*(const char **) ((char *) req + proto_attrs[i].offset) = "";
+	req->nattrs = 0;
+
+	for (line = buf; *line != '\n'; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		if ((eq = strchr(line, '=')) == NULL)
+			return (proto_fail(err, errlen, "attribute without \"=\""));
+		if (eq == line)
+			return (proto_fail(err, errlen, "empty attribute name"));
+		*eq = '\0';
+		req->nattrs++;
+		for (i = 0; proto_attrs[i].name != NULL; i++) {
+			if (strcmp(line, proto_attrs[i].name) == 0) {
+				*(const char **) ((char *) req + proto_attrs[i].offset) = eq + 1;
+				break;
+			}
+		}
+	}
+	if (*req->request == '\0')
+		return (proto_fail(err, errlen, "missing request attribute"));
+	if (strcmp(req->request, "smtpd_access_policy") != 0)
+		return (proto_fail(err, errlen, "unknown request type"));
+	return (size);
+}

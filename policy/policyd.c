@@ -1,0 +1,597 @@
+/*++
+/* NAME
+/*	mailwarren-policyd 8
+/* SUMMARY
+/*	relay-for-customers policy service for Postfix
+/* SYNOPSIS
+/*	mailwarren-policyd [-fhtv] [-c config_file]
+/* DESCRIPTION
+/*	mailwarren-policyd answers Postfix's policy delegation requests
+/*	(check_policy_service) on one socket, event-driven, with any number
+/*	of persistent connections: relay only for customers (customer
+/*	networks, SASL logins), hosted domains open to all, sender
+/*	ownership, account suspension and rate limits.  See
+/*	mailwarren-policyd(8) and mailwarren-policyd.conf(5).
+/*
+/*	Options: -c file (configuration, default
+/*	SYSCONFDIR/mailwarren/mailwarren-policyd.conf), -f (stay in the
+/*	foreground, log to stderr too), -t (check the configuration and
+/*	its tables, then exit), -v (verbose), -h (usage).
+/*
+/*	Postfix makes the client pay 1 s whenever the server closes a
+/*	live connection, so this server never closes one except on a
+/*	protocol error, after IdleTimeout (longer than Postfix's 300 s
+/*	max_idle), or when it stops.  SIGHUP reloads the configuration and
+/*	tables beside the old ones and swaps them only when everything
+/*	loaded; sockets and connections stay open, and a bad file keeps
+/*	the old tables.  SIGTERM and SIGINT stop the server.
+/* SECURITY
+/*	Started as root, it opens its socket and pid file, then runs as
+/*	User/Group.  It never runs a program.
+/* DIAGNOSTICS
+/*	Syslog, facility mail: one line per decision, warnings for
+/*	protocol errors (the connection is closed without a reply, as
+/*	SMTPD_POLICY_README prescribes), fatal errors at start.
+/*--*/
+
+/* System library. */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Utility library. */
+
+#include "mw_cfg.h"
+#include "mw_endpoint.h"
+#include "mw_msg.h"
+#include "mw_privs.h"
+#include "mw_str.h"
+
+/* Application-specific. */
+
+#include "policy.h"
+
+#ifndef MW_SYSCONFDIR
+#define MW_SYSCONFDIR "/etc"
+#endif
+#define DEF_CONFIG	MW_SYSCONFDIR "/mailwarren/mailwarren-policyd.conf"
+#define OUT_MAX		(64 * 1024)	/* unsent replies before we stop reading */
+#define SWEEP_SECONDS	30
+
+struct conn {
+	int	fd;
+	char   *in;			/* received, not yet parsed */
+	size_t	in_len;
+	size_t	in_cap;
+	char   *out;			/* replies not yet sent */
+	size_t	out_len;
+	size_t	out_cap;
+	time_t	last;			/* last activity */
+	int	events;			/* registered epoll events */
+	struct conn *prev;
+	struct conn *next;
+};
+
+static struct policy_conf conf;
+static struct policy_tables *tables;
+static mw_rate *rate;
+static const char *config_path = DEF_CONFIG;
+static struct conn *conns;
+static long long nconns;
+static int epfd = -1;
+static int listen_fd = -1;		/* epoll tags: the address of these */
+static int signal_fd = -1;
+
+/* usage - complain and exit */
+
+static void
+usage(const char *myname)
+{
+	fprintf(stderr, "usage: %s [-fhtv] [-c config_file]\n", myname);
+	exit(2);
+}
+
+/* conn_close - forget a connection */
+
+static void
+conn_close(struct conn *c)
+{
+	(void) epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->in);
+	free(c->out);
+	free(c);
+	nconns--;
+}
+
+/* conn_want - register the events a connection waits for */
+
+static void
+conn_want(struct conn *c, int events)
+{
+	struct epoll_event ev;
+
+	if (events == c->events)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (uint32_t) events;
+	ev.data.ptr = c;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->events = events;
+}
+
+/* conn_flush - send what replies we can; -1 on a dead peer */
+
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t	n;
+
+	while (c->out_len > 0) {
+		n = write(c->fd, c->out, c->out_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0)
+			return (-1);
+		memmove(c->out, c->out + n, c->out_len - (size_t) n);
+		c->out_len -= (size_t) n;
+	}
+	/* Stop reading while replies pile up; resume when they are sent. */
+	conn_want(c, c->out_len > 0 ? (c->out_len > OUT_MAX ? EPOLLOUT : EPOLLIN | EPOLLOUT) : EPOLLIN);
+	return (0);
+}
+
+/* conn_reply - queue "action=...\n\n" */
+
+static int
+conn_reply(struct conn *c, const char *action)
+{
+	size_t	need = strlen(action) + 9;
+	char   *out;
+
+	if (c->out_len + need > c->out_cap) {
+		size_t	cap = (c->out_len + need) * 2;
+
+		if ((out = realloc(c->out, cap)) == NULL)
+			return (-1);
+		c->out = out;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, "action=", 7);
+	memcpy(c->out + c->out_len + 7, action, need - 9);
+	memcpy(c->out + c->out_len + need - 2, "\n\n", 2);
+	c->out_len += need;
+	return (0);
+}
+
+/* conn_peer - the peer's address for log lines */
+
+static const char *
+conn_peer(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *) &ss, &sslen) == 0 && ss.ss_family != AF_UNIX) {
+		char	host[64];
+
+		if (getnameinfo((struct sockaddr *) &ss, sslen, host, sizeof(host), NULL, 0,
+				NI_NUMERICHOST) == 0) {
+			snprintf(buf, len, "%s", host);
+			return (buf);
+		}
+	}
+	snprintf(buf, len, "local socket");
+	return (buf);
+}
+
+/* conn_input - read and answer every complete request */
+
+static void
+conn_input(struct conn *c, time_t now)
+{
+	struct policy_req req;
+	char	action[POLICY_ACTION_MAX];
+	char	err[256];
+	char	peer[80];
+	size_t	limit = conf.max_line_length * ((size_t) conf.max_attributes + 2);
+	size_t	off = 0;
+	ssize_t	n;
+
+	if (c->in_len == c->in_cap) {
+		size_t	cap = c->in_cap ? c->in_cap * 2 : 4096;
+		char   *in;
+
+		if (cap > limit + 4096)
+			cap = limit + 4096;
+		if (cap == c->in_cap || (in = realloc(c->in, cap)) == NULL) {
+			mw_warn("connection from %s: request too large or out of memory; closing",
+				conn_peer(c->fd, peer, sizeof(peer)));
+			conn_close(c);
+			return;
+		}
+		c->in = in;
+		c->in_cap = cap;
+	}
+	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	c->in_len += (size_t) n;
+	c->last = now;
+
+	for (;;) {
+		n = policy_proto_parse(c->in + off, c->in_len - off, conf.max_line_length,
+				       (unsigned) conf.max_attributes, &req, err, sizeof(err));
+		if (n == 0)
+			break;
+		if (n < 0) {
+			mw_warn("protocol error from %s: %s; closing without a reply",
+				conn_peer(c->fd, peer, sizeof(peer)), err);
+			conn_close(c);
+			return;
+		}
+		policy_check(tables, rate, &req, now, conf.log_accepts, action, sizeof(action));
+		if (conn_reply(c, action) < 0) {
+			mw_warn("out of memory for a reply; closing connection");
+			conn_close(c);
+			return;
+		}
+		off += (size_t) n;
+	}
+	if (off > 0) {
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+	if (conn_flush(c) < 0)
+		conn_close(c);
+}
+
+/* accept_conns - take every pending connection */
+
+static void
+accept_conns(int lfd, time_t now)
+{
+	struct epoll_event ev;
+	struct conn *c;
+	int	fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (nconns >= conf.max_connections) {
+			mw_warn("MaxConnections (%lld) reached; refusing a connection", conf.max_connections);
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			mw_warn("out of memory; refusing a connection");
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->last = now;
+		c->events = EPOLLIN;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			mw_warn("epoll_ctl: %m; refusing a connection");
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = conns;
+		if (conns)
+			conns->prev = c;
+		conns = c;
+		nconns++;
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+		mw_warn("accept: %m");
+}
+
+/* sweep - close idle connections, expire rate counters */
+
+static void
+sweep(time_t now)
+{
+	struct conn *c;
+	struct conn *next;
+
+	for (c = conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->out_len == 0 && (unsigned long long) (now - c->last) > conf.idle_timeout)
+			conn_close(c);
+	}
+	(void) mw_rate_expire(rate, now);
+}
+
+/* socket_owner - give a UNIX socket to User/Group, so Postfix's group can use it */
+
+static void
+socket_owner(const char *path)
+{
+	struct passwd *pw;
+	struct group *gr;
+	gid_t	gid;
+
+	if ((pw = getpwnam(conf.user)) == NULL)
+		return;				/* mw_privs_drop() will say why */
+	gid = pw->pw_gid;
+	if (conf.group != NULL && (gr = getgrnam(conf.group)) != NULL)
+		gid = gr->gr_gid;
+	if (chown(path, pw->pw_uid, gid) < 0)
+		mw_warn("chown %s: %m", path);
+}
+
+/* load_all - configuration and tables; on failure nothing changes */
+
+static int
+load_all(struct policy_conf *newconf, struct policy_tables **newtables, int flags,
+	 char *err, size_t errlen)
+{
+	memset(newconf, 0, sizeof(*newconf));
+	if (mw_cfg_load(policy_conf_table, newconf, config_path, flags, err, errlen) < 0) {
+		mw_cfg_free(policy_conf_table, newconf);
+		return (-1);
+	}
+	if ((*newtables = policy_tables_load(newconf, err, errlen)) == NULL) {
+		mw_cfg_free(policy_conf_table, newconf);
+		return (-1);
+	}
+	return (0);
+}
+
+/* tables_summary - what was loaded, for the log */
+
+static void
+tables_summary(const char *what, const struct policy_tables *t, double ms)
+{
+	mw_info("%s %s: %zu hosted domains, %zu customer networks, %zu sender logins, "
+		"%zu suspended, %zu rate overrides, in %.1f ms", what, config_path,
+		mw_map_count(t->relay.hosted),
+		t->relay.customers ? mw_cidr_count(t->relay.customers) : 0,
+		t->relay.sender_logins ? mw_map_count(t->relay.sender_logins) : 0,
+		mw_map_count(t->relay.suspended),
+		t->rate_overrides ? mw_map_count(t->rate_overrides) : 0, ms);
+}
+
+/* elapsed_ms - milliseconds since start */
+
+static double
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((double) (now.tv_sec - start->tv_sec) * 1e3
+		+ (double) (now.tv_nsec - start->tv_nsec) / 1e6);
+}
+
+/* reload - new configuration and tables beside the old, then swap */
+
+static void
+reload(void)
+{
+	struct policy_conf newconf;
+	struct policy_tables *newtables;
+	struct timespec start;
+	char	err[MW_CFG_ERR_MAX];
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (load_all(&newconf, &newtables, MW_CFG_UNKNOWN_WARN, err, sizeof(err)) < 0) {
+		mw_error("reload failed, keeping the old configuration: %s", err);
+		return;
+	}
+	if (strcmp(newconf.policy_socket, conf.policy_socket) != 0)
+		mw_warn("reload: PolicySocket changed; takes effect at restart");
+	/* The socket, user and pid file are those of the running process. */
+	free(newconf.policy_socket);
+	newconf.policy_socket = conf.policy_socket;
+	conf.policy_socket = NULL;
+	mw_cfg_free(policy_conf_table, &conf);
+	conf = newconf;
+	policy_tables_free(tables);
+	tables = newtables;
+	tables_summary("reloaded", tables, elapsed_ms(&start));
+}
+
+/* serve - the event loop */
+
+static void
+serve(void)
+{
+	struct epoll_event ev[64];
+	struct signalfd_siginfo si;
+	time_t	now;
+	time_t	last_sweep = time(NULL);
+	int	n;
+	int	i;
+
+	for (;;) {
+		n = epoll_wait(epfd, ev, 64, 1000 * SWEEP_SECONDS);
+		if (n < 0 && errno != EINTR)
+			mw_fatal("epoll_wait: %m");
+		now = time(NULL);
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.ptr == &listen_fd) {
+				accept_conns(listen_fd, now);
+			} else if (ev[i].data.ptr == &signal_fd) {
+				while (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						reload();
+					} else {
+						mw_info("stopping on signal %u", si.ssi_signo);
+						return;
+					}
+				}
+			} else {
+				struct conn *c = ev[i].data.ptr;
+
+				if (ev[i].events & EPOLLOUT) {
+					if (conn_flush(c) < 0) {
+						conn_close(c);
+						continue;
+					}
+				}
+				if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+					conn_input(c, now);
+			}
+		}
+		if (now - last_sweep >= SWEEP_SECONDS) {
+			sweep(now);
+			last_sweep = now;
+		}
+	}
+}
+
+/* main - start up, then serve */
+
+int
+main(int argc, char **argv)
+{
+	struct mw_endpoint ep;
+	struct mw_pidfile pf = {-1, NULL};
+	struct epoll_event evt;
+	struct timespec start;
+	sigset_t sigs;
+	char	err[MW_CFG_ERR_MAX];
+	int	foreground = 0;
+	int	check_only = 0;
+	int	lfd;
+	int	sfd;
+	int	ch;
+
+	while ((ch = getopt(argc, argv, "c:fhtv")) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			check_only = 1;
+			break;
+		case 'v':
+			mw_verbose++;
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (optind != argc)
+		usage(argv[0]);
+
+	if (check_only) {
+		struct policy_tables *t;
+
+		mw_msg_open(argv[0], MW_MSG_STDERR);
+		memset(&conf, 0, sizeof(conf));
+		if (load_all(&conf, &t, 0, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return (1);
+		}
+		if (mw_endpoint_parse(conf.policy_socket, &ep, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: PolicySocket: %s\n", config_path, err);
+			return (1);
+		}
+		printf("%s: OK\n", config_path);
+		policy_tables_free(t);
+		mw_cfg_free(policy_conf_table, &conf);
+		return (0);
+	}
+
+	/* Syslog first: it must work after a chroot too. */
+	mw_msg_open(argv[0], MW_MSG_SYSLOG | (foreground ? MW_MSG_STDERR : 0));
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (load_all(&conf, &tables, 0, err, sizeof(err)) < 0)
+		mw_fatal("%s", err);
+	tables_summary("loaded", tables, elapsed_ms(&start));
+	if ((rate = mw_rate_create()) == NULL)
+		mw_fatal("out of memory");
+	if (mw_endpoint_parse(conf.policy_socket, &ep, err, sizeof(err)) < 0)
+		mw_fatal("%s: PolicySocket: %s", config_path, err);
+
+	/* Signals go to a signalfd, never to a handler. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0)
+		mw_fatal("sigprocmask: %m");
+
+	/* Root's work: pid file and socket; then drop privileges. */
+	if (conf.pid_file != NULL && mw_pidfile_open(&pf, conf.pid_file, err, sizeof(err)) < 0)
+		mw_fatal("%s", err);
+	if ((lfd = mw_endpoint_listen(&ep, 1024, 0660, err, sizeof(err))) < 0)
+		mw_fatal("%s", err);
+	if (ep.type == MW_EP_UNIX && conf.user != NULL && geteuid() == 0)
+		socket_owner(ep.path);
+	if (mw_privs_drop(conf.user, conf.group, NULL, err, sizeof(err)) < 0)
+		mw_fatal("%s", err);
+	if (!foreground && mw_daemonize(err, sizeof(err)) < 0)
+		mw_fatal("%s", err);
+	if (pf.fd >= 0 && mw_pidfile_write(&pf, err, sizeof(err)) < 0)
+		mw_fatal("%s", err);
+
+	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0)
+		mw_fatal("fcntl: %m");
+	if ((sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		mw_fatal("signalfd: %m");
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		mw_fatal("epoll_create1: %m");
+	memset(&evt, 0, sizeof(evt));
+	evt.events = EPOLLIN;
+	listen_fd = lfd;
+	signal_fd = sfd;
+	evt.data.ptr = &listen_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &evt) < 0)
+		mw_fatal("epoll_ctl: %m");
+	evt.data.ptr = &signal_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &evt) < 0)
+		mw_fatal("epoll_ctl: %m");
+
+	mw_info("listening on %s", conf.policy_socket);
+	serve();
+
+	/* Orderly stop: close everything, remove our files. */
+	while (conns != NULL)
+		conn_close(conns);
+	close(lfd);
+	if (ep.type == MW_EP_UNIX)
+		(void) unlink(ep.path);
+	mw_pidfile_close(&pf, 1);
+	policy_tables_free(tables);
+	mw_rate_free(rate);
+	mw_cfg_free(policy_conf_table, &conf);
+	mw_info("stopped");
+	return (0);
+}

@@ -1,0 +1,31 @@
+#!/bin/bash
+# t-policy-docs.sh - every key of mailwarren-policyd's configuration table is
+# in the sample configuration (with a "# Default:" line) and in the .conf(5)
+# man page, and the sample as shipped is a valid configuration.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
+. "$MW_TESTLIB/policyd.sh"
+
+src=$MW_TOP_SRCDIR
+keys=$(sed -n 's/^	{"\([A-Za-z]*\)", MW_CFG_.*/\1/p' "$src/policy/policy_conf.c")
+[ -n "$keys" ] || { echo "1..0 # SKIP no keys found"; exit 0; }
+sample=$src/conf.d/mailwarren/mailwarren-policyd.conf
+man5=$src/man/mailwarren-policyd.conf.5
+plan 3
+
+missing=
+for k in $keys; do
+	# the key appears commented out as "#Key value", after a "# Default:" line
+	awk -v k="$k" '/^# Default:/ { d = 1 } $1 == "#" k && d { found = 1 } END { exit !found }' "$sample" \
+		|| missing="$missing $k"
+done
+check "every key ($(wc -w <<<"$keys")) in the sample with # Default:${missing:+ (missing:$missing)}" test -z "$missing"
+
+missing=
+for k in $keys; do
+	grep -q "^\.BR .*\b$k\b" "$man5" || missing="$missing $k"
+done
+check "every key in mailwarren-policyd.conf(5)${missing:+ (missing:$missing)}" test -z "$missing"
+
+out=$("$PD_BIN" -t -c "$sample" 2>&1)
+check "the sample configuration passes -t ($out)" test "$out" = "$sample: OK"
+done_testing
