@@ -1,0 +1,159 @@
+#!/bin/bash
+# policy-bench.sh - mailwarren-policyd side by side with a do-nothing server
+# (the loopback ceiling) and postfwd, at 1,000 and 100,000 customer CIDRs.
+#
+# usage: bench/policy-bench.sh [-r ROUNDS] [-n REQUESTS] [-c CONNS] [-s "1000 100000"]
+#
+# Builds an optimised (non-sanitizer) tree in _build-bench, generates the
+# corpora (bench/gen-policy-corpus.py: IPv4+IPv6 CIDRs, 1000 hosted domains),
+# then per size runs ROUNDS interleaved rounds of: null-policyd and
+# mailwarren-policyd over TCP, the same over a unix socket, and (when Debian's
+# postfwd is installed, root) one time-bounded postfwd run over TCP.  Each
+# run is bench/policy-load with CONNS persistent connections sending the
+# exact 29-attribute Postfix 3.7 requests (mix 50% inbound, 30% customer
+# relay, 10% SASL relay, 10% strangers; 1-5 recipients a session); answers
+# are checked against the relay decision (mismatches must be 0).
+# Reports medians of requests/s, p50, p99, the ratio to null-policyd on the
+# same transport, policyd's RSS, and the time of a 100k reload under load
+# with the number of failed requests.  Loopback only, bounded in count and
+# time.  Tests never assert these figures.
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+ROUNDS=5 REQS=200000 CONNS=8 SIZES="1000 100000"
+while getopts r:n:c:s: opt; do
+	case $opt in
+	r) ROUNDS=$OPTARG ;; n) REQS=$OPTARG ;; c) CONNS=$OPTARG ;; s) SIZES=$OPTARG ;;
+	*) sed -n '2,20p' "$0"; exit 2 ;;
+	esac
+done
+PY=${MW_PYTHON:-/usr/bin/python3}
+B=$TOP/_build-bench
+W=$(mktemp -d /tmp/mw-policy-bench.XXXXXX)
+chmod 755 "$W"
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -f "$W/postfwd.pid" ] && kill "$(cat "$W/postfwd.pid")" 2>/dev/null
+	wait 2>/dev/null || true
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+echo "== build (optimised, no sanitizers) in $B"
+(cd "$TOP" && [ -x configure ] || ./autogen.sh) >/dev/null 2>&1
+mkdir -p "$B"
+(cd "$B" && { [ -f Makefile ] || "$TOP/configure" --disable-integration-tests >/dev/null; } \
+	&& make -j"$(nproc)" policy/mailwarren-policyd bench/policy-load bench/null-policyd >/dev/null)
+LOAD=$B/bench/policy-load
+PD=$B/policy/mailwarren-policyd
+NULL=$B/bench/null-policyd
+
+port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_ready() {	# wait_ready SPEC
+	local i
+	for ((i = 0; i < 600; i++)); do
+		case $1 in
+		local:*) [ -S "${1#local:}" ] && return 0 ;;
+		inet:*) p=${1#inet:}; (exec 3<>"/dev/tcp/127.0.0.1/${p%@*}") 2>/dev/null && return 0 ;;
+		esac
+		sleep 0.05
+	done
+	echo "server on $1 did not start" >&2
+	return 1
+}
+# run_load LABEL SPEC [ARGS] - one measured run; appends to $W/results
+run_load() {
+	local label=$1 spec=$2 out
+	shift 2
+	out=$("$LOAD" -c "$CONNS" -n "$REQS" -C "$C/customer-ips.txt" -H "$C/hosted.txt" "$@" "$spec" 2>&1 | tail -1)
+	echo "$size $label $out" >>"$W/results"
+	printf '  %-14s %s\n' "$label" "$out"
+}
+
+for size in $SIZES; do
+	C=$W/c$size
+	echo "== corpus: $size CIDRs"
+	"$PY" "$TOP/bench/gen-policy-corpus.py" "$C" -n "$size" -d 1000
+	ptcp=$(port); ntcp=$(port)
+	cat >"$C/policyd-tcp.conf" <<EOF2
+PolicySocket inet:$ptcp@127.0.0.1
+HostedDomains $C/hosted.txt
+CustomerNetworks $C/customers.cidr
+LogAccepts no
+EOF2
+	sed "s|^PolicySocket .*|PolicySocket local:$C/policyd.sock|" "$C/policyd-tcp.conf" >"$C/policyd-unix.conf"
+	# refusals are logged (one syslog line each); keep them off the terminal
+	"$PD" -f -c "$C/policyd-tcp.conf" 2>"$C/policyd-tcp.log" & PIDS+=($!); ptcp_pid=$!
+	"$PD" -f -c "$C/policyd-unix.conf" 2>"$C/policyd-unix.log" & PIDS+=($!)
+	"$NULL" "inet:$ntcp@127.0.0.1" & PIDS+=($!)
+	"$NULL" "local:$C/null.sock" & PIDS+=($!)
+	wait_ready "inet:$ptcp@127.0.0.1"; wait_ready "local:$C/policyd.sock"
+	wait_ready "inet:$ntcp@127.0.0.1"; wait_ready "local:$C/null.sock"
+	for r in $(seq "$ROUNDS"); do
+		echo " round $r"
+		run_load null-tcp "inet:$ntcp@127.0.0.1" -x
+		run_load policyd-tcp "inet:$ptcp@127.0.0.1"
+		run_load null-unix "local:$C/null.sock" -x
+		run_load policyd-unix "local:$C/policyd.sock"
+	done
+	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$ptcp_pid/status")
+	echo "$size policyd-rss-kb $rss" >>"$W/results"
+
+	# reload under load: 3 SIGHUPs while the load client runs
+	"$LOAD" -c "$CONNS" -n 100000000 -t 6 -C "$C/customer-ips.txt" -H "$C/hosted.txt" \
+		"inet:$ptcp@127.0.0.1" >"$C/reload-load.out" 2>&1 &
+	lp=$!
+	for i in 1 2 3; do sleep 1.5; kill -HUP "$ptcp_pid"; done
+	wait "$lp" || true
+	reload_ms=$(sed -n 's/.*reloaded .* in \([0-9.]*\) ms$/\1/p' "$C/policyd-tcp.log" | sort -n | tail -1)
+	echo "$size reload-max-ms ${reload_ms:-?} load: $(tail -1 "$C/reload-load.out")" >>"$W/results"
+	echo "  reload under load: slowest of 3 reloads ${reload_ms:-?} ms; load: $(tail -1 "$C/reload-load.out")"
+
+	if command -v postfwd2 >/dev/null && [ "$(id -u)" = 0 ]; then
+		fport=$(port)
+		chmod -R o+rX "$C"
+		postfwd2 --daemon -f "$C/postfwd.cf" -i 127.0.0.1 -p "$fport" -u postfw -g postfw \
+			--nodns --pidfile "$W/postfwd.pid" --cache_socket "unix::$W/postfwd-cache.sock" \
+			--cache=0 2>"$W/postfwd.err" || cat "$W/postfwd.err"
+		wait_ready "inet:$fport@127.0.0.1" && sleep 1
+		echo " postfwd (one run, at most 20 s)"
+		REQS_SAVE=$REQS; REQS=20000
+		run_load postfwd-tcp "inet:$fport@127.0.0.1" -t 20
+		REQS=$REQS_SAVE
+		kill "$(cat "$W/postfwd.pid")" 2>/dev/null || true
+		rm -f "$W/postfwd.pid"
+		sleep 1
+	fi
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	PIDS=()
+done
+
+echo
+echo "== summary (median of $ROUNDS rounds; ratio = rate / null-policyd's on the same transport)"
+"$PY" - "$W/results" <<'PY'
+import re, statistics, sys
+runs = {}
+extra = []
+for line in open(sys.argv[1]):
+    f = line.split()
+    size, label = f[0], f[1]
+    kv = dict(re.findall(r"(\w+)=([\d.]+)", line))
+    if "rate" in kv and not label.startswith("reload"):
+        runs.setdefault((size, label), []).append(kv)
+    else:
+        extra.append(line.strip())
+print("%-8s %-14s %10s %8s %8s %10s %7s" % ("CIDRs", "server", "req/s", "p50 us", "p99 us", "mismatch", "ratio"))
+for (size, label), rs in sorted(runs.items(), key=lambda k: (int(k[0][0]), k[0][1])):
+    med = lambda k: statistics.median(float(r[k]) for r in rs)
+    ratio = ""
+    if label.startswith("policyd"):
+        null = runs.get((size, label.replace("policyd", "null")))
+        if null:
+            ratio = "%.2f" % (med("rate") / statistics.median(float(r["rate"]) for r in null))
+    print("%-8s %-14s %10.0f %8.0f %8.0f %10d %7s" % (size, label, med("rate"), med("p50_us"),
+          med("p99_us"), sum(int(r["mismatches"]) for r in rs), ratio))
+for e in extra:
+    print(e)
+PY
