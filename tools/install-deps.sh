@@ -18,7 +18,7 @@ BUILD_PKGS="autoconf automake libtool pkg-config make gcc libc6-dev m4
 	libmilter-dev libclamav-dev dovecot-dev libhiredis-dev libcmocka-dev"
 TEST_PKGS="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd
 	spamassassin spamd spamc clamav miltertest redis-server redis-tools
-	swaks python3 procps"
+	swaks python3 procps clang libclang-rt-14-dev"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps.sh: run as root (apt-get)" >&2

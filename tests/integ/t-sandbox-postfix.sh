@@ -103,13 +103,21 @@ lmtp_from_postfix() {
 	headers "$1" | grep -q "^Received: from .* by mx\.mwtest\.example (Postfix) with E\?SMTP id [0-9A-F]* for <rcpt3@dest\.example>;"
 }
 
-# none_alive PID...: none of the PIDs is a live process.
+# none_alive PID...: none of the PIDs is a live process (within 10 s: under
+# load a daemon that got its SIGTERM may take a moment to exit).
 none_alive() {
-	local p left=
-	for p in "$@"; do
-		mw_pid_alive "$p" && left="$left $p"
+	local p left i
+	for ((i = 0; i < 100; i++)); do
+		left=
+		for p in "$@"; do
+			mw_pid_alive "$p" && left="$left $p"
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.1
 	done
-	[ -z "$left" ] || { diag "still running:$left"; ps -o pid,args -p "${left# }" | sed 's/^/# /'; return 1; }
+	diag "still running:$left"
+	ps -o pid,args -p "${left# }" | sed 's/^/# /'
+	return 1
 }
 
 # failing_start DIRFILE [MAIN_CF_LINE...]: postfix_start in a separate
@@ -130,8 +138,7 @@ failing_start() {
 # no_process_of DIR: no process works in DIR or names it in its arguments
 # (smtp-sink's -d argument does); true only if DIR is a sandbox path.
 no_process_of() {
-	[[ "$1" == */mw-t-sandbox-* ]] && [ -z "$(mw_pids_in "$1")" ] &&
-		! pgrep -f -- "$1/" >/dev/null
+	[[ "$1" == */mw-t-sandbox-* ]] && sb_eventually 10 eval "[ -z \"\$(mw_pids_in '$1')\" ] && ! pgrep -f -- '$1/' >/dev/null"
 }
 
 # 1. lifecycle in a subshell with its own sandbox ----------------------------

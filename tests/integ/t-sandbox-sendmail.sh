@@ -88,12 +88,12 @@ relayed_on_by_postfix() {
 
 # dead PID: PID is no live process.
 dead() {
-	[ -n "$1" ] && ! mw_pid_alive "$1"
+	[ -n "$1" ] && sb_eventually 10 eval "! mw_pid_alive $1"
 }
 
 # gone DIR: DIR no longer exists and no process names it in its arguments.
 gone() {
-	[ -n "$1" ] && [ ! -e "$1" ] && ! pgrep -f -- "$1/" >/dev/null
+	[ -n "$1" ] && [ ! -e "$1" ] && sb_eventually 10 eval "! pgrep -f -- '$1/' >/dev/null"
 }
 
 # 1. Sendmail -> its own smtp-sink ------------------------------------------------

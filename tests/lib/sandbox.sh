@@ -8,6 +8,8 @@
 # sb_wait_file PATH [SECS]   wait until PATH exists
 # sb_need_root         skip the whole test unless running as root
 # sb_need_cmd CMD PKG  skip the whole test unless CMD exists (names the package)
+# sb_eventually SECS CMD...  retry CMD until it succeeds or SECS pass (for
+#                      conditions that settle, e.g. processes exiting)
 #
 # Set MW_KEEP=1 to keep $SB after the test for inspection.  Every daemon
 # helper (postfix.sh, dovecot.sh, ...) registers its own stop with
@@ -82,6 +84,16 @@ sb_wait_port() {
 		sleep 0.1
 	done
 	return 1
+}
+
+sb_eventually() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	"$@"
 }
 
 sb_wait_file() {
