@@ -87,11 +87,41 @@ extern int policy_limits_for(const struct policy_tables *, const char *,
 			             struct mw_rate_limits *, struct mw_rate_limits *);
 
 /*
- * The decision: one action line for one request.
+ * The decision: final at once, or after a rate question is answered by
+ * the counters in memory or in Redis.
  */
 #define POLICY_ACTION_MAX	600
+#define POLICY_RATE_ITEMS	4	/* (login, customer) x (messages, recipients) */
+#define POLICY_RATE_ERROR	(-2)	/* the rate store failed */
 
-extern void policy_check(const struct policy_tables *, mw_rate *, const struct policy_req *,
-			         time_t, int, char *, size_t);
+struct policy_rate_item {
+	char	key[MW_RELAY_ID_MAX + 8];	/* "rc:cust42" */
+	const char *id;			/* into res: the login or customer */
+	struct mw_rate_limits limits;
+	unsigned long long check;	/* events to check against the limits */
+	unsigned long long add;		/* events to count when within them */
+};
+
+struct policy_pending {
+	struct mw_relay_result res;
+	const char *final;		/* action within limits: OK or DUNNO */
+	const char *reason;
+	size_t	nitems;
+	struct policy_rate_item item[POLICY_RATE_ITEMS];
+	int	count_messages;
+	int	log_accepts;
+	/* sanitized copies of the request, for the log line */
+	char	state[24];
+	char	qid[64];
+	char	client[160];
+	char	addr[80];
+	char	sender[200];
+	char	rcpt[200];
+};
+
+extern int policy_decide(const struct policy_tables *, const struct policy_req *, int,
+			         struct policy_pending *, char *, size_t);
+extern int policy_rate_memory(mw_rate *, const struct policy_pending *, time_t);
+extern void policy_finish(const struct policy_pending *, int, int, char *, size_t);
 
 #endif

@@ -6,37 +6,57 @@
 /* SYNOPSIS
 /*	#include "policy.h"
 /*
-/*	void	policy_check(tables, rate, req, now, log_accepts, action, len)
+/*	int	policy_decide(tables, req, log_accepts, pending, action, len)
 /*	const struct policy_tables *tables;
-/*	mw_rate	*rate;
 /*	const struct policy_req *req;
-/*	time_t	now;
 /*	int	log_accepts;
+/*	struct policy_pending *pending;
 /*	char	*action;
 /*	size_t	len;
+/*
+/*	int	policy_rate_memory(rate, pending, now)
+/*	mw_rate	*rate;
+/*	time_t	now;
+/*
+/*	void	policy_finish(pending, outcome, fail_tempfail, action, len)
+/*	int	outcome;
+/*	int	fail_tempfail;
 /* DESCRIPTION
-/*	policy_check() answers one request with one access(5) action, and
-/*	logs the decision in one line.
+/*	A request is answered in two steps, so that the rate counters may
+/*	live in this process or in Redis (answered later, without blocking
+/*	the event loop).
 /*
-/*	At protocol_state RCPT it applies mw_relay_decide() (suspension,
-/*	sender ownership, relay) and, between relay and acceptance, the
-/*	rate windows of the login and of the customer: a recipient that
-/*	would take either identity over a recipient window, or that comes
-/*	when a message window is already full, is answered "450 4.7.1
-/*	Rate limit exceeded for <id>, try again later".  Accepted
-/*	recipients are then counted for both identities; refused ones are
-/*	not.  Hosted and unqualified recipients get DUNNO (the next
-/*	restriction, e.g. reject_unauth_destination, still runs), relay by
-/*	a customer or login gets OK.
+/*	policy_decide() applies mw_relay_decide() at protocol_state RCPT
+/*	(suspension, sender ownership, relay).  A refusal, or a request
+/*	that involves no rate window, is final: the action is written and
+/*	logged and the result is 0.  Otherwise the result is 1 and pending
+/*	holds the rate question: for the login and for the customer, the
+/*	counter keys, their windows, how many events to check and how many
+/*	to count.  At RCPT a recipient is checked against the recipient
+/*	windows and, since a full message window refuses the next message
+/*	anyway, against the message windows; accepted recipients are
+/*	counted.  At DATA a message is checked against the message windows;
+/*	at END-OF-MESSAGE it is counted.  All other states get DUNNO.
 /*
-/*	At DATA a message that would exceed a message window is refused
-/*	the same way; at END-OF-MESSAGE the message is counted.  All other
-/*	states, and DATA/END-OF-MESSAGE within limits, get DUNNO.
+/*	policy_rate_memory() answers a rate question with counters in this
+/*	process: the index of the first item over one of its windows, or
+/*	-1 when all are within limits, in which case every item's events
+/*	are counted (refused attempts are never counted).  The Redis store
+/*	(policy_redis.c) answers the same question with one atomic script.
+/*
+/*	policy_finish() turns the answer (outcome: an item index, -1 for
+/*	within limits, POLICY_RATE_ERROR when the store failed) into the
+/*	action and logs it: "450 4.7.1 Rate limit exceeded for <id>, try
+/*	again later" for an item over its limit; the decision's own action
+/*	(OK for relay by a customer or login, DUNNO otherwise) within
+/*	limits; on a store failure the same as within limits (RedisFailMode
+/*	open), or "DEFER_IF_PERMIT 4.7.1 Rate limit service unavailable"
+/*	with fail_tempfail.
 /*
 /*	The log line has Postfix's shape: queue id (or NOQUEUE), what
 /*	happened (reject, defer, permit, dunno), the state, the client,
-/*	the action text, then reason, customer, sasl_username, from and
-/*	to.  Accepts are logged only when log_accepts is set.
+/*	the action, then reason, customer, sasl_username, from and to.
+/*	Accepts are logged only when pending->log_accepts is set.
 /*--*/
 
 /* System library. */
@@ -55,148 +75,151 @@
 
 #include "policy.h"
 
-#define RATE_KEY_MAX	(MW_RELAY_ID_MAX + 8)
-
 /* check_log - one log line per decision */
 
 static void
-check_log(const struct policy_req *req, const struct mw_relay_result *res,
-	  const char *whatsup, const char *action, const char *reason)
+check_log(const struct policy_pending *p, const char *whatsup, const char *action,
+	  const char *reason)
 {
-	char	qid[64];
-	char	client[160];
-	char	addr[80];
-	char	sender[200];
-	char	rcpt[200];
-
-	mw_printable(qid, sizeof(qid), req->queue_id, strlen(req->queue_id));
-	mw_printable(client, sizeof(client), req->client_name, strlen(req->client_name));
-	mw_printable(addr, sizeof(addr), req->client_address, strlen(req->client_address));
-	mw_printable(sender, sizeof(sender), req->sender, strlen(req->sender));
-	mw_printable(rcpt, sizeof(rcpt), req->recipient, strlen(req->recipient));
 	mw_info("%s: %s: %s from %s[%s]: %s; reason=%s customer=%s sasl_username=%s from=<%s> to=<%s>",
-		*qid ? qid : "NOQUEUE", whatsup, *req->protocol_state ? req->protocol_state : "-",
-		*client ? client : "unknown", *addr ? addr : "unknown", action, reason,
-		*res->customer ? res->customer : "-", *res->login ? res->login : "-",
-		sender, rcpt);
+		*p->qid ? p->qid : "NOQUEUE", whatsup, p->state, *p->client ? p->client : "unknown",
+		*p->addr ? p->addr : "unknown", action, reason,
+		*p->res.customer ? p->res.customer : "-", *p->res.login ? p->res.login : "-",
+		p->sender, p->rcpt);
 }
 
-/* rate_over - is one identity over one of its windows */
-
-static int
-rate_over(const struct policy_tables *t, mw_rate *rate, char kind, const char *id,
-	  unsigned long long msgs, unsigned long long rcpts, time_t now)
-{
-	struct mw_rate_limits m;
-	struct mw_rate_limits r;
-	char	key[RATE_KEY_MAX];
-	unsigned long long have;
-	size_t	w;
-
-	if (*id == '\0')
-		return (0);
-	if (policy_limits_for(t, id, &m, &r) < 0)
-		return (0);
-	snprintf(key, sizeof(key), "m%c:%s", kind, id);
-	if (msgs && mw_rate_over(rate, key, &m, msgs, now, &have, &w))
-		return (1);
-	snprintf(key, sizeof(key), "r%c:%s", kind, id);
-	if (rcpts && mw_rate_over(rate, key, &r, rcpts, now, &have, &w))
-		return (1);
-	return (0);
-}
-
-/* rate_count - count events for one identity */
+/* add_item - one identity's part of the rate question */
 
 static void
-rate_count(const struct policy_tables *t, mw_rate *rate, char kind, const char *id,
-	   unsigned long long msgs, unsigned long long rcpts, time_t now)
+add_item(const struct policy_tables *t, struct policy_pending *p, char kind,
+	 const char *id, unsigned long long msgs, unsigned long long rcpts)
 {
 	struct mw_rate_limits m;
 	struct mw_rate_limits r;
-	char	key[RATE_KEY_MAX];
+	struct policy_rate_item *it;
 
 	if (*id == '\0' || policy_limits_for(t, id, &m, &r) < 0)
 		return;
-	snprintf(key, sizeof(key), "m%c:%s", kind, id);
-	if (msgs && m.n > 0 && mw_rate_add(rate, key, &m, msgs, now) < 0)
-		mw_warn("rate counter for %s: out of memory; not counted", id);
-	snprintf(key, sizeof(key), "r%c:%s", kind, id);
-	if (rcpts && r.n > 0 && mw_rate_add(rate, key, &r, rcpts, now) < 0)
-		mw_warn("rate counter for %s: out of memory; not counted", id);
+	if (m.n > 0) {
+		it = &p->item[p->nitems++];
+		snprintf(it->key, sizeof(it->key), "m%c:%s", kind, id);
+		it->id = id;
+		it->limits = m;
+		it->check = msgs ? msgs : (rcpts ? 1 : 0);
+		it->add = p->count_messages ? 1 : 0;
+	}
+	if (r.n > 0 && rcpts) {
+		it = &p->item[p->nitems++];
+		snprintf(it->key, sizeof(it->key), "r%c:%s", kind, id);
+		it->id = id;
+		it->limits = r;
+		it->check = rcpts;
+		it->add = rcpts;
+	}
 }
 
-/* rate_refused - which identity (if any) is over; formats the action */
+/* policy_decide - the relay decision; final, or a rate question */
 
-static const char *
-rate_refused(const struct policy_tables *t, mw_rate *rate, const struct mw_relay_result *res,
-	     unsigned long long msgs, unsigned long long rcpts, time_t now,
-	     char *action, size_t len)
-{
-	const char *id = NULL;
-
-	if (rate_over(t, rate, 'l', res->login, msgs, rcpts, now))
-		id = res->login;
-	else if (rate_over(t, rate, 'c', res->customer, msgs, rcpts, now))
-		id = res->customer;
-	if (id != NULL)
-		snprintf(action, len, "450 4.7.1 Rate limit exceeded for %s, try again later", id);
-	return (id);
-}
-
-/* policy_check - one request, one action */
-
-void
-policy_check(const struct policy_tables *t, mw_rate *rate, const struct policy_req *req,
-	         time_t now, int log_accepts, char *action, size_t len)
+int
+policy_decide(const struct policy_tables *t, const struct policy_req *req, int log_accepts,
+	          struct policy_pending *p, char *action, size_t len)
 {
 	struct mw_relay_req rreq;
-	struct mw_relay_result res;
 	const char *state = req->protocol_state;
+
+	memset(p, 0, sizeof(*p));
+	p->log_accepts = log_accepts;
+	mw_printable(p->state, sizeof(p->state), *state ? state : "-", *state ? strlen(state) : 1);
+	mw_printable(p->qid, sizeof(p->qid), req->queue_id, strlen(req->queue_id));
+	mw_printable(p->client, sizeof(p->client), req->client_name, strlen(req->client_name));
+	mw_printable(p->addr, sizeof(p->addr), req->client_address, strlen(req->client_address));
+	mw_printable(p->sender, sizeof(p->sender), req->sender, strlen(req->sender));
+	mw_printable(p->rcpt, sizeof(p->rcpt), req->recipient, strlen(req->recipient));
 
 	rreq.client_address = req->client_address;
 	rreq.sasl_username = req->sasl_username;
 	rreq.sender = req->sender;
 	rreq.recipient = req->recipient;
-	mw_relay_decide(&t->relay, &rreq, &res);
+	mw_relay_decide(&t->relay, &rreq, &p->res);
 
 	if (strcmp(state, "RCPT") == 0) {
-		switch (res.verdict) {
+		switch (p->res.verdict) {
 		case MW_RELAY_SUSPENDED:
 		case MW_RELAY_NOT_OWNER:
-			mw_strlcpy(action, res.text, len);
-			check_log(req, &res, "reject", action, res.reason);
-			return;
+			mw_strlcpy(action, p->res.text, len);
+			check_log(p, "reject", action, p->res.reason);
+			return (0);
 		case MW_RELAY_DENIED:
-			mw_strlcpy(action, t->deny_native ? "reject_unauth_destination" : res.text, len);
-			check_log(req, &res, "reject", action, res.reason);
-			return;
+			mw_strlcpy(action, t->deny_native ? "reject_unauth_destination" : p->res.text, len);
+			check_log(p, "reject", action, p->res.reason);
+			return (0);
 		case MW_RELAY_INBOUND:
 		case MW_RELAY_OUTBOUND:
 			break;
 		}
-		if (rate_refused(t, rate, &res, 1, 1, now, action, len) != NULL) {
-			check_log(req, &res, "defer", action, "rate limit");
-			return;
+		p->final = p->res.verdict == MW_RELAY_OUTBOUND ? "OK" : "DUNNO";
+		p->reason = p->res.reason;
+		add_item(t, p, 'l', p->res.login, 0, 1);
+		add_item(t, p, 'c', p->res.customer, 0, 1);
+	} else {
+		p->final = "DUNNO";
+		p->reason = *req->protocol_state ? "not a recipient" : "no protocol_state";
+		if (strcmp(state, "DATA") == 0) {
+			add_item(t, p, 'l', p->res.login, 1, 0);
+			add_item(t, p, 'c', p->res.customer, 1, 0);
+		} else if (strcmp(state, "END-OF-MESSAGE") == 0) {
+			p->count_messages = 1;
+			add_item(t, p, 'l', p->res.login, 0, 0);
+			add_item(t, p, 'c', p->res.customer, 0, 0);
 		}
-		rate_count(t, rate, 'l', res.login, 0, 1, now);
-		rate_count(t, rate, 'c', res.customer, 0, 1, now);
-		mw_strlcpy(action, res.verdict == MW_RELAY_OUTBOUND ? "OK" : "DUNNO", len);
-		if (log_accepts)
-			check_log(req, &res, res.verdict == MW_RELAY_OUTBOUND ? "permit" : "dunno",
-				  action, res.reason);
+	}
+	if (p->nitems == 0) {
+		policy_finish(p, -1, 0, action, len);
+		return (0);
+	}
+	return (1);
+}
+
+/* policy_rate_memory - answer a rate question with local counters */
+
+int
+policy_rate_memory(mw_rate *rate, const struct policy_pending *p, time_t now)
+{
+	unsigned long long have;
+	size_t	w;
+	size_t	i;
+
+	for (i = 0; i < p->nitems; i++)
+		if (p->item[i].check > 0
+		    && mw_rate_over(rate, p->item[i].key, &p->item[i].limits, p->item[i].check,
+				    now, &have, &w))
+			return ((int) i);
+	for (i = 0; i < p->nitems; i++)
+		if (p->item[i].add > 0
+		    && mw_rate_add(rate, p->item[i].key, &p->item[i].limits, p->item[i].add, now) < 0)
+			mw_warn("rate counter for %s: out of memory; not counted", p->item[i].id);
+	return (-1);
+}
+
+/* policy_finish - the action for a rate answer, logged */
+
+void
+policy_finish(const struct policy_pending *p, int outcome, int fail_tempfail,
+	          char *action, size_t len)
+{
+	if (outcome >= 0 && (size_t) outcome < p->nitems) {
+		snprintf(action, len, "450 4.7.1 Rate limit exceeded for %s, try again later",
+			 p->item[outcome].id);
+		check_log(p, "defer", action, "rate limit");
 		return;
 	}
-	if (strcmp(state, "DATA") == 0) {
-		if (rate_refused(t, rate, &res, 1, 0, now, action, len) != NULL) {
-			check_log(req, &res, "defer", action, "rate limit");
-			return;
-		}
-	} else if (strcmp(state, "END-OF-MESSAGE") == 0) {
-		rate_count(t, rate, 'l', res.login, 1, 0, now);
-		rate_count(t, rate, 'c', res.customer, 1, 0, now);
+	if (outcome == POLICY_RATE_ERROR && fail_tempfail) {
+		mw_strlcpy(action, "DEFER_IF_PERMIT 4.7.1 Rate limit service unavailable", len);
+		check_log(p, "defer", action, "rate store unavailable");
+		return;
 	}
-	mw_strlcpy(action, "DUNNO", len);
-	if (log_accepts)
-		check_log(req, &res, "dunno", action, *state ? "not a recipient" : "no protocol_state");
+	mw_strlcpy(action, p->final, len);
+	if (p->log_accepts || outcome == POLICY_RATE_ERROR)
+		check_log(p, strcmp(p->final, "OK") == 0 ? "permit" : "dunno", action,
+			  outcome == POLICY_RATE_ERROR ? "rate store unavailable, not counted" : p->reason);
 }

@@ -214,6 +214,7 @@ static void
 conn_input(struct conn *c, time_t now)
 {
 	struct policy_req req;
+	struct policy_pending pending;
 	char	action[POLICY_ACTION_MAX];
 	char	err[256];
 	char	peer[80];
@@ -257,7 +258,9 @@ conn_input(struct conn *c, time_t now)
 			conn_close(c);
 			return;
 		}
-		policy_check(tables, rate, &req, now, conf.log_accepts, action, sizeof(action));
+		if (policy_decide(tables, &req, conf.log_accepts, &pending, action, sizeof(action)))
+			policy_finish(&pending, policy_rate_memory(rate, &pending, now), 0,
+				      action, sizeof(action));
 		if (conn_reply(c, action) < 0) {
 			mw_warn("out of memory for a reply; closing connection");
 			conn_close(c);
