@@ -59,6 +59,9 @@ struct policy_conf {
 	char   *recipient_rate_limit;
 	char   *rate_limit_map;
 	char   *rate_store;
+	long long redis_timeout;
+	char   *redis_fail_mode;
+	int	redis_fail_tempfail;		/* derived: RedisFailMode tempfail */
 	char   *relay_deny_action;
 	unsigned long long max_line_length;
 	long long max_attributes;
@@ -81,7 +84,7 @@ struct policy_tables {
 	int	deny_native;		/* RelayDenyAction reject_unauth_destination */
 };
 
-extern struct policy_tables *policy_tables_load(const struct policy_conf *, char *, size_t);
+extern struct policy_tables *policy_tables_load(struct policy_conf *, char *, size_t);
 extern void policy_tables_free(struct policy_tables *);
 extern int policy_limits_for(const struct policy_tables *, const char *,
 			             struct mw_rate_limits *, struct mw_rate_limits *);

@@ -9,7 +9,7 @@
 /*	const struct mw_cfg_entry policy_conf_table[];
 /*
 /*	struct policy_tables *policy_tables_load(conf, err, errlen)
-/*	const struct policy_conf *conf;
+/*	struct policy_conf *conf;
 /*	char	*err;
 /*	size_t	errlen;
 /*
@@ -73,6 +73,8 @@ const struct mw_cfg_entry policy_conf_table[] = {
 	{"RecipientRateLimit", MW_CFG_STRING, NULL, C(recipient_rate_limit), 0, 0},
 	{"RateLimitMap", MW_CFG_STRING, NULL, C(rate_limit_map), 0, 0},
 	{"RateStore", MW_CFG_STRING, "memory", C(rate_store), 0, 0},
+	{"RedisTimeout", MW_CFG_INT, "100", C(redis_timeout), 1, 60000},
+	{"RedisFailMode", MW_CFG_STRING, "tempfail", C(redis_fail_mode), 0, 0},
 	{"RelayDenyAction", MW_CFG_STRING, "reject", C(relay_deny_action), 0, 0},
 	{"MaxLineLength", MW_CFG_SIZE, "8K", C(max_line_length), 256, 1024 * 1024},
 	{"MaxAttributes", MW_CFG_INT, "256", C(max_attributes), 16, 10000},
@@ -191,7 +193,7 @@ check_overrides(const struct policy_conf *conf, const struct policy_tables *t,
 /* policy_tables_load - build all tables from the configuration */
 
 struct policy_tables *
-policy_tables_load(const struct policy_conf *conf, char *err, size_t errlen)
+policy_tables_load(struct policy_conf *conf, char *err, size_t errlen)
 {
 	struct policy_tables *t;
 	char	why[512];
@@ -200,6 +202,7 @@ policy_tables_load(const struct policy_conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return (NULL);
 	}
+	conf->redis_fail_tempfail = strcasecmp(conf->redis_fail_mode, "tempfail") == 0;
 	if (strcasecmp(conf->relay_deny_action, "reject") == 0) {
 		t->deny_native = 0;
 	} else if (strcasecmp(conf->relay_deny_action, "reject_unauth_destination") == 0) {
@@ -208,8 +211,13 @@ policy_tables_load(const struct policy_conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "RelayDenyAction: expected reject or reject_unauth_destination");
 		goto fail;
 	}
-	if (strcasecmp(conf->rate_store, "memory") != 0) {
-		snprintf(err, errlen, "RateStore: only \"memory\" is supported by this version");
+	if (strcasecmp(conf->rate_store, "memory") != 0 && strncmp(conf->rate_store, "redis://", 8) != 0) {
+		snprintf(err, errlen, "RateStore: expected memory or redis://HOST:PORT");
+		goto fail;
+	}
+	if (strcasecmp(conf->redis_fail_mode, "tempfail") != 0
+	    && strcasecmp(conf->redis_fail_mode, "open") != 0) {
+		snprintf(err, errlen, "RedisFailMode: expected tempfail or open");
 		goto fail;
 	}
 	if ((t->relay.hosted = set_list(&conf->hosted_domains, "HostedDomains", err, errlen)) == NULL)

@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -65,6 +66,7 @@
 /* Application-specific. */
 
 #include "policy.h"
+#include "policy_redis.h"
 
 #ifndef MW_SYSCONFDIR
 #define MW_SYSCONFDIR "/etc"
@@ -81,8 +83,13 @@ struct conn {
 	char   *out;			/* replies not yet sent */
 	size_t	out_len;
 	size_t	out_cap;
+	size_t	in_off;			/* parsed and answered */
 	time_t	last;			/* last activity */
 	int	events;			/* registered epoll events */
+	int	waiting;		/* a rate question is with Redis */
+	size_t	wait_len;		/* size of the request it answers */
+	int	closing;		/* closed while waiting: free on answer */
+	struct policy_pending *pending;
 	struct conn *prev;
 	struct conn *next;
 };
@@ -96,6 +103,8 @@ static long long nconns;
 static int epfd = -1;
 static int listen_fd = -1;		/* epoll tags: the address of these */
 static int signal_fd = -1;
+static int redis_tag;
+static struct policy_redis *redis;	/* NULL: counters in memory */
 
 /* usage - complain and exit */
 
@@ -106,23 +115,36 @@ usage(const char *myname)
 	exit(2);
 }
 
-/* conn_close - forget a connection */
+/* conn_free - release a connection's memory */
+
+static void
+conn_free(struct conn *c)
+{
+	free(c->in);
+	free(c->out);
+	free(c->pending);
+	free(c);
+}
+
+/* conn_close - forget a connection (kept until Redis answers, if waiting) */
 
 static void
 conn_close(struct conn *c)
 {
 	(void) epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	c->fd = -1;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
 		conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	free(c->in);
-	free(c->out);
-	free(c);
 	nconns--;
+	if (c->waiting)
+		c->closing = 1;
+	else
+		conn_free(c);
 }
 
 /* conn_want - register the events a connection waits for */
@@ -208,18 +230,117 @@ conn_peer(int fd, char *buf, size_t len)
 	return (buf);
 }
 
-/* conn_input - read and answer every complete request */
+/* now_ms - monotonic milliseconds, for Redis deadlines */
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void conn_process(struct conn *, time_t);
+
+/* conn_answer - send one action, move past its request, go on */
+
+static int
+conn_answer(struct conn *c, const char *action, size_t request_len)
+{
+	if (conn_reply(c, action) < 0) {
+		mw_warn("out of memory for a reply; closing connection");
+		conn_close(c);
+		return (-1);
+	}
+	c->in_off += request_len;
+	return (0);
+}
+
+/* redis_done - Redis answered (or failed) a connection's rate question */
 
 static void
-conn_input(struct conn *c, time_t now)
+redis_done(void *ctx, int outcome)
+{
+	struct conn *c = ctx;
+	char	action[POLICY_ACTION_MAX];
+
+	if (c->closing) {
+		conn_free(c);
+		return;
+	}
+	c->waiting = 0;
+	policy_finish(c->pending, outcome, conf.redis_fail_tempfail, action, sizeof(action));
+	if (conn_answer(c, action, c->wait_len) == 0)
+		conn_process(c, time(NULL));
+}
+
+/* conn_process - answer every complete request that is buffered */
+
+static void
+conn_process(struct conn *c, time_t now)
 {
 	struct policy_req req;
 	struct policy_pending pending;
 	char	action[POLICY_ACTION_MAX];
 	char	err[256];
 	char	peer[80];
+	ssize_t	n;
+
+	while (!c->waiting) {
+		n = policy_proto_parse(c->in + c->in_off, c->in_len - c->in_off, conf.max_line_length,
+				       (unsigned) conf.max_attributes, &req, err, sizeof(err));
+		if (n == 0)
+			break;
+		if (n < 0) {
+			mw_warn("protocol error from %s: %s; closing without a reply",
+				conn_peer(c->fd, peer, sizeof(peer)), err);
+			conn_close(c);
+			return;
+		}
+		if (policy_decide(tables, &req, conf.log_accepts, &pending, action, sizeof(action))) {
+			if (redis == NULL) {
+				policy_finish(&pending, policy_rate_memory(rate, &pending, now), 0,
+					      action, sizeof(action));
+			} else {
+				if (c->pending == NULL && (c->pending = malloc(sizeof(*c->pending))) == NULL) {
+					policy_finish(&pending, POLICY_RATE_ERROR, conf.redis_fail_tempfail,
+						      action, sizeof(action));
+				} else {
+					*c->pending = pending;
+					/* item ids point into res: keep them pointing into the copy */
+					for (size_t i = 0; i < c->pending->nitems; i++)
+						c->pending->item[i].id = pending.item[i].id == pending.res.login
+						    ? c->pending->res.login : c->pending->res.customer;
+					if (policy_redis_submit(redis, c->pending, now, redis_done, c, now_ms()) == 0) {
+						c->waiting = 1;
+						c->wait_len = (size_t) n;
+						break;
+					}
+					policy_finish(c->pending, POLICY_RATE_ERROR, conf.redis_fail_tempfail,
+						      action, sizeof(action));
+				}
+			}
+		}
+		if (conn_answer(c, action, (size_t) n) < 0)
+			return;
+	}
+	if (!c->waiting && c->in_off > 0) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	if (conn_flush(c) < 0)
+		conn_close(c);
+}
+
+/* conn_input - read what the client sent, then answer it */
+
+static void
+conn_input(struct conn *c, time_t now)
+{
+	char	peer[80];
 	size_t	limit = conf.max_line_length * ((size_t) conf.max_attributes + 2);
-	size_t	off = 0;
 	ssize_t	n;
 
 	if (c->in_len == c->in_cap) {
@@ -246,34 +367,7 @@ conn_input(struct conn *c, time_t now)
 	}
 	c->in_len += (size_t) n;
 	c->last = now;
-
-	for (;;) {
-		n = policy_proto_parse(c->in + off, c->in_len - off, conf.max_line_length,
-				       (unsigned) conf.max_attributes, &req, err, sizeof(err));
-		if (n == 0)
-			break;
-		if (n < 0) {
-			mw_warn("protocol error from %s: %s; closing without a reply",
-				conn_peer(c->fd, peer, sizeof(peer)), err);
-			conn_close(c);
-			return;
-		}
-		if (policy_decide(tables, &req, conf.log_accepts, &pending, action, sizeof(action)))
-			policy_finish(&pending, policy_rate_memory(rate, &pending, now), 0,
-				      action, sizeof(action));
-		if (conn_reply(c, action) < 0) {
-			mw_warn("out of memory for a reply; closing connection");
-			conn_close(c);
-			return;
-		}
-		off += (size_t) n;
-	}
-	if (off > 0) {
-		memmove(c->in, c->in + off, c->in_len - off);
-		c->in_len -= off;
-	}
-	if (conn_flush(c) < 0)
-		conn_close(c);
+	conn_process(c, now);
 }
 
 /* accept_conns - take every pending connection */
@@ -328,7 +422,8 @@ sweep(time_t now)
 
 	for (c = conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->out_len == 0 && (unsigned long long) (now - c->last) > conf.idle_timeout)
+		if (c->out_len == 0 && !c->waiting
+		    && (unsigned long long) (now - c->last) > conf.idle_timeout)
 			conn_close(c);
 	}
 	(void) mw_rate_expire(rate, now);
@@ -413,6 +508,8 @@ reload(void)
 	}
 	if (strcmp(newconf.policy_socket, conf.policy_socket) != 0)
 		mw_warn("reload: PolicySocket changed; takes effect at restart");
+	if (strcmp(newconf.rate_store, conf.rate_store) != 0)
+		mw_warn("reload: RateStore changed; takes effect at restart");
 	/* The socket, user and pid file are those of the running process. */
 	free(newconf.policy_socket);
 	newconf.policy_socket = conf.policy_socket;
@@ -437,13 +534,15 @@ serve(void)
 	int	i;
 
 	for (;;) {
-		n = epoll_wait(epfd, ev, 64, 1000 * SWEEP_SECONDS);
+		n = epoll_wait(epfd, ev, 64, redis && policy_redis_busy(redis) ? 5 : 1000 * SWEEP_SECONDS);
 		if (n < 0 && errno != EINTR)
 			mw_fatal("epoll_wait: %m");
 		now = time(NULL);
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.ptr == &listen_fd) {
 				accept_conns(listen_fd, now);
+			} else if (ev[i].data.ptr == &redis_tag) {
+				policy_redis_io(redis, (int) ev[i].events, now_ms());
 			} else if (ev[i].data.ptr == &signal_fd) {
 				while (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
@@ -466,6 +565,8 @@ serve(void)
 					conn_input(c, now);
 			}
 		}
+		if (redis != NULL)
+			policy_redis_tick(redis, now_ms());
 		if (now - last_sweep >= SWEEP_SECONDS) {
 			sweep(now);
 			last_sweep = now;
@@ -573,6 +674,10 @@ main(int argc, char **argv)
 		mw_fatal("epoll_create1: %m");
 	memset(&evt, 0, sizeof(evt));
 	evt.events = EPOLLIN;
+	if (strcasecmp(conf.rate_store, "memory") != 0
+	    && (redis = policy_redis_create(conf.rate_store, (int) conf.redis_timeout, epfd,
+					    &redis_tag, err, sizeof(err))) == NULL)
+		mw_fatal("%s: %s", config_path, err);
 	listen_fd = lfd;
 	signal_fd = sfd;
 	evt.data.ptr = &listen_fd;
@@ -592,6 +697,7 @@ main(int argc, char **argv)
 	if (ep.type == MW_EP_UNIX)
 		(void) unlink(ep.path);
 	mw_pidfile_close(&pf, 1);
+	policy_redis_free(redis);
 	policy_tables_free(tables);
 	mw_rate_free(rate);
 	mw_cfg_free(policy_conf_table, &conf);

@@ -273,7 +273,23 @@ pf_write_config() {
 			echo "# extra lines from the test"
 			printf '%s\n' "$@"
 		fi
-	} >"$PF_CONF/main.cf" || return 1
+	} >"$PF_CONF/main.cf.tmp" || return 1
+	# A test's line replaces the default of the same name: a duplicate makes
+	# every Postfix process log "overriding earlier entry", and that flood of
+	# warnings can deadlock postlogd, which then waits on its own full socket.
+	awk '
+		/^# extra lines from the test/ { extra = 1 }
+		extra && /^[A-Za-z0-9_]+[ \t]*=/ { n = $0; sub(/[ \t]*=.*/, "", n); over[n] = 1 }
+		{ line[NR] = $0 }
+		END {
+			extra = 0
+			for (i = 1; i <= NR; i++) {
+				if (line[i] ~ /^# extra lines from the test/) extra = 1
+				n = line[i]; sub(/[ \t]*=.*/, "", n)
+				if (!extra && line[i] ~ /^[A-Za-z0-9_]+[ \t]*=/ && (n in over)) continue
+				print line[i]
+			}
+		}' "$PF_CONF/main.cf.tmp" >"$PF_CONF/main.cf" && rm -f "$PF_CONF/main.cf.tmp" || return 1
 
 	{
 		# service type private unpriv chroot wakeup maxproc command

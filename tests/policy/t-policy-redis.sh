@@ -1,0 +1,103 @@
+#!/bin/bash
+# t-policy-redis.sh - rate counters shared through a real Redis
+# (RateStore redis://...): two mailwarren-policyd instances enforce ONE
+# combined limit; Redis killed mid-run gives each instance's RedisFailMode
+# (tempfail: DEFER_IF_PERMIT, open: as if no limit) without stalling other
+# requests; a stalled Redis is cut off after RedisTimeout; counting resumes
+# when Redis is back.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
+sb_need_cmd redis-server redis-server
+. "$MW_TESTLIB/redis.sh"
+PY=${MW_PYTHON:-/usr/bin/python3}
+PD_BIN=${PD_BIN:-${top_builddir:-$MW_TOP_SRCDIR}/policy/mailwarren-policyd}
+sb_init policy-redis
+redis_start || skip_all "redis-server did not start"
+plan 14
+
+D=$MW_TOP_SRCDIR/tests/policy
+PIDS=()
+start_pd() {	# start_pd NAME FAILMODE - instance NAME on $SB/NAME.sock
+	cat >"$SB/$1.conf" <<EOF2
+PolicySocket local:$SB/$1.sock
+HostedDomains $D/hosted.txt
+CustomerNetworks $D/customers.cidr
+RateLimitMap $D/ratelimits
+RecipientRateLimit 500/1m
+RateStore redis://127.0.0.1:$REDIS_PORT
+RedisTimeout 200
+RedisFailMode $2
+EOF2
+	"$PD_BIN" -f -c "$SB/$1.conf" >>"$SB/$1.log" 2>&1 &
+	PIDS+=($!)
+	sb_at_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
+	sb_wait_file "$SB/$1.sock" 10
+}
+# ask NAME CLIENT RCPT [STATE] - one request; prints the action and the seconds it took
+ask() {
+	"$PY" - "$SB/$1.sock" "$2" "$3" "${4:-RCPT}" <<'PY'
+import socket, sys, time
+sock, client, rcpt, state = sys.argv[1:5]
+s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(10)
+t = time.time()
+s.sendall(("request=smtpd_access_policy\nprotocol_state=%s\nclient_address=%s\n"
+           "sender=x@y.example\nrecipient=%s\nrecipient_count=1\n\n" % (state, client, rcpt)).encode())
+buf = b""
+while not buf.endswith(b"\n\n"):
+    d = s.recv(4096)
+    if not d:
+        buf = b"[closed]\n\n"; break
+    buf += d
+print("%s %.3f" % (buf.decode().strip(), time.time() - t))
+PY
+}
+action() { ask "$@" | sed 's/ [0-9.]*$//'; }
+
+start_pd a tempfail && start_pd b open || { not_ok "policyd instances start"; done_testing; exit 1; }
+ok "two policyd instances share redis://127.0.0.1:$REDIS_PORT"
+
+# cust7 (16.7.0.0/16) may submit 3 recipients an hour, counted across both
+r1=$(action a 16.7.0.1 u1@foreign.example)
+r2=$(action b 16.7.0.2 u2@hosted.example)
+r3=$(action a 16.7.0.3 u3@foreign.example)
+r4=$(action b 16.7.0.4 u4@foreign.example)
+r5=$(action a 16.7.0.5 u5@hosted.example)
+check "3 recipients accepted across the two hosts ($r1 / $r2 / $r3)" \
+	test "$r1|$r2|$r3" = "action=OK|action=DUNNO|action=OK"
+check "the 4th, on the other host, is over the combined limit" \
+	test "$r4" = "action=450 4.7.1 Rate limit exceeded for cust7, try again later"
+check "and so is the 5th on the first host (refusals not counted)" \
+	test "$r5" = "action=450 4.7.1 Rate limit exceeded for cust7, try again later"
+keys=$(redis_cli --scan --pattern 'mwrl:rc:cust7:*' | wc -l)
+check "the counters are bucket keys in Redis ($keys)" test "$keys" -ge 1
+ttl=$(redis_cli ttl "$(redis_cli --scan --pattern 'mwrl:rc:cust7:*' | head -1)")
+check "bucket keys expire by themselves (ttl $ttl s)" test "$ttl" -gt 0 -a "$ttl" -le 3960
+
+# Redis stalled (SIGSTOP): answers within RedisTimeout, loop not stalled
+kill -STOP "$REDIS_PID"
+out=$(ask a 16.1.2.3 u@foreign.example)
+secs=${out##* }
+check "stalled Redis, tempfail mode: DEFER_IF_PERMIT ($out)" \
+	test "${out% *}" = "action=DEFER_IF_PERMIT 4.7.1 Rate limit service unavailable"
+check "  ... answered within ~RedisTimeout (${secs}s < 1s)" \
+	"$PY" -c "import sys; sys.exit(not float('$secs') < 1.0)"
+out=$(ask a 198.51.100.7 u@hosted.example)
+check "  ... requests without a rate question are answered at once (${out})" \
+	test "${out% *}" = action=DUNNO
+check "stalled Redis, open mode: as if no limit" test "$(action b 16.1.2.3 u@foreign.example)" = action=OK
+kill -CONT "$REDIS_PID"
+
+# Redis killed: fail modes; stranger relay is still refused
+redis_stop
+check "Redis down, tempfail mode: DEFER_IF_PERMIT" \
+	test "$(action a 16.1.2.3 u@foreign.example)" = "action=DEFER_IF_PERMIT 4.7.1 Rate limit service unavailable"
+check "Redis down: a stranger's relay is still refused" \
+	test "$(action a 198.51.100.7 u@foreign.example)" = "action=554 5.7.1 Relay access denied"
+check "the outage is logged once per instance, not per request" \
+	test "$(grep -c 'rate store redis://.*failing over' "$SB/a.log")" -le 3
+
+# Redis back (new, empty): counting resumes after the retry delay
+redis_start
+sleep 1.2
+check "Redis back: counting resumes" \
+	sb_eventually 5 eval '[ "$(action a 16.7.0.1 u@foreign.example)" = action=OK ]'
+done_testing
