@@ -494,13 +494,13 @@ mw_shard_find(const MW_SHARD *shard, const char *name)
 
 /* shard_subdirs - the layout's directories, each followed by "/" */
 
-static void
+static size_t
 shard_subdirs(const MW_SHARD *shard, const char *user, uint64_t hash,
 	              char *out)
 {
-	char	hex[17];
+	static const char hexdigits[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *) user;
-	int	i, o = 0;
+	int	i, j, o = 0, digit = 0;
 
 	if (shard->letters > 0) {
 		for (i = 0; i < shard->letters; i++) {
@@ -514,14 +514,15 @@ shard_subdirs(const MW_SHARD *shard, const char *user, uint64_t hash,
 			}
 		}
 	} else {
-		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long) hash);
+		/* hex digits of hash, most significant first */
 		for (i = 0; i < shard->levels; i++) {
-			memcpy(out + o, hex + i * shard->width, (size_t) shard->width);
-			o += shard->width;
+			for (j = 0; j < shard->width; j++, digit++)
+				out[o++] = hexdigits[(hash >> (60 - 4 * digit)) & 0xf];
 			out[o++] = '/';
 		}
 	}
 	out[o] = '\0';
+	return ((size_t) o);
 }
 
 /* mw_shard_place - where a user's directory is, and why */
@@ -534,6 +535,7 @@ mw_shard_place(const MW_SHARD *shard, const char *user, const char *pin_volume,
 	char	subdirs[2 * 16 + 1];
 	const char *why;
 	uint64_t hash;
+	size_t	vlen, slen, ulen;
 	int	i;
 
 	if (mw_shard_normalize(user, strlen(user), place->user, &why) < 0) {
@@ -581,14 +583,18 @@ mw_shard_place(const MW_SHARD *shard, const char *user, const char *pin_volume,
 		place->reason = MW_SHARD_BY_HASH;
 	}
 	place->volume = shard->volumes + i;
-	shard_subdirs(shard, place->user, hash, subdirs);
-	if ((size_t) snprintf(place->path, sizeof(place->path), "%s/%s%s",
-			      place->volume->path, subdirs, place->user)
-	    >= sizeof(place->path)) {
+	slen = shard_subdirs(shard, place->user, hash, subdirs);
+	vlen = strlen(place->volume->path);
+	ulen = strlen(place->user);
+	if (vlen + 1 + slen + ulen >= sizeof(place->path)) {
 		shard_err(err, "path of user %s on volume %s is too long",
 			  place->user, place->volume->name);
 		return (-1);
 	}
+	memcpy(place->path, place->volume->path, vlen);
+	place->path[vlen] = '/';
+	memcpy(place->path + vlen + 1, subdirs, slen);
+	memcpy(place->path + vlen + 1 + slen, place->user, ulen + 1);
 	return (0);
 }
 
