@@ -16,7 +16,7 @@ TOP=$(cd "$HERE/.." && pwd)
 
 BUILD_PKGS="autoconf automake libtool pkg-config make gcc libc6-dev m4
 	libmilter-dev libclamav-dev dovecot-dev libhiredis-dev libcmocka-dev"
-TEST_PKGS="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd
+TEST_PKGS="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve
 	spamassassin spamd spamc clamav miltertest redis-server redis-tools
 	swaks python3 procps clang libclang-rt-14-dev"
 

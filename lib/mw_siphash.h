@@ -1,0 +1,20 @@
+/*++
+/* NAME
+/*	mw_siphash 3h
+/* SUMMARY
+/*	SipHash-2-4, 64-bit output
+/* SYNOPSIS
+/*	#include "mw_siphash.h"
+/* DESCRIPTION
+/*	See mw_siphash.c.
+/*--*/
+#ifndef MW_SIPHASH_H
+#define MW_SIPHASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+extern uint64_t mw_siphash24(uint64_t, uint64_t, const void *, size_t);
+extern uint64_t mw_fmix64(uint64_t);
+
+#endif

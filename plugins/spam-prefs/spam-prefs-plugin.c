@@ -1,0 +1,170 @@
+/* spam-prefs-plugin.c - per-user spam filing at delivery (LMTP and
+   dovecot-lda).
+
+   The delivery hook reads the first X-Spam-Score header (written by
+   mailwarren-milter, which strips forged copies at the border), decides
+   with spam-prefs-util.c from the user's settings (userdb extra fields,
+   defaults from plugin {}), logs one line per decision and then:
+     junk    - creates and subscribes spam_prefs_mailbox on first use and
+               makes it the default mailbox, so the next hook's implicit
+               keep (Pigeonhole's) or mail_deliver()'s own save files there;
+     discard - returns 1 ("handled"): the message is accepted and stored
+               nowhere; the next hook is not run;
+     keep    - changes nothing.
+   Pigeonhole's hook never calls the one it replaced, so this plugin must
+   initialise after lib90_sieve: its file is lib95_spam_prefs_plugin.so.
+   Any problem (bad setting, unreadable header, Junk not creatable) leaves
+   the delivery to the normal path: mail is never lost here. */
+
+#include "lib.h"
+#include "smtp-address.h"
+#include "mail-storage.h"
+#include "mail-namespace.h"
+#include "mail-user.h"
+#include "mail-deliver.h"
+#include "spam-prefs-util.h"
+#include "spam-prefs-plugin.h"
+
+const char *spam_prefs_plugin_version = DOVECOT_ABI_VERSION;
+/* mail_deliver_hook_set() lives in libdovecot-lda: only lda and lmtp */
+const char spam_prefs_plugin_binary_dependency[] = "lda lmtp";
+
+static deliver_mail_func_t *next_deliver_mail;
+static struct module *spam_prefs_module;
+
+/* spam_prefs_getenv - a setting, or its default when unset or empty */
+static const char *
+spam_prefs_getenv(struct mail_user *user, const char *name, const char *def)
+{
+	const char *value = mail_user_plugin_getenv(user, name);
+
+	return value == NULL || *value == '\0' ? def : value;
+}
+
+/* spam_prefs_mailbox_ensure - create and subscribe the mailbox if missing */
+static int
+spam_prefs_mailbox_ensure(struct mail_deliver_context *ctx, const char *name)
+{
+	struct mail_namespace *ns;
+	struct mailbox *box;
+	enum mail_error error;
+	const char *errstr;
+	int ret = 0;
+
+	ns = mail_namespace_find(ctx->rcpt_user->namespaces, name);
+	box = mailbox_alloc(ns->list, name, 0);
+	if (mailbox_create(box, NULL, FALSE) < 0) {
+		errstr = mailbox_get_last_error(box, &error);
+		if (error != MAIL_ERROR_EXISTS) {
+			e_error(ctx->event, "spam_prefs: cannot create mailbox "
+				"%s: %s", name, errstr);
+			ret = -1;
+		}
+	} else if (mailbox_set_subscribed(box, TRUE) < 0) {
+		e_error(ctx->event, "spam_prefs: cannot subscribe mailbox "
+			"%s: %s", name, mailbox_get_last_internal_error(box, NULL));
+	} else {
+		e_info(ctx->event, "spam_prefs: created and subscribed %s", name);
+	}
+	mailbox_free(&box);
+	return ret;
+}
+
+/* spam_prefs_decide_mail - 1 to discard, 0 to go on (maybe to Junk) */
+static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
+{
+	struct mail_user *user = ctx->rcpt_user;
+	struct spam_prefs_decision d;
+	enum spam_prefs_action action;
+	const char *thr_str, *act_str, *mailbox, *header = NULL, *sender;
+	long score = 0, threshold;
+	bool have_score;
+	int ret;
+
+	thr_str = spam_prefs_getenv(user, "spam_prefs_threshold",
+				    SPAM_PREFS_DEFAULT_THRESHOLD);
+	act_str = spam_prefs_getenv(user, "spam_prefs_action", "junk");
+	mailbox = spam_prefs_getenv(user, "spam_prefs_mailbox",
+				    SPAM_PREFS_DEFAULT_MAILBOX);
+	if (spam_prefs_parse_score(thr_str, &threshold) < 0 ||
+	    spam_prefs_parse_action(act_str, &action) < 0) {
+		e_error(ctx->event, "spam_prefs: invalid spam_prefs_threshold "
+			"'%s' or spam_prefs_action '%s' (junk|discard|keep): "
+			"delivering normally", thr_str, act_str);
+		return 0;
+	}
+
+	ret = mail_get_first_header(ctx->src_mail, "X-Spam-Score", &header);
+	if (ret < 0) {
+		e_error(ctx->event, "spam_prefs: reading X-Spam-Score failed: %s",
+			mailbox_get_last_internal_error(ctx->src_mail->box, NULL));
+		header = NULL;
+	}
+	have_score = header != NULL && ret > 0 &&
+		spam_prefs_parse_score(header, &score) == 0;
+
+	sender = ctx->mail_from == NULL || smtp_address_isnull(ctx->mail_from) ?
+		NULL : smtp_address_encode(ctx->mail_from);
+	d = spam_prefs_decide(
+		spam_prefs_list_match(mail_user_plugin_getenv(user,
+					"spam_prefs_allow"), sender),
+		spam_prefs_list_match(mail_user_plugin_getenv(user,
+					"spam_prefs_deny"), sender),
+		have_score, score, threshold);
+
+	e_info(ctx->event, "spam_prefs: from=<%s> score=%s threshold=%s "
+	       "action=%s reason=%s", sender == NULL ? "" : sender,
+	       !have_score ? "none" : t_strdup_printf("%ld.%03ld",
+		       score / 1000, labs(score % 1000)),
+	       thr_str, !d.spam ? "inbox" :
+	       action == SPAM_PREFS_ACTION_JUNK ?
+	       t_strdup_printf("junk:%s", mailbox) :
+	       spam_prefs_action_name(action),
+	       spam_prefs_reason_name(d.reason));
+	if (!d.spam)
+		return 0;
+
+	switch (action) {
+	case SPAM_PREFS_ACTION_DISCARD:
+		return 1;
+	case SPAM_PREFS_ACTION_JUNK:
+		/* if it cannot be created, mail_deliver() falls back to INBOX */
+		if (spam_prefs_mailbox_ensure(ctx, mailbox) == 0)
+			ctx->rcpt_default_mailbox = p_strdup(ctx->pool, mailbox);
+		return 0;
+	case SPAM_PREFS_ACTION_KEEP:
+		break;
+	}
+	return 0;
+}
+
+/* spam_prefs_deliver_mail - the delivery hook; chains to the next one */
+static int spam_prefs_deliver_mail(struct mail_deliver_context *ctx,
+				   struct mail_storage **storage_r)
+{
+	int ret = 0;
+
+	/* the hook is per process; honour per-user mail_plugins */
+	if (mail_user_is_plugin_loaded(ctx->rcpt_user, spam_prefs_module)) {
+		T_BEGIN {
+			ret = spam_prefs_decide_mail(ctx);
+		} T_END;
+	}
+	if (ret > 0)
+		return ret;	/* discarded: handled, nothing saved */
+	if (next_deliver_mail != NULL)
+		return next_deliver_mail(ctx, storage_r);
+	/* 0: mail_deliver() saves to ctx->rcpt_default_mailbox */
+	return 0;
+}
+
+void spam_prefs_plugin_init(struct module *module)
+{
+	spam_prefs_module = module;
+	next_deliver_mail = mail_deliver_hook_set(spam_prefs_deliver_mail);
+}
+
+void spam_prefs_plugin_deinit(void)
+{
+	mail_deliver_hook_set(next_deliver_mail);
+}

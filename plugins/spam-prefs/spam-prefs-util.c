@@ -1,0 +1,152 @@
+/* spam-prefs-util.c - spam_prefs decisions: score parsing, sender lists
+   and the decision table, with no Dovecot dependency (unit tested by
+   tests/unit/test_spam_prefs.c).
+
+   Decision, first match wins:
+     sender on spam_prefs_allow      -> INBOX        (reason allow)
+     sender on spam_prefs_deny       -> the action   (reason deny)
+     no or unparsable X-Spam-Score   -> INBOX        (reason no-score)
+     score >= spam_prefs_threshold   -> the action   (reason score)
+     otherwise                       -> INBOX        (reason below) */
+
+#include <string.h>
+#include <strings.h>
+
+#include "spam-prefs-util.h"
+
+#define SCORE_LIMIT 1000000L	/* scores are tens; bound the arithmetic */
+
+/* spam_prefs_parse_score - locale-free decimal to thousandths */
+int spam_prefs_parse_score(const char *str, long *milli_r)
+{
+	long ip = 0, frac = 0, scale = 1000;
+	bool neg = false, digits = false;
+
+	while (*str == ' ' || *str == '\t')
+		str++;
+	if (*str == '-' || *str == '+')
+		neg = *str++ == '-';
+	for (; *str >= '0' && *str <= '9'; str++) {
+		ip = ip * 10 + (*str - '0');
+		if (ip > SCORE_LIMIT)
+			return -1;
+		digits = true;
+	}
+	if (*str == '.') {
+		for (str++; *str >= '0' && *str <= '9'; str++) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*str - '0') * scale;
+			}
+			digits = true;
+		}
+	}
+	while (*str == ' ' || *str == '\t')
+		str++;
+	if (!digits || *str != '\0')
+		return -1;
+	*milli_r = (neg ? -1 : 1) * (ip * 1000 + frac);
+	return 0;
+}
+
+/* spam_prefs_parse_action - junk|discard|keep */
+int spam_prefs_parse_action(const char *str, enum spam_prefs_action *action_r)
+{
+	if (strcmp(str, "junk") == 0)
+		*action_r = SPAM_PREFS_ACTION_JUNK;
+	else if (strcmp(str, "discard") == 0)
+		*action_r = SPAM_PREFS_ACTION_DISCARD;
+	else if (strcmp(str, "keep") == 0)
+		*action_r = SPAM_PREFS_ACTION_KEEP;
+	else
+		return -1;
+	return 0;
+}
+
+/* spam_prefs_action_name - for the log line */
+const char *spam_prefs_action_name(enum spam_prefs_action action)
+{
+	switch (action) {
+	case SPAM_PREFS_ACTION_JUNK:
+		return "junk";
+	case SPAM_PREFS_ACTION_DISCARD:
+		return "discard";
+	case SPAM_PREFS_ACTION_KEEP:
+		break;
+	}
+	return "keep";
+}
+
+/* spam_prefs_reason_name - for the log line */
+const char *spam_prefs_reason_name(enum spam_prefs_reason reason)
+{
+	switch (reason) {
+	case SPAM_PREFS_REASON_BELOW:
+		return "below-threshold";
+	case SPAM_PREFS_REASON_SCORE:
+		return "score";
+	case SPAM_PREFS_REASON_ALLOW:
+		return "allow";
+	case SPAM_PREFS_REASON_DENY:
+		return "deny";
+	case SPAM_PREFS_REASON_NO_SCORE:
+		break;
+	}
+	return "no-score";
+}
+
+/* entry_match - one list entry: "user@domain" or "@domain" */
+static bool entry_match(const char *entry, size_t len, const char *sender)
+{
+	const char *at;
+	size_t slen = strlen(sender);
+
+	if (len == 0)
+		return false;
+	if (entry[0] == '@') {
+		/* the sender's domain, exactly */
+		at = strrchr(sender, '@');
+		return at != NULL && strlen(at) == len &&
+			strncasecmp(at, entry, len) == 0;
+	}
+	return slen == len && strncasecmp(sender, entry, len) == 0;
+}
+
+/* spam_prefs_list_match - sender on an allow or deny list */
+bool spam_prefs_list_match(const char *list, const char *sender)
+{
+	size_t len;
+
+	if (list == NULL || sender == NULL || *sender == '\0')
+		return false;
+	while (*list != '\0') {
+		len = strcspn(list, " \t,");
+		if (entry_match(list, len, sender))
+			return true;
+		list += len;
+		list += strspn(list, " \t,");
+	}
+	return false;
+}
+
+/* spam_prefs_decide - the decision table above */
+struct spam_prefs_decision
+spam_prefs_decide(bool allowed, bool denied, bool have_score,
+		  long score, long threshold)
+{
+	struct spam_prefs_decision d;
+
+	if (allowed)
+		d.reason = SPAM_PREFS_REASON_ALLOW;
+	else if (denied)
+		d.reason = SPAM_PREFS_REASON_DENY;
+	else if (!have_score)
+		d.reason = SPAM_PREFS_REASON_NO_SCORE;
+	else if (score >= threshold)
+		d.reason = SPAM_PREFS_REASON_SCORE;
+	else
+		d.reason = SPAM_PREFS_REASON_BELOW;
+	d.spam = d.reason == SPAM_PREFS_REASON_DENY ||
+		d.reason == SPAM_PREFS_REASON_SCORE;
+	return d;
+}

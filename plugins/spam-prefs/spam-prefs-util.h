@@ -1,0 +1,46 @@
+#ifndef SPAM_PREFS_UTIL_H
+#define SPAM_PREFS_UTIL_H
+
+/* spam-prefs-util.h - spam_prefs decisions, no Dovecot dependency */
+
+#include <stdbool.h>
+
+#define SPAM_PREFS_DEFAULT_THRESHOLD "5.0"
+#define SPAM_PREFS_DEFAULT_MAILBOX "Junk"
+
+enum spam_prefs_action {
+	SPAM_PREFS_ACTION_JUNK,		/* file into spam_prefs_mailbox */
+	SPAM_PREFS_ACTION_DISCARD,	/* accept, store nowhere */
+	SPAM_PREFS_ACTION_KEEP,		/* deliver as usual, log only */
+};
+
+enum spam_prefs_reason {
+	SPAM_PREFS_REASON_NO_SCORE,	/* no (usable) X-Spam-Score: INBOX */
+	SPAM_PREFS_REASON_BELOW,	/* score below threshold: INBOX */
+	SPAM_PREFS_REASON_SCORE,	/* score at or above threshold: action */
+	SPAM_PREFS_REASON_ALLOW,	/* sender on the allow list: INBOX */
+	SPAM_PREFS_REASON_DENY,		/* sender on the deny list: action */
+};
+
+struct spam_prefs_decision {
+	enum spam_prefs_reason reason;
+	bool spam;			/* apply the action */
+};
+
+/* "7.3", "-0.5", "+12", " 5 " -> thousandths (extra digits are cut);
+   -1 for anything else, or beyond +-1000000. No locale involved. */
+int spam_prefs_parse_score(const char *str, long *milli_r);
+int spam_prefs_parse_action(const char *str, enum spam_prefs_action *action_r);
+const char *spam_prefs_action_name(enum spam_prefs_action action);
+const char *spam_prefs_reason_name(enum spam_prefs_reason reason);
+
+/* Sender (NULL for the null sender <>) on a list of addresses and
+   @domains separated by white space or commas, ignoring case. */
+bool spam_prefs_list_match(const char *list, const char *sender);
+
+/* The decision: allow wins, then deny, then the score. */
+struct spam_prefs_decision
+spam_prefs_decide(bool allowed, bool denied, bool have_score,
+		  long score, long threshold);
+
+#endif

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""mailclient.py - tiny LMTP/IMAP/POP3 clients for the Dovecot tests.
+
+  mailclient.py lmtp PORT FROM RCPT...   message on stdin; prints one line
+                                          per recipient: "RCPT CODE", where
+                                          CODE is 250 or the refusal code
+  mailclient.py imap PORT USER PASS MAILBOX...
+                                          prints "MAILBOX COUNT" per mailbox
+                                          (COUNT "-" if it does not exist)
+                                          and "SUBSCRIBED name..." , or
+                                          "REFUSED text" if the session failed
+  mailclient.py pop3 PORT USER PASS       prints the message count, or
+                                          "REFUSED text"
+"""
+import imaplib
+import poplib
+import smtplib
+import sys
+
+
+def lmtp(port, sender, rcpts):
+    msg = sys.stdin.buffer.read()
+    s = smtplib.LMTP("127.0.0.1", int(port), timeout=30)
+    s.ehlo("test")
+    code, text = s.mail(sender)
+    ok = []
+    for r in rcpts:
+        code, text = s.rcpt(r)
+        if code == 250:
+            ok.append(r)
+        else:
+            print(r, code)
+    if ok:
+        # LMTP answers DATA once per accepted recipient
+        s.putcmd("data")
+        code, text = s.getreply()
+        if code != 354:
+            for r in ok:
+                print(r, code)
+        else:
+            data = msg.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            data = b"\r\n".join(b"." + l if l.startswith(b".") else l for l in data.split(b"\r\n"))
+            if not data.endswith(b"\r\n"):
+                data += b"\r\n"
+            s.send(data + b".\r\n")
+            for r in ok:
+                code, text = s.getreply()
+                print(r, code)
+    s.quit()
+
+
+def imap(port, user, pw, boxes):
+    im = imaplib.IMAP4("127.0.0.1", int(port), timeout=20)
+    try:
+        im.login(user, pw)
+        for b in boxes:
+            typ, data = im.status(b, "(MESSAGES)")
+            if typ != "OK":
+                print(b, "-")
+            else:
+                print(b, data[0].decode().rsplit(" ", 1)[1].rstrip(")"))
+        typ, data = im.lsub('""', "*")
+        subs = sorted(d.decode().rsplit(" ", 1)[1].strip('"') for d in data if d)
+        print("SUBSCRIBED", " ".join(subs))
+        im.logout()
+    except (imaplib.IMAP4.error, OSError, EOFError) as e:
+        print("REFUSED", e)
+
+
+def pop3(port, user, pw):
+    try:
+        p = poplib.POP3("127.0.0.1", int(port), timeout=20)
+        p.user(user)
+        p.pass_(pw)
+        print(p.stat()[0])
+        p.quit()
+    except (poplib.error_proto, OSError, EOFError) as e:
+        print("REFUSED", e)
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "lmtp":
+        lmtp(args[0], args[1], args[2:])
+    elif cmd == "imap":
+        imap(args[0], args[1], args[2], args[3:])
+    elif cmd == "pop3":
+        pop3(args[0], args[1], args[2])
+    else:
+        sys.exit("unknown command " + cmd)
