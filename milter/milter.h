@@ -179,6 +179,7 @@ extern long milter_ms_since(const struct timespec *);
   */
 extern void milter_signal_block(void);
 extern void milter_signal_start(void);
+extern void milter_signal_stop(void);
 
  /*
   * Callbacks (milter_cb.c).

@@ -208,6 +208,7 @@ main(int argc, char **argv)
 	mw_info("%s started on %s", MILTER_NAME, milter_conf.milter_socket);
 	rc = smfi_main();
 	mw_info("%s stopping", MILTER_NAME);
+	milter_signal_stop();
 
 	milter_clam_done();
 	mw_spamc_free(milter_spamc);

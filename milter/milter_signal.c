@@ -10,6 +10,8 @@
 /*
 /*	void	milter_signal_start(void)
 /*
+/*	void	milter_signal_stop(void)
+/*
 /*	int	sigwait(set, sig)
 /*	const sigset_t *set;
 /*	int	*sig;
@@ -30,7 +32,9 @@
 /*	milter_signal_start() starts the reload thread: it waits for
 /*	SIGHUP or SIGUSR1 (reload the ClamAV database now) and, every
 /*	DatabaseCheckInterval seconds (0 = never), checks the database
-/*	directory for changes.
+/*	directory for changes.  milter_signal_stop() ends it (within a
+/*	second, or after a reload in progress) before the process frees
+/*	what it uses.
 /*--*/
 
 /* System library. */
@@ -50,6 +54,9 @@
 /* Application-specific. */
 
 #include "milter.h"
+
+static pthread_t signal_tid;
+static int signal_stop;
 
 /* sigwait - libmilter's signal thread: everything but SIGHUP */
 
@@ -102,7 +109,7 @@ signal_thread(void *arg)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
 	clock_gettime(CLOCK_MONOTONIC, &last);
-	for (;;) {
+	while (!__atomic_load_n(&signal_stop, __ATOMIC_RELAXED)) {
 		sig = sigtimedwait(&set, NULL, &tick);
 		if (sig == SIGHUP || sig == SIGUSR1) {
 			mw_info("signal %s: reloading", sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
@@ -126,10 +133,17 @@ signal_thread(void *arg)
 void
 milter_signal_start(void)
 {
-	pthread_t th;
 	int	rc;
 
-	if ((rc = pthread_create(&th, NULL, signal_thread, NULL)) != 0)
+	if ((rc = pthread_create(&signal_tid, NULL, signal_thread, NULL)) != 0)
 		mw_fatal("cannot start the reload thread: %s", strerror(rc));
-	pthread_detach(th);
+}
+
+/* milter_signal_stop - end the reload thread */
+
+void
+milter_signal_stop(void)
+{
+	__atomic_store_n(&signal_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(signal_tid, NULL);
 }

@@ -43,20 +43,21 @@ mwm_expected() {
 }
 
 mwm_start() {
-	local name=$1 i
+	local name=$1 i kv
 	shift
 	MWM_SOCK=$SB/$name.sock
 	MWM_LOG=$SB/$name.log
 	{
-		echo "MilterSocket local:$MWM_SOCK"
-		echo "DatabaseDirectory $MWM_DB"
-		echo "TemporaryDirectory $SB/tmp"
-		echo "DatabaseCheckInterval 0"
 		while [ $# -ge 2 ]; do
 			echo "$1 $2"
 			shift 2
 		done
 	} >"$SB/$name.conf"
+	# defaults for what the test did not set
+	for kv in "MilterSocket local:$MWM_SOCK" "DatabaseDirectory $MWM_DB" \
+		"TemporaryDirectory $SB/tmp" "DatabaseCheckInterval 0"; do
+		grep -q "^${kv%% *} " "$SB/$name.conf" || echo "$kv" >>"$SB/$name.conf"
+	done
 	"$MWM_BIN" -f -c "$SB/$name.conf" </dev/null >"$MWM_LOG" 2>&1 &
 	MWM_PID=$!
 	sb_at_exit "mw_kill_pid $MWM_PID 10"
