@@ -9,8 +9,9 @@
 #                      ".UNOFFICIAL" as ClamAV appends it (from expected.tsv)
 # mwm_start NAME [KEY VALUE]...  write $SB/NAME.conf (defaults below, then
 #                      the given lines) and start "mailwarren-milter -f" on
-#                      local:$SB/NAME.sock; wait until it listens.  Sets
-#                      MWM_PID, MWM_SOCK, MWM_LOG.  Stopped at exit.
+#                      local:$SB/NAME.sock (unless MilterSocket is given);
+#                      wait until it listens.  Sets MWM_PID, MWM_CONN (the
+#                      socket in milter syntax), MWM_LOG.  Stopped at exit.
 # mwm_stop             SIGTERM the milter started last and wait for it
 # mwm_send VAR=VALUE...  one message through miltertest (tests/milter/
 #                      mt-send.lua; see there for the variables); the
@@ -53,6 +54,8 @@ mwm_start() {
 			shift 2
 		done
 	} >"$SB/$name.conf"
+	MWM_CONN=$(sed -n 's/^MilterSocket //p' "$SB/$name.conf")
+	MWM_CONN=${MWM_CONN:-local:$MWM_SOCK}
 	# defaults for what the test did not set
 	for kv in "MilterSocket local:$MWM_SOCK" "DatabaseDirectory $MWM_DB" \
 		"TemporaryDirectory $SB/tmp" "DatabaseCheckInterval 0"; do
@@ -62,7 +65,7 @@ mwm_start() {
 	MWM_PID=$!
 	sb_at_exit "mw_kill_pid $MWM_PID 10"
 	for ((i = 0; i < 300; i++)); do
-		[ -S "$MWM_SOCK" ] && grep -q "started on" "$MWM_LOG" && return 0
+		grep -q "started on" "$MWM_LOG" && return 0
 		kill -0 "$MWM_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -80,7 +83,7 @@ mwm_send() {
 	for a in "$@"; do
 		args+=(-D "$a")
 	done
-	MWM_OUT=$(miltertest -D "sock=local:$MWM_SOCK" "${args[@]}" -s "$MWM_LUA" 2>&1)
+	MWM_OUT=$(miltertest -D "sock=$MWM_CONN" "${args[@]}" -s "$MWM_LUA" 2>&1)
 	local rc=$?
 	[ $rc = 0 ] || diag "miltertest exit $rc: $MWM_OUT"
 	return $rc

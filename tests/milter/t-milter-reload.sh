@@ -44,7 +44,7 @@ traffic() {
 	local out=$1 f r
 	while [ ! -e "$SB/stop" ]; do
 		for f in eicar-b64 ham; do
-			r=$(miltertest -D "sock=local:$MWM_SOCK" -D "msg=$MWM_S/$f.eml" -s "$MWM_LUA" 2>&1 |
+			r=$(miltertest -D "sock=$MWM_CONN" -D "msg=$MWM_S/$f.eml" -s "$MWM_LUA" 2>&1 |
 				sed -n 's/^reply //p')
 			echo "$f ${r:-error}" >>"$out"
 		done
