@@ -235,10 +235,10 @@ mw_spamc_parse_reply(const char *buf, size_t len, struct mw_spamc_result *res,
 		vlen = (size_t) (line + llen - val - 1);
 		for (val++; vlen > 0 && *val == ' '; val++, vlen--)
 			 /* void */ ;
-		if (strncasecmp(line, "Spam:", 5) == 0) {
+		if (llen >= 5 && strncasecmp(line, "Spam:", 5) == 0) {
 			if (have_spam++ || reply_spam(val, vlen, res) < 0)
 				return (reply_fail(-1, err, errlen, "bad Spam header \"%s\"", shown));
-		} else if (strncasecmp(line, "Content-length:", 15) == 0) {
+		} else if (llen >= 15 && strncasecmp(line, "Content-length:", 15) == 0) {
 			if (clen >= 0 || vlen == 0 || vlen > 9 || strspn(val, "0123456789") < vlen)
 				return (reply_fail(-1, err, errlen, "bad Content-length \"%s\"", shown));
 			memcpy(num, val, vlen);
