@@ -14,10 +14,14 @@
 --   deleted  optional: header names whose deletion is checked
 --   rcpts    optional: number of recipients (default 1)
 --   auth     optional: {auth_authen} value
--- Errors inside miltertest exit 1 without a message (its pitfall), so each
+--   timeout  optional: seconds to wait for a reply (default 120)
+-- Body chunks are at most 65535 bytes (libmilter drops the connection on
+-- a larger one).  Errors inside miltertest exit 1 without a message (its pitfall), so each
 -- step prints what it does on failure.
 local function fail(what) print("error " .. what); os.exit(3) end
 
+-- replies may take a while: a 50 MB message costs libclamav ~10 s here
+mt.set_timeout(tonumber(timeout or "120"))
 local conn = mt.connect(sock, 40, 0.05)
 if conn == nil then fail("connect " .. sock) end
 if mt.negotiate(conn, nil, nil, nil) ~= nil then fail("negotiate") end
@@ -70,9 +74,9 @@ if bodyfile ~= nil then
 else
 	local i = 1
 	while i <= #body do
-		if mt.bodystring(conn, body:sub(i, i + 65535)) ~= nil then fail("body") end
+		if mt.bodystring(conn, body:sub(i, i + 65534)) ~= nil then fail("body") end
 		if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("body reply") end
-		i = i + 65536
+		i = i + 65535
 	end
 end
 if mt.eom(conn) ~= nil then fail("eom") end

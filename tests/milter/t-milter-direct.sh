@@ -25,6 +25,16 @@ mwm_db
 
 
 VIRUS="code=550 xcode=5.7.1"
+
+# eventually_grep TEXT FILE: TEXT shows up in FILE within 10 s
+eventually_grep() {
+	local i
+	for ((i = 0; i < 40; i++)); do
+		grep -qF -- "$1" "$2" && return 0
+		sleep 0.25
+	done
+	return 1
+}
 SPAM_DOWN=(code=451 xcode=4.7.1 "text=Spam scanner unavailable, try again later")
 
 if ! spamd_start; then
@@ -137,7 +147,42 @@ mwm_send "msg=$MWM_S/eicar-b64.eml" auth=alice $VIRUS "text=Virus found: $(mwm_e
 check "SkipAuthenticated: an authenticated sender's virus is still rejected" mwm_has "smtpreply yes"
 mwm_stop
 
-# 6. Configuration and database errors --------------------------------------
+# 6. Large messages: spooled to an unlinked file, OnInfected tag,
+# SpamMaxSize, a 50 MB message, SpamdPerRecipient
+"${MW_PYTHON:-/usr/bin/python3}" - "$MWM_S/eicar-b64.eml" "$SB/big-eicar.eml" "$SB/50m.eml" <<'PY'
+import sys
+src, big, huge = sys.argv[1:4]
+data = open(src, "rb").read()
+# a 300 KB epilogue after the last MIME boundary: the infected part stays
+line = b"x" * 76 + b"\r\n"
+open(big, "wb").write(data + line * 4000)
+with open(huge, "wb") as f:
+    f.write(b"From: a@origin.example\r\nSubject: 50 MB\r\n\r\n")
+    text = b"The quick brown fox jumps over the lazy dog 0123456789.\r\n" * 1000
+    for _ in range(50 * 1024 * 1024 // len(text)):
+        f.write(text)
+PY
+mwm_start big SpamdHosts "inet:$SPAMD_PORT@127.0.0.1" MemorySpoolMax 64K SpamMaxSize 100K \
+	OnInfected tag SpamdPerRecipient yes ||
+	{ echo "Bail out! milter did not start"; exit 1; }
+mwm_send "msg=$SB/big-eicar.eml"
+check "300 KB infected message, spooled (MemorySpoolMax 64K), OnInfected tag: accepted" mwm_has "reply continue"
+check "OnInfected tag: X-Virus-Found names the signature" \
+	mwm_has "hdr X-Virus-Found: $(mwm_expected eicar-b64.eml)"
+check "SpamMaxSize 100K: not scored, and the header says why" \
+	mwm_has "hdr X-Spam-Status: Unknown, not scored: larger than SpamMaxSize"
+t0=$SECONDS
+mwm_send "msg=$SB/50m.eml"
+check "50 MB message: accepted in $((SECONDS - t0)) s, scanned" mwm_match "^hdr X-Virus-Scanned: ClamAV"
+check "50 MB message: log line says clean and skipped" \
+	grep -qE "accept: .* virus=clean score=skipped .* skip=\"larger than SpamMaxSize\"" "$MWM_LOG"
+check "nothing left in TemporaryDirectory" test -z "$(ls -A "$SB/tmp")"
+mwm_send "msg=$MWM_S/ham.eml" rcpts=1
+check "SpamdPerRecipient: spamd scored as the one recipient" \
+	eventually_grep "rcpt1@dest.example" "$SPAMD_LOG"
+mwm_stop
+
+# 7. Configuration and database errors --------------------------------------
 printf 'OnInfected explode\n' >"$SB/bad.conf"
 out=$("$MWM_BIN" -t -c "$SB/bad.conf" 2>&1)
 rc=$?
