@@ -114,6 +114,23 @@ reply_number(const char **cp, const char *end, double *val)
 	return (0);
 }
 
+/* reply_sep - skip blanks, then sep (or, with sep NUL, the end) */
+
+static int
+reply_sep(const char **cp, const char *end, int sep)
+{
+	while (*cp < end && **cp == ' ')
+		(*cp)++;
+	if (sep == '\0')
+		return (*cp == end ? 0 : -1);
+	if (*cp >= end || **cp != sep)
+		return (-1);
+	(*cp)++;
+	while (*cp < end && **cp == ' ')
+		(*cp)++;
+	return (0);
+}
+
 /* reply_spam - parse "True ; 7.3 / 5.0" */
 
 static int
@@ -134,25 +151,11 @@ reply_spam(const char *val, size_t len, struct mw_spamc_result *res)
 	else
 		return (-1);
 	cp += wlen;
-	while (cp < end && *cp == ' ')
-		cp++;
-	if (cp >= end || *cp++ != ';')
+	if (reply_sep(&cp, end, ';') < 0 || reply_number(&cp, end, &res->score) < 0
+	    || reply_sep(&cp, end, '/') < 0 || reply_number(&cp, end, &res->required) < 0
+	    || reply_sep(&cp, end, '\0') < 0)
 		return (-1);
-	while (cp < end && *cp == ' ')
-		cp++;
-	if (reply_number(&cp, end, &res->score) < 0)
-		return (-1);
-	while (cp < end && *cp == ' ')
-		cp++;
-	if (cp >= end || *cp++ != '/')
-		return (-1);
-	while (cp < end && *cp == ' ')
-		cp++;
-	if (reply_number(&cp, end, &res->required) < 0)
-		return (-1);
-	while (cp < end && *cp == ' ')
-		cp++;
-	return (cp == end ? 0 : -1);
+	return (0);
 }
 
 /* reply_symbols - check and copy the rule names */

@@ -16,6 +16,12 @@
 # mwm_send VAR=VALUE...  one message through miltertest (tests/milter/
 #                      mt-send.lua; see there for the variables); the
 #                      outcome lines are in $MWM_OUT; 0 if miltertest ran
+# mwm_smtp PORT FILE TAG [SWAKS ARGS...]  one message through an MTA on
+#                      127.0.0.1:PORT, marked "X-MW-Tag: TAG-$MWM_TOKEN";
+#                      transcript in $SB/swaks-TAG.log; swaks' status
+# mwm_replied TAG TEXT the end-of-DATA reply to TAG was exactly TEXT
+# mwm_delivered DIR TAG  print the one file in the sink DIR holding TAG
+# mwm_headers FILE     the unfolded header block of a delivered message
 # mwm_has LINE         $MWM_OUT has exactly this line
 # mwm_match REGEX      a line of $MWM_OUT matches the extended regex
 
@@ -97,4 +103,32 @@ mwm_has() {
 mwm_match() {
 	printf '%s\n' "$MWM_OUT" | grep -qE -- "$1" ||
 		{ diag "no line matching /$1/ in: $(printf '%s' "$MWM_OUT" | tr '\n' '|')"; return 1; }
+}
+
+MWM_TOKEN=$$-$RANDOM
+
+mwm_smtp() {
+	local port=$1 file=$2 tag=$3
+	shift 3
+	swaks --server "127.0.0.1:$port" --from sender@origin.example \
+		--to "rcpt-$tag@dest.example" --data @"$file" --add-header "X-MW-Tag: $tag-$MWM_TOKEN" \
+		"$@" >"$SB/swaks-$tag.log" 2>&1
+}
+
+mwm_replied() {
+	grep -qxF "<** $2" "$SB/swaks-$1.log" ||
+		{ diag "swaks $1: $(grep -E '^<(\*\*|-) ' "$SB/swaks-$1.log" | tail -n 1)"; return 1; }
+}
+
+mwm_delivered() {
+	local f
+	f=$(grep -l -F -- "X-MW-Tag: $2-$MWM_TOKEN" "$1"/* 2>/dev/null)
+	[ -n "$f" ] && [ "$(printf '%s\n' "$f" | wc -l)" = 1 ] && echo "$f"
+}
+
+mwm_headers() {
+	awk '/^\r?$/ { exit }
+	     /^[ \t]/ { sub(/^[ \t]+/, " "); line = line $0; next }
+	     { if (line != "") print line; line = $0 }
+	     END { if (line != "") print line }' "$1" | tr -d '\r'
 }

@@ -26,38 +26,9 @@ sb_need_cmd "$SPAMD_BIN" spamd
 sb_init t-milter-postfix
 mwm_db
 
-TOKEN=$$-$RANDOM
-
-# headers FILE: the unfolded header block of a delivered message
-headers() {
-	awk '/^\r?$/ { exit }
-	     /^[ \t]/ { sub(/^[ \t]+/, " "); line = line $0; next }
-	     { if (line != "") print line; line = $0 }
-	     END { if (line != "") print line }' "$1" | tr -d '\r'
-}
-
-# send FILE TAG [SWAKS ARGS...]: one message through Postfix; the SMTP
-# transcript is in $SB/swaks-TAG.log; prints nothing, returns swaks' status
-send() {
-	local file=$1 tag=$2
-	shift 2
-	swaks --server "127.0.0.1:$PF_SMTP_PORT" --from sender@origin.example \
-		--to "rcpt-$tag@dest.example" --data @"$file" --add-header "X-MW-Tag: $tag-$TOKEN" \
-		"$@" >"$SB/swaks-$tag.log" 2>&1
-}
-
-# replied TAG TEXT: the end-of-DATA reply of message TAG was exactly TEXT
-replied() {
-	grep -qxF "<** $2" "$SB/swaks-$1.log" ||
-		{ diag "swaks $1: $(grep -E '^<\*\* ' "$SB/swaks-$1.log" | tail -n 1)"; return 1; }
-}
-
-# delivered TAG: print the sink file of message TAG (exactly one)
-delivered() {
-	local f
-	f=$(grep -l -F -- "X-MW-Tag: $1-$TOKEN" "$PF_SINK_DIR"/* 2>/dev/null)
-	[ -n "$f" ] && [ "$(printf '%s\n' "$f" | wc -l)" = 1 ] && echo "$f"
-}
+send() { mwm_smtp "$PF_SMTP_PORT" "$@"; }
+replied() { mwm_replied "$@"; }
+delivered() { mwm_delivered "$PF_SINK_DIR" "$1"; }
 
 if ! spamd_start; then
 	echo "Bail out! spamd did not start"
@@ -93,7 +64,7 @@ g=$(delivered gtube)
 h=$(delivered ham)
 check "GTUBE delivered with X-Spam-Flag: YES" bash -c "[ -n '$g' ] && grep -qx 'X-Spam-Flag: YES' <(tr -d '\r' <'$g')"
 check "GTUBE: X-Spam-Status Yes with GTUBE" bash -c "grep -qE '^X-Spam-Status: Yes, score=[0-9.]+ required=5.0 tests=.*GTUBE' <(tr -d '\r' <'$g')"
-hh=$(headers "${h:-/dev/null}")
+hh=$(mwm_headers "${h:-/dev/null}")
 check "ham delivered, exactly one X-Spam-Flag, and it is NO" \
 	test -n "$h" -a "$(grep -c '^X-Spam-Flag:' <<<"$hh")" = 1 -a "$(grep '^X-Spam-Flag:' <<<"$hh")" = "X-Spam-Flag: NO"
 check "ham: the forged X-Spam-Score and X-Spam-Status are gone" \

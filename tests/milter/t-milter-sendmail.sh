@@ -25,30 +25,13 @@ sendmail_fetch || skip_all "Sendmail packages unavailable: $SM_FETCH_ERROR"
 sb_init t-milter-sendmail
 mwm_db
 
-TOKEN=$$-$RANDOM
-
-send() {
-	local file=$1 tag=$2
-	shift 2
-	swaks --server "127.0.0.1:$SM_SMTP_PORT" --from sender@origin.example \
-		--to "rcpt-$tag@dest.example" --data @"$file" --add-header "X-MW-Tag: $tag-$TOKEN" \
-		"$@" >"$SB/swaks-$tag.log" 2>&1
-}
-
-replied() {
-	grep -qxF "<** $2" "$SB/swaks-$1.log" ||
-		{ diag "swaks $1: $(grep -E '^<\*\* ' "$SB/swaks-$1.log" | tail -n 1)"; return 1; }
-}
+send() { mwm_smtp "$SM_SMTP_PORT" "$@"; }
+replied() { mwm_replied "$@"; }
+delivered() { mwm_delivered "$SM_SINK_DIR" "$1"; }
 
 accepted() {
 	grep -q '^<- *250 2.0.0 .* Message accepted for delivery' "$SB/swaks-$1.log" ||
 		{ diag "swaks $1: $(grep -E '^<(-|\*\*) ' "$SB/swaks-$1.log" | tail -n 1)"; return 1; }
-}
-
-delivered() {
-	local f
-	f=$(grep -l -F -- "X-MW-Tag: $1-$TOKEN" "$SM_SINK_DIR"/* 2>/dev/null)
-	[ -n "$f" ] && [ "$(printf '%s\n' "$f" | wc -l)" = 1 ] && echo "$f"
 }
 
 if ! spamd_start; then

@@ -247,6 +247,23 @@ dead_port(void)
 	return (port);
 }
 
+static char spec[2][64];		/* the host list of the last pair() */
+
+/* pair - a client for two hosts on 127.0.0.1 (n = 1: the first only) */
+
+static struct mw_spamc *
+pair(int port0, int port1, size_t n, int timeout_ms)
+{
+	char   *specs[2] = {spec[0], spec[1]};
+	struct mw_spamc *sc;
+
+	snprintf(spec[0], sizeof(spec[0]), "inet:%d@127.0.0.1", port0);
+	snprintf(spec[1], sizeof(spec[1]), "inet:%d@127.0.0.1", port1);
+	sc = mw_spamc_create(specs, n, timeout_ms, err, sizeof(err));
+	assert_non_null(sc);
+	return (sc);
+}
+
 static const char *ham_reply = "SPAMD/1.1 0 EX_OK\r\nContent-length: 5\r\n"
 	"Spam: False ; 1.5 / 5.0\r\n\r\nRULE1";
 
@@ -280,16 +297,12 @@ test_request_and_round_robin(void **state)
 	struct fake a;
 	struct fake b;
 	struct mw_spamc *sc;
-	char	spec[2][64];
-	char   *specs[2] = {spec[0], spec[1]};
 	char	host[128];
 	int	i;
 
 	fake_start(&a, FAKE_ANSWER, ham_reply);
 	fake_start(&b, FAKE_ANSWER, ham_reply);
-	snprintf(spec[0], sizeof(spec[0]), "inet:%d@127.0.0.1", a.port);
-	snprintf(spec[1], sizeof(spec[1]), "inet:%d@127.0.0.1", b.port);
-	assert_non_null(sc = mw_spamc_create(specs, 2, 2000, err, sizeof(err)));
+	sc = pair(a.port, b.port, 2, 2000);
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(check(sc, i == 0 ? "alice@example.com" : NULL, &r, host, sizeof(host)), 0);
 		assert_int_equal(r.spam, 0);
@@ -315,15 +328,11 @@ test_failover_refused(void **state)
 	struct mw_spamc_result r;
 	struct fake a;
 	struct mw_spamc *sc;
-	char	spec[2][64];
-	char   *specs[2] = {spec[0], spec[1]};
 	char	host[128];
 	int	i;
 
 	fake_start(&a, FAKE_ANSWER, ham_reply);
-	snprintf(spec[0], sizeof(spec[0]), "inet:%d@127.0.0.1", dead_port());
-	snprintf(spec[1], sizeof(spec[1]), "inet:%d@127.0.0.1", a.port);
-	assert_non_null(sc = mw_spamc_create(specs, 2, 2000, err, sizeof(err)));
+	sc = pair(dead_port(), a.port, 2, 2000);
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(check(sc, NULL, &r, host, sizeof(host)), 0);
 		assert_string_equal(host, spec[1]);
@@ -340,17 +349,13 @@ test_failover_timeout_bounded(void **state)
 	struct fake silent;
 	struct fake good;
 	struct mw_spamc *sc;
-	char	spec[2][64];
-	char   *specs[2] = {spec[0], spec[1]};
 	char	host[128];
 	long long t0;
 	long long took;
 
 	fake_start(&silent, FAKE_SILENT, NULL);
 	fake_start(&good, FAKE_ANSWER, ham_reply);
-	snprintf(spec[0], sizeof(spec[0]), "inet:%d@127.0.0.1", silent.port);
-	snprintf(spec[1], sizeof(spec[1]), "inet:%d@127.0.0.1", good.port);
-	assert_non_null(sc = mw_spamc_create(specs, 2, 300, err, sizeof(err)));
+	sc = pair(silent.port, good.port, 2, 300);
 	/* first call starts at the silent host: times out, then fails over */
 	t0 = now_ms();
 	assert_int_equal(check(sc, NULL, &r, host, sizeof(host)), 0);
@@ -367,7 +372,7 @@ test_failover_timeout_bounded(void **state)
 	mw_spamc_free(sc);
 
 	/* only the silent host: -1 after one timeout, never a hang */
-	assert_non_null(sc = mw_spamc_create(specs, 1, 300, err, sizeof(err)));
+	sc = pair(silent.port, 0, 1, 300);
 	t0 = now_ms();
 	assert_int_equal(check(sc, NULL, &r, host, sizeof(host)), -1);
 	took = now_ms() - t0;
@@ -383,14 +388,10 @@ test_all_down_and_bad_reply(void **state)
 	struct mw_spamc_result r;
 	struct fake junk;
 	struct mw_spamc *sc;
-	char	spec[2][64];
-	char   *specs[2] = {spec[0], spec[1]};
 	char	host[128];
 
 	fake_start(&junk, FAKE_ANSWER, "SPAMD/1.0 76 Bad header line: x\r\n");
-	snprintf(spec[0], sizeof(spec[0]), "inet:%d@127.0.0.1", junk.port);
-	snprintf(spec[1], sizeof(spec[1]), "inet:%d@127.0.0.1", dead_port());
-	assert_non_null(sc = mw_spamc_create(specs, 2, 1000, err, sizeof(err)));
+	sc = pair(junk.port, dead_port(), 2, 1000);
 	assert_int_equal(check(sc, NULL, &r, host, sizeof(host)), -1);
 	/* every host failed a moment ago: they are still tried, once each */
 	assert_int_equal(check(sc, NULL, &r, host, sizeof(host)), -1);
@@ -399,9 +400,12 @@ test_all_down_and_bad_reply(void **state)
 	mw_spamc_free(sc);
 
 	/* bad host specs */
-	specs[0] = (char *) "inet:127.0.0.1:783";
-	assert_null(mw_spamc_create(specs, 1, 1000, err, sizeof(err)));
-	assert_null(mw_spamc_create(specs, 0, 1000, err, sizeof(err)));
+	{
+		char   *bad[1] = {(char *) "inet:127.0.0.1:783"};
+
+		assert_null(mw_spamc_create(bad, 1, 1000, err, sizeof(err)));
+		assert_null(mw_spamc_create(bad, 0, 1000, err, sizeof(err)));
+	}
 }
 
 int
