@@ -4,6 +4,7 @@
 --   smtpreply yes|no          the reply is exactly code/xcode/text (if given)
 --   hdr NAME: VALUE           each header the milter added (known names)
 --   del NAME yes|no           for each name in "deleted" (comma list)
+--   quarantine yes|no         (if "quarantine" is set) smfi_quarantine used
 -- Globals (miltertest -D name=value):
 --   sock     milter socket (local:/path is fast; inet has a 44 ms stall)
 --   msg      message file (CRLF or LF; headers, empty line, body)
@@ -12,6 +13,7 @@
 --   prepend2 optional: a second one
 --   code, xcode, text   optional: expected SMTP reply (all three)
 --   deleted  optional: header names whose deletion is checked
+--   quarantine optional: if set, print "quarantine yes|no"
 --   rcpts    optional: number of recipients (default 1)
 --   auth     optional: {auth_authen} value
 --   timeout  optional: seconds to wait for a reply (default 120)
@@ -93,6 +95,9 @@ for _, h in ipairs({ "X-Spam-Flag", "X-Spam-Score", "X-Spam-Level", "X-Spam-Stat
 	"X-Virus-Scanned", "X-Virus-Found" }) do
 	local v = mt.getheader(conn, h, 0)
 	if v ~= nil then print("hdr " .. h .. ": " .. v) end
+end
+if quarantine ~= nil then
+	print("quarantine " .. (mt.eom_check(conn, MT_QUARANTINE) and "yes" or "no"))
 end
 if deleted ~= nil then
 	for h in deleted:gmatch("[^,]+") do

@@ -182,7 +182,25 @@ check "SpamdPerRecipient: spamd scored as the one recipient" \
 	eventually_grep "rcpt1@dest.example" "$SPAMD_LOG"
 mwm_stop
 
-# 7. Configuration and database errors --------------------------------------
+# 7. OnInfected discard and quarantine
+mwm_start discard SpamdHosts none OnInfected discard ||
+	{ echo "Bail out! milter did not start"; exit 1; }
+mwm_send "msg=$MWM_S/eicar-zip.eml"
+check "OnInfected discard: the infected message is discarded" mwm_has "reply discard"
+mwm_send "msg=$MWM_S/ham.eml"
+check "OnInfected discard: clean mail still accepted" mwm_has "reply continue"
+mwm_stop
+mwm_start quarantine SpamdHosts none OnInfected quarantine ||
+	{ echo "Bail out! milter did not start"; exit 1; }
+mwm_send "msg=$MWM_S/eicar-zip.eml" quarantine=1
+check "OnInfected quarantine: accepted into quarantine" \
+	bash -c 'grep -qx "reply continue" <<<"$1" && grep -qx "quarantine yes" <<<"$1"' _ "$MWM_OUT"
+mwm_send "msg=$MWM_S/ham.eml" quarantine=1
+check "OnInfected quarantine: clean mail is not quarantined" mwm_has "quarantine no"
+check "OnInfected quarantine: the log line says quarantine" grep -q "MTQID1: quarantine: .* virus=Test.EICAR" "$MWM_LOG"
+mwm_stop
+
+# 8. Configuration and database errors --------------------------------------
 printf 'OnInfected explode\n' >"$SB/bad.conf"
 out=$("$MWM_BIN" -t -c "$SB/bad.conf" 2>&1)
 rc=$?
