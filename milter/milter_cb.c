@@ -52,6 +52,8 @@
 
 #define MSG(ctx)	((struct milter_msg *) smfi_getpriv(ctx))
 
+static void cb_reset(struct milter_msg *);
+
 /* cb_macro - copy a macro value, or "" */
 
 static void
@@ -90,6 +92,12 @@ cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct milter_msg *msg;
 
+	/* Sendmail's QUIT_NC reuses the connection: never leak the old state. */
+	if ((msg = MSG(ctx)) != NULL) {
+		cb_reset(msg);
+		free(msg);
+		smfi_setpriv(ctx, NULL);
+	}
 	if ((msg = calloc(1, sizeof(*msg))) == NULL) {
 		mw_warn("out of memory for a new connection");
 		return (SMFIS_TEMPFAIL);
