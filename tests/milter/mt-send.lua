@@ -16,6 +16,7 @@
 --   quarantine optional: if set, print "quarantine yes|no"
 --   rcpts    optional: number of recipients (default 1)
 --   auth     optional: {auth_authen} value
+--   client   optional: client IP address (default 192.0.2.7)
 --   timeout  optional: seconds to wait for a reply (default 120)
 -- Body chunks are at most 65535 bytes (libmilter drops the connection on
 -- a larger one).  Errors inside miltertest exit 1 without a message (its pitfall), so each
@@ -27,9 +28,10 @@ mt.set_timeout(tonumber(timeout or "120"))
 local conn = mt.connect(sock, 40, 0.05)
 if conn == nil then fail("connect " .. sock) end
 if mt.negotiate(conn, nil, nil, nil) ~= nil then fail("negotiate") end
-mt.macro(conn, SMFIC_CONNECT, "{client_addr}", "192.0.2.7", "j", "mx.mwtest.example",
+local addr = client or "192.0.2.7"
+mt.macro(conn, SMFIC_CONNECT, "{client_addr}", addr, "j", "mx.mwtest.example",
 	"{client_name}", "client.example")
-if mt.conninfo(conn, "client.example", "192.0.2.7") ~= nil then fail("conninfo") end
+if mt.conninfo(conn, "client.example", addr) ~= nil then fail("conninfo") end
 if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("connect reply") end
 if mt.helo(conn, "client.example") ~= nil then fail("helo") end
 if auth ~= nil then

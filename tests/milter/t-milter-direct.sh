@@ -142,6 +142,9 @@ check "two spamd hosts: the dead one is avoided after failing (tried once)" \
 mwm_send "msg=$MWM_S/ham.eml" auth=alice
 check "SkipAuthenticated: authenticated sender not scored, header says why" \
 	mwm_has "hdr X-Spam-Status: Unknown, not scored: authenticated sender"
+mwm_send "msg=$MWM_S/ham.eml" client=198.51.100.9
+check "SkipAuthenticated: a client in TrustedNetworks is not scored" \
+	mwm_has "hdr X-Spam-Status: Unknown, not scored: trusted network"
 # shellcheck disable=SC2086
 mwm_send "msg=$MWM_S/eicar-b64.eml" auth=alice $VIRUS "text=Virus found: $(mwm_expected eicar-b64.eml)"
 check "SkipAuthenticated: an authenticated sender's virus is still rejected" mwm_has "smtpreply yes"
