@@ -1,0 +1,189 @@
+/*++
+/* NAME
+/*	milter 3h
+/* SUMMARY
+/*	mailwarren-milter internal interfaces
+/* SYNOPSIS
+/*	#include "milter.h"
+/* DESCRIPTION
+/*	The configuration, the per-message state and the functions the
+/*	milter's modules export to each other.
+/*--*/
+#ifndef MILTER_H
+#define MILTER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <libmilter/mfapi.h>
+
+#include "mw_cfg.h"
+#include "mw_spamc.h"
+
+#define MILTER_NAME	"mailwarren-milter"
+#define MILTER_CONF	"/etc/mailwarren/mailwarren-milter.conf"
+
+ /*
+  * Configuration (milter_cfg.c).  Enumerated settings are parsed into
+  * the *_code members by milter_cfg_check().
+  */
+#define ON_INFECTED_REJECT	0
+#define ON_INFECTED_DISCARD	1
+#define ON_INFECTED_QUARANTINE	2
+#define ON_INFECTED_TAG		3
+
+#define ON_FAIL_TEMPFAIL	0
+#define ON_FAIL_ACCEPT		1
+
+#define RELOAD_CONCURRENT	0
+#define RELOAD_BLOCKING		1
+
+struct milter_conf {
+	char   *milter_socket;
+	char   *user;
+	char   *group;
+	char   *pid_file;
+	char   *database_directory;
+	unsigned long long database_check_interval;
+	char   *temporary_directory;
+	unsigned long long memory_spool_max;
+	unsigned long long max_scan_size;
+	unsigned long long max_file_size;
+	long long max_recursion;
+	long long max_files;
+	long long max_concurrent_scans;
+	char   *on_infected;
+	char   *on_scan_error;
+	struct mw_cfg_list spamd_hosts;
+	unsigned long long spamd_timeout;
+	char   *spamd_user;
+	int	spamd_per_recipient;
+	char   *spamd_fail_action;
+	unsigned long long spam_max_size;
+	char   *spam_reject_score;
+	int	skip_authenticated;
+	struct mw_cfg_list trusted_networks;
+	char   *reload_mode;
+	unsigned long long milter_timeout;
+	char   *socket_mode;
+	/* Derived by milter_cfg_check(). */
+	int	on_infected_code;
+	int	on_scan_error_code;
+	int	spamd_fail_code;
+	int	reload_code;
+	double	reject_score;		/* < 0: never reject on score */
+	int	socket_mode_bits;	/* -1: leave alone */
+};
+
+extern const struct mw_cfg_entry milter_cfg_table[];
+extern int milter_cfg_check(struct milter_conf *, char *, size_t);
+extern int milter_net_match(const struct mw_cfg_list *, const char *);
+
+extern struct milter_conf milter_conf;	/* the running configuration */
+extern struct mw_spamc *milter_spamc;	/* NULL: no spam scoring */
+
+ /*
+  * Message buffer with spill to an unlinked temp file (milter_buf.c).
+  */
+struct milter_buf {
+	char   *mem;			/* in memory, or NULL */
+	size_t	len;			/* bytes so far */
+	size_t	cap;
+	int	fd;			/* spooled: unlinked temp file, or -1 */
+	void   *map;			/* mmap of fd, from milter_buf_map() */
+	size_t	maplen;
+};
+
+extern void milter_buf_init(struct milter_buf *);
+extern int milter_buf_add(struct milter_buf *, const void *, size_t);
+extern const char *milter_buf_map(struct milter_buf *);
+extern void milter_buf_reset(struct milter_buf *);
+
+ /*
+  * Per-connection and per-message state (smfi_setpriv).
+  */
+#define MILTER_FROM_LINE "From mailwarren-milter\n"	/* makes libclamav see mail */
+#define MILTER_SPAM_HDRS_MAX 64	/* distinct X-Spam-* names remembered */
+
+struct milter_hdrseen {
+	char   *name;			/* as first seen */
+	int	count;			/* occurrences in this message */
+};
+
+struct milter_msg {
+	/* Connection. */
+	char	client_addr[64];
+	char	client_name[256];
+	char	helo[256];
+	char	mta_name[256];		/* macro j */
+	int	trusted;		/* client in TrustedNetworks */
+	/* Message. */
+	char	qid[64];
+	char	from[256];
+	char	rcpt[256];		/* the first recipient */
+	char	auth[128];		/* {auth_authen} */
+	int	nrcpt;
+	int	in_message;		/* between MAIL and EOM/ABORT */
+	int	io_error;		/* buffer could not be written */
+	struct milter_buf buf;		/* From_ line, headers, body */
+	size_t	hdr_len;		/* offset of the body in buf */
+	struct milter_hdrseen spam_hdrs[MILTER_SPAM_HDRS_MAX];
+	int	nspam_hdrs;
+};
+
+ /*
+  * ClamAV engine (milter_clam.c).
+  */
+#define SCAN_CLEAN	0
+#define SCAN_VIRUS	1
+#define SCAN_ERROR	2
+
+extern void milter_clam_init(void);
+extern void milter_clam_reload(int);
+extern void milter_clam_check(void);
+extern void milter_clam_version(char *, size_t);
+extern int milter_clam_scan(SMFICTX *, const char *, size_t, char *, size_t);
+extern void milter_clam_done(void);
+
+ /*
+  * Spam scoring (milter_spam.c).
+  */
+#define SPAM_SCORED	0
+#define SPAM_SKIPPED	1
+#define SPAM_ERROR	2
+
+struct milter_spam {
+	int	status;			/* SPAM_* */
+	const char *why;		/* SPAM_SKIPPED: the reason */
+	struct mw_spamc_result res;
+	char	host[128];
+};
+
+extern void milter_spam_strip(SMFICTX *, struct milter_msg *);
+extern void milter_spam_score(SMFICTX *, struct milter_msg *, const char *, size_t, struct milter_spam *);
+extern void milter_spam_headers(SMFICTX *, const struct milter_spam *);
+
+ /*
+  * Decisions (milter_action.c).
+  */
+extern sfsistat milter_act_virus(SMFICTX *, const char *);
+extern sfsistat milter_act_scan_error(SMFICTX *);
+extern sfsistat milter_act_spam(SMFICTX *, const struct milter_spam *, int *);
+extern void milter_act_set_reply(SMFICTX *, const char *, const char *, const char *);
+extern void milter_act_log(const struct milter_msg *, const char *, const char *,
+			           const struct milter_spam *, const char *, long, long);
+extern long milter_ms_since(const struct timespec *);
+
+ /*
+  * Signals and the reload thread (milter_signal.c).
+  */
+extern void milter_signal_block(void);
+extern void milter_signal_start(void);
+extern void milter_signal_stop(void);
+
+ /*
+  * Callbacks (milter_cb.c).
+  */
+extern struct smfiDesc milter_desc;
+
+#endif

@@ -1,0 +1,184 @@
+/*++
+/* NAME
+/*	milter_action 3
+/* SUMMARY
+/*	mailwarren-milter decisions, SMTP replies and the log line
+/* SYNOPSIS
+/*	#include "milter.h"
+/*
+/*	sfsistat milter_act_virus(ctx, virname)
+/*	SMFICTX	*ctx;
+/*	const char *virname;
+/*
+/*	sfsistat milter_act_scan_error(ctx)
+/*
+/*	sfsistat milter_act_spam(ctx, spam, rejected)
+/*	const struct milter_spam *spam;
+/*	int	*rejected;
+/*
+/*	void	milter_act_set_reply(ctx, rcode, xcode, text)
+/*
+/*	void	milter_act_log(msg, virus, scan_error, spam, action, scan_ms, score_ms)
+/*
+/*	long	milter_ms_since(t0)
+/* DESCRIPTION
+/*	The replies operators grep for are fixed:
+/* .nf
+/*	550 5.7.1 Virus found: <signature name>
+/*	451 4.7.1 Virus scanner unavailable, try again later
+/*	451 4.7.1 Spam scanner unavailable, try again later
+/*	550 5.7.1 Message classified as spam
+/* .fi
+/*	milter_act_virus() applies OnInfected: reject with the first
+/*	reply, discard, quarantine (Postfix's hold queue, Sendmail's
+/*	quarantine) or tag (X-Virus-Found header only).
+/*	milter_act_scan_error() applies OnScanError; milter_act_spam()
+/*	applies SpamdFailAction to an unscored message and
+/*	SpamRejectScore to a scored one (*rejected set when it rejects).
+/*	They return the libmilter status for xxfi_eom; SMFIS_CONTINUE
+/*	means "go on with the message".
+/*
+/*	milter_act_set_reply() sets a reply, with CR and LF removed and
+/*	"%" doubled as smfi_setreply() requires.
+/*
+/*	milter_act_log() writes the one log line per message, in
+/*	Postfix's shape: "QUEUEID: action: client=name[addr] from=<..>
+/*	nrcpt=N virus=NAME|clean|error score=S|- scan=Nms score=Nms".
+/*--*/
+
+/* System library. */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Utility library. */
+
+#include "mw_msg.h"
+#include "mw_str.h"
+
+/* Application-specific. */
+
+#include "milter.h"
+
+/* milter_ms_since - milliseconds since t0 (CLOCK_MONOTONIC) */
+
+long
+milter_ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* milter_act_set_reply - set an SMTP reply, made safe for libmilter */
+
+void
+milter_act_set_reply(SMFICTX *ctx, const char *rcode, const char *xcode, const char *text)
+{
+	char	clean[512];
+	size_t	i;
+	size_t	j = 0;
+
+	for (i = 0; text[i] != '\0' && j < sizeof(clean) - 2; i++) {
+		if (text[i] == '\r' || text[i] == '\n')
+			continue;
+		if (text[i] == '%')
+			clean[j++] = '%';
+		clean[j++] = text[i];
+	}
+	clean[j] = '\0';
+	if (smfi_setreply(ctx, (char *) rcode, (char *) xcode, clean) != MI_SUCCESS)
+		mw_warn("smfi_setreply %s %s %s failed", rcode, xcode, clean);
+}
+
+/* milter_act_virus - OnInfected */
+
+sfsistat
+milter_act_virus(SMFICTX *ctx, const char *virname)
+{
+	char	text[300];
+
+	switch (milter_conf.on_infected_code) {
+	case ON_INFECTED_DISCARD:
+		return (SMFIS_DISCARD);
+	case ON_INFECTED_QUARANTINE:
+		snprintf(text, sizeof(text), "Virus found: %s", virname);
+		if (smfi_quarantine(ctx, text) != MI_SUCCESS)
+			mw_warn("smfi_quarantine failed");
+		smfi_addheader(ctx, "X-Virus-Found", (char *) virname);
+		return (SMFIS_CONTINUE);
+	case ON_INFECTED_TAG:
+		smfi_addheader(ctx, "X-Virus-Found", (char *) virname);
+		return (SMFIS_CONTINUE);
+	default:
+		snprintf(text, sizeof(text), "Virus found: %s", virname);
+		milter_act_set_reply(ctx, "550", "5.7.1", text);
+		return (SMFIS_REJECT);
+	}
+}
+
+/* milter_act_scan_error - OnScanError */
+
+sfsistat
+milter_act_scan_error(SMFICTX *ctx)
+{
+	if (milter_conf.on_scan_error_code == ON_FAIL_ACCEPT)
+		return (SMFIS_CONTINUE);
+	milter_act_set_reply(ctx, "451", "4.7.1", "Virus scanner unavailable, try again later");
+	return (SMFIS_TEMPFAIL);
+}
+
+/* milter_act_spam - SpamdFailAction, SpamRejectScore */
+
+sfsistat
+milter_act_spam(SMFICTX *ctx, const struct milter_spam *spam, int *rejected)
+{
+	*rejected = 0;
+	if (spam->status == SPAM_ERROR && milter_conf.spamd_fail_code == ON_FAIL_TEMPFAIL) {
+		milter_act_set_reply(ctx, "451", "4.7.1", "Spam scanner unavailable, try again later");
+		return (SMFIS_TEMPFAIL);
+	}
+	if (spam->status == SPAM_SCORED && milter_conf.reject_score >= 0
+	    && spam->res.score >= milter_conf.reject_score) {
+		*rejected = 1;
+		milter_act_set_reply(ctx, "550", "5.7.1", "Message classified as spam");
+		return (SMFIS_REJECT);
+	}
+	return (SMFIS_CONTINUE);
+}
+
+/* milter_act_log - the one line per message */
+
+void
+milter_act_log(const struct milter_msg *msg, const char *virus, const char *scan_state,
+	       const struct milter_spam *spam, const char *action, long scan_ms, long score_ms)
+{
+	char	from[128];
+	char	name[128];
+	char	vir[128];
+	char	score[32];
+
+	mw_printable(from, sizeof(from), msg->from, strlen(msg->from));
+	mw_printable(name, sizeof(name), msg->client_name, strlen(msg->client_name));
+	if (virus != NULL)
+		mw_printable(vir, sizeof(vir), virus, strlen(virus));
+	else
+		mw_strlcpy(vir, scan_state, sizeof(vir));
+	if (spam == NULL || spam->status == SPAM_ERROR)
+		mw_strlcpy(score, spam == NULL ? "-" : "error", sizeof(score));
+	else if (spam->status == SPAM_SKIPPED)
+		mw_strlcpy(score, "skipped", sizeof(score));
+	else
+		snprintf(score, sizeof(score), "%.1f", spam->res.score);
+	mw_info("%s: %s: client=%s[%s] from=%s nrcpt=%d virus=%s score=%s scan=%ldms score_time=%ldms%s%s%s",
+		msg->qid[0] ? msg->qid : "NOQUEUE", action,
+		name[0] ? name : "unknown", msg->client_addr[0] ? msg->client_addr : "unknown",
+		from[0] ? from : "<>", msg->nrcpt, vir, score, scan_ms, score_ms,
+		spam != NULL && spam->status == SPAM_SKIPPED ? " skip=\"" : "",
+		spam != NULL && spam->status == SPAM_SKIPPED ? spam->why : "",
+		spam != NULL && spam->status == SPAM_SKIPPED ? "\"" : "");
+}

@@ -1,0 +1,399 @@
+/*++
+/* NAME
+/*	milter_cb 3
+/* SUMMARY
+/*	mailwarren-milter libmilter callbacks
+/* SYNOPSIS
+/*	#include "milter.h"
+/*
+/*	struct smfiDesc milter_desc;
+/* DESCRIPTION
+/*	The callbacks collect one message per MAIL transaction in the
+/*	connection's private data (smfi_setpriv): the client, HELO,
+/*	sender, recipients, and the message itself as the MTA will
+/*	deliver it (headers with CRLF line ends, the body as received),
+/*	behind an mbox "From " line so that libclamav types it as mail.
+/*	Callbacks of one session may run on different worker threads,
+/*	one at a time, so nothing is kept in thread-local storage.
+/*
+/*	Negotiation asks for header, EOH and unknown-command callbacks
+/*	without replies (SMFIP_NR_*, faked by libmilter where the MTA
+/*	lacks them), and for exactly the macros used, at each stage
+/*	(smfi_setsymlist): Sendmail's defaults lack {client_addr}.
+/*	xxfi_data is registered, although it does nothing: with DATA
+/*	negotiated away Postfix still sends the DATA macros and a TCP
+/*	milter then stalls ~40 ms per message on a delayed ACK.
+/*
+/*	At end of message: virus scan (milter_clam), then, for a clean
+/*	message, forged X-Spam-* removal and spam scoring (milter_spam),
+/*	the headers, the decision (milter_action) and one log line.
+/*	Nothing is answered 2xx for a message that was not handled as
+/*	configured.
+/*--*/
+
+/* System library. */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Utility library. */
+
+#include "mw_msg.h"
+#include "mw_str.h"
+
+/* Application-specific. */
+
+#include "milter.h"
+
+#define MSG(ctx)	((struct milter_msg *) smfi_getpriv(ctx))
+
+static void cb_reset(struct milter_msg *);
+
+/* cb_macro - copy a macro value, or "" */
+
+static void
+cb_macro(SMFICTX *ctx, const char *name, char *buf, size_t len)
+{
+	const char *val = smfi_getsymval(ctx, (char *) name);
+
+	if (val != NULL && *val != '\0')
+		mw_strlcpy(buf, val, len);
+}
+
+/* cb_negotiate - protocol steps, actions and macros */
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+	     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+	     unsigned long *pf2, unsigned long *pf3)
+{
+	*pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST) & f0;
+	*pf1 = (*pf1 | SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_EOH) & f1;
+	*pf2 = 0;
+	*pf3 = 0;
+	if ((*pf0 & SMFIF_SETSYMLIST) != 0) {
+		smfi_setsymlist(ctx, SMFIM_CONNECT, "j {client_addr} {client_name}");
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} {mail_addr}");
+		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
+		smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	}
+	return (SMFIS_CONTINUE);
+}
+
+/* cb_connect - allocate the connection state */
+
+static sfsistat
+cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct milter_msg *msg;
+
+	/* Sendmail's QUIT_NC reuses the connection: never leak the old state. */
+	if ((msg = MSG(ctx)) != NULL) {
+		cb_reset(msg);
+		free(msg);
+		smfi_setpriv(ctx, NULL);
+	}
+	if ((msg = calloc(1, sizeof(*msg))) == NULL) {
+		mw_warn("out of memory for a new connection");
+		return (SMFIS_TEMPFAIL);
+	}
+	milter_buf_init(&msg->buf);
+	cb_macro(ctx, "{client_addr}", msg->client_addr, sizeof(msg->client_addr));
+	cb_macro(ctx, "j", msg->mta_name, sizeof(msg->mta_name));
+	if (host != NULL)
+		mw_strlcpy(msg->client_name, host, sizeof(msg->client_name));
+	msg->trusted = milter_net_match(&milter_conf.trusted_networks, msg->client_addr);
+	smfi_setpriv(ctx, msg);
+	return (SMFIS_CONTINUE);
+}
+
+/* cb_helo - remember the HELO name */
+
+static sfsistat
+cb_helo(SMFICTX *ctx, char *helo)
+{
+	struct milter_msg *msg = MSG(ctx);
+
+	if (msg != NULL && helo != NULL)
+		mw_strlcpy(msg->helo, helo, sizeof(msg->helo));
+	return (SMFIS_CONTINUE);
+}
+
+/* cb_reset - forget the previous message of this connection */
+
+static void
+cb_reset(struct milter_msg *msg)
+{
+	int	i;
+
+	milter_buf_reset(&msg->buf);
+	for (i = 0; i < msg->nspam_hdrs; i++)
+		free(msg->spam_hdrs[i].name);
+	msg->nspam_hdrs = 0;
+	msg->qid[0] = msg->from[0] = msg->rcpt[0] = msg->auth[0] = '\0';
+	msg->nrcpt = 0;
+	msg->io_error = 0;
+	msg->hdr_len = 0;
+	msg->in_message = 0;
+}
+
+/* cb_envfrom - a new message starts */
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct milter_msg *msg = MSG(ctx);
+
+	if (msg == NULL)
+		return (SMFIS_TEMPFAIL);
+	cb_reset(msg);
+	msg->in_message = 1;
+	if (argv[0] != NULL)
+		mw_strlcpy(msg->from, argv[0], sizeof(msg->from));
+	cb_macro(ctx, "i", msg->qid, sizeof(msg->qid));
+	cb_macro(ctx, "{auth_authen}", msg->auth, sizeof(msg->auth));
+	if (milter_buf_add(&msg->buf, MILTER_FROM_LINE, sizeof(MILTER_FROM_LINE) - 1) < 0)
+		msg->io_error = 1;
+	return (SMFIS_CONTINUE);
+}
+
+/* cb_envrcpt - count recipients, keep the first */
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct milter_msg *msg = MSG(ctx);
+
+	if (msg == NULL)
+		return (SMFIS_TEMPFAIL);
+	if (msg->nrcpt++ == 0 && argv[0] != NULL)
+		mw_strlcpy(msg->rcpt, argv[0], sizeof(msg->rcpt));
+	return (SMFIS_CONTINUE);
+}
+
+/* cb_data - nothing to do; registered to avoid the TCP stall */
+
+static sfsistat
+cb_data(SMFICTX *ctx)
+{
+	struct milter_msg *msg = MSG(ctx);
+
+	if (msg != NULL && msg->qid[0] == '\0')
+		cb_macro(ctx, "i", msg->qid, sizeof(msg->qid));
+	return (SMFIS_CONTINUE);
+}
+
+/* cb_spam_hdr - count an inbound X-Spam-* header */
+
+static void
+cb_spam_hdr(struct milter_msg *msg, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < msg->nspam_hdrs; i++) {
+		if (strcasecmp(msg->spam_hdrs[i].name, name) == 0) {
+			msg->spam_hdrs[i].count++;
+			return;
+		}
+	}
+	if (msg->nspam_hdrs == MILTER_SPAM_HDRS_MAX) {
+		mw_warn("%s: more than %d distinct X-Spam-* headers; not all removed",
+			msg->qid[0] ? msg->qid : "NOQUEUE", MILTER_SPAM_HDRS_MAX);
+		return;
+	}
+	if ((msg->spam_hdrs[i].name = strdup(name)) == NULL)
+		return;
+	msg->spam_hdrs[i].count = 1;
+	msg->nspam_hdrs++;
+}
+
+/* cb_add - append to the buffer, remember failure */
+
+static void
+cb_add(struct milter_msg *msg, const void *data, size_t len)
+{
+	if (!msg->io_error && milter_buf_add(&msg->buf, data, len) < 0)
+		msg->io_error = 1;
+}
+
+/* cb_header - one header: count X-Spam-*, buffer with CRLF line ends */
+
+static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct milter_msg *msg = MSG(ctx);
+	const char *cp;
+	size_t	len;
+
+	if (msg == NULL || !msg->in_message)
+		return (SMFIS_NOREPLY);
+	if (strncasecmp(name, "X-Spam-", 7) == 0)
+		cb_spam_hdr(msg, name);
+	cb_add(msg, name, strlen(name));
+	cb_add(msg, ": ", 2);
+	/* Folded values arrive with bare LF (or CRLF): write CRLF. */
+	for (cp = value; *cp != '\0'; cp += len) {
+		len = strcspn(cp, "\r\n");
+		cb_add(msg, cp, len);
+		if (cp[len] == '\0')
+			break;
+		cb_add(msg, "\r\n", 2);
+		len += (cp[len] == '\r' && cp[len + 1] == '\n') ? 2 : 1;
+	}
+	cb_add(msg, "\r\n", 2);
+	return (SMFIS_NOREPLY);
+}
+
+/* cb_eoh - end of headers */
+
+static sfsistat
+cb_eoh(SMFICTX *ctx)
+{
+	struct milter_msg *msg = MSG(ctx);
+
+	if (msg != NULL && msg->in_message) {
+		cb_add(msg, "\r\n", 2);
+		msg->hdr_len = msg->buf.len;
+	}
+	return (SMFIS_NOREPLY);
+}
+
+/* cb_body - one body chunk */
+
+static sfsistat
+cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct milter_msg *msg = MSG(ctx);
+
+	if (msg != NULL && msg->in_message)
+		cb_add(msg, chunk, len);
+	return (SMFIS_CONTINUE);
+}
+
+/* cb_eom - scan, score, decide, log */
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct milter_msg *msg = MSG(ctx);
+	struct milter_spam spam;
+	struct timespec t0;
+	const char *data;
+	const size_t from_len = sizeof(MILTER_FROM_LINE) - 1;
+	char	virname[256];
+	char	version[96];
+	char	hdr[160];
+	long	scan_ms;
+	long	score_ms = 0;
+	int	scan;
+	int	rejected;
+	sfsistat rc;
+
+	if (msg == NULL || !msg->in_message)
+		return (SMFIS_TEMPFAIL);
+	msg->in_message = 0;
+	cb_macro(ctx, "i", msg->qid, sizeof(msg->qid));
+
+	/* Virus scan: the message as received, from memory or the spool. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (msg->io_error || (data = milter_buf_map(&msg->buf)) == NULL)
+		scan = SCAN_ERROR;
+	else
+		scan = milter_clam_scan(ctx, data, msg->buf.len, virname, sizeof(virname));
+	scan_ms = milter_ms_since(&t0);
+	if (scan == SCAN_VIRUS) {
+		rc = milter_act_virus(ctx, virname);
+		milter_act_log(msg, virname, NULL, NULL,
+			       rc == SMFIS_REJECT ? "reject" : rc == SMFIS_DISCARD ? "discard" :
+			       milter_conf.on_infected_code == ON_INFECTED_QUARANTINE ? "quarantine" : "tag",
+			       scan_ms, 0);
+		if (rc != SMFIS_CONTINUE)
+			return (rc);
+	} else if (scan == SCAN_ERROR) {
+		rc = milter_act_scan_error(ctx);
+		if (rc != SMFIS_CONTINUE) {
+			milter_act_log(msg, NULL, "error", NULL, "tempfail", scan_ms, 0);
+			return (rc);
+		}
+	}
+
+	/* Spam: never trust inbound X-Spam-*; then score. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	milter_spam_strip(ctx, msg);
+	if (scan == SCAN_ERROR || (data = milter_buf_map(&msg->buf)) == NULL) {
+		memset(&spam, 0, sizeof(spam));
+		spam.status = SPAM_SKIPPED;
+		spam.why = "message not readable";
+	} else {
+		milter_spam_score(ctx, msg, data + from_len, msg->buf.len - from_len, &spam);
+	}
+	score_ms = milter_ms_since(&t0);
+	rc = milter_act_spam(ctx, &spam, &rejected);
+	if (rc != SMFIS_CONTINUE) {
+		milter_act_log(msg, scan == SCAN_VIRUS ? virname : NULL,
+			       scan == SCAN_ERROR ? "error" : "clean", &spam,
+			       rejected ? "reject" : "tempfail", scan_ms, score_ms);
+		return (rc);
+	}
+
+	/* Headers for the delivery side. */
+	milter_clam_version(version, sizeof(version));
+	snprintf(hdr, sizeof(hdr), scan == SCAN_ERROR ? "no, scanner error (%s via %s)" : "%s via %s",
+		 version, MILTER_NAME);
+	smfi_addheader(ctx, "X-Virus-Scanned", hdr);
+	milter_spam_headers(ctx, &spam);
+	if (scan != SCAN_VIRUS)
+		milter_act_log(msg, NULL, scan == SCAN_ERROR ? "error" : "clean", &spam,
+			       "accept", scan_ms, score_ms);
+	return (SMFIS_CONTINUE);
+}
+
+/* cb_abort - the message was aborted; the connection goes on */
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct milter_msg *msg = MSG(ctx);
+
+	if (msg != NULL)
+		cb_reset(msg);
+	return (SMFIS_CONTINUE);
+}
+
+/* cb_close - free the connection state */
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct milter_msg *msg = MSG(ctx);
+
+	if (msg != NULL) {
+		cb_reset(msg);
+		free(msg);
+		smfi_setpriv(ctx, NULL);
+	}
+	return (SMFIS_CONTINUE);
+}
+
+struct smfiDesc milter_desc = {
+	.xxfi_name = (char *) MILTER_NAME,
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = cb_helo,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = cb_eoh,
+	.xxfi_body = cb_body,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_data = cb_data,
+	.xxfi_negotiate = cb_negotiate,
+};

@@ -1,0 +1,245 @@
+/*++
+/* NAME
+/*	milter_cfg 3
+/* SUMMARY
+/*	mailwarren-milter configuration table and checks
+/* SYNOPSIS
+/*	#include "milter.h"
+/*
+/*	const struct mw_cfg_entry milter_cfg_table[];
+/*
+/*	int	milter_cfg_check(conf, err, errlen)
+/*	struct milter_conf *conf;
+/*	char	*err;
+/*	size_t	errlen;
+/*
+/*	int	milter_net_match(nets, addr)
+/*	const struct mw_cfg_list *nets;
+/*	const char *addr;
+/* DESCRIPTION
+/*	milter_cfg_table describes mailwarren-milter.conf(5) for
+/*	mw_cfg_load(); its defaults are those documented there and in the
+/*	sample file.
+/*
+/*	milter_cfg_check() checks what the table's types cannot: the
+/*	enumerated values (OnInfected, OnScanError, SpamdFailAction,
+/*	ReloadMode), SpamRejectScore, SocketMode, TrustedNetworks and the
+/*	SpamdHosts syntax, and fills in the derived members of conf.
+/*
+/*	milter_net_match() tells whether the textual IPv4 or IPv6 address
+/*	addr lies in one of nets (each "addr" or "addr/bits").
+/* DIAGNOSTICS
+/*	milter_cfg_check() returns 0, or -1 with the reason in err.
+/*--*/
+
+/* System library. */
+
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Utility library. */
+
+#include "mw_cfg.h"
+#include "mw_endpoint.h"
+
+/* Application-specific. */
+
+#include "milter.h"
+
+#define C(m)	offsetof(struct milter_conf, m)
+
+const struct mw_cfg_entry milter_cfg_table[] = {
+	{"MilterSocket", MW_CFG_STRING, "local:/run/mailwarren/milter.sock", C(milter_socket), 0, 0},
+	{"SocketMode", MW_CFG_STRING, "0660", C(socket_mode), 0, 0},
+	{"User", MW_CFG_STRING, NULL, C(user), 0, 0},
+	{"Group", MW_CFG_STRING, NULL, C(group), 0, 0},
+	{"PidFile", MW_CFG_STRING, NULL, C(pid_file), 0, 0},
+	{"MilterTimeout", MW_CFG_TIME, "300s", C(milter_timeout), 1, 86400},
+	{"DatabaseDirectory", MW_CFG_STRING, "/var/lib/clamav", C(database_directory), 0, 0},
+	{"DatabaseCheckInterval", MW_CFG_TIME, "60s", C(database_check_interval), 0, 86400},
+	{"ReloadMode", MW_CFG_STRING, "concurrent", C(reload_mode), 0, 0},
+	{"TemporaryDirectory", MW_CFG_STRING, "/tmp", C(temporary_directory), 0, 0},
+	{"MemorySpoolMax", MW_CFG_SIZE, "1M", C(memory_spool_max), 0, 1LL << 40},
+	{"MaxScanSize", MW_CFG_SIZE, "400M", C(max_scan_size), 0, 4LL << 30},
+	{"MaxFileSize", MW_CFG_SIZE, "100M", C(max_file_size), 0, 4LL << 30},
+	{"MaxRecursion", MW_CFG_INT, "17", C(max_recursion), 1, 1000},
+	{"MaxFiles", MW_CFG_INT, "10000", C(max_files), 1, 10000000},
+	{"MaxConcurrentScans", MW_CFG_INT, "0", C(max_concurrent_scans), 0, 4096},
+	{"OnInfected", MW_CFG_STRING, "reject", C(on_infected), 0, 0},
+	{"OnScanError", MW_CFG_STRING, "tempfail", C(on_scan_error), 0, 0},
+	{"SpamdHosts", MW_CFG_LIST, "inet:783@127.0.0.1", C(spamd_hosts), 0, 0},
+	{"SpamdTimeout", MW_CFG_TIME, "30s", C(spamd_timeout), 1, 3600},
+	{"SpamdUser", MW_CFG_STRING, NULL, C(spamd_user), 0, 0},
+	{"SpamdPerRecipient", MW_CFG_BOOL, "no", C(spamd_per_recipient), 0, 0},
+	{"SpamdFailAction", MW_CFG_STRING, "tempfail", C(spamd_fail_action), 0, 0},
+	{"SpamMaxSize", MW_CFG_SIZE, "500K", C(spam_max_size), 0, 1LL << 32},
+	{"SpamRejectScore", MW_CFG_STRING, "off", C(spam_reject_score), 0, 0},
+	{"SkipAuthenticated", MW_CFG_BOOL, "no", C(skip_authenticated), 0, 0},
+	{"TrustedNetworks", MW_CFG_LIST, NULL, C(trusted_networks), 0, 0},
+	MW_CFG_END,
+};
+
+/* cfg_enum - map a value to its index in names, or -1 */
+
+static int
+cfg_enum(const char *key, const char *value, const char *const *names,
+	 int *code, char *err, size_t errlen)
+{
+	char	list[128] = "";
+	int	i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (strcasecmp(value, names[i]) == 0) {
+			*code = i;
+			return (0);
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 i ? ", " : "", names[i]);
+	}
+	snprintf(err, errlen, "%s: bad value \"%s\" (expected %s)", key, value, list);
+	return (-1);
+}
+
+/* net_parse - "addr[/bits]" into family, bytes and prefix length */
+
+static int
+net_parse(const char *spec, int *family, unsigned char *bytes, int *bits)
+{
+	char	buf[INET6_ADDRSTRLEN + 8];
+	char   *slash;
+	char   *end;
+	long	n;
+
+	if (strlen(spec) >= sizeof(buf))
+		return (-1);
+	strcpy(buf, spec);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, bytes) == 1) {
+		*family = AF_INET;
+		*bits = 32;
+	} else if (inet_pton(AF_INET6, buf, bytes) == 1) {
+		*family = AF_INET6;
+		*bits = 128;
+	} else {
+		return (-1);
+	}
+	if (slash != NULL) {
+		n = strtol(slash, &end, 10);
+		if (*slash == '\0' || *end != '\0' || n < 0 || n > *bits)
+			return (-1);
+		*bits = (int) n;
+	}
+	return (0);
+}
+
+/* milter_net_match - is addr in one of the networks? */
+
+int
+milter_net_match(const struct mw_cfg_list *nets, const char *addr)
+{
+	unsigned char a[16];
+	unsigned char n[16];
+	int	afam;
+	int	nfam;
+	int	abits;
+	int	nbits;
+	int	full;
+	size_t	i;
+
+	if (net_parse(addr, &afam, a, &abits) < 0)
+		return (0);
+	for (i = 0; i < nets->n; i++) {
+		if (net_parse(nets->items[i], &nfam, n, &nbits) < 0 || nfam != afam)
+			continue;
+		full = nbits / 8;
+		if (memcmp(a, n, (size_t) full) != 0)
+			continue;
+		if (nbits % 8 != 0
+		    && ((a[full] ^ n[full]) & (0xff << (8 - nbits % 8)) & 0xff) != 0)
+			continue;
+		return (1);
+	}
+	return (0);
+}
+
+/* milter_cfg_check - semantic checks; derived values */
+
+int
+milter_cfg_check(struct milter_conf *conf, char *err, size_t errlen)
+{
+	static const char *const infected[] = {"reject", "discard", "quarantine", "tag", NULL};
+	static const char *const onfail[] = {"tempfail", "accept", NULL};
+	static const char *const reload[] = {"concurrent", "blocking", NULL};
+	struct mw_endpoint ep;
+	unsigned char bytes[16];
+	char	why[256];
+	char   *end;
+	size_t	i;
+	int	fam;
+	int	bits;
+	long	mode;
+
+	if (cfg_enum("OnInfected", conf->on_infected, infected, &conf->on_infected_code, err, errlen) < 0
+	    || cfg_enum("OnScanError", conf->on_scan_error, onfail, &conf->on_scan_error_code, err, errlen) < 0
+	    || cfg_enum("SpamdFailAction", conf->spamd_fail_action, onfail, &conf->spamd_fail_code, err, errlen) < 0
+	    || cfg_enum("ReloadMode", conf->reload_mode, reload, &conf->reload_code, err, errlen) < 0)
+		return (-1);
+	if (strcasecmp(conf->spam_reject_score, "off") == 0) {
+		conf->reject_score = -1;
+	} else {
+		conf->reject_score = strtod(conf->spam_reject_score, &end);
+		if (*end != '\0' || end == conf->spam_reject_score || !(conf->reject_score >= 0)
+		    || conf->reject_score > 100000) {
+			snprintf(err, errlen, "SpamRejectScore: bad value \"%s\" (expected off or a score >= 0)",
+				 conf->spam_reject_score);
+			return (-1);
+		}
+	}
+	mode = strtol(conf->socket_mode, &end, 8);
+	if (*end != '\0' || end == conf->socket_mode || mode < 0 || mode > 0777) {
+		snprintf(err, errlen, "SocketMode: bad value \"%s\" (expected an octal mode such as 0660)",
+			 conf->socket_mode);
+		return (-1);
+	}
+	conf->socket_mode_bits = (int) mode;
+	if (mw_endpoint_parse(conf->milter_socket, &ep, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "MilterSocket: %s", why);
+		return (-1);
+	}
+	for (i = 0; i < conf->spamd_hosts.n; i++) {
+		if (strcasecmp(conf->spamd_hosts.items[i], "none") == 0 && conf->spamd_hosts.n == 1)
+			break;
+		if (mw_endpoint_parse(conf->spamd_hosts.items[i], &ep, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "SpamdHosts: %s", why);
+			return (-1);
+		}
+	}
+	if (conf->spamd_hosts.n > MW_SPAMC_HOSTS_MAX) {
+		snprintf(err, errlen, "SpamdHosts: more than %d hosts", MW_SPAMC_HOSTS_MAX);
+		return (-1);
+	}
+	for (i = 0; i < conf->trusted_networks.n; i++) {
+		if (net_parse(conf->trusted_networks.items[i], &fam, bytes, &bits) < 0) {
+			snprintf(err, errlen, "TrustedNetworks: bad network \"%s\" (expected addr or addr/bits)",
+				 conf->trusted_networks.items[i]);
+			return (-1);
+		}
+	}
+	if (conf->spamd_user != NULL && !mw_spamc_user_ok(conf->spamd_user)) {
+		snprintf(err, errlen, "SpamdUser: bad user name \"%s\"", conf->spamd_user);
+		return (-1);
+	}
+	if (*conf->database_directory != '/' || *conf->temporary_directory != '/') {
+		snprintf(err, errlen, "%s: must be an absolute path",
+			 *conf->database_directory != '/' ? "DatabaseDirectory" : "TemporaryDirectory");
+		return (-1);
+	}
+	return (0);
+}

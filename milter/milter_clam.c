@@ -1,0 +1,352 @@
+/*++
+/* NAME
+/*	milter_clam 3
+/* SUMMARY
+/*	in-process libclamav engine: load, hot reload, bounded scans
+/* SYNOPSIS
+/*	#include "milter.h"
+/*
+/*	void	milter_clam_init(void)
+/*
+/*	void	milter_clam_check(void)
+/*
+/*	void	milter_clam_reload(force)
+/*	int	force;
+/*
+/*	int	milter_clam_scan(ctx, data, len, virname, vlen)
+/*	SMFICTX	*ctx;
+/*	const char *data;
+/*	size_t	len;
+/*	char	*virname;
+/*	size_t	vlen;
+/*
+/*	void	milter_clam_version(buf, len)
+/*	char	*buf;
+/*	size_t	len;
+/*
+/*	void	milter_clam_done(void)
+/* DESCRIPTION
+/*	One compiled engine serves every libmilter worker thread.  Each
+/*	scan holds a reference (cl_engine_addref), so a reload can swap in
+/*	a new engine at any time and the old one is freed by the last scan
+/*	that still uses it.
+/*
+/*	milter_clam_init() loads DatabaseDirectory.  A missing directory,
+/*	one without database files, or a database that does not load is a
+/*	fatal error at start.
+/*
+/*	milter_clam_check() is called periodically (DatabaseCheckInterval)
+/*	by the reload thread; it reloads when cl_statchkdir() reports a
+/*	change, or when the number of database files changed (it misses
+/*	deleted files).  milter_clam_reload() reloads now.  With ReloadMode
+/*	concurrent the new engine is compiled beside the old one (twice
+/*	the memory for a while) and a failed reload keeps the old engine.
+/*	With ReloadMode blocking, new scans wait, the old engine is freed
+/*	first and the new one loaded (half the peak memory); if that load
+/*	fails there is no engine and scans end as OnScanError says until a
+/*	later reload succeeds.
+/*
+/*	milter_clam_scan() scans one message held in memory, which must
+/*	start with MILTER_FROM_LINE, as mail, with archive and MIME
+/*	unpacking.  At most MaxConcurrentScans scans run at once (default:
+/*	the number of cores); a waiting session calls smfi_progress() once
+/*	a second so that the MTA does not time out.  It returns SCAN_CLEAN,
+/*	SCAN_VIRUS (the name copied into virname) or SCAN_ERROR (logged).
+/*
+/*	milter_clam_version() describes the engine for X-Virus-Scanned:
+/*	"ClamAV 1.4.6/27000".  milter_clam_done() drops the engine.
+/*--*/
+
+/* System library. */
+
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <clamav.h>
+
+/* Utility library. */
+
+#include "mw_msg.h"
+#include "mw_str.h"
+
+/* Application-specific. */
+
+#include "milter.h"
+
+static pthread_mutex_t clam_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t clam_block = PTHREAD_RWLOCK_INITIALIZER;	/* blocking reload */
+static struct cl_engine *clam_engine;	/* the holder's reference */
+static char clam_version[64];
+static struct cl_stat clam_stat;
+static unsigned clam_files;
+
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slot_cond = PTHREAD_COND_INITIALIZER;
+static long slots_free;
+
+/* clam_count_files - number of database files in the directory */
+
+static unsigned
+clam_count_files(const char *dir)
+{
+	static const char *const ext[] = {".cvd", ".cld", ".cud", ".hdb", ".hsb", ".hdu",
+		".hsu", ".mdb", ".msb", ".mdu", ".msu", ".ndb", ".ndu", ".ldb", ".ldu",
+		".idb", ".cdb", ".fp", ".sfp", ".ign", ".ign2", ".ftm", ".cfg", ".pdb",
+		".gdb", ".wdb", ".crb", ".cbc", ".yar", ".yara", ".imp", ".info", NULL};
+	struct dirent *d;
+	const char *dot;
+	unsigned n = 0;
+	DIR    *dp;
+	int	i;
+
+	if ((dp = opendir(dir)) == NULL)
+		return (0);
+	while ((d = readdir(dp)) != NULL) {
+		if ((dot = strrchr(d->d_name, '.')) == NULL)
+			continue;
+		for (i = 0; ext[i] != NULL; i++) {
+			if (strcmp(dot, ext[i]) == 0) {
+				n++;
+				break;
+			}
+		}
+	}
+	closedir(dp);
+	return (n);
+}
+
+/* clam_build - load and compile a new engine, or NULL (logged) */
+
+static struct cl_engine *
+clam_build(const char *dir, char *version, size_t vlen)
+{
+	struct cl_engine *e;
+	struct timespec t0;
+	unsigned sigs = 0;
+	cl_error_t rc;
+	int	err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (clam_count_files(dir) == 0) {
+		mw_error("DatabaseDirectory %s: no ClamAV database files (*.cvd, *.cld, *.hdb, *.ndb, ...)", dir);
+		return (NULL);
+	}
+	if ((e = cl_engine_new()) == NULL) {
+		mw_error("cl_engine_new: out of memory");
+		return (NULL);
+	}
+	cl_engine_set_num(e, CL_ENGINE_MAX_SCANSIZE, (long long) milter_conf.max_scan_size);
+	cl_engine_set_num(e, CL_ENGINE_MAX_FILESIZE, (long long) milter_conf.max_file_size);
+	cl_engine_set_num(e, CL_ENGINE_MAX_RECURSION, milter_conf.max_recursion);
+	cl_engine_set_num(e, CL_ENGINE_MAX_FILES, milter_conf.max_files);
+	cl_engine_set_str(e, CL_ENGINE_TMPDIR, milter_conf.temporary_directory);
+	if ((rc = cl_load(dir, e, &sigs, CL_DB_STDOPT)) != CL_SUCCESS) {
+		mw_error("cannot load ClamAV database %s: %s", dir, cl_strerror(rc));
+		cl_engine_free(e);
+		return (NULL);
+	}
+	if ((rc = cl_engine_compile(e)) != CL_SUCCESS) {
+		mw_error("cannot compile ClamAV database %s: %s", dir, cl_strerror(rc));
+		cl_engine_free(e);
+		return (NULL);
+	}
+	snprintf(version, vlen, "ClamAV %s/%lld", cl_retver(),
+		 (long long) cl_engine_get_num(e, CL_ENGINE_DB_VERSION, &err));
+	mw_info("ClamAV database %s loaded: %u signatures in %ld ms", dir, sigs, milter_ms_since(&t0));
+	return (e);
+}
+
+/* clam_swap - install a new engine; drop the holder's old reference */
+
+static void
+clam_swap(struct cl_engine *e, const char *version)
+{
+	struct cl_engine *old;
+
+	pthread_mutex_lock(&clam_lock);
+	old = clam_engine;
+	clam_engine = e;
+	if (version != NULL)
+		mw_strlcpy(clam_version, version, sizeof(clam_version));
+	pthread_mutex_unlock(&clam_lock);
+	if (old != NULL)
+		cl_engine_free(old);		/* freed by its last scan */
+}
+
+/* clam_stat_reset - remember the directory state of the loaded DB */
+
+static void
+clam_stat_reset(void)
+{
+	if (clam_stat.dir != NULL)
+		cl_statfree(&clam_stat);
+	memset(&clam_stat, 0, sizeof(clam_stat));
+	cl_statinidir(milter_conf.database_directory, &clam_stat);
+	clam_files = clam_count_files(milter_conf.database_directory);
+}
+
+/* milter_clam_init - first load; fatal on failure */
+
+void
+milter_clam_init(void)
+{
+	const char *dir = milter_conf.database_directory;
+	struct cl_engine *e;
+	char	version[64];
+	cl_error_t rc;
+	long	ncpu;
+
+	if ((rc = cl_init(CL_INIT_DEFAULT)) != CL_SUCCESS)
+		mw_fatal("cl_init: %s", cl_strerror(rc));
+	if (access(dir, R_OK | X_OK) < 0)
+		mw_fatal("DatabaseDirectory %s: %m (install ClamAV signatures, e.g. with freshclam)", dir);
+	if (access(milter_conf.temporary_directory, W_OK | X_OK) < 0)
+		mw_fatal("TemporaryDirectory %s: %m", milter_conf.temporary_directory);
+	if ((e = clam_build(dir, version, sizeof(version))) == NULL)
+		mw_fatal("DatabaseDirectory %s: no usable ClamAV database; not starting", dir);
+	clam_swap(e, version);
+	clam_stat_reset();
+	slots_free = (long) milter_conf.max_concurrent_scans;
+	if (slots_free <= 0)
+		slots_free = (ncpu = sysconf(_SC_NPROCESSORS_ONLN)) > 0 ? ncpu : 1;
+	mw_info("at most %ld concurrent scans, ReloadMode %s", slots_free, milter_conf.reload_mode);
+}
+
+/* milter_clam_reload - load the database again, now */
+
+void
+milter_clam_reload(int force)
+{
+	struct cl_engine *e;
+	char	version[64];
+
+	mw_info("reloading ClamAV database %s (%s)", milter_conf.database_directory,
+		force ? "signal" : "directory changed");
+	clam_stat_reset();
+	if (milter_conf.reload_code == RELOAD_BLOCKING) {
+		pthread_rwlock_wrlock(&clam_block);
+		clam_swap(NULL, NULL);
+		if ((e = clam_build(milter_conf.database_directory, version, sizeof(version))) != NULL)
+			clam_swap(e, version);
+		else
+			mw_error("reload failed: no ClamAV engine; scans fail as OnScanError says until a reload succeeds");
+		pthread_rwlock_unlock(&clam_block);
+		return;
+	}
+	if ((e = clam_build(milter_conf.database_directory, version, sizeof(version))) != NULL)
+		clam_swap(e, version);
+	else
+		mw_error("reload failed: keeping the ClamAV engine loaded before");
+}
+
+/* milter_clam_check - reload when the database directory changed */
+
+void
+milter_clam_check(void)
+{
+	if (cl_statchkdir(&clam_stat) == 1
+	    || clam_count_files(milter_conf.database_directory) != clam_files)
+		milter_clam_reload(0);
+	else if (clam_engine == NULL && milter_conf.reload_code == RELOAD_BLOCKING)
+		milter_clam_reload(0);
+}
+
+/* milter_clam_version - engine and database version */
+
+void
+milter_clam_version(char *buf, size_t len)
+{
+	pthread_mutex_lock(&clam_lock);
+	mw_strlcpy(buf, clam_version, len);
+	pthread_mutex_unlock(&clam_lock);
+}
+
+/* clam_slot_get - wait for a scan slot, keeping the MTA informed */
+
+static void
+clam_slot_get(SMFICTX *ctx)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&slot_lock);
+	while (slots_free <= 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		if (pthread_cond_timedwait(&slot_cond, &slot_lock, &ts) == ETIMEDOUT && ctx != NULL)
+			smfi_progress(ctx);
+	}
+	slots_free--;
+	pthread_mutex_unlock(&slot_lock);
+}
+
+/* clam_slot_put - give a scan slot back */
+
+static void
+clam_slot_put(void)
+{
+	pthread_mutex_lock(&slot_lock);
+	slots_free++;
+	pthread_cond_signal(&slot_cond);
+	pthread_mutex_unlock(&slot_lock);
+}
+
+/* milter_clam_scan - scan one message from memory */
+
+int
+milter_clam_scan(SMFICTX *ctx, const char *data, size_t len, char *virname, size_t vlen)
+{
+	struct cl_scan_options opts;
+	struct cl_engine *e;
+	const char *vir = NULL;
+	unsigned long scanned = 0;
+	cl_fmap_t *map;
+	cl_error_t rc;
+
+	clam_slot_get(ctx);
+	pthread_rwlock_rdlock(&clam_block);
+	pthread_mutex_lock(&clam_lock);
+	if ((e = clam_engine) != NULL)
+		cl_engine_addref(e);
+	pthread_mutex_unlock(&clam_lock);
+	if (e == NULL) {
+		rc = CL_ENULLARG;
+		mw_warn("no ClamAV engine loaded (failed reload)");
+	} else if ((map = cl_fmap_open_memory(data, len)) == NULL) {
+		rc = CL_EMEM;
+	} else {
+		memset(&opts, 0, sizeof(opts));
+		opts.general = CL_SCAN_GENERAL_HEURISTICS;
+		opts.parse = ~0U;
+		rc = cl_scanmap_callback(map, "message.eml", &vir, &scanned, e, &opts, NULL);
+		if (rc == CL_VIRUS)
+			mw_strlcpy(virname, vir != NULL ? vir : "unknown", vlen);
+		cl_fmap_close(map);
+	}
+	if (e != NULL)
+		cl_engine_free(e);
+	pthread_rwlock_unlock(&clam_block);
+	clam_slot_put();
+	if (rc == CL_VIRUS)
+		return (SCAN_VIRUS);
+	if (rc == CL_CLEAN)
+		return (SCAN_CLEAN);
+	if (e != NULL)
+		mw_warn("ClamAV scan error: %s", cl_strerror(rc));
+	return (SCAN_ERROR);
+}
+
+/* milter_clam_done - drop the engine at exit */
+
+void
+milter_clam_done(void)
+{
+	/* clam_stat stays: the reload thread may still be looking at it. */
+	clam_swap(NULL, NULL);
+}

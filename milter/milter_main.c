@@ -1,0 +1,254 @@
+/*++
+/* NAME
+/*	mailwarren-milter 8
+/* SUMMARY
+/*	SMTP-time virus rejection (libclamav) and spam scoring (spamd)
+/* SYNOPSIS
+/*	mailwarren-milter [-c FILE] [-f] [-t] [-v]
+/* DESCRIPTION
+/*	mailwarren-milter is a milter for Postfix (smtpd_milters) and
+/*	Sendmail (INPUT_MAIL_FILTER).  It scans every message, headers and
+/*	body, with one libclamav engine loaded in its own process, and
+/*	rejects infected mail at the end of DATA, before the sending
+/*	server disconnects.  Clean mail is scored once by a farm of
+/*	SpamAssassin spamd hosts over the SPAMC/1.5 protocol, tagged with
+/*	SpamAssassin's X-Spam-* headers and optionally rejected above a
+/*	site-wide score.
+/*
+/*	Options:
+/* .IP "-c FILE"
+/*	Read FILE instead of /etc/mailwarren/mailwarren-milter.conf.
+/* .IP -f
+/*	Stay in the foreground and also log to stderr (systemd).
+/* .IP -t
+/*	Check the configuration file, print "FILE: OK" or the error, and
+/*	exit with status 0 or 1.
+/* .IP -v
+/*	Verbose logging.
+/* SIGNALS
+/*	SIGHUP and SIGUSR1 reload the ClamAV database without dropping a
+/*	connection.  SIGTERM and SIGINT stop the milter.
+/* SECURITY
+/*	Started as root, the milter binds its socket, writes its pid file,
+/*	then runs as User/Group.  The database directory must be readable
+/*	by that user.
+/* DIAGNOSTICS
+/*	Syslog facility LOG_MAIL: one line per message; warnings for
+/*	scanner and spamd trouble; fatal errors for a bad configuration or
+/*	an unusable database at start.
+/* SEE ALSO
+/*	mailwarren-milter.conf(5), spamd(8p), clamscan(1)
+/* LICENSE
+/*	GPL-2.0-or-later.
+/*--*/
+
+/* System library. */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Utility library. */
+
+#include "mw_cfg.h"
+#include "mw_endpoint.h"
+#include "mw_msg.h"
+#include "mw_privs.h"
+#include "mw_spamc.h"
+
+/* Application-specific. */
+
+#include "milter.h"
+
+struct milter_conf milter_conf;
+struct mw_spamc *milter_spamc;
+
+/* usage - complain and exit */
+
+static void
+usage(const char *progname)
+{
+	fprintf(stderr, "usage: %s [-c config_file] [-f] [-t] [-v]\n", progname);
+	exit(2);
+}
+
+/* load_config - read and check the file; -1 with err on failure */
+
+static int
+load_config(const char *path, char *err, size_t errlen)
+{
+	char	why[256];
+
+	if (mw_cfg_load(milter_cfg_table, &milter_conf, path, 0, err, errlen) < 0)
+		return (-1);
+	if (milter_cfg_check(&milter_conf, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return (-1);
+	}
+	return (0);
+}
+
+/* nodelay_listeners - TCP_NODELAY on our listening TCP sockets */
+
+static void
+nodelay_listeners(void)
+{
+	socklen_t len;
+	int	on = 1;
+	int	val;
+	int	fd;
+
+	/*
+	 * libmilter does not hand out its listening socket, and sends each
+	 * header change and the final reply as separate small packets: with
+	 * Nagle's algorithm on, the second waits for the MTA's delayed ACK,
+	 * ~40 ms per message.  Accepted sockets inherit TCP_NODELAY from the
+	 * listener on Linux, so set it there.
+	 */
+	for (fd = 3; fd < 1024; fd++) {
+		len = sizeof(val);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) < 0 || val == 0)
+			continue;
+		len = sizeof(val);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &val, &len) < 0
+		    || (val != AF_INET && val != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+			mw_warn("TCP_NODELAY on the milter socket: %m");
+	}
+}
+
+/* open_socket - bind the milter socket (stale UNIX socket removed) */
+
+static void
+open_socket(void)
+{
+	struct mw_endpoint ep;
+	char	conn[MW_EP_STR_MAX];
+	char	err[512];
+	int	fd;
+
+	if (mw_endpoint_parse(milter_conf.milter_socket, &ep, err, sizeof(err)) < 0)
+		mw_fatal("MilterSocket: %s", err);
+	if (ep.type == MW_EP_UNIX && (fd = mw_endpoint_connect(&ep, 1000, err, sizeof(err))) >= 0) {
+		close(fd);
+		mw_fatal("MilterSocket %s: another process accepts connections there", milter_conf.milter_socket);
+	}
+	mw_endpoint_str(&ep, conn, sizeof(conn));
+	if (smfi_setconn(conn) == MI_FAILURE)
+		mw_fatal("smfi_setconn %s failed", conn);
+	if (smfi_register(milter_desc) == MI_FAILURE)
+		mw_fatal("smfi_register failed");
+	/* true: remove a stale UNIX socket (none answered above) */
+	if (smfi_opensocket(1) == MI_FAILURE)
+		mw_fatal("cannot listen on MilterSocket %s (see the messages above)", conn);
+	if (ep.type == MW_EP_UNIX && chmod(ep.path, (mode_t) milter_conf.socket_mode_bits) < 0)
+		mw_fatal("chmod %s: %m", ep.path);
+	if (ep.type != MW_EP_UNIX)
+		nodelay_listeners();
+	smfi_settimeout((int) milter_conf.milter_timeout);
+	smfi_setbacklog(128);
+}
+
+/* start_spamc - the spamd host list, or none */
+
+static void
+start_spamc(void)
+{
+	char	err[512];
+
+	if (milter_conf.spamd_hosts.n == 0
+	    || (milter_conf.spamd_hosts.n == 1 && strcmp(milter_conf.spamd_hosts.items[0], "none") == 0)) {
+		mw_info("SpamdHosts none: spam scoring is off");
+		return;
+	}
+	milter_spamc = mw_spamc_create(milter_conf.spamd_hosts.items, milter_conf.spamd_hosts.n,
+				       (int) milter_conf.spamd_timeout * 1000, err, sizeof(err));
+	if (milter_spamc == NULL)
+		mw_fatal("SpamdHosts: %s", err);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = MILTER_CONF;
+	struct mw_pidfile pf = {-1, NULL};
+	char	err[1024];
+	int	foreground = 0;
+	int	test_only = 0;
+	int	ch;
+	int	rc;
+
+	while ((ch = getopt(argc, argv, "c:ftv")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			test_only = 1;
+			break;
+		case 'v':
+			mw_verbose++;
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (optind != argc)
+		usage(argv[0]);
+
+	/* -t: check the file and report on stdout. */
+	if (test_only) {
+		if ((rc = load_config(path, err, sizeof(err))) == 0)
+			printf("%s: OK\n", path);
+		else
+			printf("%s\n", err);
+		mw_cfg_free(milter_cfg_table, &milter_conf);
+		return (rc == 0 ? 0 : 1);
+	}
+
+	mw_msg_open(argv[0], MW_MSG_SYSLOG | (foreground ? MW_MSG_STDERR : 0));
+	if (load_config(path, err, sizeof(err)) < 0)
+		mw_fatal("%s", err);
+
+	/* As root: pid file, socket; then drop privileges. */
+	if (milter_conf.pid_file != NULL && mw_pidfile_open(&pf, milter_conf.pid_file, err, sizeof(err)) < 0)
+		mw_fatal("PidFile: %s", err);
+	open_socket();
+	if (mw_privs_drop(milter_conf.user, milter_conf.group, NULL, err, sizeof(err)) < 0)
+		mw_fatal("%s", err);
+
+	/* Load the database before going to the background: errors show. */
+	milter_clam_init();
+	start_spamc();
+	if (!foreground && mw_daemonize(err, sizeof(err)) < 0)
+		mw_fatal("%s", err);
+	if (pf.fd >= 0 && mw_pidfile_write(&pf, err, sizeof(err)) < 0)
+		mw_fatal("PidFile: %s", err);
+
+	/* Signals are blocked before the first thread exists. */
+	milter_signal_block();
+	milter_signal_start();
+	mw_info("%s started on %s", MILTER_NAME, milter_conf.milter_socket);
+	rc = smfi_main();
+	mw_info("%s stopping", MILTER_NAME);
+	milter_signal_stop();
+
+	milter_clam_done();
+	mw_spamc_free(milter_spamc);
+	if (pf.fd >= 0)
+		mw_pidfile_close(&pf, 1);
+	mw_cfg_free(milter_cfg_table, &milter_conf);
+	return (rc == MI_SUCCESS ? 0 : 1);
+}

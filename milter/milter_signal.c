@@ -1,0 +1,149 @@
+/*++
+/* NAME
+/*	milter_signal 3
+/* SUMMARY
+/*	signals and the database reload thread
+/* SYNOPSIS
+/*	#include "milter.h"
+/*
+/*	void	milter_signal_block(void)
+/*
+/*	void	milter_signal_start(void)
+/*
+/*	void	milter_signal_stop(void)
+/*
+/*	int	sigwait(set, sig)
+/*	const sigset_t *set;
+/*	int	*sig;
+/* DESCRIPTION
+/*	libmilter runs its own signal thread, which sigwait()s for SIGHUP,
+/*	SIGTERM and SIGINT and stops the milter on any of them.  SIGHUP is
+/*	to reload, as for every other daemon, so this module defines
+/*	sigwait() itself: the definition in the executable takes
+/*	precedence over the C library's for libmilter's call, and it waits
+/*	for the same set minus SIGHUP.  SIGTERM and SIGINT still stop the
+/*	milter through libmilter (smfi_stop), which lets sessions finish.
+/*
+/*	milter_signal_block() blocks SIGHUP, SIGTERM, SIGINT, SIGUSR1 and
+/*	SIGUSR2 and ignores SIGPIPE; call it before any thread exists, so
+/*	that every thread inherits the mask and no signal can land on a
+/*	thread that does not expect it.
+/*
+/*	milter_signal_start() starts the reload thread: it waits for
+/*	SIGHUP or SIGUSR1 (reload the ClamAV database now) and, every
+/*	DatabaseCheckInterval seconds (0 = never), checks the database
+/*	directory for changes.  milter_signal_stop() ends it (within a
+/*	second, or after a reload in progress) before the process frees
+/*	what it uses.
+/*--*/
+
+/* System library. */
+
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+/* Utility library. */
+
+#include "mw_msg.h"
+
+/* Application-specific. */
+
+#include "milter.h"
+
+static pthread_t signal_tid;
+static int signal_stop;
+
+/* sigwait - libmilter's signal thread: everything but SIGHUP */
+
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t mine = *set;
+	int	rc;
+
+	sigdelset(&mine, SIGHUP);
+	do {
+		rc = sigwaitinfo(&mine, NULL);
+	} while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return (errno);
+	*sig = rc;
+	return (0);
+}
+
+/* milter_signal_block - block the signals we handle synchronously */
+
+void
+milter_signal_block(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		mw_fatal("pthread_sigmask: %m");
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* signal_thread - reload on signal, check the database periodically */
+
+static void *
+signal_thread(void *arg)
+{
+	struct timespec tick = {1, 0};
+	struct timespec last;
+	struct timespec now;
+	sigset_t set;
+	int	sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	while (!__atomic_load_n(&signal_stop, __ATOMIC_RELAXED)) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGHUP || sig == SIGUSR1) {
+			mw_info("signal %s: reloading", sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
+			milter_clam_reload(1);
+			clock_gettime(CLOCK_MONOTONIC, &last);
+			continue;
+		}
+		if (milter_conf.database_check_interval == 0)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((unsigned long long) (now.tv_sec - last.tv_sec) >= milter_conf.database_check_interval) {
+			milter_clam_check();
+			last = now;
+		}
+	}
+	return (NULL);
+}
+
+/* milter_signal_start - start the reload thread */
+
+void
+milter_signal_start(void)
+{
+	int	rc;
+
+	if ((rc = pthread_create(&signal_tid, NULL, signal_thread, NULL)) != 0)
+		mw_fatal("cannot start the reload thread: %s", strerror(rc));
+}
+
+/* milter_signal_stop - end the reload thread */
+
+void
+milter_signal_stop(void)
+{
+	__atomic_store_n(&signal_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(signal_tid, NULL);
+}

@@ -1,0 +1,191 @@
+/*++
+/* NAME
+/*	milter_spam 3
+/* SUMMARY
+/*	spam scoring through spamd; X-Spam-* headers
+/* SYNOPSIS
+/*	#include "milter.h"
+/*
+/*	void	milter_spam_strip(ctx, msg)
+/*	SMFICTX	*ctx;
+/*	struct milter_msg *msg;
+/*
+/*	void	milter_spam_score(ctx, msg, data, len, spam)
+/*	const char *data;
+/*	size_t	len;
+/*	struct milter_spam *spam;
+/*
+/*	void	milter_spam_headers(ctx, spam)
+/*	const struct milter_spam *spam;
+/* DESCRIPTION
+/*	milter_spam_strip() deletes every X-Spam-* header that came with
+/*	the message, so that nobody outside can forge a score that the
+/*	delivery side trusts.  The header callback counted each name;
+/*	the copies are deleted by index, highest first, so that the
+/*	remaining indexes stay valid.
+/*
+/*	milter_spam_score() decides whether the message is scored
+/*	(SkipAuthenticated with an authenticated sender or a client in
+/*	TrustedNetworks, and SpamMaxSize, skip it, with the reason in
+/*	spam->why), then sends it to the spamd farm (mw_spamc) as it will
+/*	be delivered: with a synthesized Received: line for the last hop,
+/*	which neither Postfix nor Sendmail shows to a milter.  The spamd
+/*	user is SpamdUser, or the recipient when SpamdPerRecipient is on
+/*	and there is exactly one recipient.  data and len hold the message
+/*	without the From_ line.
+/*
+/*	milter_spam_headers() adds SpamAssassin's conventional headers:
+/*	X-Spam-Flag, X-Spam-Score, X-Spam-Level and X-Spam-Status for a
+/*	scored message, or an X-Spam-Status saying why it was not scored.
+/*--*/
+
+/* System library. */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+
+/* Utility library. */
+
+#include "mw_msg.h"
+#include "mw_spamc.h"
+#include "mw_str.h"
+
+/* Application-specific. */
+
+#include "milter.h"
+
+/* milter_spam_strip - delete inbound X-Spam-* headers */
+
+void
+milter_spam_strip(SMFICTX *ctx, struct milter_msg *msg)
+{
+	int	i;
+	int	idx;
+
+	for (i = 0; i < msg->nspam_hdrs; i++)
+		for (idx = msg->spam_hdrs[i].count; idx >= 1; idx--)
+			if (smfi_chgheader(ctx, msg->spam_hdrs[i].name, idx, NULL) != MI_SUCCESS)
+				mw_warn("%s: cannot delete header %s #%d", msg->qid,
+					msg->spam_hdrs[i].name, idx);
+}
+
+/* spam_received - the Received: line the MTA will add */
+
+static size_t
+spam_received(const struct milter_msg *msg, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t	now = time(NULL);
+	char	date[64];
+	int	n;
+
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", localtime_r(&now, &tm));
+	n = snprintf(buf, len, "Received: from %s (%s [%s])\r\n\tby %s (%s) with ESMTP id %s;\r\n\t%s\r\n",
+		     msg->helo[0] ? msg->helo : "unknown",
+		     msg->client_name[0] ? msg->client_name : "unknown",
+		     msg->client_addr[0] ? msg->client_addr : "unknown",
+		     msg->mta_name[0] ? msg->mta_name : "localhost", MILTER_NAME,
+		     msg->qid[0] ? msg->qid : "unknown", date);
+	return (n < 0 ? 0 : (size_t) n >= len ? len - 1 : (size_t) n);
+}
+
+/* spam_user - the User: to score as, or NULL */
+
+static const char *
+spam_user(const struct milter_msg *msg, char *buf, size_t len)
+{
+	const char *rcpt = msg->rcpt;
+	size_t	n;
+
+	if (milter_conf.spamd_per_recipient && msg->nrcpt == 1) {
+		if (*rcpt == '<')
+			rcpt++;
+		n = strcspn(rcpt, ">");
+		if (n < len) {
+			memcpy(buf, rcpt, n);
+			buf[n] = '\0';
+			if (mw_spamc_user_ok(buf))
+				return (buf);
+		}
+	}
+	return (milter_conf.spamd_user);
+}
+
+/* milter_spam_score - ask spamd, unless the message is to be skipped */
+
+void
+milter_spam_score(SMFICTX *ctx, struct milter_msg *msg, const char *data, size_t len,
+		  struct milter_spam *spam)
+{
+	struct iovec iov[2];
+	char	received[1024];
+	char	user[256];
+	char	err[512];
+
+	memset(spam, 0, sizeof(*spam));
+	if (milter_spamc == NULL) {
+		spam->status = SPAM_SKIPPED;
+		spam->why = "no SpamdHosts";
+		return;
+	}
+	if (milter_conf.skip_authenticated && msg->auth[0] != '\0') {
+		spam->status = SPAM_SKIPPED;
+		spam->why = "authenticated sender";
+		return;
+	}
+	if (milter_conf.skip_authenticated && msg->trusted) {
+		spam->status = SPAM_SKIPPED;
+		spam->why = "trusted network";
+		return;
+	}
+	if (len > milter_conf.spam_max_size) {
+		spam->status = SPAM_SKIPPED;
+		spam->why = "larger than SpamMaxSize";
+		return;
+	}
+	iov[0].iov_base = received;
+	iov[0].iov_len = spam_received(msg, received, sizeof(received));
+	iov[1].iov_base = (void *) data;
+	iov[1].iov_len = len;
+	if (mw_spamc_check(milter_spamc, MW_SPAMC_SYMBOLS, spam_user(msg, user, sizeof(user)),
+			   iov, 2, &spam->res, spam->host, sizeof(spam->host),
+			   err, sizeof(err)) < 0) {
+		mw_warn("%s: no spamd host could score the message: %s",
+			msg->qid[0] ? msg->qid : "NOQUEUE", err);
+		spam->status = SPAM_ERROR;
+		return;
+	}
+	spam->status = SPAM_SCORED;
+}
+
+/* milter_spam_headers - X-Spam-Flag, -Score, -Level, -Status */
+
+void
+milter_spam_headers(SMFICTX *ctx, const struct milter_spam *spam)
+{
+	char	buf[MW_SPAMC_SYMBOLS_MAX + 128];
+	char	level[64];
+	int	stars;
+
+	if (spam->status != SPAM_SCORED) {
+		snprintf(buf, sizeof(buf), "Unknown, not scored: %s",
+			 spam->status == SPAM_ERROR ? "spam scanner unavailable" : spam->why);
+		smfi_addheader(ctx, "X-Spam-Status", buf);
+		return;
+	}
+	smfi_addheader(ctx, "X-Spam-Flag", spam->res.spam ? "YES" : "NO");
+	snprintf(buf, sizeof(buf), "%.1f", spam->res.score);
+	smfi_addheader(ctx, "X-Spam-Score", buf);
+	stars = spam->res.score < 1 ? 0 : spam->res.score >= 50 ? 50 : (int) spam->res.score;
+	memset(level, '*', (size_t) stars);
+	level[stars] = '\0';
+	smfi_addheader(ctx, "X-Spam-Level", level);
+	snprintf(buf, sizeof(buf), "%s, score=%.1f required=%.1f tests=%s",
+		 spam->res.spam ? "Yes" : "No", spam->res.score, spam->res.required,
+		 spam->res.symbols[0] ? spam->res.symbols : "none");
+	smfi_addheader(ctx, "X-Spam-Status", buf);
+}

@@ -1,0 +1,43 @@
+#!/bin/bash
+# t-milter-conf.sh - the documentation of mailwarren-milter's settings
+# matches the code (TAP): every key of the table in milter/milter_cfg.c is
+# in the sample conf.d/mailwarren/mailwarren-milter.conf with a "# Default:"
+# equal to the table's default, and in mailwarren-milter.conf(5); the
+# sample, as shipped and with every key uncommented, passes -t.
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/lib/sandbox.sh"
+. "$top_srcdir/tests/milter/milter-lib.sh"
+
+[ -x "$MWM_BIN" ] || skip_all "$MWM_BIN not built"
+sb_init t-milter-conf
+SAMPLE=$top_srcdir/conf.d/mailwarren/mailwarren-milter.conf
+MAN5=$top_srcdir/man/mailwarren-milter.conf.5
+
+# key <TAB> default ("(unset)" for NULL), from the table
+sed -n 's/^	{"\([A-Za-z]*\)", MW_CFG_[A-Z]*, \(NULL\|"\([^"]*\)"\),.*/\1	\3/p' \
+	"$top_srcdir/milter/milter_cfg.c" >"$SB/table"
+# key <TAB> documented default, from the sample: the last "# Default:"
+# before each commented-out "#Key value" line
+awk '/^# Default: / { d = substr($0, 12); next }
+     /^#[A-Z][A-Za-z]* / { k = substr($1, 2); if (!(k in seen)) { seen[k] = 1; print k "\t" d } }' \
+	"$SAMPLE" >"$SB/sample"
+
+n=$(wc -l <"$SB/table")
+check "the table has all $n keys (parsed)" test "$n" -ge 25
+while IFS=$'\t' read -r key def; do
+	doc=$(awk -F '\t' -v k="$key" '$1 == k { print $2 }' "$SB/sample")
+	want=${def:-"(unset)"}
+	[ "$key" = TrustedNetworks ] && want="(none)"
+	check "$key: in the sample with # Default: $want" test "$doc" = "$want"
+	check "$key: in mailwarren-milter.conf(5)" grep -q "^\.B $key " "$MAN5"
+done <"$SB/table"
+
+out=$("$MWM_BIN" -t -c "$SAMPLE" 2>&1)
+check "-t accepts the sample as shipped" test "$out" = "$SAMPLE: OK"
+sed 's/^#\([A-Z][A-Za-z]* \)/\1/' "$SAMPLE" >"$SB/all.conf"
+out=$("$MWM_BIN" -t -c "$SB/all.conf" 2>&1)
+check "-t accepts the sample with every key uncommented" test "$out" = "$SB/all.conf: OK"
+[ "$out" = "$SB/all.conf: OK" ] || diag "$out"
+
+done_testing
