@@ -100,19 +100,6 @@
 
 #define CFG_MEMBER(conf, e, type) ((type *) ((char *) (conf) + (e)->offset))
 
-/* cfg_fail - format a reason into err */
-
-static int MW_PRINTF(3, 4)
-cfg_fail(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
-
 /* cfg_range - check a value against the entry's bounds, if it has any */
 
 static int
@@ -120,7 +107,7 @@ cfg_range(const struct mw_cfg_entry *e, long long val, const char *value,
 	  char *err, size_t errlen)
 {
 	if (e->min < e->max && (val < e->min || val > e->max))
-		return (cfg_fail(err, errlen, "value \"%s\" out of range [%lld..%lld]",
+		return (mw_err(err, errlen, "value \"%s\" out of range [%lld..%lld]",
 				 value, e->min, e->max));
 	return (0);
 }
@@ -148,10 +135,10 @@ cfg_scaled(const struct mw_cfg_entry *e, const char *value, const char *units,
 			factor = factors[unit - units];
 	}
 	if (rc == -1)
-		return (cfg_fail(err, errlen, "bad %s \"%s\" (expected a number with an optional unit, one of \"%s\")",
+		return (mw_err(err, errlen, "bad %s \"%s\" (expected a number with an optional unit, one of \"%s\")",
 				 what, value, units));
 	if (rc == -2 || val > ULLONG_MAX / factor || val * factor > (unsigned long long) LLONG_MAX)
-		return (cfg_fail(err, errlen, "value \"%s\" is too large", value));
+		return (mw_err(err, errlen, "value \"%s\" is too large", value));
 	val *= factor;
 	if (cfg_range(e, (long long) val, value, err, errlen) < 0)
 		return (-1);
@@ -174,10 +161,10 @@ cfg_list_add(struct mw_cfg_list *list, const char *value, char *err, size_t errl
 			return (0);
 		len = strcspn(cp, ", \t");
 		if ((items = realloc(list->items, (list->n + 1) * sizeof(*items))) == NULL)
-			return (cfg_fail(err, errlen, "out of memory"));
+			return (mw_err(err, errlen, "out of memory"));
 		list->items = items;
 		if ((items[list->n] = strndup(cp, len)) == NULL)
-			return (cfg_fail(err, errlen, "out of memory"));
+			return (mw_err(err, errlen, "out of memory"));
 		list->n++;
 		cp += len;
 	}
@@ -236,7 +223,7 @@ mw_cfg_set(const struct mw_cfg_entry *e, void *conf, const char *value,
 		     || strcasecmp(value, "off") == 0 || strcmp(value, "0") == 0)
 			*CFG_MEMBER(conf, e, int) = 0;
 		else
-			return (cfg_fail(err, errlen, "bad boolean \"%s\" (expected yes or no)", value));
+			return (mw_err(err, errlen, "bad boolean \"%s\" (expected yes or no)", value));
 		return (0);
 
 	case MW_CFG_STRING:
@@ -246,7 +233,7 @@ mw_cfg_set(const struct mw_cfg_entry *e, void *conf, const char *value,
 		else
 			copy = strdup(value);
 		if (copy == NULL)
-			return (cfg_fail(err, errlen, "out of memory"));
+			return (mw_err(err, errlen, "out of memory"));
 		cfg_free_entry(e, conf);
 		*CFG_MEMBER(conf, e, char *) = copy;
 		return (0);
@@ -255,9 +242,9 @@ mw_cfg_set(const struct mw_cfg_entry *e, void *conf, const char *value,
 		neg = (*value == '-');
 		rc = mw_parse_ull(value + (neg || *value == '+'), &val, &end);
 		if (rc == -1 || (rc == 0 && *end != '\0'))
-			return (cfg_fail(err, errlen, "bad integer \"%s\"", value));
+			return (mw_err(err, errlen, "bad integer \"%s\"", value));
 		if (rc == -2 || val > (unsigned long long) LLONG_MAX + (neg ? 1 : 0))
-			return (cfg_fail(err, errlen, "value \"%s\" is too large", value));
+			return (mw_err(err, errlen, "value \"%s\" is too large", value));
 		sval = neg ? (long long) (0 - val) : (long long) val;
 		if (cfg_range(e, sval, value, err, errlen) < 0)
 			return (-1);
@@ -300,7 +287,7 @@ mw_cfg_defaults(const struct mw_cfg_entry *table, void *conf, char *err, size_t 
 	for (e = table; e->name != NULL; e++) {
 		cfg_free_entry(e, conf);
 		if (e->def != NULL && mw_cfg_set(e, conf, e->def, why, sizeof(why)) < 0)
-			return (cfg_fail(err, errlen, "default for %s: %s", e->name, why));
+			return (mw_err(err, errlen, "default for %s: %s", e->name, why));
 	}
 	return (0);
 }
@@ -367,24 +354,24 @@ mw_cfg_parse(const struct mw_cfg_entry *table, void *conf, FILE *fp,
 	for (count = 0; table[count].name != NULL; count++)
 		 /* void */ ;
 	if ((seen = calloc(count + 1, sizeof(*seen))) == NULL)
-		return (cfg_fail(err, errlen, "%s: out of memory", path));
+		return (mw_err(err, errlen, "%s: out of memory", path));
 
 	errno = 0;
 	while ((len = getline(&line, &cap, fp)) >= 0) {
 		lineno++;
 		if ((size_t) len > MW_CFG_LINE_MAX) {
-			cfg_fail(err, errlen, "%s:%u: line too long (over %d bytes)",
+			mw_err(err, errlen, "%s:%u: line too long (over %d bytes)",
 				 path, lineno, MW_CFG_LINE_MAX);
 			goto out;
 		}
 		if (memchr(line, '\0', (size_t) len) != NULL) {
-			cfg_fail(err, errlen, "%s:%u: line contains a NUL byte", path, lineno);
+			mw_err(err, errlen, "%s:%u: line contains a NUL byte", path, lineno);
 			goto out;
 		}
 		if (cfg_split(line, &key, &value) == 0)
 			continue;
 		if (!cfg_name_ok(key)) {
-			cfg_fail(err, errlen, "%s:%u: bad parameter name \"%s\"", path, lineno,
+			mw_err(err, errlen, "%s:%u: bad parameter name \"%s\"", path, lineno,
 				 mw_printable(shown, sizeof(shown), key, strlen(key)));
 			goto out;
 		}
@@ -394,16 +381,16 @@ mw_cfg_parse(const struct mw_cfg_entry *table, void *conf, FILE *fp,
 					mw_printable(shown, sizeof(shown), key, strlen(key)));
 				continue;
 			}
-			cfg_fail(err, errlen, "%s:%u: unknown parameter \"%s\"", path, lineno,
+			mw_err(err, errlen, "%s:%u: unknown parameter \"%s\"", path, lineno,
 				 mw_printable(shown, sizeof(shown), key, strlen(key)));
 			goto out;
 		}
 		if (*value == '\0') {
-			cfg_fail(err, errlen, "%s:%u: parameter %s has no value", path, lineno, e->name);
+			mw_err(err, errlen, "%s:%u: parameter %s has no value", path, lineno, e->name);
 			goto out;
 		}
 		if (seen[e - table] != 0 && e->type != MW_CFG_LIST) {
-			cfg_fail(err, errlen, "%s:%u: duplicate parameter %s (first set on line %u)",
+			mw_err(err, errlen, "%s:%u: duplicate parameter %s (first set on line %u)",
 				 path, lineno, e->name, seen[e - table]);
 			goto out;
 		}
@@ -411,13 +398,13 @@ mw_cfg_parse(const struct mw_cfg_entry *table, void *conf, FILE *fp,
 		if (seen[e - table] == 0 && e->type == MW_CFG_LIST)
 			cfg_free_entry(e, conf);
 		if (mw_cfg_set(e, conf, value, why, sizeof(why)) < 0) {
-			cfg_fail(err, errlen, "%s:%u: %s: %s", path, lineno, e->name, why);
+			mw_err(err, errlen, "%s:%u: %s: %s", path, lineno, e->name, why);
 			goto out;
 		}
 		seen[e - table] = lineno;
 	}
 	if (ferror(fp)) {
-		cfg_fail(err, errlen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
+		mw_err(err, errlen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
 		goto out;
 	}
 	rc = 0;
@@ -440,7 +427,7 @@ mw_cfg_load(const struct mw_cfg_entry *table, void *conf, const char *path,
 	if (mw_cfg_defaults(table, conf, err, errlen) < 0)
 		return (-1);
 	if ((fp = fopen(path, "r")) == NULL)
-		return (cfg_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno)));
+		return (mw_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)));
 	rc = mw_cfg_parse(table, conf, fp, path, flags, err, errlen);
 	fclose(fp);
 	return (rc);

@@ -90,19 +90,6 @@ struct mw_cidr {
 	unsigned char lengths6[129];	/* same, IPv6 */
 };
 
-/* cidr_fail - format an error */
-
-static int __attribute__((format(printf, 3, 4)))
-cidr_fail(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
-
 /* cidr_key - build the lookup key of a masked network */
 
 static void
@@ -121,31 +108,13 @@ cidr_key(unsigned char key[18], int family, unsigned len, const unsigned char *b
 	}
 }
 
-/* cidr_hash - FNV-1a over the key with a final mix */
-
-static size_t
-cidr_hash(const unsigned char key[18])
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	unsigned i;
-
-	for (i = 0; i < 18; i++) {
-		h ^= key[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return ((size_t) h);
-}
-
 /* cidr_find - the slot holding key, or the empty slot where it goes */
 
 static struct cidr_slot *
 cidr_find(const mw_cidr *table, const unsigned char key[18])
 {
 	size_t	mask = table->size - 1;
-	size_t	i = cidr_hash(key) & mask;
+	size_t	i = (size_t) mw_hash(key, 18) & mask;
 
 	while (table->slots[i].value != NULL && memcmp(table->slots[i].key, key, 18) != 0)
 		i = (i + 1) & mask;
@@ -256,33 +225,33 @@ mw_cidr_add(mw_cidr *table, const char *network, const char *value,
 
 	mw_printable(shown, sizeof(shown), network, strlen(network));
 	if (*value == '\0' || strlen(value) > MW_CIDR_VALUE_MAX)
-		return (cidr_fail(err, errlen, "%s: value missing or longer than %d bytes",
+		return (mw_err(err, errlen, "%s: value missing or longer than %d bytes",
 				  shown, MW_CIDR_VALUE_MAX));
 	slash = strchr(network, '/');
 	if ((slash ? (size_t) (slash - network) : strlen(network)) >= sizeof(buf))
-		return (cidr_fail(err, errlen, "%s: bad network address", shown));
+		return (mw_err(err, errlen, "%s: bad network address", shown));
 	mw_strlcpy(buf, network, slash ? (size_t) (slash - network) + 1 : sizeof(buf));
 	/* a mapped IPv4 network would change its prefix length: refuse it */
 	if (mw_addr_parse(buf, &addr) < 0 || (addr.family == 4 && strchr(buf, ':') != NULL))
-		return (cidr_fail(err, errlen, "%s: bad network address", shown));
+		return (mw_err(err, errlen, "%s: bad network address", shown));
 	max = addr.family == 4 ? 32 : 128;
 	if (slash == NULL) {
 		len = max;
 	} else if (mw_parse_ull(slash + 1, &len, &end) != 0 || *end != '\0' || len > max) {
-		return (cidr_fail(err, errlen, "%s: bad prefix length (expected 0..%u)", shown, max));
+		return (mw_err(err, errlen, "%s: bad prefix length (expected 0..%u)", shown, max));
 	}
 	cidr_key(key, addr.family, (unsigned) len, addr.bytes);
 	if (memcmp(key + 2, addr.bytes, addr.family == 4 ? 4 : 16) != 0)
-		return (cidr_fail(err, errlen, "%s: address has bits set beyond the /%llu prefix",
+		return (mw_err(err, errlen, "%s: address has bits set beyond the /%llu prefix",
 				  shown, len));
 
 	if ((table->used + 1) * 2 > table->size && cidr_grow(table) < 0)
-		return (cidr_fail(err, errlen, "out of memory"));
+		return (mw_err(err, errlen, "out of memory"));
 	slot = cidr_find(table, key);
 	if (slot->value != NULL)
-		return (cidr_fail(err, errlen, "%s: network listed twice", shown));
+		return (mw_err(err, errlen, "%s: network listed twice", shown));
 	if ((slot->value = strdup(value)) == NULL)
-		return (cidr_fail(err, errlen, "out of memory"));
+		return (mw_err(err, errlen, "out of memory"));
 	memcpy(slot->key, key, sizeof(key));
 	table->used++;
 	if (addr.family == 4)
@@ -309,11 +278,11 @@ mw_cidr_load(mw_cidr *table, const char *path, char *err, size_t errlen)
 	int	rc = 0;
 
 	if ((fp = fopen(path, "r")) == NULL)
-		return (cidr_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno)));
+		return (mw_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)));
 	while (rc == 0 && (len = getline(&line, &cap, fp)) >= 0) {
 		lineno++;
 		if (memchr(line, '\0', (size_t) len) != NULL) {
-			rc = cidr_fail(err, errlen, "%s:%u: line contains a NUL byte", path, lineno);
+			rc = mw_err(err, errlen, "%s:%u: line contains a NUL byte", path, lineno);
 			break;
 		}
 		if ((cp = strchr(line, '#')) != NULL)
@@ -326,14 +295,14 @@ mw_cidr_load(mw_cidr *table, const char *path, char *err, size_t errlen)
 			*val++ = '\0';
 		val = mw_trim(val);
 		if (*val == '\0' || strcspn(val, " \t") != strlen(val)) {
-			rc = cidr_fail(err, errlen, "%s:%u: expected \"network value\"", path, lineno);
+			rc = mw_err(err, errlen, "%s:%u: expected \"network value\"", path, lineno);
 			break;
 		}
 		if (mw_cidr_add(table, net, val, why, sizeof(why)) < 0)
-			rc = cidr_fail(err, errlen, "%s:%u: %s", path, lineno, why);
+			rc = mw_err(err, errlen, "%s:%u: %s", path, lineno, why);
 	}
 	if (rc == 0 && ferror(fp))
-		rc = cidr_fail(err, errlen, "%s: read error: %s", path, strerror(errno));
+		rc = mw_err(err, errlen, "%s: read error: %s", path, strerror(errno));
 	free(line);
 	fclose(fp);
 	return (rc);

@@ -78,19 +78,6 @@
 #include "mw_endpoint.h"
 #include "mw_str.h"
 
-/* ep_fail - format an error */
-
-static int __attribute__((format(printf, 3, 4)))
-ep_fail(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
-
 /* ep_parse_port - parse 1..65535, all digits */
 
 static int
@@ -128,9 +115,9 @@ mw_endpoint_parse(const char *spec, struct mw_endpoint *ep, char *err, size_t er
 	if (strncmp(spec, "local:", 6) == 0 || strncmp(spec, "unix:", 5) == 0) {
 		rest = strchr(spec, ':') + 1;
 		if (*rest != '/')
-			return (ep_fail(err, errlen, "%s: socket path must be absolute", shown));
+			return (mw_err(err, errlen, "%s: socket path must be absolute", shown));
 		if (strlen(rest) >= sizeof(ep->path))
-			return (ep_fail(err, errlen, "%s: socket path longer than %zu bytes",
+			return (mw_err(err, errlen, "%s: socket path longer than %zu bytes",
 					shown, sizeof(ep->path) - 1));
 		ep->type = MW_EP_UNIX;
 		mw_strlcpy(ep->path, rest, sizeof(ep->path));
@@ -143,7 +130,7 @@ mw_endpoint_parse(const char *spec, struct mw_endpoint *ep, char *err, size_t er
 		ep->type = MW_EP_INET6;
 		rest = spec + 6;
 	} else {
-		return (ep_fail(err, errlen, "%s: unknown socket type (expected local:/path, "
+		return (mw_err(err, errlen, "%s: unknown socket type (expected local:/path, "
 			   "inet:port@host or inet6:port@[addr])", shown));
 	}
 
@@ -151,9 +138,9 @@ mw_endpoint_parse(const char *spec, struct mw_endpoint *ep, char *err, size_t er
 	at = strchr(rest, '@');
 	if (ep_parse_port(rest, at != NULL ? (size_t) (at - rest) : strlen(rest), &ep->port) < 0) {
 		if (ep->type == MW_EP_INET && at == NULL && strchr(rest, ':') != NULL)
-			return (ep_fail(err, errlen, "%s: expected inet:port@host "
+			return (mw_err(err, errlen, "%s: expected inet:port@host "
 					"(this looks like Postfix's inet:host:port)", shown));
-		return (ep_fail(err, errlen, "%s: bad port (expected 1..65535)", shown));
+		return (mw_err(err, errlen, "%s: bad port (expected 1..65535)", shown));
 	}
 	if (at == NULL)
 		return (0);
@@ -164,13 +151,13 @@ mw_endpoint_parse(const char *spec, struct mw_endpoint *ep, char *err, size_t er
 		hlen -= 2;
 	}
 	if (hlen == 0)
-		return (ep_fail(err, errlen, "%s: empty host after \"@\"", shown));
+		return (mw_err(err, errlen, "%s: empty host after \"@\"", shown));
 	if (hlen >= sizeof(ep->host))
-		return (ep_fail(err, errlen, "%s: host name too long", shown));
+		return (mw_err(err, errlen, "%s: host name too long", shown));
 	for (i = 0; i < hlen; i++)
 		if ((unsigned char) host[i] <= ' ' || (unsigned char) host[i] >= 0x7f
 		    || strchr("[]@/", host[i]) != NULL)
-			return (ep_fail(err, errlen, "%s: bad character in host", shown));
+			return (mw_err(err, errlen, "%s: bad character in host", shown));
 	memcpy(ep->host, host, hlen);
 	ep->host[hlen] = '\0';
 	return (0);
@@ -216,7 +203,7 @@ ep_resolve(const struct mw_endpoint *ep, int passive, struct addrinfo **res,
 	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
 	snprintf(port, sizeof(port), "%u", ep->port);
 	if ((rc = getaddrinfo(*ep->host ? ep->host : NULL, port, &hints, res)) != 0)
-		return (ep_fail(err, errlen, "%s: cannot resolve host: %s",
+		return (mw_err(err, errlen, "%s: cannot resolve host: %s",
 				mw_endpoint_str(ep, shown, sizeof(shown)), gai_strerror(rc)));
 	return (0);
 }
@@ -245,22 +232,22 @@ ep_unix_stale(const struct mw_endpoint *ep, char *err, size_t errlen)
 
 	if (lstat(ep->path, &st) < 0)
 		return (errno == ENOENT ? 0 :
-		    ep_fail(err, errlen, "local:%s: stat: %s", ep->path, strerror(errno)));
+		    mw_err(err, errlen, "local:%s: stat: %s", ep->path, strerror(errno)));
 	if (!S_ISSOCK(st.st_mode))
-		return (ep_fail(err, errlen, "local:%s: exists and is not a socket; not removed",
+		return (mw_err(err, errlen, "local:%s: exists and is not a socket; not removed",
 				ep->path));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return (ep_fail(err, errlen, "socket: %s", strerror(errno)));
+		return (mw_err(err, errlen, "socket: %s", strerror(errno)));
 	len = ep_unix_addr(ep, &sun);
 	rc = connect(fd, (struct sockaddr *) &sun, len);
 	close(fd);
 	if (rc == 0)
-		return (ep_fail(err, errlen, "local:%s: socket in use by another process", ep->path));
+		return (mw_err(err, errlen, "local:%s: socket in use by another process", ep->path));
 	if (errno != ECONNREFUSED)
-		return (ep_fail(err, errlen, "local:%s: cannot probe existing socket: %s",
+		return (mw_err(err, errlen, "local:%s: cannot probe existing socket: %s",
 				ep->path, strerror(errno)));
 	if (unlink(ep->path) < 0 && errno != ENOENT)
-		return (ep_fail(err, errlen, "local:%s: cannot remove stale socket: %s",
+		return (mw_err(err, errlen, "local:%s: cannot remove stale socket: %s",
 				ep->path, strerror(errno)));
 	return (0);
 }
@@ -284,17 +271,17 @@ mw_endpoint_listen(const struct mw_endpoint *ep, int backlog, int mode,
 		if (ep_unix_stale(ep, err, errlen) < 0)
 			return (-1);
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-			return (ep_fail(err, errlen, "%s: socket: %s", shown, strerror(errno)));
+			return (mw_err(err, errlen, "%s: socket: %s", shown, strerror(errno)));
 		if (bind(fd, (struct sockaddr *) &sun, ep_unix_addr(ep, &sun)) < 0) {
 			saved = errno;
 			close(fd);
-			return (ep_fail(err, errlen, "%s: bind: %s", shown, strerror(saved)));
+			return (mw_err(err, errlen, "%s: bind: %s", shown, strerror(saved)));
 		}
 		if (mode != -1 && chmod(ep->path, (mode_t) mode) < 0) {
 			saved = errno;
 			close(fd);
 			unlink(ep->path);
-			return (ep_fail(err, errlen, "%s: chmod: %s", shown, strerror(saved)));
+			return (mw_err(err, errlen, "%s: chmod: %s", shown, strerror(saved)));
 		}
 	} else {
 		if (ep_resolve(ep, 1, &res, err, errlen) < 0)
@@ -317,14 +304,14 @@ mw_endpoint_listen(const struct mw_endpoint *ep, int backlog, int mode,
 		}
 		freeaddrinfo(res);
 		if (fd < 0)
-			return (ep_fail(err, errlen, "%s: bind: %s", shown, strerror(saved)));
+			return (mw_err(err, errlen, "%s: bind: %s", shown, strerror(saved)));
 	}
 	if (listen(fd, backlog) < 0) {
 		saved = errno;
 		close(fd);
 		if (ep->type == MW_EP_UNIX)
 			unlink(ep->path);
-		return (ep_fail(err, errlen, "%s: listen: %s", shown, strerror(saved)));
+		return (mw_err(err, errlen, "%s: listen: %s", shown, strerror(saved)));
 	}
 	return (fd);
 }
@@ -380,16 +367,16 @@ mw_endpoint_connect(const struct mw_endpoint *ep, int timeout_ms, char *err, siz
 	mw_endpoint_str(ep, shown, sizeof(shown));
 	if (ep->type == MW_EP_UNIX) {
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-			return (ep_fail(err, errlen, "%s: socket: %s", shown, strerror(errno)));
+			return (mw_err(err, errlen, "%s: socket: %s", shown, strerror(errno)));
 		if (ep_connect_one(fd, (struct sockaddr *) &sun, ep_unix_addr(ep, &sun), timeout_ms) < 0) {
 			saved = errno;
 			close(fd);
-			return (ep_fail(err, errlen, "%s: connect: %s", shown, strerror(saved)));
+			return (mw_err(err, errlen, "%s: connect: %s", shown, strerror(saved)));
 		}
 		return (fd);
 	}
 	if (*ep->host == '\0')
-		return (ep_fail(err, errlen, "%s: no host to connect to", shown));
+		return (mw_err(err, errlen, "%s: no host to connect to", shown));
 	if (ep_resolve(ep, 0, &res, err, errlen) < 0)
 		return (-1);
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -405,7 +392,7 @@ mw_endpoint_connect(const struct mw_endpoint *ep, int timeout_ms, char *err, siz
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		return (ep_fail(err, errlen, "%s: connect: %s", shown, strerror(saved)));
+		return (mw_err(err, errlen, "%s: connect: %s", shown, strerror(saved)));
 	(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	return (fd);
 }

@@ -75,37 +75,19 @@ struct mw_map {
 	int	flags;
 };
 
-/* map_fail - format an error */
-
-static int __attribute__((format(printf, 3, 4)))
-map_fail(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
-
-/* map_hash - FNV-1a with a final mix, optionally case-folded */
+/* map_hash - mw_hash() of the key, case-folded when the map folds */
 
 static size_t
 map_hash(const char *key, int fold)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	unsigned char ch;
+	char	buf[MAP_KEY_MAX + 1];
+	size_t	len = strlen(key);
 
-	for (; (ch = (unsigned char) *key) != 0; key++) {
-		if (fold && ch >= 'A' && ch <= 'Z')
-			ch = (unsigned char) (ch - 'A' + 'a');
-		h ^= ch;
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return ((size_t) h);
+	if (!fold || len > MAP_KEY_MAX)
+		return ((size_t) mw_hash(key, len));
+	memcpy(buf, key, len + 1);
+	mw_lowercase(buf);
+	return ((size_t) mw_hash(buf, len));
 }
 
 /* map_equal - key comparison, optionally case-folded */
@@ -214,18 +196,18 @@ mw_map_put(mw_map *map, const char *key, const char *value, char *err, size_t er
 	char	shown[80];
 
 	if (*key == '\0' || strlen(key) > MAP_KEY_MAX)
-		return (map_fail(err, errlen, "key empty or longer than %d bytes", MAP_KEY_MAX));
+		return (mw_err(err, errlen, "key empty or longer than %d bytes", MAP_KEY_MAX));
 	if ((map->used + 1) * 2 > map->size && map_grow(map) < 0)
-		return (map_fail(err, errlen, "out of memory"));
+		return (mw_err(err, errlen, "out of memory"));
 	slot = map_find(map, key);
 	if (slot->key != NULL)
-		return (map_fail(err, errlen, "\"%s\" listed twice",
+		return (mw_err(err, errlen, "\"%s\" listed twice",
 				 mw_printable(shown, sizeof(shown), key, strlen(key))));
 	if ((slot->key = strdup(key)) == NULL
 	    || (slot->value = strdup(map->flags & MW_MAP_KEYS_ONLY ? "" : value)) == NULL) {
 		free(slot->key);
 		slot->key = NULL;
-		return (map_fail(err, errlen, "out of memory"));
+		return (mw_err(err, errlen, "out of memory"));
 	}
 	if (map->flags & MW_MAP_LOWERCASE)
 		mw_lowercase(slot->key);
@@ -259,11 +241,11 @@ mw_map_load_file(mw_map *map, const char *path, char *err, size_t errlen)
 	int	rc = 0;
 
 	if ((fp = fopen(path, "r")) == NULL)
-		return (map_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno)));
+		return (mw_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)));
 	while (rc == 0 && (len = getline(&line, &cap, fp)) >= 0) {
 		lineno++;
 		if (memchr(line, '\0', (size_t) len) != NULL) {
-			rc = map_fail(err, errlen, "%s:%u: line contains a NUL byte", path, lineno);
+			rc = mw_err(err, errlen, "%s:%u: line contains a NUL byte", path, lineno);
 			break;
 		}
 		key = mw_trim(line);
@@ -274,14 +256,14 @@ mw_map_load_file(mw_map *map, const char *path, char *err, size_t errlen)
 			*value++ = '\0';
 		value = mw_trim(value);
 		if ((map->flags & MW_MAP_KEYS_ONLY) && *value != '\0')
-			rc = map_fail(err, errlen, "%s:%u: expected one entry per line", path, lineno);
+			rc = mw_err(err, errlen, "%s:%u: expected one entry per line", path, lineno);
 		else if (!(map->flags & MW_MAP_KEYS_ONLY) && *value == '\0')
-			rc = map_fail(err, errlen, "%s:%u: expected \"key value\"", path, lineno);
+			rc = mw_err(err, errlen, "%s:%u: expected \"key value\"", path, lineno);
 		else if (mw_map_put(map, key, value, why, sizeof(why)) < 0)
-			rc = map_fail(err, errlen, "%s:%u: %s", path, lineno, why);
+			rc = mw_err(err, errlen, "%s:%u: %s", path, lineno, why);
 	}
 	if (rc == 0 && ferror(fp))
-		rc = map_fail(err, errlen, "%s: read error: %s", path, strerror(errno));
+		rc = mw_err(err, errlen, "%s: read error: %s", path, strerror(errno));
 	free(line);
 	fclose(fp);
 	return (rc);
@@ -301,7 +283,7 @@ mw_map_load_list(mw_map *map, const char *list, char *err, size_t errlen)
 			return (0);
 		len = strcspn(list, ", \t");
 		if (len > MAP_KEY_MAX)
-			return (map_fail(err, errlen, "list entry longer than %d bytes", MAP_KEY_MAX));
+			return (mw_err(err, errlen, "list entry longer than %d bytes", MAP_KEY_MAX));
 		memcpy(item, list, len);
 		item[len] = '\0';
 		if (item[0] == '/' ? mw_map_load_file(map, item, err, errlen) < 0

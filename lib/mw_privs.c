@@ -75,20 +75,8 @@
 
 /* Utility library. */
 
+#include "mw_str.h"
 #include "mw_privs.h"
-
-/* privs_fail - format an error */
-
-static int __attribute__((format(printf, 3, 4)))
-privs_fail(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
 
 /* mw_privs_drop - chroot and become an unprivileged user */
 
@@ -103,52 +91,52 @@ mw_privs_drop(const char *user, const char *group, const char *chroot_dir,
 
 	if (user == NULL || *user == '\0') {
 		if (chroot_dir != NULL)
-			return (privs_fail(err, errlen, "chroot %s requires a user to run as", chroot_dir));
+			return (mw_err(err, errlen, "chroot %s requires a user to run as", chroot_dir));
 		return (0);
 	}
 
 	/* Look up everything before chroot hides /etc. */
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL)
-		return (privs_fail(err, errlen, "unknown user \"%s\"%s%s", user,
+		return (mw_err(err, errlen, "unknown user \"%s\"%s%s", user,
 				   errno ? ": " : "", errno ? strerror(errno) : ""));
 	uid = pw->pw_uid;
 	gid = pw->pw_gid;
 	if (group != NULL && *group != '\0') {
 		errno = 0;
 		if ((gr = getgrnam(group)) == NULL)
-			return (privs_fail(err, errlen, "unknown group \"%s\"%s%s", group,
+			return (mw_err(err, errlen, "unknown group \"%s\"%s%s", group,
 					   errno ? ": " : "", errno ? strerror(errno) : ""));
 		gid = gr->gr_gid;
 	}
 	if (uid == 0)
-		return (privs_fail(err, errlen, "refusing to run as root (user \"%s\")", user));
+		return (mw_err(err, errlen, "refusing to run as root (user \"%s\")", user));
 
 	if (geteuid() != 0) {
 		if (geteuid() == uid && getegid() == gid && chroot_dir == NULL)
 			return (0);
-		return (privs_fail(err, errlen, "cannot switch to user \"%s\": not running as root", user));
+		return (mw_err(err, errlen, "cannot switch to user \"%s\": not running as root", user));
 	}
 
 	/* Supplementary groups: the user's own, with the chosen group first. */
 	if (initgroups(pw->pw_name, gid) < 0)
-		return (privs_fail(err, errlen, "initgroups(%s): %s", user, strerror(errno)));
+		return (mw_err(err, errlen, "initgroups(%s): %s", user, strerror(errno)));
 
 	if (chroot_dir != NULL) {
 		if (chroot(chroot_dir) < 0)
-			return (privs_fail(err, errlen, "chroot(%s): %s", chroot_dir, strerror(errno)));
+			return (mw_err(err, errlen, "chroot(%s): %s", chroot_dir, strerror(errno)));
 		if (chdir("/") < 0)
-			return (privs_fail(err, errlen, "chdir(/) in %s: %s", chroot_dir, strerror(errno)));
+			return (mw_err(err, errlen, "chdir(/) in %s: %s", chroot_dir, strerror(errno)));
 	}
 
 	if (setresgid(gid, gid, gid) < 0)
-		return (privs_fail(err, errlen, "setresgid(%ld): %s", (long) gid, strerror(errno)));
+		return (mw_err(err, errlen, "setresgid(%ld): %s", (long) gid, strerror(errno)));
 	if (setresuid(uid, uid, uid) < 0)
-		return (privs_fail(err, errlen, "setresuid(%ld): %s", (long) uid, strerror(errno)));
+		return (mw_err(err, errlen, "setresuid(%ld): %s", (long) uid, strerror(errno)));
 
 	/* Paranoia: the saved set-user-id must not bring root back. */
 	if (setuid(0) == 0 || seteuid(0) == 0)
-		return (privs_fail(err, errlen, "privileges could be regained after dropping them"));
+		return (mw_err(err, errlen, "privileges could be regained after dropping them"));
 	return (0);
 }
 
@@ -177,7 +165,7 @@ mw_pidfile_open(struct mw_pidfile *pf, const char *path, char *err, size_t errle
 	pf->fd = -1;
 	pf->path = NULL;
 	if ((pf->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
-		return (privs_fail(err, errlen, "pid file %s: %s", path, strerror(errno)));
+		return (mw_err(err, errlen, "pid file %s: %s", path, strerror(errno)));
 	if (pidfile_lock(pf->fd) < 0) {
 		saved = errno;
 		n = pread(pf->fd, buf, sizeof(buf) - 1, 0);
@@ -186,14 +174,14 @@ mw_pidfile_open(struct mw_pidfile *pf, const char *path, char *err, size_t errle
 		close(pf->fd);
 		pf->fd = -1;
 		if (saved == EWOULDBLOCK)
-			return (privs_fail(err, errlen, "pid file %s: already running (pid %s)",
+			return (mw_err(err, errlen, "pid file %s: already running (pid %s)",
 					   path, *buf ? buf : "unknown"));
-		return (privs_fail(err, errlen, "pid file %s: lock: %s", path, strerror(saved)));
+		return (mw_err(err, errlen, "pid file %s: lock: %s", path, strerror(saved)));
 	}
 	if ((pf->path = strdup(path)) == NULL) {
 		close(pf->fd);
 		pf->fd = -1;
-		return (privs_fail(err, errlen, "pid file %s: out of memory", path));
+		return (mw_err(err, errlen, "pid file %s: out of memory", path));
 	}
 	return (0);
 }
@@ -207,10 +195,10 @@ mw_pidfile_write(struct mw_pidfile *pf, char *err, size_t errlen)
 	int	len;
 
 	if (pf->fd < 0)
-		return (privs_fail(err, errlen, "pid file not open"));
+		return (mw_err(err, errlen, "pid file not open"));
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long) getpid());
 	if (ftruncate(pf->fd, 0) < 0 || pwrite(pf->fd, buf, (size_t) len, 0) != len)
-		return (privs_fail(err, errlen, "pid file %s: write: %s", pf->path, strerror(errno)));
+		return (mw_err(err, errlen, "pid file %s: write: %s", pf->path, strerror(errno)));
 	return (0);
 }
 
@@ -238,22 +226,22 @@ mw_daemonize(char *err, size_t errlen)
 	int	fd;
 
 	if ((pid = fork()) < 0)
-		return (privs_fail(err, errlen, "fork: %s", strerror(errno)));
+		return (mw_err(err, errlen, "fork: %s", strerror(errno)));
 	if (pid > 0)
 		_exit(0);
 	if (setsid() < 0)
-		return (privs_fail(err, errlen, "setsid: %s", strerror(errno)));
+		return (mw_err(err, errlen, "setsid: %s", strerror(errno)));
 	if ((pid = fork()) < 0)
-		return (privs_fail(err, errlen, "fork: %s", strerror(errno)));
+		return (mw_err(err, errlen, "fork: %s", strerror(errno)));
 	if (pid > 0)
 		_exit(0);
 	if (chdir("/") < 0)
-		return (privs_fail(err, errlen, "chdir(/): %s", strerror(errno)));
+		return (mw_err(err, errlen, "chdir(/): %s", strerror(errno)));
 	if ((fd = open("/dev/null", O_RDWR)) < 0)
-		return (privs_fail(err, errlen, "/dev/null: %s", strerror(errno)));
+		return (mw_err(err, errlen, "/dev/null: %s", strerror(errno)));
 	if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0
 	    || dup2(fd, STDERR_FILENO) < 0)
-		return (privs_fail(err, errlen, "dup2: %s", strerror(errno)));
+		return (mw_err(err, errlen, "dup2: %s", strerror(errno)));
 	if (fd > STDERR_FILENO)
 		close(fd);
 	return (0);

@@ -92,19 +92,6 @@ struct mw_rate {
 	size_t	live;
 };
 
-/* rate_fail - format an error */
-
-static int __attribute__((format(printf, 3, 4)))
-rate_fail(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
-
 /* mw_rate_parse - "100/1m, 1000/1h" */
 
 int
@@ -124,27 +111,27 @@ mw_rate_parse(const char *spec, struct mw_rate_limits *limits, char *err, size_t
 		if (*cp == '\0')
 			break;
 		if (limits->n == MW_RATE_WINDOWS_MAX)
-			return (rate_fail(err, errlen, "more than %d windows", MW_RATE_WINDOWS_MAX));
+			return (mw_err(err, errlen, "more than %d windows", MW_RATE_WINDOWS_MAX));
 		if (mw_parse_ull(cp, &limit, &end) != 0 || *end != '/')
-			return (rate_fail(err, errlen, "bad rate \"%s\" (expected LIMIT/TIME, e.g. 100/1m)", spec));
+			return (mw_err(err, errlen, "bad rate \"%s\" (expected LIMIT/TIME, e.g. 100/1m)", spec));
 		cp = end + 1;
 		if (mw_parse_ull(cp, &num, &end) == -1) {
 			num = 1;
 			end = cp;
 		} else if (num == 0 || num > 366ULL * 86400) {
-			return (rate_fail(err, errlen, "bad rate \"%s\" (time out of range)", spec));
+			return (mw_err(err, errlen, "bad rate \"%s\" (time out of range)", spec));
 		}
 		if (*end == '\0' || *end == ',' || *end == ' ' || *end == '\t') {
 			unit = units;
 		} else if ((unit = strchr(units, *end)) == NULL || *unit == '\0') {
-			return (rate_fail(err, errlen, "bad rate \"%s\" (time unit must be s, m, h or d)", spec));
+			return (mw_err(err, errlen, "bad rate \"%s\" (time unit must be s, m, h or d)", spec));
 		} else {
 			end++;
 		}
 		if (*end != '\0' && *end != ',' && *end != ' ' && *end != '\t')
-			return (rate_fail(err, errlen, "bad rate \"%s\" (expected LIMIT/TIME, e.g. 100/1m)", spec));
+			return (mw_err(err, errlen, "bad rate \"%s\" (expected LIMIT/TIME, e.g. 100/1m)", spec));
 		if (num * factor[unit - units] > 366ULL * 86400)
-			return (rate_fail(err, errlen, "bad rate \"%s\" (window longer than a year)", spec));
+			return (mw_err(err, errlen, "bad rate \"%s\" (window longer than a year)", spec));
 		limits->w[limits->n].limit = limit;
 		limits->w[limits->n].seconds = num * factor[unit - units];
 		limits->n++;
@@ -168,30 +155,13 @@ mw_rate_str(const struct mw_rate_limits *limits, char *buf, size_t len)
 	return (buf);
 }
 
-/* rate_hash - FNV-1a with a final mix */
-
-static size_t
-rate_hash(const char *key)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *key != '\0'; key++) {
-		h ^= (unsigned char) *key;
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return ((size_t) h);
-}
-
 /* rate_find - counter slot of key, or where it goes (reusing no tombstone) */
 
 static struct rate_counter *
 rate_find(const mw_rate *rate, const char *key)
 {
 	size_t	mask = rate->size - 1;
-	size_t	i = rate_hash(key) & mask;
+	size_t	i = (size_t) mw_hash(key, strlen(key)) & mask;
 
 	while (rate->slots[i].key != NULL && (rate->slots[i].dead || strcmp(rate->slots[i].key, key) != 0))
 		i = (i + 1) & mask;

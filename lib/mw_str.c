@@ -27,6 +27,15 @@
 /*	const char *str;
 /*	unsigned long long *value;
 /*	const char **end;
+/*
+/*	uint64_t mw_hash(data, len)
+/*	const void *data;
+/*	size_t	len;
+/*
+/*	int	mw_err(err, errlen, format, ...)
+/*	char	*err;
+/*	size_t	errlen;
+/*	const char *format;
 /* DESCRIPTION
 /*	mw_strlcpy() copies src into dst of the given size, always
 /*	terminating it, and returns strlen(src) (truncation happened when
@@ -48,6 +57,15 @@
 /*	mw_parse_ull() parses an unsigned decimal number at the start of
 /*	str: at least one digit, no sign, no leading white space.  *end
 /*	is set to the first byte after the digits.
+/*
+/*	mw_hash() is the hash of the in-memory tables (mw_cidr, mw_map,
+/*	mw_rate): 64-bit FNV-1a with a final avalanche step, so that the
+/*	low bits used as a table index are well mixed.  Not for anything
+/*	an attacker may not collide (shard placement uses SipHash).
+/*
+/*	mw_err() formats one error line into err (the library's way of
+/*	reporting why a function failed) and returns -1, so that a failing
+/*	function can "return (mw_err(err, errlen, ...));".
 /* DIAGNOSTICS
 /*	mw_parse_ull() returns 0 on success, -1 when there is no digit and
 /*	-2 when the value does not fit in an unsigned long long.
@@ -59,6 +77,8 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Utility library. */
@@ -152,4 +172,35 @@ mw_parse_ull(const char *str, unsigned long long *value, const char **end)
 	*value = val;
 	*end = cp;
 	return (0);
+}
+
+/* mw_err - format an error line, return -1 */
+
+int
+mw_err(char *err, size_t errlen, const char *fmt,...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/* mw_hash - FNV-1a with a final mix, for in-memory hash tables */
+
+uint64_t
+mw_hash(const void *data, size_t len)
+{
+	const unsigned char *cp = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (len-- > 0) {
+		h ^= *cp++;
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (h);
 }

@@ -45,6 +45,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Utility library. */
+
+#include "mw_str.h"
+
 /* Application-specific. */
 
 #include "policy.h"
@@ -67,19 +71,6 @@ static const struct {
 	{NULL, 0},
 };
 
-/* proto_fail - format a protocol error */
-
-static ssize_t __attribute__((format(printf, 3, 4)))
-proto_fail(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return (-1);
-}
-
 /* proto_scan - find the end of the request; check limits on the way */
 
 static ssize_t
@@ -94,15 +85,15 @@ proto_scan(const char *buf, size_t len, size_t max_line, unsigned max_attrs,
 	while (line < end) {
 		nl = memchr(line, '\n', (size_t) (end - line));
 		if ((size_t) ((nl ? nl : end) - line) > max_line)
-			return (proto_fail(err, errlen, "line longer than %zu bytes", max_line));
+			return (mw_err(err, errlen, "line longer than %zu bytes", max_line));
 		if (nl == NULL)
 			return (0);
 		if (nl == line)
 			return ((ssize_t) (nl + 1 - buf));
 		if (memchr(line, '\0', (size_t) (nl - line)) != NULL)
-			return (proto_fail(err, errlen, "NUL byte in attribute"));
+			return (mw_err(err, errlen, "NUL byte in attribute"));
 		if (++lines > max_attrs)
-			return (proto_fail(err, errlen, "more than %u attributes", max_attrs));
+			return (mw_err(err, errlen, "more than %u attributes", max_attrs));
 		line = nl + 1;
 	}
 	return (0);
@@ -131,9 +122,9 @@ policy_proto_parse(char *buf, size_t len, size_t max_line, unsigned max_attrs,
 		nl = strchr(line, '\n');
 		*nl = '\0';
 		if ((eq = strchr(line, '=')) == NULL)
-			return (proto_fail(err, errlen, "attribute without \"=\""));
+			return (mw_err(err, errlen, "attribute without \"=\""));
 		if (eq == line)
-			return (proto_fail(err, errlen, "empty attribute name"));
+			return (mw_err(err, errlen, "empty attribute name"));
 		*eq = '\0';
 		req->nattrs++;
 		for (i = 0; proto_attrs[i].name != NULL; i++) {
@@ -144,8 +135,8 @@ policy_proto_parse(char *buf, size_t len, size_t max_line, unsigned max_attrs,
 		}
 	}
 	if (*req->request == '\0')
-		return (proto_fail(err, errlen, "missing request attribute"));
+		return (mw_err(err, errlen, "missing request attribute"));
 	if (strcmp(req->request, "smtpd_access_policy") != 0)
-		return (proto_fail(err, errlen, "unknown request type"));
+		return (mw_err(err, errlen, "unknown request type"));
 	return (size);
 }
