@@ -182,14 +182,9 @@ EOF
 	} >"$DC_CONF"
 }
 
-# _dc_running PID: PID exists and is not a zombie
-_dc_running() {
-	[ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null
-}
-
 # _dc_alive: the master is still running
 _dc_alive() {
-	_dc_running "$DC_PID"
+	sb_pid_running "$DC_PID"
 }
 
 dovecot_start() {
@@ -254,7 +249,7 @@ dovecot_stop() {
 			sleep 0.1
 		done
 		# still running: kill it, but only if the pid is still ours
-		if _dc_running "$k" && grep -qF "${SB##*/}" "/proc/$k/cmdline" 2>/dev/null; then
+		if sb_pid_running "$k" && grep -qF "${SB##*/}" "/proc/$k/cmdline" 2>/dev/null; then
 			kill -KILL "$k" 2>/dev/null
 		fi
 	done

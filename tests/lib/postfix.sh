@@ -57,10 +57,7 @@ PF_STOP_REGISTERED=
 
 # mw_pid_alive PID: true while PID exists and is not a zombie.
 mw_pid_alive() {
-	local state
-	kill -0 "$1" 2>/dev/null || return 1
-	state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
-	[ "$state" != Z ]
+	sb_pid_running "$1"
 }
 
 # mw_kill_pid PID [SECS]: SIGTERM, wait up to SECS (default 10) for the

@@ -23,11 +23,6 @@ REDIS_CLI=${REDIS_CLI:-redis-cli}
 REDIS_DIR=
 REDIS_PID=
 
-# _rd_running PID: PID exists and is not a zombie
-_rd_running() {
-	[ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null
-}
-
 redis_cli() {
 	"$REDIS_CLI" -h 127.0.0.1 -p "$REDIS_PORT" "$@"
 }
@@ -38,7 +33,7 @@ redis_start() {
 		echo "redis.sh: call sb_init first" >&2
 		return 1
 	fi
-	if _rd_running "$REDIS_PID"; then
+	if sb_pid_running "$REDIS_PID"; then
 		echo "redis_start: already running (pid $REDIS_PID)" >&2
 		return 1
 	fi
@@ -79,7 +74,7 @@ EOF
 	sb_at_exit redis_stop
 
 	for ((i = 0; i < secs * 10; i++)); do
-		if ! _rd_running "$REDIS_PID"; then
+		if ! sb_pid_running "$REDIS_PID"; then
 			echo "redis_start: redis-server exited during start-up" >&2
 			cat "$REDIS_DIR/stdout.log" >&2
 			redis_log 20 >&2
@@ -96,13 +91,13 @@ EOF
 redis_stop() {
 	local i
 	[ -n "$REDIS_PID" ] || return 0
-	if _rd_running "$REDIS_PID"; then
+	if sb_pid_running "$REDIS_PID"; then
 		kill -TERM "$REDIS_PID" 2>/dev/null
 		for ((i = 0; i < 100; i++)); do
-			_rd_running "$REDIS_PID" || break
+			sb_pid_running "$REDIS_PID" || break
 			sleep 0.1
 		done
-		_rd_running "$REDIS_PID" && kill -KILL "$REDIS_PID" 2>/dev/null
+		sb_pid_running "$REDIS_PID" && kill -KILL "$REDIS_PID" 2>/dev/null
 	fi
 	wait "$REDIS_PID" 2>/dev/null
 	REDIS_PID=

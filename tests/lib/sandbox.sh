@@ -8,6 +8,7 @@
 # sb_wait_file PATH [SECS]   wait until PATH exists
 # sb_need_root         skip the whole test unless running as root
 # sb_need_cmd CMD PKG  skip the whole test unless CMD exists (names the package)
+# sb_pid_running PID   PID is a live process (a zombie counts as gone)
 # sb_eventually SECS CMD...  retry CMD until it succeeds or SECS pass (for
 #                      conditions that settle, e.g. processes exiting)
 #
@@ -84,6 +85,10 @@ sb_wait_port() {
 		sleep 0.1
 	done
 	return 1
+}
+
+sb_pid_running() {
+	[ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null
 }
 
 sb_eventually() {

@@ -37,11 +37,6 @@ fi
 SPAMD_DIR=
 SPAMD_PID=
 
-# _sd_running PID: PID exists and is not a zombie
-_sd_running() {
-	[ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null
-}
-
 spamd_ping() {
 	"$MW_PYTHON" "$SPAMC_PY" --port "$SPAMD_PORT" --timeout 5 PING >/dev/null 2>&1
 }
@@ -53,7 +48,7 @@ spamd_start() {
 		echo "spamd.sh: call sb_init first" >&2
 		return 1
 	fi
-	if _sd_running "$SPAMD_PID"; then
+	if sb_pid_running "$SPAMD_PID"; then
 		echo "spamd_start: already running (pid $SPAMD_PID)" >&2
 		return 1
 	fi
@@ -86,7 +81,7 @@ spamd_start() {
 
 	# ready = a real PING/PONG (the port opens before children can answer)
 	for ((i = 0; i < secs * 4; i++)); do
-		if ! _sd_running "$SPAMD_PID"; then
+		if ! sb_pid_running "$SPAMD_PID"; then
 			echo "spamd_start: spamd exited during start-up" >&2
 			cat "$SPAMD_DIR/stdout.log" >&2
 			spamd_log 20 >&2
@@ -103,15 +98,15 @@ spamd_start() {
 spamd_stop() {
 	local i kids k
 	[ -n "$SPAMD_PID" ] || return 0
-	if _sd_running "$SPAMD_PID"; then
+	if sb_pid_running "$SPAMD_PID"; then
 		kids=$(ps -o pid= --ppid "$SPAMD_PID" 2>/dev/null)
 		# SIGTERM: the master kills its children and removes the pidfile
 		kill -TERM "$SPAMD_PID" 2>/dev/null
 		for ((i = 0; i < 150; i++)); do
-			_sd_running "$SPAMD_PID" || break
+			sb_pid_running "$SPAMD_PID" || break
 			sleep 0.1
 		done
-		_sd_running "$SPAMD_PID" && kill -KILL "$SPAMD_PID" 2>/dev/null
+		sb_pid_running "$SPAMD_PID" && kill -KILL "$SPAMD_PID" 2>/dev/null
 	fi
 	wait "$SPAMD_PID" 2>/dev/null
 	for k in $kids; do
@@ -120,7 +115,7 @@ spamd_stop() {
 			sleep 0.1
 		done
 		# still a running "spamd child" after 5 s: ours, kill it
-		if _sd_running "$k" && grep -q '^spamd' "/proc/$k/cmdline" 2>/dev/null; then
+		if sb_pid_running "$k" && grep -q '^spamd' "/proc/$k/cmdline" 2>/dev/null; then
 			kill -KILL "$k" 2>/dev/null
 		fi
 	done
