@@ -99,7 +99,7 @@ extern int policy_limits_for(const struct policy_tables *, const char *,
 
 struct policy_rate_item {
 	char	key[MW_RELAY_ID_MAX + 8];	/* "rc:cust42" */
-	const char *id;			/* into res: the login or customer */
+	char	kind;			/* 'l': the login, 'c': the customer */
 	struct mw_rate_limits limits;
 	unsigned long long check;	/* events to check against the limits */
 	unsigned long long add;		/* events to count when within them */
@@ -125,6 +125,7 @@ struct policy_pending {
 extern int policy_decide(const struct policy_tables *, const struct policy_req *, int,
 			         struct policy_pending *, char *, size_t);
 extern int policy_rate_memory(mw_rate *, const struct policy_pending *, time_t);
+extern const char *policy_item_id(const struct policy_pending *, size_t);
 extern void policy_finish(const struct policy_pending *, int, int, char *, size_t);
 
 #endif

@@ -103,7 +103,7 @@ add_item(const struct policy_tables *t, struct policy_pending *p, char kind,
 	if (m.n > 0) {
 		it = &p->item[p->nitems++];
 		snprintf(it->key, sizeof(it->key), "m%c:%s", kind, id);
-		it->id = id;
+		it->kind = kind;
 		it->limits = m;
 		it->check = msgs ? msgs : (rcpts ? 1 : 0);
 		it->add = p->count_messages ? 1 : 0;
@@ -111,7 +111,7 @@ add_item(const struct policy_tables *t, struct policy_pending *p, char kind,
 	if (r.n > 0 && rcpts) {
 		it = &p->item[p->nitems++];
 		snprintf(it->key, sizeof(it->key), "r%c:%s", kind, id);
-		it->id = id;
+		it->kind = kind;
 		it->limits = r;
 		it->check = rcpts;
 		it->add = rcpts;
@@ -197,8 +197,16 @@ policy_rate_memory(mw_rate *rate, const struct policy_pending *p, time_t now)
 	for (i = 0; i < p->nitems; i++)
 		if (p->item[i].add > 0
 		    && mw_rate_add(rate, p->item[i].key, &p->item[i].limits, p->item[i].add, now) < 0)
-			mw_warn("rate counter for %s: out of memory; not counted", p->item[i].id);
+			mw_warn("rate counter for %s: out of memory; not counted", policy_item_id(p, i));
 	return (-1);
+}
+
+/* policy_item_id - the login or customer a rate item counts for */
+
+const char *
+policy_item_id(const struct policy_pending *p, size_t i)
+{
+	return (p->item[i].kind == 'l' ? p->res.login : p->res.customer);
 }
 
 /* policy_finish - the action for a rate answer, logged */
@@ -209,7 +217,7 @@ policy_finish(const struct policy_pending *p, int outcome, int fail_tempfail,
 {
 	if (outcome >= 0 && (size_t) outcome < p->nitems) {
 		snprintf(action, len, "450 4.7.1 Rate limit exceeded for %s, try again later",
-			 p->item[outcome].id);
+			 policy_item_id(p, (size_t) outcome));
 		check_log(p, "defer", action, "rate limit");
 		return;
 	}

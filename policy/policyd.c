@@ -308,10 +308,6 @@ conn_process(struct conn *c, time_t now)
 						      action, sizeof(action));
 				} else {
 					*c->pending = pending;
-					/* item ids point into res: keep them pointing into the copy */
-					for (size_t i = 0; i < c->pending->nitems; i++)
-						c->pending->item[i].id = pending.item[i].id == pending.res.login
-						    ? c->pending->res.login : c->pending->res.customer;
 					if (policy_redis_submit(redis, c->pending, now, redis_done, c, now_ms()) == 0) {
 						c->waiting = 1;
 						c->wait_len = (size_t) n;
