@@ -57,16 +57,9 @@
 
 #include "config.h"
 
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 /* Utility library. */
 
@@ -75,9 +68,9 @@
 
 /* Application-specific. */
 
+#include "policy_link.h"
 #include "policy_redis.h"
 
-#define REDIS_RETRY_MS	1000
 #define REDIS_IN_MAX	(1024 * 1024)
 
 /*
@@ -113,43 +106,13 @@ struct redis_wait {
 };
 
 struct policy_redis {
-	char	host[256];
-	char	port[8];
+	struct policy_link link;
 	int	timeout_ms;
-	int	epfd;
-	void   *tag;
-	int	fd;
-	int	connecting;
-	int	events;
-	long long retry_at;
-	char   *out;
-	size_t	out_len;
-	size_t	out_cap;
-	char   *in;
-	size_t	in_len;
-	size_t	in_cap;
 	struct redis_wait *q;		/* ring of questions in flight */
 	size_t	q_head;
 	size_t	q_len;
 	size_t	q_cap;
-	int	warned;
 };
-
-/* redis_want - (re)register the socket with the daemon's epoll set */
-
-static void
-redis_want(struct policy_redis *pr, int events)
-{
-	struct epoll_event ev;
-
-	if (pr->fd < 0 || events == pr->events)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = (uint32_t) events;
-	ev.data.ptr = pr->tag;
-	if (epoll_ctl(pr->epfd, pr->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, pr->fd, &ev) == 0)
-		pr->events = events;
-}
 
 /* redis_fail_all - answer every question with an error, drop the connection */
 
@@ -158,58 +121,13 @@ redis_fail_all(struct policy_redis *pr, const char *why, long long now_ms)
 {
 	struct redis_wait w;
 
-	if (!pr->warned)
-		mw_warn("rate store redis://%s:%s: %s; failing over", pr->host, pr->port, why);
-	pr->warned = 1;
-	if (pr->fd >= 0) {
-		(void) epoll_ctl(pr->epfd, EPOLL_CTL_DEL, pr->fd, NULL);
-		close(pr->fd);
-	}
-	pr->fd = -1;
-	pr->events = 0;
-	pr->connecting = 0;
-	pr->out_len = pr->in_len = 0;
-	pr->retry_at = now_ms + REDIS_RETRY_MS;
+	policy_link_close(&pr->link, why, now_ms);
 	while (pr->q_len > 0) {
 		w = pr->q[pr->q_head];
 		pr->q_head = (pr->q_head + 1) % pr->q_cap;
 		pr->q_len--;
 		w.done(w.ctx, POLICY_RATE_ERROR);
 	}
-}
-
-/* redis_connect - start a non-blocking connect */
-
-static int
-redis_connect(struct policy_redis *pr, long long now_ms)
-{
-	struct addrinfo hints;
-	struct addrinfo *res;
-	int	on = 1;
-	int	fd;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (getaddrinfo(pr->host, pr->port, &hints, &res) != 0) {
-		pr->retry_at = now_ms + REDIS_RETRY_MS;
-		return (-1);
-	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS)) {
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(res);
-		pr->retry_at = now_ms + REDIS_RETRY_MS;
-		return (-1);
-	}
-	freeaddrinfo(res);
-	(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	pr->fd = fd;
-	pr->connecting = 1;
-	pr->events = 0;
-	redis_want(pr, EPOLLOUT);
-	return (0);
 }
 
 /* policy_redis_create - parse redis://HOST:PORT; connect lazily */
@@ -219,13 +137,17 @@ policy_redis_create(const char *url, int timeout_ms, int epfd, void *tag,
 		            char *err, size_t errlen)
 {
 	struct policy_redis *pr;
-	const char *hp;
+	struct mw_endpoint ep;
+	const char *hp = url + 8;
 	const char *colon;
+	char	name[MW_EP_HOST_MAX + 64];
+	unsigned long port;
 
-	if (strncmp(url, "redis://", 8) != 0 || (colon = strrchr(url + 8, ':')) == NULL
-	    || colon == url + 8 || (size_t) (colon - url - 8) >= sizeof(pr->host)
-	    || strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof(pr->port)
-	    || strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
+	if (strncmp(url, "redis://", 8) != 0 || (colon = strrchr(hp, ':')) == NULL
+	    || colon == hp || (size_t) (colon - hp) >= sizeof(ep.host)
+	    || strlen(colon + 1) == 0 || strlen(colon + 1) > 5
+	    || strspn(colon + 1, "0123456789") != strlen(colon + 1)
+	    || (port = strtoul(colon + 1, NULL, 10)) == 0 || port > 65535) {
 		snprintf(err, errlen, "RateStore: expected memory or redis://HOST:PORT, found \"%.80s\"", url);
 		return (NULL);
 	}
@@ -233,13 +155,14 @@ policy_redis_create(const char *url, int timeout_ms, int epfd, void *tag,
 		snprintf(err, errlen, "out of memory");
 		return (NULL);
 	}
-	hp = url + 8;
-	memcpy(pr->host, hp, (size_t) (colon - hp));
-	mw_strlcpy(pr->port, colon + 1, sizeof(pr->port));
+	memset(&ep, 0, sizeof(ep));
+	ep.type = MW_EP_INET;
+	memcpy(ep.host, hp, (size_t) (colon - hp));
+	ep.port = (unsigned) port;
+	snprintf(name, sizeof(name), "rate store %s", url);
+	policy_link_init(&pr->link, name, &ep, epfd, tag, REDIS_IN_MAX);
+	pr->link.warned = 0;
 	pr->timeout_ms = timeout_ms;
-	pr->epfd = epfd;
-	pr->tag = tag;
-	pr->fd = -1;
 	return (pr);
 }
 
@@ -250,31 +173,11 @@ policy_redis_free(struct policy_redis *pr)
 {
 	if (pr == NULL)
 		return;
-	pr->warned = 1;
-	redis_fail_all(pr, "closing", 0);
-	free(pr->out);
-	free(pr->in);
+	pr->link.warned = 1;
+	redis_fail_all(pr, NULL, 0);
+	policy_link_free(&pr->link);
 	free(pr->q);
 	free(pr);
-}
-
-/* out_append - add bytes to the output buffer */
-
-static int
-out_append(struct policy_redis *pr, const char *data, size_t len)
-{
-	if (pr->out_len + len > pr->out_cap) {
-		size_t	cap = (pr->out_len + len) * 2 + 1024;
-		char   *out = realloc(pr->out, cap);
-
-		if (out == NULL)
-			return (-1);
-		pr->out = out;
-		pr->out_cap = cap;
-	}
-	memcpy(pr->out + pr->out_len, data, len);
-	pr->out_len += len;
-	return (0);
 }
 
 /* out_bulk - one RESP bulk string */
@@ -286,8 +189,9 @@ out_bulk(struct policy_redis *pr, const char *s)
 	size_t	len = strlen(s);
 
 	snprintf(head, sizeof(head), "$%zu\r\n", len);
-	return (out_append(pr, head, strlen(head)) || out_append(pr, s, len)
-		|| out_append(pr, "\r\n", 2) ? -1 : 0);
+	return (policy_link_append(&pr->link, head, strlen(head))
+		|| policy_link_append(&pr->link, s, len)
+		|| policy_link_append(&pr->link, "\r\n", 2) ? -1 : 0);
 }
 
 /* out_num - one number as a RESP bulk string */
@@ -322,10 +226,8 @@ policy_redis_submit(struct policy_redis *pr, const struct policy_pending *p, tim
 	size_t	w;
 	int	rc = 0;
 
-	if (pr->fd < 0) {
-		if (now_ms < pr->retry_at || redis_connect(pr, now_ms) < 0)
-			return (-1);
-	}
+	if (policy_link_open(&pr->link, now_ms) < 0)
+		return (-1);
 	if (pr->q_len == pr->q_cap) {
 		size_t	cap = pr->q_cap ? pr->q_cap * 2 : 64;
 		struct redis_wait *q = malloc(cap * sizeof(*q));
@@ -345,7 +247,7 @@ policy_redis_submit(struct policy_redis *pr, const struct policy_pending *p, tim
 	for (i = 0; i < p->nitems; i++)
 		nargs += 3 + 2 * p->item[i].limits.n;
 	snprintf(head, sizeof(head), "*%zu\r\n", nargs);
-	rc |= out_append(pr, head, strlen(head));
+	rc |= policy_link_append(&pr->link, head, strlen(head));
 	rc |= out_bulk(pr, "EVAL");
 	rc |= out_bulk(pr, redis_script);
 	rc |= out_num(pr, p->nitems);
@@ -370,8 +272,6 @@ policy_redis_submit(struct policy_redis *pr, const struct policy_pending *p, tim
 		done, ctx, now_ms + pr->timeout_ms
 	};
 	pr->q_len++;
-	if (!pr->connecting)
-		redis_want(pr, EPOLLIN | EPOLLOUT);
 	return (0);
 }
 
@@ -429,58 +329,39 @@ resp_parse(const char *s, const char *end, int *type, long long *value)
 	}
 }
 
-/* redis_read - take replies off the connection */
+/* redis_replies - answer the questions whose replies arrived */
 
 static void
-redis_read(struct policy_redis *pr, long long now_ms)
+redis_replies(struct policy_redis *pr, long long now_ms)
 {
+	struct policy_link *l = &pr->link;
 	struct redis_wait w;
 	long long value;
 	ssize_t	n;
 	size_t	off = 0;
 	int	type;
 
-	if (pr->in_cap - pr->in_len < 4096) {
-		size_t	cap = pr->in_cap ? pr->in_cap * 2 : 16384;
-		char   *in;
-
-		if (cap > REDIS_IN_MAX || (in = realloc(pr->in, cap)) == NULL) {
-			redis_fail_all(pr, "reply too large", now_ms);
-			return;
-		}
-		pr->in = in;
-		pr->in_cap = cap;
-	}
-	n = read(pr->fd, pr->in + pr->in_len, pr->in_cap - pr->in_len);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		redis_fail_all(pr, n == 0 ? "connection closed" : strerror(errno), now_ms);
-		return;
-	}
-	pr->in_len += (size_t) n;
-	while ((n = resp_parse(pr->in + off, pr->in + pr->in_len, &type, &value)) != 0) {
+	while ((n = resp_parse(l->in + off, l->in + l->in_len, &type, &value)) != 0) {
 		if (n < 0 || pr->q_len == 0) {
 			redis_fail_all(pr, "protocol error", now_ms);
 			return;
 		}
 		if (type == '-') {
 			char	shown[128];
-			const char *cr = resp_line(pr->in + off, pr->in + pr->in_len);
+			const char *cr = resp_line(l->in + off, l->in + l->in_len);
 
-			mw_warn("rate store: %s", mw_printable(shown, sizeof(shown), pr->in + off + 1,
-						  (size_t) (cr - pr->in - off - 1)));
+			mw_warn("rate store: %s", mw_printable(shown, sizeof(shown), l->in + off + 1,
+						  (size_t) (cr - l->in - off - 1)));
 		}
 		w = pr->q[pr->q_head];
 		pr->q_head = (pr->q_head + 1) % pr->q_cap;
 		pr->q_len--;
 		off += (size_t) n;
 		w.done(w.ctx, type == ':' ? (value > 0 ? (int) value - 1 : -1) : POLICY_RATE_ERROR);
-		if (pr->fd < 0)			/* a callback may not, but be safe */
+		if (l->fd < 0)			/* a callback may not, but be safe */
 			return;
 	}
-	memmove(pr->in, pr->in + off, pr->in_len - off);
-	pr->in_len -= off;
+	policy_link_consume(l, off);
 }
 
 /* policy_redis_io - the Redis socket is ready */
@@ -488,37 +369,18 @@ redis_read(struct policy_redis *pr, long long now_ms)
 void
 policy_redis_io(struct policy_redis *pr, int events, long long now_ms)
 {
-	int	error = 0;
-	socklen_t len = sizeof(error);
-	ssize_t	n;
+	const char *why;
 
-	if (pr->fd < 0)
+	if (pr->link.fd < 0)
 		return;
-	if (pr->connecting) {
-		if (getsockopt(pr->fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0 || error != 0) {
-			redis_fail_all(pr, error ? strerror(error) : "connect failed", now_ms);
-			return;
-		}
-		pr->connecting = 0;
-		if (pr->warned)
-			mw_info("rate store redis://%s:%s: connected", pr->host, pr->port);
-		pr->warned = 0;
+	if (policy_link_ready(&pr->link, events, &why) < 0) {
+		redis_fail_all(pr, why, now_ms);
+		return;
 	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-		redis_read(pr, now_ms);
-	while (pr->fd >= 0 && pr->out_len > 0) {
-		n = write(pr->fd, pr->out, pr->out_len);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (n <= 0) {
-			redis_fail_all(pr, strerror(errno), now_ms);
-			return;
-		}
-		memmove(pr->out, pr->out + n, pr->out_len - (size_t) n);
-		pr->out_len -= (size_t) n;
-	}
-	if (pr->fd >= 0)
-		redis_want(pr, pr->out_len > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	if (pr->link.in_len > 0)
+		redis_replies(pr, now_ms);
+	if (pr->link.fd >= 0 && policy_link_flush(&pr->link, &why) < 0)
+		redis_fail_all(pr, why, now_ms);
 }
 
 /* policy_redis_tick - enforce the deadline */
