@@ -71,6 +71,16 @@
 /*	found decides, and the sender is owned when its owner list
 /*	(separated by commas and/or spaces) names login (case-insensitive).
 /*	A sender with no entry is not owned.
+/*
+/*	mw_relay_rcpt_user() gives the name under which a hosted
+/*	recipient is looked up in the user directory: the local part
+/*	without its extension (cut at the first of the delimiter
+/*	characters that is not its first byte, as Postfix's
+/*	recipient_delimiter does; no cut when delimiters is NULL or
+/*	empty), "@", and the domain ASCII-lowercased with one trailing dot
+/*	removed.  The local part keeps its case (the directory folds it
+/*	if it wants to).  It returns -1 when rcpt has no "@" or the name
+/*	does not fit in len bytes.
 /* SEE ALSO
 /*	mailwarren-policyd(8), Postfix SMTPD_POLICY_README, access(5)
 /*--*/
@@ -113,6 +123,37 @@ mw_relay_hosted(const mw_map *hosted, const char *domain, size_t len)
 	for (dot = strchr(buf + 1, '.'); dot != NULL; dot = strchr(dot + 1, '.'))
 		if (mw_map_get(hosted, dot) != NULL)
 			return (1);
+	return (0);
+}
+
+/* mw_relay_rcpt_user - the directory's name for a hosted recipient */
+
+int
+mw_relay_rcpt_user(const char *rcpt, const char *delimiters, char *buf, size_t len)
+{
+	const char *at = strrchr(rcpt, '@');
+	size_t	local_len;
+	size_t	dom_len;
+	size_t	cut;
+
+	if (at == NULL)
+		return (-1);
+	local_len = (size_t) (at - rcpt);
+	if (delimiters != NULL && *delimiters != '\0' && local_len > 1) {
+		cut = 1 + strcspn(rcpt + 1, delimiters);
+		if (cut < local_len)
+			local_len = cut;
+	}
+	dom_len = strlen(at + 1);
+	if (dom_len > 0 && at[dom_len] == '.')
+		dom_len--;
+	if (local_len + 1 + dom_len + 1 > len)
+		return (-1);
+	memcpy(buf, rcpt, local_len);
+	buf[local_len] = '@';
+	memcpy(buf + local_len + 1, at + 1, dom_len);
+	buf[local_len + 1 + dom_len] = '\0';
+	mw_lowercase(buf + local_len + 1);
 	return (0);
 }
 

@@ -58,6 +58,7 @@ struct mw_relay_result {
 extern enum mw_rcpt_class mw_relay_rcpt_class(const mw_map *, const char *);
 extern int mw_relay_hosted(const mw_map *, const char *, size_t);
 extern int mw_relay_sender_owned(const mw_map *, const char *, const char *);
+extern int mw_relay_rcpt_user(const char *, const char *, char *, size_t);
 extern void mw_relay_decide(const struct mw_relay_tables *, const struct mw_relay_req *,
 			            struct mw_relay_result *);
 

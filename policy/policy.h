@@ -68,6 +68,12 @@ struct policy_conf {
 	unsigned long long idle_timeout;
 	long long max_connections;
 	int	log_accepts;
+	char   *recipient_userdb;
+	long long recipient_userdb_timeout;
+	unsigned long long recipient_cache_time;
+	unsigned long long recipient_negative_cache_time;
+	long long recipient_cache_size;
+	char   *recipient_delimiter;
 };
 
 extern const struct mw_cfg_entry policy_conf_table[];
@@ -82,6 +88,8 @@ struct policy_tables {
 	struct mw_rate_limits recipients;
 	mw_map *rate_overrides;		/* id -> "messages=... recipients=..." */
 	int	deny_native;		/* RelayDenyAction reject_unauth_destination */
+	int	validate;		/* RecipientUserdb is set */
+	char	rcpt_delimiter[32];	/* RecipientDelimiter */
 };
 
 extern struct policy_tables *policy_tables_load(struct policy_conf *, char *, size_t);
@@ -96,6 +104,15 @@ extern int policy_limits_for(const struct policy_tables *, const char *,
 #define POLICY_ACTION_MAX	600
 #define POLICY_RATE_ITEMS	4	/* (login, customer) x (messages, recipients) */
 #define POLICY_RATE_ERROR	(-2)	/* the rate store failed */
+
+#define POLICY_USER_UNKNOWN	0	/* the user directory does not know it */
+#define POLICY_USER_FOUND	1
+#define POLICY_USER_ERROR	(-1)	/* the directory could not tell */
+#define POLICY_USER_UNASKED	2	/* no validation for this request */
+
+#define POLICY_STAGE_USER	0	/* ask the user directory */
+#define POLICY_STAGE_RATE	1	/* then ask the rate counters */
+#define POLICY_STAGE_DONE	2
 
 struct policy_rate_item {
 	char	key[MW_RELAY_ID_MAX + 8];	/* "rc:cust42" */
@@ -113,6 +130,10 @@ struct policy_pending {
 	struct policy_rate_item item[POLICY_RATE_ITEMS];
 	int	count_messages;
 	int	log_accepts;
+	int	stage;			/* POLICY_STAGE_* */
+	char	user[2 * MW_RELAY_ID_MAX];	/* directory name; "" = no validation */
+	int	user_result;		/* POLICY_USER_* */
+	int	rate_outcome;		/* item over its limit, -1, POLICY_RATE_ERROR */
 	/* sanitized copies of the request, for the log line */
 	char	state[24];
 	char	qid[64];
@@ -126,6 +147,7 @@ extern int policy_decide(const struct policy_tables *, const struct policy_req *
 			         struct policy_pending *, char *, size_t);
 extern int policy_rate_memory(mw_rate *, const struct policy_pending *, time_t);
 extern const char *policy_item_id(const struct policy_pending *, size_t);
+extern void policy_user_known(struct policy_pending *, int);
 extern void policy_finish(const struct policy_pending *, int, int, char *, size_t);
 
 #endif

@@ -38,6 +38,14 @@
 /*	counted.  At DATA a message is checked against the message windows;
 /*	at END-OF-MESSAGE it is counted.  All other states get DUNNO.
 /*
+/*	With RecipientUserdb, a hosted recipient at RCPT also gets
+/*	pending->user, the name to ask the user directory about (see
+/*	mw_relay_rcpt_user()); the daemon asks (or finds the answer in its
+/*	cache) before the rate question and hands the answer to
+/*	policy_user_known(), which makes sure a refused recipient is not
+/*	counted.  The rate question still comes first in the outcome: a
+/*	customer over a limit gets 450 whoever the recipient is.
+/*
 /*	policy_rate_memory() answers a rate question with counters in this
 /*	process: the index of the first item over one of its windows, or
 /*	-1 when all are within limits, in which case every item's events
@@ -51,7 +59,9 @@
 /*	(OK for relay by a customer or login, DUNNO otherwise) within
 /*	limits; on a store failure the same as within limits (RedisFailMode
 /*	open), or "DEFER_IF_PERMIT 4.7.1 Rate limit service unavailable"
-/*	with fail_tempfail.
+/*	with fail_tempfail.  Then the directory's answer: "550 5.1.1 User
+/*	unknown", or "DEFER_IF_PERMIT 4.4.3 Recipient directory
+/*	unavailable, try again later" when it could not tell.
 /*
 /*	The log line has Postfix's shape: queue id (or NOQUEUE), what
 /*	happened (reject, defer, permit, dunno), the state, the client,
@@ -129,6 +139,8 @@ policy_decide(const struct policy_tables *t, const struct policy_req *req, int l
 
 	memset(p, 0, sizeof(*p));
 	p->log_accepts = log_accepts;
+	p->user_result = POLICY_USER_UNASKED;
+	p->stage = POLICY_STAGE_USER;
 	mw_printable(p->state, sizeof(p->state), *state ? state : "-", *state ? strlen(state) : 1);
 	mw_printable(p->qid, sizeof(p->qid), req->queue_id, strlen(req->queue_id));
 	mw_printable(p->client, sizeof(p->client), req->client_name, strlen(req->client_name));
@@ -159,8 +171,17 @@ policy_decide(const struct policy_tables *t, const struct policy_req *req, int l
 		}
 		p->final = p->res.verdict == MW_RELAY_OUTBOUND ? "OK" : "DUNNO";
 		p->reason = p->res.reason;
+		if (t->validate && p->res.verdict == MW_RELAY_INBOUND
+		    && p->res.rcpt_class == MW_RCPT_HOSTED
+		    && mw_relay_rcpt_user(req->recipient, t->rcpt_delimiter, p->user,
+					  sizeof(p->user)) < 0) {
+			p->user[0] = '\0';		/* no such name fits: nobody */
+			p->user_result = POLICY_USER_UNKNOWN;
+		}
 		add_item(t, p, 'l', p->res.login, 0, 1);
 		add_item(t, p, 'c', p->res.customer, 0, 1);
+		if (p->user_result == POLICY_USER_UNKNOWN)
+			policy_user_known(p, POLICY_USER_UNKNOWN);
 	} else {
 		p->final = "DUNNO";
 		p->reason = *req->protocol_state ? "not a recipient" : "no protocol_state";
@@ -173,7 +194,7 @@ policy_decide(const struct policy_tables *t, const struct policy_req *req, int l
 			add_item(t, p, 'c', p->res.customer, 0, 0);
 		}
 	}
-	if (p->nitems == 0) {
+	if (p->nitems == 0 && p->user[0] == '\0') {
 		policy_finish(p, -1, 0, action, len);
 		return (0);
 	}
@@ -201,6 +222,19 @@ policy_rate_memory(mw_rate *rate, const struct policy_pending *p, time_t now)
 	return (-1);
 }
 
+/* policy_user_known - the directory's answer; refused recipients are not counted */
+
+void
+policy_user_known(struct policy_pending *p, int result)
+{
+	size_t	i;
+
+	p->user_result = result;
+	if (result == POLICY_USER_UNKNOWN || result == POLICY_USER_ERROR)
+		for (i = 0; i < p->nitems; i++)
+			p->item[i].add = 0;
+}
+
 /* policy_item_id - the login or customer a rate item counts for */
 
 const char *
@@ -224,6 +258,16 @@ policy_finish(const struct policy_pending *p, int outcome, int fail_tempfail,
 	if (outcome == POLICY_RATE_ERROR && fail_tempfail) {
 		mw_strlcpy(action, "DEFER_IF_PERMIT 4.7.1 Rate limit service unavailable", len);
 		check_log(p, "defer", action, "rate store unavailable");
+		return;
+	}
+	if (p->user_result == POLICY_USER_UNKNOWN) {
+		mw_strlcpy(action, "550 5.1.1 User unknown", len);
+		check_log(p, "reject", action, "unknown recipient");
+		return;
+	}
+	if (p->user_result == POLICY_USER_ERROR) {
+		mw_strlcpy(action, "DEFER_IF_PERMIT 4.4.3 Recipient directory unavailable, try again later", len);
+		check_log(p, "defer", action, "user directory unavailable");
 		return;
 	}
 	mw_strlcpy(action, p->final, len);

@@ -52,6 +52,7 @@
 
 /* Utility library. */
 
+#include "mw_endpoint.h"
 #include "mw_str.h"
 
 /* Application-specific. */
@@ -81,6 +82,12 @@ const struct mw_cfg_entry policy_conf_table[] = {
 	{"IdleTimeout", MW_CFG_TIME, "1h", C(idle_timeout), 301, 7 * 86400},
 	{"MaxConnections", MW_CFG_INT, "4096", C(max_connections), 1, 1000000},
 	{"LogAccepts", MW_CFG_BOOL, "yes", C(log_accepts), 0, 0},
+	{"RecipientUserdb", MW_CFG_STRING, NULL, C(recipient_userdb), 0, 0},
+	{"RecipientUserdbTimeout", MW_CFG_INT, "500", C(recipient_userdb_timeout), 1, 60000},
+	{"RecipientCacheTime", MW_CFG_TIME, "10m", C(recipient_cache_time), 0, 7 * 86400},
+	{"RecipientNegativeCacheTime", MW_CFG_TIME, "1m", C(recipient_negative_cache_time), 0, 7 * 86400},
+	{"RecipientCacheSize", MW_CFG_INT, "100000", C(recipient_cache_size), 1, 100000000},
+	{"RecipientDelimiter", MW_CFG_STRING, NULL, C(recipient_delimiter), 0, 0},
 	MW_CFG_END,
 };
 
@@ -218,6 +225,22 @@ policy_tables_load(struct policy_conf *conf, char *err, size_t errlen)
 	if (strcasecmp(conf->redis_fail_mode, "tempfail") != 0
 	    && strcasecmp(conf->redis_fail_mode, "open") != 0) {
 		snprintf(err, errlen, "RedisFailMode: expected tempfail or open");
+		goto fail;
+	}
+	if (conf->recipient_userdb != NULL) {
+		struct mw_endpoint ep;
+
+		if (mw_endpoint_parse(conf->recipient_userdb, &ep, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "RecipientUserdb: %s", why);
+			goto fail;
+		}
+		t->validate = 1;
+	}
+	if (conf->recipient_delimiter != NULL
+	    && mw_strlcpy(t->rcpt_delimiter, conf->recipient_delimiter,
+			  sizeof(t->rcpt_delimiter)) >= sizeof(t->rcpt_delimiter)) {
+		snprintf(err, errlen, "RecipientDelimiter: at most %zu characters",
+			 sizeof(t->rcpt_delimiter) - 1);
 		goto fail;
 	}
 	if ((t->relay.hosted = set_list(&conf->hosted_domains, "HostedDomains", err, errlen)) == NULL)

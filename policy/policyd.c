@@ -57,6 +57,7 @@
 
 /* Utility library. */
 
+#include "mw_cache.h"
 #include "mw_cfg.h"
 #include "mw_endpoint.h"
 #include "mw_msg.h"
@@ -67,6 +68,7 @@
 
 #include "policy.h"
 #include "policy_redis.h"
+#include "policy_userdb.h"
 
 #ifndef MW_SYSCONFDIR
 #define MW_SYSCONFDIR "/etc"
@@ -86,7 +88,7 @@ struct conn {
 	size_t	in_off;			/* parsed and answered */
 	time_t	last;			/* last activity */
 	int	events;			/* registered epoll events */
-	int	waiting;		/* a rate question is with Redis */
+	int	waiting;		/* a question is with Redis or the userdb */
 	size_t	wait_len;		/* size of the request it answers */
 	int	closing;		/* closed while waiting: free on answer */
 	struct policy_pending *pending;
@@ -105,6 +107,9 @@ static int listen_fd = -1;		/* epoll tags: the address of these */
 static int signal_fd = -1;
 static int redis_tag;
 static struct policy_redis *redis;	/* NULL: counters in memory */
+static int userdb_tag;
+static struct policy_userdb *userdb;	/* NULL: no recipient validation */
+static mw_cache *rcpt_cache;		/* the userdb's answers */
 
 /* usage - complain and exit */
 
@@ -242,6 +247,8 @@ now_ms(void)
 }
 
 static void conn_process(struct conn *, time_t);
+static void redis_done(void *, int);
+static void userdb_done(void *, int);
 
 /* conn_answer - send one action, move past its request, go on */
 
@@ -257,22 +264,87 @@ conn_answer(struct conn *c, const char *action, size_t request_len)
 	return (0);
 }
 
+/* decision_step - carry a decision on; 1: waiting for an answer */
+
+static int
+decision_step(struct conn *c, time_t now, char *action, size_t len)
+{
+	struct policy_pending *p = c->pending;
+	int	known;
+
+	if (p->stage == POLICY_STAGE_USER) {
+		p->stage = POLICY_STAGE_RATE;
+		if (p->user[0] != '\0' && p->user_result == POLICY_USER_UNASKED && userdb != NULL) {
+			if (mw_cache_get(rcpt_cache, p->user, now, &known))
+				policy_user_known(p, known);
+			else if (policy_userdb_submit(userdb, p->user, userdb_done, c, now_ms()) == 0)
+				return (1);
+			else
+				policy_user_known(p, POLICY_USER_ERROR);
+		}
+	}
+	if (p->stage == POLICY_STAGE_RATE) {
+		p->stage = POLICY_STAGE_DONE;
+		p->rate_outcome = -1;
+		if (p->nitems > 0) {
+			if (redis == NULL)
+				p->rate_outcome = policy_rate_memory(rate, p, now);
+			else if (policy_redis_submit(redis, p, now, redis_done, c, now_ms()) == 0)
+				return (1);
+			else
+				p->rate_outcome = POLICY_RATE_ERROR;
+		}
+	}
+	policy_finish(p, p->rate_outcome, conf.redis_fail_tempfail, action, len);
+	return (0);
+}
+
+/* conn_resume - an answer arrived: go on with the decision, then the connection */
+
+static void
+conn_resume(struct conn *c)
+{
+	char	action[POLICY_ACTION_MAX];
+	time_t	now = time(NULL);
+
+	if (c->closing) {
+		conn_free(c);
+		return;
+	}
+	if (decision_step(c, now, action, sizeof(action)))
+		return;
+	c->waiting = 0;
+	if (conn_answer(c, action, c->wait_len) == 0)
+		conn_process(c, now);
+}
+
 /* redis_done - Redis answered (or failed) a connection's rate question */
 
 static void
 redis_done(void *ctx, int outcome)
 {
 	struct conn *c = ctx;
-	char	action[POLICY_ACTION_MAX];
 
-	if (c->closing) {
-		conn_free(c);
-		return;
-	}
-	c->waiting = 0;
-	policy_finish(c->pending, outcome, conf.redis_fail_tempfail, action, sizeof(action));
-	if (conn_answer(c, action, c->wait_len) == 0)
-		conn_process(c, time(NULL));
+	c->pending->rate_outcome = outcome;
+	conn_resume(c);
+}
+
+/* userdb_done - the user directory answered (or failed) */
+
+static void
+userdb_done(void *ctx, int result)
+{
+	struct conn *c = ctx;
+	time_t	now = time(NULL);
+
+	if (result == POLICY_USER_FOUND && conf.recipient_cache_time > 0)
+		(void) mw_cache_put(rcpt_cache, c->pending->user, result,
+				    now + (time_t) conf.recipient_cache_time);
+	else if (result == POLICY_USER_UNKNOWN && conf.recipient_negative_cache_time > 0)
+		(void) mw_cache_put(rcpt_cache, c->pending->user, result,
+				    now + (time_t) conf.recipient_negative_cache_time);
+	policy_user_known(c->pending, result);
+	conn_resume(c);
 }
 
 /* conn_process - answer every complete request that is buffered */
@@ -281,7 +353,6 @@ static void
 conn_process(struct conn *c, time_t now)
 {
 	struct policy_req req;
-	struct policy_pending pending;
 	char	action[POLICY_ACTION_MAX];
 	char	err[256];
 	char	peer[80];
@@ -298,25 +369,16 @@ conn_process(struct conn *c, time_t now)
 			conn_close(c);
 			return;
 		}
-		if (policy_decide(tables, &req, conf.log_accepts, &pending, action, sizeof(action))) {
-			if (redis == NULL) {
-				policy_finish(&pending, policy_rate_memory(rate, &pending, now), 0,
-					      action, sizeof(action));
-			} else {
-				if (c->pending == NULL && (c->pending = malloc(sizeof(*c->pending))) == NULL) {
-					policy_finish(&pending, POLICY_RATE_ERROR, conf.redis_fail_tempfail,
-						      action, sizeof(action));
-				} else {
-					*c->pending = pending;
-					if (policy_redis_submit(redis, c->pending, now, redis_done, c, now_ms()) == 0) {
-						c->waiting = 1;
-						c->wait_len = (size_t) n;
-						break;
-					}
-					policy_finish(c->pending, POLICY_RATE_ERROR, conf.redis_fail_tempfail,
-						      action, sizeof(action));
-				}
-			}
+		if (c->pending == NULL && (c->pending = malloc(sizeof(*c->pending))) == NULL) {
+			mw_warn("out of memory for a request; closing connection");
+			conn_close(c);
+			return;
+		}
+		if (policy_decide(tables, &req, conf.log_accepts, c->pending, action, sizeof(action))
+		    && decision_step(c, now, action, sizeof(action))) {
+			c->waiting = 1;
+			c->wait_len = (size_t) n;
+			break;
 		}
 		if (conn_answer(c, action, (size_t) n) < 0)
 			return;
@@ -423,6 +485,8 @@ sweep(time_t now)
 			conn_close(c);
 	}
 	(void) mw_rate_expire(rate, now);
+	if (rcpt_cache != NULL)
+		(void) mw_cache_expire(rcpt_cache, now);
 }
 
 /* socket_owner - give a UNIX socket to User/Group, so Postfix's group can use it */
@@ -506,6 +570,12 @@ reload(void)
 		mw_warn("reload: PolicySocket changed; takes effect at restart");
 	if (strcmp(newconf.rate_store, conf.rate_store) != 0)
 		mw_warn("reload: RateStore changed; takes effect at restart");
+	if ((newconf.recipient_userdb == NULL) != (conf.recipient_userdb == NULL)
+	    || (newconf.recipient_userdb != NULL
+		&& strcmp(newconf.recipient_userdb, conf.recipient_userdb) != 0))
+		mw_warn("reload: RecipientUserdb changed; takes effect at restart");
+	if (rcpt_cache != NULL)
+		mw_cache_clear(rcpt_cache);	/* users may have come or gone */
 	/* The socket, user and pid file are those of the running process. */
 	free(newconf.policy_socket);
 	newconf.policy_socket = conf.policy_socket;
@@ -530,7 +600,8 @@ serve(void)
 	int	i;
 
 	for (;;) {
-		n = epoll_wait(epfd, ev, 64, redis && policy_redis_busy(redis) ? 5 : 1000 * SWEEP_SECONDS);
+		n = epoll_wait(epfd, ev, 64, (redis && policy_redis_busy(redis))
+			       || (userdb && policy_userdb_busy(userdb)) ? 5 : 1000 * SWEEP_SECONDS);
 		if (n < 0 && errno != EINTR)
 			mw_fatal("epoll_wait: %m");
 		now = time(NULL);
@@ -539,6 +610,8 @@ serve(void)
 				accept_conns(listen_fd, now);
 			} else if (ev[i].data.ptr == &redis_tag) {
 				policy_redis_io(redis, (int) ev[i].events, now_ms());
+			} else if (ev[i].data.ptr == &userdb_tag) {
+				policy_userdb_io(userdb, (int) ev[i].events, now_ms());
 			} else if (ev[i].data.ptr == &signal_fd) {
 				while (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
@@ -563,6 +636,8 @@ serve(void)
 		}
 		if (redis != NULL)
 			policy_redis_tick(redis, now_ms());
+		if (userdb != NULL)
+			policy_userdb_tick(userdb, now_ms());
 		if (now - last_sweep >= SWEEP_SECONDS) {
 			sweep(now);
 			last_sweep = now;
@@ -674,6 +749,14 @@ main(int argc, char **argv)
 	    && (redis = policy_redis_create(conf.rate_store, (int) conf.redis_timeout, epfd,
 					    &redis_tag, err, sizeof(err))) == NULL)
 		mw_fatal("%s: %s", config_path, err);
+	if (conf.recipient_userdb != NULL) {
+		if ((userdb = policy_userdb_create(conf.recipient_userdb,
+					     (int) conf.recipient_userdb_timeout, epfd,
+						   &userdb_tag, err, sizeof(err))) == NULL)
+			mw_fatal("%s: %s", config_path, err);
+		if ((rcpt_cache = mw_cache_create((size_t) conf.recipient_cache_size)) == NULL)
+			mw_fatal("out of memory");
+	}
 	listen_fd = lfd;
 	signal_fd = sfd;
 	evt.data.ptr = &listen_fd;
@@ -694,6 +777,8 @@ main(int argc, char **argv)
 		(void) unlink(ep.path);
 	mw_pidfile_close(&pf, 1);
 	policy_redis_free(redis);
+	policy_userdb_free(userdb);
+	mw_cache_free(rcpt_cache);
 	policy_tables_free(tables);
 	mw_rate_free(rate);
 	mw_cfg_free(policy_conf_table, &conf);

@@ -182,6 +182,31 @@ test_hosted_edge_cases(void **state)
 }
 
 static void
+test_rcpt_user(void **state)
+{
+	char	buf[64];
+
+	(void) state;
+	assert_int_equal(mw_relay_rcpt_user("Alice@Example.COM.", NULL, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "Alice@example.com");
+	assert_int_equal(mw_relay_rcpt_user("alice+news@example.com", "+", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "alice@example.com");
+	assert_int_equal(mw_relay_rcpt_user("alice-x+y@example.com", "+-", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "alice@example.com");
+	/* no delimiter set: the extension stays */
+	assert_int_equal(mw_relay_rcpt_user("alice+news@example.com", "", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "alice+news@example.com");
+	/* a leading delimiter is part of the name, as in Postfix */
+	assert_int_equal(mw_relay_rcpt_user("+alice@example.com", "+", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "+alice@example.com");
+	assert_int_equal(mw_relay_rcpt_user("alice", "+", buf, sizeof(buf)), -1);
+	assert_int_equal(mw_relay_rcpt_user("a@b", "+", buf, 4), 0);
+	assert_int_equal(mw_relay_rcpt_user("ab@b", "+", buf, 4), -1);
+	assert_int_equal(mw_relay_rcpt_user("a\tb@example.com", "+", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "a\tb@example.com");
+}
+
+static void
 test_map_file_and_errors(void **state)
 {
 	char	path[] = "/tmp/mw-test-map-XXXXXX";
@@ -246,6 +271,7 @@ main(void)
 		cmocka_unit_test(test_identities),
 		cmocka_unit_test(test_no_ownership_map),
 		cmocka_unit_test(test_hosted_edge_cases),
+		cmocka_unit_test(test_rcpt_user),
 		cmocka_unit_test(test_map_file_and_errors),
 	};
 

@@ -1,0 +1,133 @@
+#!/bin/bash
+# t-policy-userdb.sh - recipient validation against a real Dovecot's
+# auth-userdb socket (RecipientUserdb): hosted recipients Dovecot knows get
+# DUNNO, unknown ones 550 5.1.1, an unreachable or stalled Dovecot
+# DEFER_IF_PERMIT within RecipientUserdbTimeout without stalling other
+# requests; answers are cached (positive and negative) and the cache is
+# dropped on reload; refused recipients are not counted against rate
+# limits; names that could add protocol fields are escaped.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
+sb_need_root
+sb_need_cmd dovecot dovecot-core
+. "$MW_TESTLIB/dovecot.sh"
+PY=${MW_PYTHON:-/usr/bin/python3}
+PD_BIN=${PD_BIN:-${top_builddir:-$MW_TOP_SRCDIR}/policy/mailwarren-policyd}
+sb_init policy-userdb
+plan 20
+
+D=$MW_TOP_SRCDIR/tests/policy
+dovecot_add_user alice pw
+dovecot_add_user bob pw
+dovecot_start || { not_ok "dovecot starts"; done_testing; exit 1; }
+USERDB=$DC_DIR/run/auth-userdb
+
+PD_CONF=$SB/policyd.conf
+cat >"$PD_CONF" <<EOF2
+PolicySocket local:$SB/pd.sock
+HostedDomains $D/hosted.txt
+CustomerNetworks $D/customers.cidr
+RateLimitMap $D/ratelimits
+RecipientUserdb local:$USERDB
+RecipientUserdbTimeout 300
+RecipientDelimiter +
+EOF2
+PD_PID=
+pd_start() {
+	rm -f "$SB/pd.sock"
+	"$PD_BIN" -f -c "$PD_CONF" >>"$SB/pd.log" 2>&1 &
+	PD_PID=$!
+	sb_at_exit "kill $PD_PID 2>/dev/null; wait $PD_PID 2>/dev/null"
+	sb_wait_file "$SB/pd.sock" 10
+}
+# ask CLIENT RCPT - one request on a fresh connection; prints "action seconds"
+ask() {
+	"$PY" - "$SB/pd.sock" "$1" "$2" <<'PY'
+import socket, sys, time
+sock, client, rcpt = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(10)
+t = time.time()
+s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\n"
+           "sender=x@y.example\nrecipient=%s\nrecipient_count=0\n\n" % (client, rcpt)).encode())
+buf = b""
+while not buf.endswith(b"\n\n"):
+    d = s.recv(4096)
+    if not d:
+        buf = b"[closed]\n\n"; break
+    buf += d
+print("%s %.3f" % (buf.decode().strip(), time.time() - t))
+PY
+}
+action() { ask "$@" | sed 's/ [0-9.]*$//'; }
+STRANGER=198.51.100.7
+UNKNOWN="action=550 5.1.1 User unknown"
+DEFER="action=DEFER_IF_PERMIT 4.4.3 Recipient directory unavailable, try again later"
+
+out=$(printf 'RecipientUserdb inet:nope\n' >"$SB/bad.conf"; "$PD_BIN" -t -c "$SB/bad.conf" 2>&1)
+check "-t refuses a bad RecipientUserdb ($out)" grep -q "RecipientUserdb:" <<<"$out"
+
+pd_start || { not_ok "policyd starts"; done_testing; exit 1; }
+ok "policyd validates recipients with $USERDB"
+
+check "a user Dovecot knows: DUNNO" test "$(action $STRANGER alice@hosted.example)" = "action=DUNNO"
+check "case and +extension: Dovecot's name for Alice+news@Hosted.Example." \
+	test "$(action $STRANGER Alice+news@Hosted.Example.)" = "action=DUNNO"
+check "a user Dovecot does not know: 550 5.1.1" \
+	test "$(action $STRANGER nobody@hosted.example)" = "$UNKNOWN"
+check "subdomain-hosted recipients are validated too" \
+	test "$(action $STRANGER ghost@a.sub.example)" = "$UNKNOWN"
+check "a name with a TAB cannot add fields (looked up escaped: unknown)" \
+	test "$(action $STRANGER $'alice\tuid=0@hosted.example')" = "$UNKNOWN"
+check "a name with a control byte: unknown, not a protocol error" \
+	test "$(action $STRANGER $'alice\001t@hosted.example')" = "$UNKNOWN"
+check "relay by a stranger is still refused first" \
+	test "$(action $STRANGER u@foreign.example)" = "action=554 5.7.1 Relay access denied"
+check "an unqualified recipient is not looked up (Postfix qualifies it)" \
+	test "$(action $STRANGER nobody)" = "action=DUNNO"
+check "a customer relaying outward is not looked up" \
+	test "$(action 16.1.2.3 someone@foreign.example)" = "action=OK"
+
+# cust7 may submit 3 recipients an hour: unknown ones are refused, not counted
+r=$(for i in 1 2 3 4; do action 16.7.0.1 ghost$i@hosted.example; done | sort -u)
+check "a customer's unknown recipients: 550 each ($r)" test "$r" = "$UNKNOWN"
+r=$(for i in 1 2 3; do action 16.7.0.1 alice@hosted.example; done | sort -u)
+check "  ... and not counted: 3 known recipients still accepted ($r)" test "$r" = "action=DUNNO"
+check "  ... the 4th is over cust7's limit" \
+	test "$(action 16.7.0.1 bob@hosted.example)" = "action=450 4.7.1 Rate limit exceeded for cust7, try again later"
+
+# Dovecot stalled: answers within RecipientUserdbTimeout, others at once
+AUTH_PIDS=$(pgrep -f "/auth( |$)" -P "$DC_PID" | tr "\n" " ")
+[ -n "$AUTH_PIDS" ] || diag "no Dovecot auth process found"
+kill -STOP $AUTH_PIDS
+ask $STRANGER carol@hosted.example >"$SB/stalled" &
+sleep 0.05
+other=$(ask $STRANGER u@foreign.example)
+wait $!
+stalled=$(cat "$SB/stalled")
+kill -CONT $AUTH_PIDS
+check "stalled Dovecot: DEFER_IF_PERMIT after RecipientUserdbTimeout ($stalled)" \
+	test "${stalled% *}" = "$DEFER"
+check "  ... meanwhile other requests are answered at once ($other)" \
+	awk -v o="$other" 'BEGIN { n = split(o, f, " "); exit !(f[n] < 0.25) }'
+
+# Dovecot stopped: cached answers still hold, the rest defers; then it comes back
+dovecot_stop
+check "Dovecot down: a cached known user is still accepted" \
+	test "$(action $STRANGER alice@hosted.example)" = "action=DUNNO"
+check "Dovecot down: a cached unknown user is still refused" \
+	test "$(action $STRANGER nobody@hosted.example)" = "$UNKNOWN"
+check "Dovecot down: an uncached user gets DEFER_IF_PERMIT" \
+	test "$(action $STRANGER erin+x@hosted.example)" = "$DEFER"
+
+# carol was looked up (deferred, never cached); dave is cached unknown;
+# a reload drops the cache, so dave is asked again once he exists
+dovecot_add_user carol pw
+dovecot_start >/dev/null 2>&1
+action $STRANGER dave@hosted.example >/dev/null
+dovecot_add_user dave pw
+carol_known() { test "$(action $STRANGER carol@hosted.example)" = "action=DUNNO"; }
+sb_eventually 5 carol_known &&
+	before=$(action $STRANGER dave@hosted.example) &&
+	kill -HUP "$PD_PID" && sleep 0.5 &&
+	after=$(action $STRANGER dave@hosted.example)
+check "new user after reload: cached refusal ($before), then accepted ($after)" \
+	test "$before|$after" = "$UNKNOWN|action=DUNNO"
