@@ -22,9 +22,11 @@
 /*	live connection, so this server never closes one except on a
 /*	protocol error, after IdleTimeout (longer than Postfix's 300 s
 /*	max_idle), or when it stops.  SIGHUP reloads the configuration and
-/*	tables beside the old ones and swaps them only when everything
-/*	loaded; sockets and connections stay open, and a bad file keeps
-/*	the old tables.  SIGTERM and SIGINT stop the server.
+/*	tables in a thread, beside the old ones, while the event loop goes
+/*	on answering with the old ones; the loop swaps them in only when
+/*	everything loaded.  Sockets and connections stay open, a bad file
+/*	keeps the old tables, and a SIGHUP during a reload starts another
+/*	one after it.  SIGTERM and SIGINT stop the server.
 /* SECURITY
 /*	Started as root, it opens its socket and pid file, then runs as
 /*	User/Group.  It never runs a program.
@@ -42,6 +44,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,6 +52,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -110,6 +114,22 @@ static struct policy_redis *redis;	/* NULL: counters in memory */
 static int userdb_tag;
 static struct policy_userdb *userdb;	/* NULL: no recipient validation */
 static mw_cache *rcpt_cache;		/* the userdb's answers */
+
+/*
+ * A reload builds the new configuration and tables in a thread, so that
+ * requests keep being answered; the event loop swaps them in when the
+ * thread says it is done (reload_fd, an eventfd).
+ */
+struct reload_job {
+	pthread_t thread;
+	struct policy_conf conf;
+	struct policy_tables *tables;	/* NULL: failed, see err */
+	char	err[MW_CFG_ERR_MAX];
+	struct timespec start;
+};
+static int reload_fd = -1;
+static struct reload_job *reload_job;	/* running */
+static int reload_again;		/* SIGHUP while running */
 
 /* usage - complain and exit */
 
@@ -551,40 +571,104 @@ elapsed_ms(const struct timespec *start)
 		+ (double) (now.tv_nsec - start->tv_nsec) / 1e6);
 }
 
-/* reload - new configuration and tables beside the old, then swap */
+/* reload_work - the thread: load beside the running configuration */
+
+static void *
+reload_work(void *arg)
+{
+	struct reload_job *job = arg;
+	uint64_t one = 1;
+
+	if (load_all(&job->conf, &job->tables, MW_CFG_UNKNOWN_WARN, job->err, sizeof(job->err)) < 0)
+		job->tables = NULL;
+	if (write(reload_fd, &one, sizeof(one)) != sizeof(one))
+		mw_warn("reload: eventfd write: %m");
+	return (NULL);
+}
+
+/* reload_start - SIGHUP: start a reload, or ask for another after this one */
 
 static void
-reload(void)
+reload_start(void)
 {
-	struct policy_conf newconf;
-	struct policy_tables *newtables;
-	struct timespec start;
-	char	err[MW_CFG_ERR_MAX];
+	struct reload_job *job;
+	int	rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (load_all(&newconf, &newtables, MW_CFG_UNKNOWN_WARN, err, sizeof(err)) < 0) {
-		mw_error("reload failed, keeping the old configuration: %s", err);
+	if (reload_job != NULL) {
+		reload_again = 1;
 		return;
 	}
-	if (strcmp(newconf.policy_socket, conf.policy_socket) != 0)
-		mw_warn("reload: PolicySocket changed; takes effect at restart");
-	if (strcmp(newconf.rate_store, conf.rate_store) != 0)
-		mw_warn("reload: RateStore changed; takes effect at restart");
-	if ((newconf.recipient_userdb == NULL) != (conf.recipient_userdb == NULL)
-	    || (newconf.recipient_userdb != NULL
-		&& strcmp(newconf.recipient_userdb, conf.recipient_userdb) != 0))
-		mw_warn("reload: RecipientUserdb changed; takes effect at restart");
-	if (rcpt_cache != NULL)
-		mw_cache_clear(rcpt_cache);	/* users may have come or gone */
-	/* The socket, user and pid file are those of the running process. */
-	free(newconf.policy_socket);
-	newconf.policy_socket = conf.policy_socket;
-	conf.policy_socket = NULL;
-	mw_cfg_free(policy_conf_table, &conf);
-	conf = newconf;
-	policy_tables_free(tables);
-	tables = newtables;
-	tables_summary("reloaded", tables, elapsed_ms(&start));
+	reload_again = 0;
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		mw_error("reload failed, keeping the old configuration: out of memory");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &job->start);
+	if ((rc = pthread_create(&job->thread, NULL, reload_work, job)) != 0) {
+		mw_error("reload failed, keeping the old configuration: pthread_create: %s",
+			 strerror(rc));
+		free(job);
+		return;
+	}
+	reload_job = job;
+}
+
+/* reload_finish - the thread is done: swap, or keep the old and say why */
+
+static void
+reload_finish(void)
+{
+	struct reload_job *job = reload_job;
+	struct policy_tables *old;
+	uint64_t n;
+
+	if (job == NULL || read(reload_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	(void) pthread_join(job->thread, NULL);
+	reload_job = NULL;
+	if (job->tables == NULL) {
+		mw_error("reload failed, keeping the old configuration: %s", job->err);
+	} else {
+		if (strcmp(job->conf.policy_socket, conf.policy_socket) != 0)
+			mw_warn("reload: PolicySocket changed; takes effect at restart");
+		if (strcmp(job->conf.rate_store, conf.rate_store) != 0)
+			mw_warn("reload: RateStore changed; takes effect at restart");
+		if ((job->conf.recipient_userdb == NULL) != (conf.recipient_userdb == NULL)
+		    || (job->conf.recipient_userdb != NULL
+			&& strcmp(job->conf.recipient_userdb, conf.recipient_userdb) != 0))
+			mw_warn("reload: RecipientUserdb changed; takes effect at restart");
+		if (rcpt_cache != NULL)
+			mw_cache_clear(rcpt_cache);	/* users may have come or gone */
+		/* The socket, user and pid file are those of the running process. */
+		free(job->conf.policy_socket);
+		job->conf.policy_socket = conf.policy_socket;
+		conf.policy_socket = NULL;
+		mw_cfg_free(policy_conf_table, &conf);
+		conf = job->conf;
+		old = tables;
+		tables = job->tables;
+		tables_summary("reloaded", tables, elapsed_ms(&job->start));
+		policy_tables_free(old);
+	}
+	free(job);
+	if (reload_again)
+		reload_start();
+}
+
+/* reload_wait - stopping: let a running reload end, discard it */
+
+static void
+reload_wait(void)
+{
+	if (reload_job == NULL)
+		return;
+	(void) pthread_join(reload_job->thread, NULL);
+	if (reload_job->tables != NULL) {
+		policy_tables_free(reload_job->tables);
+		mw_cfg_free(policy_conf_table, &reload_job->conf);
+	}
+	free(reload_job);
+	reload_job = NULL;
 }
 
 /* serve - the event loop */
@@ -610,12 +694,14 @@ serve(void)
 				accept_conns(listen_fd, now);
 			} else if (ev[i].data.ptr == &redis_tag) {
 				policy_redis_io(redis, (int) ev[i].events, now_ms());
+			} else if (ev[i].data.ptr == &reload_fd) {
+				reload_finish();
 			} else if (ev[i].data.ptr == &userdb_tag) {
 				policy_userdb_io(userdb, (int) ev[i].events, now_ms());
 			} else if (ev[i].data.ptr == &signal_fd) {
 				while (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
-						reload();
+						reload_start();
 					} else {
 						mw_info("stopping on signal %u", si.ssi_signo);
 						return;
@@ -765,11 +851,17 @@ main(int argc, char **argv)
 	evt.data.ptr = &signal_fd;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &evt) < 0)
 		mw_fatal("epoll_ctl: %m");
+	if ((reload_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		mw_fatal("eventfd: %m");
+	evt.data.ptr = &reload_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, reload_fd, &evt) < 0)
+		mw_fatal("epoll_ctl: %m");
 
 	mw_info("listening on %s", conf.policy_socket);
 	serve();
 
 	/* Orderly stop: close everything, remove our files. */
+	reload_wait();
 	while (conns != NULL)
 		conn_close(conns);
 	close(lfd);

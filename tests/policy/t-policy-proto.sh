@@ -92,6 +92,44 @@ check "  ... the failure is logged as file:line: reason" \
 	grep -q "reload failed, keeping the old configuration: HostedDomains: $D/hosted.txt:5: expected one entry per line" "$PD_LOG"
 check "  ... and the good reload logged what it loaded" grep -q 'reloaded .*: 4 hosted domains' "$PD_LOG"
 
+# ---- requests are answered while a big reload loads (it runs in a thread) ----
+"$PY" - "$PD_SOCK" "$PD_PID" "$D" "$PD_LOG" >"$SB/bigreload.out" 2>&1 <<'PY'
+import os, signal, socket, sys, time
+sock, pid, d, log = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+with open(d + "/hosted.txt", "w") as f: f.write("hosted.example\nnew.example\n")
+with open(d + "/customers.cidr", "a") as f:	# 400,000 more networks
+    for i in range(400000):
+        f.write("17.%d.%d.%d/32 c%d\n" % (i >> 16, (i >> 8) & 255, i & 255, i))
+def reloads():
+    return open(log).read().count("reloaded ")
+s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(30)
+def ask(rcpt, client="198.51.100.7"):
+    s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
+               "client_address=%s\nsender=a@b\nrecipient=%s\n\n" % (client, rcpt)).encode())
+    buf = b""
+    while not buf.endswith(b"\n\n"):
+        data = s.recv(4096)
+        if not data:
+            return "[closed]"
+        buf += data
+    return buf.decode().strip()
+n = reloads()
+os.kill(pid, signal.SIGHUP)
+during = 0
+for i in range(2000):
+    a = ask("u@new.example")
+    if reloads() > n:
+        break
+    during += 1 if a == "action=DUNNO" else 0
+    time.sleep(0.001)
+print("answered during the reload:", during)
+print("after:", ask("u@foreign.example", "17.6.26.5"), reloads() - n)
+PY
+during=$(sed -n 's/^answered during the reload: //p' "$SB/bigreload.out")
+check "a reload of 400,000 more networks: requests answered meanwhile (${during:-?})" \
+	test "${during:-0}" -gt 0
+check "  ... then it is in force (a new customer relays)" grep -qx 'after: action=OK 1' "$SB/bigreload.out"
+
 # ---- configuration errors at start ----
 policyd_stop
 printf 'PolicySocket local:%s\nHostedDomains %s\nBogusKey 1\n' "$PD_SOCK" "$D/hosted.txt" >"$SB/bad.conf"

@@ -122,12 +122,12 @@ check "Dovecot down: an uncached user gets DEFER_IF_PERMIT" \
 # a reload drops the cache, so dave is asked again once he exists
 dovecot_add_user carol pw
 dovecot_start >/dev/null 2>&1
-action $STRANGER dave@hosted.example >/dev/null
-dovecot_add_user dave pw
 carol_known() { test "$(action $STRANGER carol@hosted.example)" = "action=DUNNO"; }
 sb_eventually 5 carol_known &&
+	first=$(action $STRANGER dave@hosted.example) &&
+	dovecot_add_user dave pw &&
 	before=$(action $STRANGER dave@hosted.example) &&
-	kill -HUP "$PD_PID" && sleep 0.5 &&
+	kill -HUP "$PD_PID" && sb_eventually 5 grep -q "reloaded" "$SB/pd.log" &&
 	after=$(action $STRANGER dave@hosted.example)
-check "new user after reload: cached refusal ($before), then accepted ($after)" \
-	test "$before|$after" = "$UNKNOWN|action=DUNNO"
+check "new user after reload: cached refusal ($first, $before), then accepted ($after)" \
+	test "$first|$before|$after" = "$UNKNOWN|$UNKNOWN|action=DUNNO"
