@@ -39,7 +39,10 @@
 /*	one open-addressing hash table keyed by (family, prefix length,
 /*	masked address), and a lookup probes it once for each prefix
 /*	length that the table actually holds, longest first (typically
-/*	a handful).
+/*	a handful).  For IPv4 a direct index of the 65,536 /16 networks
+/*	(256 KB) says which lengths of /16 or longer occur inside each, so
+/*	that a lookup usually probes only the one or two lengths that can
+/*	match there.
 /*
 /*	mw_addr_parse() parses a textual address as Postfix sends it in
 /*	client_address: dotted-quad IPv4 or IPv6; an IPv4-mapped IPv6
@@ -88,6 +91,7 @@ struct mw_cidr {
 	size_t	used;
 	unsigned char lengths4[33];	/* prefix lengths present, IPv4 */
 	unsigned char lengths6[129];	/* same, IPv6 */
+	uint32_t *under16;		/* per IPv4 /16: bit L-16 = a /L inside */
 };
 
 /* cidr_key - build the lookup key of a masked network */
@@ -171,6 +175,7 @@ mw_cidr_free(mw_cidr *table)
 	for (i = 0; i < table->size; i++)
 		free(table->slots[i].value);
 	free(table->slots);
+	free(table->under16);
 	free(table);
 }
 
@@ -247,6 +252,9 @@ mw_cidr_add(mw_cidr *table, const char *network, const char *value,
 
 	if ((table->used + 1) * 2 > table->size && cidr_grow(table) < 0)
 		return (mw_err(err, errlen, "out of memory"));
+	if (addr.family == 4 && len >= 16 && table->under16 == NULL
+	    && (table->under16 = calloc(65536, sizeof(*table->under16))) == NULL)
+		return (mw_err(err, errlen, "out of memory"));
 	slot = cidr_find(table, key);
 	if (slot->value != NULL)
 		return (mw_err(err, errlen, "%s: network listed twice", shown));
@@ -254,9 +262,11 @@ mw_cidr_add(mw_cidr *table, const char *network, const char *value,
 		return (mw_err(err, errlen, "out of memory"));
 	memcpy(slot->key, key, sizeof(key));
 	table->used++;
-	if (addr.family == 4)
+	if (addr.family == 4) {
 		table->lengths4[len] = 1;
-	else
+		if (len >= 16)
+			table->under16[addr.bytes[0] << 8 | addr.bytes[1]] |= (uint32_t) 1 << (len - 16);
+	} else
 		table->lengths6[len] = 1;
 	return (0);
 }
@@ -317,11 +327,16 @@ mw_cidr_lookup(const mw_cidr *table, const struct mw_addr *addr)
 	int	len = addr->family == 4 ? 32 : 128;
 	unsigned char key[18];
 	const struct cidr_slot *slot;
+	uint32_t under = 0;
 
 	if (table->used == 0 || (addr->family != 4 && addr->family != 6))
 		return (NULL);
+	if (addr->family == 4 && table->under16 != NULL)
+		under = table->under16[addr->bytes[0] << 8 | addr->bytes[1]];
 	for (; len >= 0; len--) {
 		if (!lengths[len])
+			continue;
+		if (addr->family == 4 && len >= 16 && (under & ((uint32_t) 1 << (len - 16))) == 0)
 			continue;
 		cidr_key(key, addr->family, (unsigned) len, addr->bytes);
 		slot = cidr_find(table, key);

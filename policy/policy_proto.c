@@ -53,22 +53,29 @@
 
 #include "policy.h"
 
+#define A(name, member) { name, sizeof(name) - 1, offsetof(struct policy_req, member) }
+
+/*
+ * The attributes we use; Postfix sends about 29 a request, so names are
+ * compared by length first.
+ */
 static const struct {
 	const char *name;
+	size_t	len;
 	size_t	offset;
 }       proto_attrs[] = {
-	{"request", offsetof(struct policy_req, request)},
-	{"protocol_state", offsetof(struct policy_req, protocol_state)},
-	{"client_address", offsetof(struct policy_req, client_address)},
-	{"client_name", offsetof(struct policy_req, client_name)},
-	{"sasl_username", offsetof(struct policy_req, sasl_username)},
-	{"sender", offsetof(struct policy_req, sender)},
-	{"recipient", offsetof(struct policy_req, recipient)},
-	{"recipient_count", offsetof(struct policy_req, recipient_count)},
-	{"queue_id", offsetof(struct policy_req, queue_id)},
-	{"instance", offsetof(struct policy_req, instance)},
-	{"policy_context", offsetof(struct policy_req, policy_context)},
-	{NULL, 0},
+	A("request", request),
+	A("protocol_state", protocol_state),
+	A("client_address", client_address),
+	A("client_name", client_name),
+	A("sasl_username", sasl_username),
+	A("sender", sender),
+	A("recipient", recipient),
+	A("recipient_count", recipient_count),
+	A("queue_id", queue_id),
+	A("instance", instance),
+	A("policy_context", policy_context),
+	{NULL, 0, 0},
 };
 
 /* proto_scan - find the end of the request; check limits on the way */
@@ -118,17 +125,19 @@ policy_proto_parse(char *buf, size_t len, size_t max_line, unsigned max_attrs,
 		*(const char **) ((char *) req + proto_attrs[i].offset) = "";
 	req->nattrs = 0;
 
+	/* proto_scan() saw a newline at the end of every line, and no NUL. */
 	for (line = buf; *line != '\n'; line = nl + 1) {
-		nl = strchr(line, '\n');
+		nl = memchr(line, '\n', (size_t) (buf + size - line));
 		*nl = '\0';
-		if ((eq = strchr(line, '=')) == NULL)
+		if ((eq = memchr(line, '=', (size_t) (nl - line))) == NULL)
 			return (mw_err(err, errlen, "attribute without \"=\""));
 		if (eq == line)
 			return (mw_err(err, errlen, "empty attribute name"));
 		*eq = '\0';
 		req->nattrs++;
 		for (i = 0; proto_attrs[i].name != NULL; i++) {
-			if (strcmp(line, proto_attrs[i].name) == 0) {
+			if (proto_attrs[i].len == (size_t) (eq - line)
+			    && memcmp(line, proto_attrs[i].name, proto_attrs[i].len) == 0) {
 				*(const char **) ((char *) req + proto_attrs[i].offset) = eq + 1;
 				break;
 			}

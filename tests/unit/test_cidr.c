@@ -155,6 +155,73 @@ test_many_entries(void **state)
 	mw_cidr_free(t);
 }
 
+static uint32_t
+rnd(uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return ((*seed >> 8) ^ (*seed << 13));
+}
+
+/* test_random_against_linear - LPM agrees with a linear scan (IPv4 /8../32) */
+
+static void
+test_random_against_linear(void **state)
+{
+	enum { N = 3000, Q = 30000 };
+	static uint32_t net[N];
+	static unsigned len[N];
+	mw_cidr *t = mw_cidr_create();
+	struct mw_addr a;
+	char	text[64];
+	char	val[16];
+	uint32_t seed = 12345;
+	int	i;
+	int	q;
+	int	n = 0;
+
+	(void) state;
+	for (i = 0; i < N; i++) {
+		/* cluster in a few /16s so that prefixes nest */
+		uint32_t r1 = rnd(&seed), r2 = rnd(&seed), r3 = rnd(&seed), r4 = rnd(&seed);
+		uint32_t ip = ((uint32_t) (10 + r1 % 4) << 24) | ((r2 % 64) << 16) | (r3 & 0xffff);
+		unsigned l = 8 + r4 % 25;
+		uint32_t m = l == 0 ? 0 : 0xffffffffu << (32 - l);
+
+		snprintf(text, sizeof(text), "%u.%u.%u.%u/%u", (ip & m) >> 24, ((ip & m) >> 16) & 255,
+			 ((ip & m) >> 8) & 255, (ip & m) & 255, l);
+		snprintf(val, sizeof(val), "v%d", n);
+		if (mw_cidr_add(t, text, val, err, sizeof(err)) == 0) {
+			net[n] = ip & m;
+			len[n] = l;
+			n++;
+		}
+	}
+	for (q = 0; q < Q; q++) {
+		uint32_t r1 = rnd(&seed), r2 = rnd(&seed), r3 = rnd(&seed);
+		uint32_t ip = ((uint32_t) (10 + r1 % 5) << 24) | ((r2 % 66) << 16) | (r3 & 0xffff);
+		int	best = -1;
+		const char *got;
+
+		for (i = 0; i < n; i++) {
+			uint32_t m = 0xffffffffu << (32 - len[i]);
+
+			if ((ip & m) == net[i] && (best < 0 || len[i] > len[best]))
+				best = i;
+		}
+		snprintf(text, sizeof(text), "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+		assert_int_equal(mw_addr_parse(text, &a), 0);
+		got = mw_cidr_lookup(t, &a);
+		if (best < 0) {
+			assert_null(got);
+		} else {
+			snprintf(val, sizeof(val), "v%d", best);
+			assert_non_null(got);
+			assert_string_equal(got, val);
+		}
+	}
+	mw_cidr_free(t);
+}
+
 int
 main(void)
 {
@@ -164,6 +231,7 @@ main(void)
 		cmocka_unit_test(test_bad_entries),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_many_entries),
+		cmocka_unit_test(test_random_against_linear),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
