@@ -9,11 +9,13 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
 sb_need_root
 sb_need_cmd dovecot dovecot-core
+sb_need_cmd postfix postfix
 . "$MW_TESTLIB/dovecot.sh"
+. "$MW_TESTLIB/postfix.sh"
 PY=${MW_PYTHON:-/usr/bin/python3}
 PD_BIN=${PD_BIN:-${top_builddir:-$MW_TOP_SRCDIR}/policy/mailwarren-policyd}
 sb_init policy-userdb
-plan 20
+plan 22
 
 D=$MW_TOP_SRCDIR/tests/policy
 dovecot_add_user alice pw
@@ -85,6 +87,20 @@ check "an unqualified recipient is not looked up (Postfix qualifies it)" \
 	test "$(action $STRANGER nobody)" = "action=DUNNO"
 check "a customer relaying outward is not looked up" \
 	test "$(action 16.1.2.3 someone@foreign.example)" = "action=OK"
+
+# through a real Postfix: the 550 as the SMTP client sees it (smtpd runs
+# as postfix; the socket is root's 0660 without User/Group)
+chmod 666 "$SB/pd.sock"
+postfix_start \
+	"relay_domains = hosted.example" \
+	"smtpd_authorized_xclient_hosts = 127.0.0.0/8" \
+	"smtpd_relay_restrictions = check_policy_service { unix:$SB/pd.sock, timeout=10s, { default_action = DEFER_IF_REJECT 4.3.5 Policy service unavailable } }, reject_unauth_destination" \
+	>/dev/null 2>&1
+out=$("$PY" "$MW_TESTLIB/smtp_session.py" --port "$PF_SMTP_PORT" --addr $STRANGER \
+	--from a@b.example --to nobody@hosted.example --to alice@hosted.example 2>&1)
+check "Postfix: unknown user refused with 550 5.1.1" grep -qx \
+	'RCPT nobody@hosted.example 550 5.1.1 <nobody@hosted.example>: Recipient address rejected: User unknown' <<<"$out"
+check "Postfix: the known user in the same session is accepted" grep -q '^DATA 250' <<<"$out"
 
 # cust7 may submit 3 recipients an hour: unknown ones are refused, not counted
 r=$(for i in 1 2 3 4; do action 16.7.0.1 ghost$i@hosted.example; done | sort -u)
