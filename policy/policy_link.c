@@ -54,6 +54,18 @@
 /*	connection failed; the caller then answers whatever it had in
 /*	flight and calls policy_link_close(), which logs the reason once
 /*	(and "connected" when the link comes back).
+/*
+/*	A link also keeps the questions in flight, each with an id, a
+/*	callback done(ctx, code) and a deadline.  policy_link_reserve()
+/*	makes room for one more (-1: out of memory) before anything is
+/*	queued to send; policy_link_wait() then records it.
+/*	policy_link_answer() calls the callback of the oldest question
+/*	(in_order: the protocol answers in order) or of the one with that
+/*	id, with code; it returns -1 when there is no such question.
+/*	policy_link_fail() closes the link and answers every question
+/*	with code.  policy_link_expired() is true when the oldest
+/*	question is past its deadline; policy_link_busy() when any
+/*	question is in flight.  A callback may ask new questions.
 /*--*/
 
 /* System library. */
@@ -295,7 +307,102 @@ policy_link_close(struct policy_link *l, const char *why, long long now_ms)
 	l->retry_at = now_ms + LINK_RETRY_MS;
 }
 
-/* policy_link_free - close and release the buffers */
+/* link_drop_answered - answered questions leave once the older ones have */
+
+static void
+link_drop_answered(struct policy_link *l)
+{
+	while (l->q_len > 0 && l->q[l->q_head].done == NULL) {
+		l->q_head = (l->q_head + 1) % l->q_cap;
+		l->q_len--;
+	}
+}
+
+/* policy_link_reserve - room for one more question */
+
+int
+policy_link_reserve(struct policy_link *l)
+{
+	struct policy_wait *q;
+	size_t	cap;
+	size_t	i;
+
+	if (l->q_len < l->q_cap)
+		return (0);
+	cap = l->q_cap ? l->q_cap * 2 : 64;
+	if ((q = malloc(cap * sizeof(*q))) == NULL)
+		return (-1);
+	for (i = 0; i < l->q_len; i++)
+		q[i] = l->q[(l->q_head + i) % l->q_cap];
+	free(l->q);
+	l->q = q;
+	l->q_cap = cap;
+	l->q_head = 0;
+	return (0);
+}
+
+/* policy_link_wait - record a question (after policy_link_reserve) */
+
+void
+policy_link_wait(struct policy_link *l, unsigned id, void (*done) (void *, int), void *ctx,
+		         long long deadline)
+{
+	l->q[(l->q_head + l->q_len) % l->q_cap] = (struct policy_wait) {
+		id, done, ctx, deadline
+	};
+	l->q_len++;
+}
+
+/* policy_link_answer - answer the oldest question, or the one with id */
+
+int
+policy_link_answer(struct policy_link *l, int in_order, unsigned id, int code)
+{
+	struct policy_wait *w;
+	void	(*done) (void *, int);
+	size_t	i;
+
+	for (i = 0; i < l->q_len; i++) {
+		w = &l->q[(l->q_head + i) % l->q_cap];
+		if (w->done != NULL && (in_order || w->id == id)) {
+			done = w->done;
+			w->done = NULL;		/* first: the callback may ask again */
+			done(w->ctx, code);
+			link_drop_answered(l);
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/* policy_link_fail - close, answer every question with code */
+
+void
+policy_link_fail(struct policy_link *l, const char *why, int code, long long now_ms)
+{
+	policy_link_close(l, why, now_ms);
+	while (policy_link_answer(l, 1, 0, code) == 0)
+		 /* void */ ;
+}
+
+/* policy_link_expired - the oldest question is past its deadline */
+
+int
+policy_link_expired(struct policy_link *l, long long now_ms)
+{
+	link_drop_answered(l);
+	return (l->q_len > 0 && l->q[l->q_head].deadline <= now_ms);
+}
+
+/* policy_link_busy - questions in flight */
+
+int
+policy_link_busy(const struct policy_link *l)
+{
+	return (l->q_len > 0);
+}
+
+/* policy_link_free - close, answer nothing more, release the buffers */
 
 void
 policy_link_free(struct policy_link *l)
@@ -304,5 +411,8 @@ policy_link_free(struct policy_link *l)
 	policy_link_close(l, NULL, 0);
 	free(l->out);
 	free(l->in);
+	free(l->q);
 	l->out = l->in = NULL;
+	l->q = NULL;
+	l->q_len = l->q_cap = 0;
 }

@@ -15,6 +15,13 @@
 
 #include "mw_endpoint.h"
 
+struct policy_wait {
+	unsigned id;
+	void	(*done) (void *, int);	/* NULL: answered */
+	void   *ctx;
+	long long deadline;
+};
+
 struct policy_link {
 	char	name[MW_EP_STR_MAX + 32];	/* for log lines */
 	struct mw_endpoint ep;
@@ -32,6 +39,10 @@ struct policy_link {
 	char   *in;
 	size_t	in_len;
 	size_t	in_cap;
+	struct policy_wait *q;		/* questions in flight, oldest first */
+	size_t	q_head;
+	size_t	q_len;
+	size_t	q_cap;
 };
 
 extern void policy_link_init(struct policy_link *, const char *, const struct mw_endpoint *,
@@ -43,5 +54,12 @@ extern void policy_link_consume(struct policy_link *, size_t);
 extern int policy_link_flush(struct policy_link *, const char **);
 extern void policy_link_close(struct policy_link *, const char *, long long);
 extern void policy_link_free(struct policy_link *);
+extern int policy_link_reserve(struct policy_link *);
+extern void policy_link_wait(struct policy_link *, unsigned, void (*) (void *, int), void *,
+			             long long);
+extern int policy_link_answer(struct policy_link *, int, unsigned, int);
+extern void policy_link_fail(struct policy_link *, const char *, int, long long);
+extern int policy_link_expired(struct policy_link *, long long);
+extern int policy_link_busy(const struct policy_link *);
 
 #endif

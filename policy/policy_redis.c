@@ -99,36 +99,10 @@ static const char redis_script[] =
 "for _, e in ipairs(plan) do redis.call('INCRBY', e[1], e[2]) redis.call('EXPIRE', e[1], e[3]) end "
 "return 0";
 
-struct redis_wait {
-	void	(*done) (void *, int);
-	void   *ctx;
-	long long deadline;
-};
-
 struct policy_redis {
 	struct policy_link link;
 	int	timeout_ms;
-	struct redis_wait *q;		/* ring of questions in flight */
-	size_t	q_head;
-	size_t	q_len;
-	size_t	q_cap;
 };
-
-/* redis_fail_all - answer every question with an error, drop the connection */
-
-static void
-redis_fail_all(struct policy_redis *pr, const char *why, long long now_ms)
-{
-	struct redis_wait w;
-
-	policy_link_close(&pr->link, why, now_ms);
-	while (pr->q_len > 0) {
-		w = pr->q[pr->q_head];
-		pr->q_head = (pr->q_head + 1) % pr->q_cap;
-		pr->q_len--;
-		w.done(w.ctx, POLICY_RATE_ERROR);
-	}
-}
 
 /* policy_redis_create - parse redis://HOST:PORT; connect lazily */
 
@@ -174,9 +148,8 @@ policy_redis_free(struct policy_redis *pr)
 	if (pr == NULL)
 		return;
 	pr->link.warned = 1;
-	redis_fail_all(pr, NULL, 0);
+	policy_link_fail(&pr->link, NULL, POLICY_RATE_ERROR, 0);
 	policy_link_free(&pr->link);
-	free(pr->q);
 	free(pr);
 }
 
@@ -210,7 +183,7 @@ out_num(struct policy_redis *pr, unsigned long long n)
 int
 policy_redis_busy(const struct policy_redis *pr)
 {
-	return (pr->q_len > 0);
+	return (policy_link_busy(&pr->link));
 }
 
 /* policy_redis_submit - queue one rate question */
@@ -226,21 +199,8 @@ policy_redis_submit(struct policy_redis *pr, const struct policy_pending *p, tim
 	size_t	w;
 	int	rc = 0;
 
-	if (policy_link_open(&pr->link, now_ms) < 0)
+	if (policy_link_reserve(&pr->link) < 0 || policy_link_open(&pr->link, now_ms) < 0)
 		return (-1);
-	if (pr->q_len == pr->q_cap) {
-		size_t	cap = pr->q_cap ? pr->q_cap * 2 : 64;
-		struct redis_wait *q = malloc(cap * sizeof(*q));
-
-		if (q == NULL)
-			return (-1);
-		for (i = 0; i < pr->q_len; i++)
-			q[i] = pr->q[(pr->q_head + i) % pr->q_cap];
-		free(pr->q);
-		pr->q = q;
-		pr->q_cap = cap;
-		pr->q_head = 0;
-	}
 
 	/* EVAL script nitems key... now nitems (nwin chk add (secs limit)...)... */
 	nargs = 3 + p->nitems + 2;
@@ -268,10 +228,7 @@ policy_redis_submit(struct policy_redis *pr, const struct policy_pending *p, tim
 	}
 	if (rc != 0)
 		return (-1);
-	pr->q[(pr->q_head + pr->q_len) % pr->q_cap] = (struct redis_wait) {
-		done, ctx, now_ms + pr->timeout_ms
-	};
-	pr->q_len++;
+	policy_link_wait(&pr->link, 0, done, ctx, now_ms + pr->timeout_ms);
 	return (0);
 }
 
@@ -335,15 +292,14 @@ static void
 redis_replies(struct policy_redis *pr, long long now_ms)
 {
 	struct policy_link *l = &pr->link;
-	struct redis_wait w;
 	long long value;
 	ssize_t	n;
 	size_t	off = 0;
 	int	type;
 
 	while ((n = resp_parse(l->in + off, l->in + l->in_len, &type, &value)) != 0) {
-		if (n < 0 || pr->q_len == 0) {
-			redis_fail_all(pr, "protocol error", now_ms);
+		if (n < 0 || !policy_link_busy(l)) {
+			policy_link_fail(l, "protocol error", POLICY_RATE_ERROR, now_ms);
 			return;
 		}
 		if (type == '-') {
@@ -353,11 +309,9 @@ redis_replies(struct policy_redis *pr, long long now_ms)
 			mw_warn("rate store: %s", mw_printable(shown, sizeof(shown), l->in + off + 1,
 						  (size_t) (cr - l->in - off - 1)));
 		}
-		w = pr->q[pr->q_head];
-		pr->q_head = (pr->q_head + 1) % pr->q_cap;
-		pr->q_len--;
 		off += (size_t) n;
-		w.done(w.ctx, type == ':' ? (value > 0 ? (int) value - 1 : -1) : POLICY_RATE_ERROR);
+		(void) policy_link_answer(l, 1, 0, type == ':' ? (value > 0 ? (int) value - 1 : -1)
+					  : POLICY_RATE_ERROR);
 		if (l->fd < 0)			/* a callback may not, but be safe */
 			return;
 	}
@@ -374,13 +328,13 @@ policy_redis_io(struct policy_redis *pr, int events, long long now_ms)
 	if (pr->link.fd < 0)
 		return;
 	if (policy_link_ready(&pr->link, events, &why) < 0) {
-		redis_fail_all(pr, why, now_ms);
+		policy_link_fail(&pr->link, why, POLICY_RATE_ERROR, now_ms);
 		return;
 	}
 	if (pr->link.in_len > 0)
 		redis_replies(pr, now_ms);
 	if (pr->link.fd >= 0 && policy_link_flush(&pr->link, &why) < 0)
-		redis_fail_all(pr, why, now_ms);
+		policy_link_fail(&pr->link, why, POLICY_RATE_ERROR, now_ms);
 }
 
 /* policy_redis_tick - enforce the deadline */
@@ -388,6 +342,6 @@ policy_redis_io(struct policy_redis *pr, int events, long long now_ms)
 void
 policy_redis_tick(struct policy_redis *pr, long long now_ms)
 {
-	if (pr->q_len > 0 && pr->q[pr->q_head].deadline <= now_ms)
-		redis_fail_all(pr, "no answer within RedisTimeout", now_ms);
+	if (policy_link_expired(&pr->link, now_ms))
+		policy_link_fail(&pr->link, "no answer within RedisTimeout", POLICY_RATE_ERROR, now_ms);
 }

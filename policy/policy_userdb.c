@@ -79,39 +79,11 @@
 #define USERDB_IN_MAX	(256 * 1024)
 #define USERDB_NAME_MAX	1024		/* escaped user name */
 
-struct userdb_wait {
-	unsigned id;
-	void	(*done) (void *, int);	/* NULL: answered */
-	void   *ctx;
-	long long deadline;
-};
-
 struct policy_userdb {
 	struct policy_link link;
 	int	timeout_ms;
 	unsigned next_id;
-	struct userdb_wait *q;		/* ring, oldest first */
-	size_t	q_head;
-	size_t	q_len;
-	size_t	q_cap;
 };
-
-/* userdb_fail_all - answer every lookup with an error, drop the connection */
-
-static void
-userdb_fail_all(struct policy_userdb *ud, const char *why, long long now_ms)
-{
-	struct userdb_wait w;
-
-	policy_link_close(&ud->link, why, now_ms);
-	while (ud->q_len > 0) {
-		w = ud->q[ud->q_head];
-		ud->q_head = (ud->q_head + 1) % ud->q_cap;
-		ud->q_len--;
-		if (w.done != NULL)
-			w.done(w.ctx, POLICY_USER_ERROR);
-	}
-}
 
 /* policy_userdb_create - parse the endpoint; connect lazily */
 
@@ -147,9 +119,8 @@ policy_userdb_free(struct policy_userdb *ud)
 	if (ud == NULL)
 		return;
 	ud->link.warned = 1;
-	userdb_fail_all(ud, NULL, 0);
+	policy_link_fail(&ud->link, NULL, POLICY_USER_ERROR, 0);
 	policy_link_free(&ud->link);
-	free(ud->q);
 	free(ud);
 }
 
@@ -158,7 +129,7 @@ policy_userdb_free(struct policy_userdb *ud)
 int
 policy_userdb_busy(const struct policy_userdb *ud)
 {
-	return (ud->q_len > 0);
+	return (policy_link_busy(&ud->link));
 }
 
 /* tabescape - Dovecot's str_tabescape(); -1 when it does not fit */
@@ -207,24 +178,10 @@ policy_userdb_submit(struct policy_userdb *ud, const char *user, void (*done) (v
 	char	name[USERDB_NAME_MAX];
 	char	line[USERDB_NAME_MAX + 64];
 	int	fresh = ud->link.fd < 0;
-	size_t	i;
 
 	if (tabescape(user, name, sizeof(name)) < 0)
 		return (-1);
-	if (ud->q_len == ud->q_cap) {
-		size_t	cap = ud->q_cap ? ud->q_cap * 2 : 64;
-		struct userdb_wait *q = malloc(cap * sizeof(*q));
-
-		if (q == NULL)
-			return (-1);
-		for (i = 0; i < ud->q_len; i++)
-			q[i] = ud->q[(ud->q_head + i) % ud->q_cap];
-		free(ud->q);
-		ud->q = q;
-		ud->q_cap = cap;
-		ud->q_head = 0;
-	}
-	if (policy_link_open(&ud->link, now_ms) < 0)
+	if (policy_link_reserve(&ud->link) < 0 || policy_link_open(&ud->link, now_ms) < 0)
 		return (-1);
 	if (fresh && policy_link_append(&ud->link, "VERSION\t1\t0\n", 12) < 0)
 		return (-1);
@@ -233,10 +190,7 @@ policy_userdb_submit(struct policy_userdb *ud, const char *user, void (*done) (v
 	snprintf(line, sizeof(line), "USER\t%u\t%s\tservice=lmtp\n", ud->next_id, name);
 	if (policy_link_append(&ud->link, line, strlen(line)) < 0)
 		return (-1);
-	ud->q[(ud->q_head + ud->q_len) % ud->q_cap] = (struct userdb_wait) {
-		ud->next_id++, done, ctx, now_ms + ud->timeout_ms
-	};
-	ud->q_len++;
+	policy_link_wait(&ud->link, ud->next_id++, done, ctx, now_ms + ud->timeout_ms);
 	return (0);
 }
 
@@ -246,10 +200,8 @@ static void
 userdb_answer(struct policy_userdb *ud, const char *line)
 {
 	const char *tab = strchr(line, '\t');
-	unsigned long id;
+	char	shown[200];
 	int	result;
-	size_t	i;
-	struct userdb_wait *w;
 
 	if (tab == NULL)
 		return;
@@ -261,23 +213,10 @@ userdb_answer(struct policy_userdb *ud, const char *line)
 		result = POLICY_USER_ERROR;
 	else
 		return;				/* VERSION, SPID, future lines */
-	id = strtoul(tab + 1, NULL, 10);
-	for (i = 0; i < ud->q_len; i++) {
-		w = &ud->q[(ud->q_head + i) % ud->q_cap];
-		if (w->id == id && w->done != NULL) {
-			void	(*done) (void *, int) = w->done;
-
-			if (result == POLICY_USER_ERROR) {
-				char	shown[200];
-
-				mw_warn("%s: lookup failed: %s", ud->link.name,
-					mw_printable(shown, sizeof(shown), line, strlen(line)));
-			}
-			w->done = NULL;		/* before: the callback may submit */
-			done(w->ctx, result);
-			return;
-		}
-	}
+	if (result == POLICY_USER_ERROR)
+		mw_warn("%s: lookup failed: %s", ud->link.name,
+			mw_printable(shown, sizeof(shown), line, strlen(line)));
+	(void) policy_link_answer(&ud->link, 0, (unsigned) strtoul(tab + 1, NULL, 10), result);
 }
 
 /* userdb_replies - answer the lookups whose replies arrived */
@@ -297,15 +236,8 @@ userdb_replies(struct policy_userdb *ud, long long now_ms)
 	if (l->fd < 0)
 		return;
 	policy_link_consume(l, off);
-	if (l->in_len >= l->in_max - 4096) {
-		userdb_fail_all(ud, "reply line too long", now_ms);
-		return;
-	}
-	/* Answered lookups leave the ring once the older ones are answered. */
-	while (ud->q_len > 0 && ud->q[ud->q_head].done == NULL) {
-		ud->q_head = (ud->q_head + 1) % ud->q_cap;
-		ud->q_len--;
-	}
+	if (l->in_len >= l->in_max - 4096)
+		policy_link_fail(l, "reply line too long", POLICY_USER_ERROR, now_ms);
 }
 
 /* policy_userdb_io - the socket is ready */
@@ -318,13 +250,13 @@ policy_userdb_io(struct policy_userdb *ud, int events, long long now_ms)
 	if (ud->link.fd < 0)
 		return;
 	if (policy_link_ready(&ud->link, events, &why) < 0) {
-		userdb_fail_all(ud, why, now_ms);
+		policy_link_fail(&ud->link, why, POLICY_USER_ERROR, now_ms);
 		return;
 	}
 	if (ud->link.in_len > 0)
 		userdb_replies(ud, now_ms);
 	if (ud->link.fd >= 0 && policy_link_flush(&ud->link, &why) < 0)
-		userdb_fail_all(ud, why, now_ms);
+		policy_link_fail(&ud->link, why, POLICY_USER_ERROR, now_ms);
 }
 
 /* policy_userdb_tick - enforce the deadline */
@@ -332,10 +264,7 @@ policy_userdb_io(struct policy_userdb *ud, int events, long long now_ms)
 void
 policy_userdb_tick(struct policy_userdb *ud, long long now_ms)
 {
-	while (ud->q_len > 0 && ud->q[ud->q_head].done == NULL) {
-		ud->q_head = (ud->q_head + 1) % ud->q_cap;
-		ud->q_len--;
-	}
-	if (ud->q_len > 0 && ud->q[ud->q_head].deadline <= now_ms)
-		userdb_fail_all(ud, "no answer within RecipientUserdbTimeout", now_ms);
+	if (policy_link_expired(&ud->link, now_ms))
+		policy_link_fail(&ud->link, "no answer within RecipientUserdbTimeout",
+				 POLICY_USER_ERROR, now_ms);
 }

@@ -8,6 +8,13 @@ usage:
   policy_client.py --raw SOCKET        send stdin as is; print what comes back
                                        until the server closes or 2 s pass,
                                        then "[closed]" or "[open]"
+  policy_client.py --ask SOCKET CLIENT RCPT [STATE]
+                                       one minimal request on a fresh
+                                       connection; print "action=... SECONDS"
+
+As a module (tests' inline scripts): ask(sock, rcpt, client=..., state=...)
+sends one minimal request on a connected socket and returns the reply, or
+"[closed]".
 
 SOCKET is unix:/path or inet:PORT@HOST (mailwarren's syntax).
 
@@ -17,6 +24,7 @@ of a Postfix 3.7 RCPT request (all 29 are sent, as Postfix does).
 """
 import socket
 import sys
+import time
 
 DEFAULTS = [
     ("request", "smtpd_access_policy"), ("protocol_state", "RCPT"),
@@ -105,6 +113,24 @@ def run_file(spec, path):
     s.close()
 
 
+def ask(s, rcpt, client="198.51.100.7", state="RCPT"):
+    s.sendall(("request=smtpd_access_policy\nprotocol_state=%s\nclient_address=%s\n"
+               "sender=x@y.example\nrecipient=%s\nrecipient_count=0\n\n"
+               % (state, client, rcpt)).encode("utf-8", "surrogateescape"))
+    try:
+        reply, _ = read_reply(s, b"")
+    except EOFError:
+        return "[closed]"
+    return reply.strip()
+
+
+def run_ask(spec, client, rcpt, state="RCPT"):
+    s = connect(spec)
+    t = time.time()
+    reply = ask(s, rcpt, client, state)
+    print("%s %.3f" % (reply, time.time() - t))
+
+
 def run_raw(spec):
     s = connect(spec)
     s.settimeout(2)
@@ -129,6 +155,8 @@ def run_raw(spec):
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--raw":
         run_raw(sys.argv[2])
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "--ask":
+        run_ask(*sys.argv[2:])
     elif len(sys.argv) == 3:
         run_file(sys.argv[1], sys.argv[2])
     else:

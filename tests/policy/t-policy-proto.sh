@@ -61,20 +61,14 @@ check "after all that the daemon still answers" test "$out" = "$(printf 'action=
 check "  ... and nothing crashed" kill -0 "$PD_PID"
 
 # ---- reload on a live connection ----
-"$PY" - "$PD_SOCK" "$PD_PID" "$D" >"$SB/reload.out" 2>&1 <<'PY'
+"$PY" - "$PD_SOCK" "$PD_PID" "$D" "$MW_TESTLIB" >"$SB/reload.out" 2>&1 <<'PY'
 import os, signal, socket, sys, time
 sock, pid, d = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, sys.argv[4])
+import policy_client
 s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(5)
 def ask(rcpt):
-    s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
-               "client_address=198.51.100.7\nsender=a@b\nrecipient=%s\n\n" % rcpt).encode())
-    buf = b""
-    while not buf.endswith(b"\n\n"):
-        data = s.recv(4096)
-        if not data:
-            return "[closed]"
-        buf += data
-    return buf.decode().strip()
+    return policy_client.ask(s, rcpt)
 def hup():
     os.kill(pid, signal.SIGHUP); time.sleep(0.5)
 print("before:", ask("u@new.example"))
@@ -93,9 +87,11 @@ check "  ... the failure is logged as file:line: reason" \
 check "  ... and the good reload logged what it loaded" grep -q 'reloaded .*: 4 hosted domains' "$PD_LOG"
 
 # ---- requests are answered while a big reload loads (it runs in a thread) ----
-"$PY" - "$PD_SOCK" "$PD_PID" "$D" "$PD_LOG" >"$SB/bigreload.out" 2>&1 <<'PY'
+"$PY" - "$PD_SOCK" "$PD_PID" "$D" "$PD_LOG" "$MW_TESTLIB" >"$SB/bigreload.out" 2>&1 <<'PY'
 import os, signal, socket, sys, time
 sock, pid, d, log = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+sys.path.insert(0, sys.argv[5])
+import policy_client
 with open(d + "/hosted.txt", "w") as f: f.write("hosted.example\nnew.example\n")
 with open(d + "/customers.cidr", "a") as f:	# 400,000 more networks
     for i in range(400000):
@@ -104,15 +100,7 @@ def reloads():
     return open(log).read().count("reloaded ")
 s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(30)
 def ask(rcpt, client="198.51.100.7"):
-    s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
-               "client_address=%s\nsender=a@b\nrecipient=%s\n\n" % (client, rcpt)).encode())
-    buf = b""
-    while not buf.endswith(b"\n\n"):
-        data = s.recv(4096)
-        if not data:
-            return "[closed]"
-        buf += data
-    return buf.decode().strip()
+    return policy_client.ask(s, rcpt, client)
 n = reloads()
 os.kill(pid, signal.SIGHUP)
 during = 0

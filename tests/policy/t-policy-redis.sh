@@ -34,21 +34,7 @@ EOF2
 }
 # ask NAME CLIENT RCPT [STATE] - one request; prints the action and the seconds it took
 ask() {
-	"$PY" - "$SB/$1.sock" "$2" "$3" "${4:-RCPT}" <<'PY'
-import socket, sys, time
-sock, client, rcpt, state = sys.argv[1:5]
-s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(10)
-t = time.time()
-s.sendall(("request=smtpd_access_policy\nprotocol_state=%s\nclient_address=%s\n"
-           "sender=x@y.example\nrecipient=%s\nrecipient_count=1\n\n" % (state, client, rcpt)).encode())
-buf = b""
-while not buf.endswith(b"\n\n"):
-    d = s.recv(4096)
-    if not d:
-        buf = b"[closed]\n\n"; break
-    buf += d
-print("%s %.3f" % (buf.decode().strip(), time.time() - t))
-PY
+	"$PY" "$MW_TESTLIB/policy_client.py" --ask "unix:$SB/$1.sock" "$2" "$3" "${4:-RCPT}"
 }
 action() { ask "$@" | sed 's/ [0-9.]*$//'; }
 

@@ -43,21 +43,7 @@ pd_start() {
 }
 # ask CLIENT RCPT - one request on a fresh connection; prints "action seconds"
 ask() {
-	"$PY" - "$SB/pd.sock" "$1" "$2" <<'PY'
-import socket, sys, time
-sock, client, rcpt = sys.argv[1:4]
-s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(10)
-t = time.time()
-s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\n"
-           "sender=x@y.example\nrecipient=%s\nrecipient_count=0\n\n" % (client, rcpt)).encode())
-buf = b""
-while not buf.endswith(b"\n\n"):
-    d = s.recv(4096)
-    if not d:
-        buf = b"[closed]\n\n"; break
-    buf += d
-print("%s %.3f" % (buf.decode().strip(), time.time() - t))
-PY
+	"$PY" "$MW_TESTLIB/policy_client.py" --ask "unix:$SB/pd.sock" "$1" "$2"
 }
 action() { ask "$@" | sed 's/ [0-9.]*$//'; }
 STRANGER=198.51.100.7
