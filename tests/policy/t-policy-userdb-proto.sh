@@ -1,0 +1,47 @@
+#!/bin/bash
+# t-policy-userdb-proto.sh - recipient validation when the auth-userdb
+# server misbehaves (tests/lib/fake_userdb.py stands in for Dovecot; the
+# real one is in t-policy-userdb.sh): answers out of order, junk lines, a
+# FAIL, an endless line, a closed connection.  Each gets a defined answer,
+# never a crash, never an accidental accept of an unknown user.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
+PY=${MW_PYTHON:-/usr/bin/python3}
+PD_BIN=${PD_BIN:-${top_builddir:-$MW_TOP_SRCDIR}/policy/mailwarren-policyd}
+sb_init policy-userdb-proto
+plan 9
+
+"$PY" "$MW_TESTLIB/fake_userdb.py" "$SB/userdb" & FAKE=$!
+sb_at_exit "kill $FAKE 2>/dev/null; wait $FAKE 2>/dev/null"
+sb_wait_file "$SB/userdb" 10 || { not_ok "fake userdb starts"; done_testing; exit 1; }
+cat >"$SB/pd.conf" <<EOF2
+PolicySocket local:$SB/pd.sock
+HostedDomains hosted.example
+RecipientUserdb local:$SB/userdb
+RecipientUserdbTimeout 1000
+RecipientNegativeCacheTime 0
+EOF2
+"$PD_BIN" -f -c "$SB/pd.conf" >>"$SB/pd.log" 2>&1 & PD_PID=$!
+sb_at_exit "kill $PD_PID 2>/dev/null; wait $PD_PID 2>/dev/null"
+sb_wait_file "$SB/pd.sock" 10 || { not_ok "policyd starts"; done_testing; exit 1; }
+action() {
+	"$PY" "$MW_TESTLIB/policy_client.py" --ask "unix:$SB/pd.sock" 198.51.100.7 "$1" | sed 's/ [0-9.]*$//'
+}
+UNKNOWN="action=550 5.1.1 User unknown"
+DEFER="action=DEFER_IF_PERMIT 4.4.3 Recipient directory unavailable, try again later"
+
+check "USER: accepted" test "$(action known1@hosted.example)" = "action=DUNNO"
+check "NOTFOUND: refused" test "$(action unknown1@hosted.example)" = "$UNKNOWN"
+check "FAIL: deferred" test "$(action fail1@hosted.example)" = "$DEFER"
+check "junk lines before the answer are skipped" test "$(action junk1@hosted.example)" = "action=DUNNO"
+action ooo-a@hosted.example >"$SB/ooo-a" &
+sleep 0.2
+b=$(action ooo-b@hosted.example)
+wait $!
+check "answers out of order go to the right requests ($(cat "$SB/ooo-a") / $b)" \
+	test "$(cat "$SB/ooo-a")|$b" = "action=DUNNO|$UNKNOWN"
+check "an endless reply line: deferred" test "$(action long1@hosted.example)" = "$DEFER"
+check "a connection closed without an answer: deferred" test "$(action close1@hosted.example)" = "$DEFER"
+known_again() { test "$(action known2@hosted.example)" = "action=DUNNO"; }
+check "then a new connection answers again" sb_eventually 5 known_again
+check "the daemon is still running" \
+	sb_pid_running "$PD_PID"
