@@ -37,7 +37,12 @@
 /*	so the log socket is connected at once and keeps working after a
 /*	chroot(2) (call it before mw_privs_drop()); MW_MSG_STDERR also
 /*	writes each line to stderr, as a daemon in the foreground does.
-/*	Before mw_msg_open() is called, messages go to stderr.
+/*	Both together would log every line twice under systemd, whose
+/*	journal takes stderr and syslog alike: when stderr is the stream
+/*	that the JOURNAL_STREAM environment variable names (its device
+/*	and inode, see systemd.exec(5)), MW_MSG_STDERR is dropped in
+/*	favour of syslog.  Before mw_msg_open() is called, messages go
+/*	to stderr.
 /*
 /*	mw_debug() logs only when mw_verbose is non-zero.  mw_info()
 /*	reports normal events and decisions.  mw_warn() reports a problem
@@ -73,6 +78,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -101,6 +107,21 @@ static const struct {
 	{"panic: ", "panic", LOG_ALERT},
 };
 
+/* stderr_is_journal - stderr is systemd's journal stream (JOURNAL_STREAM=dev:ino) */
+
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev;
+	unsigned long long ino;
+	struct stat st;
+
+	return (js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2
+		&& fstat(STDERR_FILENO, &st) == 0
+		&& (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino);
+}
+
 /* mw_msg_open - choose program name and destinations */
 
 void
@@ -109,6 +130,8 @@ mw_msg_open(const char *progname, int flags)
 	const char *slash = strrchr(progname, '/');
 
 	mw_msg_progname = slash != NULL ? slash + 1 : progname;
+	if ((flags & MW_MSG_SYSLOG) && (flags & MW_MSG_STDERR) && stderr_is_journal())
+		flags &= ~MW_MSG_STDERR;
 	mw_msg_flags = flags;
 	if (flags & MW_MSG_SYSLOG)
 		openlog(mw_msg_progname, LOG_PID | LOG_NDELAY, LOG_MAIL);

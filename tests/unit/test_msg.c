@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "mw_msg.h"
@@ -134,6 +135,37 @@ test_long_line_is_cut(void **state)
 	assert_int_equal(strncmp(out, "t: xxxx", 7), 0);
 }
 
+/* open_under_journal - mw_msg_open() with JOURNAL_STREAM naming stderr (or not) */
+
+static int journal_matches;
+
+static void
+open_under_journal(void)
+{
+	struct stat st;
+	char	js[64];
+
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long) st.st_dev,
+		 (unsigned long long) st.st_ino + (journal_matches ? 0 : 1));
+	setenv("JOURNAL_STREAM", js, 1);
+	mw_msg_open("t", MW_MSG_SYSLOG | MW_MSG_STDERR);
+	mw_warn("once");
+	mw_msg_close();
+	unsetenv("JOURNAL_STREAM");
+}
+
+static void
+test_no_duplicates_under_journal(void **state)
+{
+	/* stderr is the journal: syslog only, or every line would be there twice */
+	journal_matches = 1;
+	assert_string_equal(capture(open_under_journal), "");
+	/* another stream (a terminal, a file): both */
+	journal_matches = 0;
+	assert_string_equal(capture(open_under_journal), "t: warning: once\n");
+}
+
 static void
 test_sink_and_syslog(void **state)
 {
@@ -183,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_debug_only_when_verbose),
 		cmocka_unit_test(test_one_line_per_call),
 		cmocka_unit_test(test_long_line_is_cut),
+		cmocka_unit_test(test_no_duplicates_under_journal),
 		cmocka_unit_test(test_sink_and_syslog),
 		cmocka_unit_test(test_fatal_and_panic_exit),
 	};
