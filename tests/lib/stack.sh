@@ -252,8 +252,13 @@ st_dovecot_start() {
 	DC_MAIL_HOME=
 	DC_MAIL_PLUGIN_DIR=$mods
 	DC_EXTRA_CONF="!include $d/*.conf"
+	# Dovecot's SASL socket for Postfix goes into Postfix's queue; Postfix
+	# must not start before it is there: its smtpd would exit on the
+	# first connection ("no SASL authentication mechanisms") and the
+	# master would throttle smtpd for a minute
+	mkdir -p "$SB/postfix/spool/private" && chown postfix: "$SB/postfix/spool/private" &&
+		chmod 700 "$SB/postfix/spool/private" || return 1
 	dovecot_start || return 1
-	# the SASL socket for Postfix
 	sb_wait_file "$SB/postfix/spool/private/auth" 10
 }
 
@@ -290,7 +295,7 @@ stack_start() {
 	st_env
 	SPAMD_MAX_CHILDREN=2 spamd_start || return 1
 	stack_milter_start && stack_policyd_start || return 1
-	st_postfix_start && st_dovecot_start
+	st_dovecot_start && st_postfix_start
 }
 
 # ---------------------------------------------------------------------------
@@ -372,7 +377,8 @@ stack_reply() {
 }
 
 stack_found() {
-	grep -rlF --exclude='dovecot*' -- "X-Demo-Tag: $1" "$SB/srv" "$SB/internet" 2>/dev/null | sort
+	# the whole line: tag sp1 is not sp10 (sink files have CRLF)
+	grep -rlE --exclude='dovecot*' -- "^X-Demo-Tag: $1"$'\r'"?\$" "$SB/srv" "$SB/internet" 2>/dev/null | sort
 }
 
 stack_wait_found() {
