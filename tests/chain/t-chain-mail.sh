@@ -17,19 +17,11 @@ if [ -z "${MW_CHAIN_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation p
 	exec unshare -m --propagation private "${BASH:-bash}" "$0" "$@"
 fi
 . "$top_srcdir/tests/lib/sandbox.sh"
-sb_need_root
-sb_need_cmd postfix postfix
-sb_need_cmd /usr/sbin/dovecot dovecot-core
-sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
-sb_need_cmd /usr/sbin/spamd spamd
 . "$MW_TESTLIB/stack.sh"
 . "$top_srcdir/tests/milter/milter-lib.sh"
-[ -x "$ST_BUILD/milter/mailwarren-milter" ] || skip_all "mailwarren-milter not built"
-[ -f "$ST_BUILD/plugins/mailshard/.libs/lib20_mailshard_plugin.so" ] || skip_all "Dovecot plugins not built"
+stack_need
 
-sb_init chain-mail
-stack_start >"$SB/start.log" 2>&1 || { sed 's/^/# /' "$SB/start.log"; echo "Bail out! the stack did not start"; exit 1; }
-ok "the stack started (Postfix, milter, policyd, spamd, Dovecot with mailshard and spam_prefs)"
+stack_test_start chain-mail
 
 D=$ST_DOMAIN
 dir_of() { local w; w=$(stack_where "$1"); echo "${w#* }"; }

@@ -15,18 +15,10 @@
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/lib/sandbox.sh"
-sb_need_root
-sb_need_cmd postfix postfix
-sb_need_cmd /usr/sbin/dovecot dovecot-core
-sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
-sb_need_cmd /usr/sbin/spamd spamd
 . "$MW_TESTLIB/stack.sh"
-[ -x "$ST_BUILD/milter/mailwarren-milter" ] || skip_all "mailwarren-milter not built"
-[ -f "$ST_BUILD/plugins/mailshard/.libs/lib20_mailshard_plugin.so" ] || skip_all "Dovecot plugins not built"
+stack_need
 
-sb_init chain-outage
-stack_start >"$SB/start.log" 2>&1 || { sed 's/^/# /' "$SB/start.log"; echo "Bail out! the stack did not start"; exit 1; }
-ok "the stack started"
+stack_test_start chain-outage
 
 D=$ST_DOMAIN
 code() { stack_reply "$1" DATA | cut -c1-3; }

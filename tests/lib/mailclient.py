@@ -72,12 +72,17 @@ def imap(port, user, pw, boxes):
         print("REFUSED", e)
 
 
-def pop3(port, user, pw):
+def pop3(port, user, pw, subjects=False):
     try:
         p = poplib.POP3("127.0.0.1", int(port), timeout=20)
         p.user(user)
         p.pass_(pw)
-        print(p.stat()[0])
+        n = p.stat()[0]
+        if subjects:
+            for i in range(1, n + 1):
+                print(subject_of(b"\n".join(p.top(i, 0)[1])))
+        else:
+            print(n)
         p.quit()
     except (poplib.error_proto, OSError, EOFError) as e:
         print("REFUSED", e)
@@ -110,18 +115,6 @@ def imap_subjects(port, user, pw, box):
         print("REFUSED", e)
 
 
-def pop3_subjects(port, user, pw):
-    try:
-        p = poplib.POP3("127.0.0.1", int(port), timeout=20)
-        p.user(user)
-        p.pass_(pw)
-        for i in range(1, p.stat()[0] + 1):
-            print(subject_of(b"\n".join(p.top(i, 0)[1])))
-        p.quit()
-    except (poplib.error_proto, OSError, EOFError) as e:
-        print("REFUSED", e)
-
-
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "lmtp":
@@ -133,6 +126,6 @@ if __name__ == "__main__":
     elif cmd == "imap-subjects":
         imap_subjects(args[0], args[1], args[2], args[3])
     elif cmd == "pop3-subjects":
-        pop3_subjects(args[0], args[1], args[2])
+        pop3(args[0], args[1], args[2], subjects=True)
     else:
         sys.exit("unknown command " + cmd)

@@ -16,6 +16,10 @@
 # ports and the example values, so the snippets are proven by both.
 #
 # API:
+#   stack_need           skip the test unless root, the daemons and the
+#                        build's milter and plugins are there
+#   stack_test_start NAME  for a test: sb_init NAME, stack_start (its output
+#                        in $SB/start.log), "Bail out!" if it fails
 #   stack_start          choose ports, write configs and users, generate the
 #                        ClamAV test DB, start spamd, the milter, the policy
 #                        daemon, Postfix and Dovecot; writes $SB/stack.env
@@ -69,6 +73,18 @@ ST_MILTER_PID=
 if [ -z "${MW_PYTHON:-}" ]; then
 	if [ -x /usr/bin/python3 ]; then MW_PYTHON=/usr/bin/python3; else MW_PYTHON=python3; fi
 fi
+
+stack_need() {
+	sb_need_root
+	sb_need_cmd postfix postfix
+	sb_need_cmd /usr/sbin/dovecot dovecot-core
+	sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
+	sb_need_cmd "$SPAMD_BIN" spamd
+	[ -x "$ST_BUILD/milter/mailwarren-milter" ] || skip_all "mailwarren-milter not built"
+	[ -x "$ST_BUILD/policy/mailwarren-policyd" ] || skip_all "mailwarren-policyd not built"
+	[ -f "$ST_BUILD/plugins/mailshard/.libs/lib20_mailshard_plugin.so" ] ||
+		skip_all "Dovecot plugins not built"
+}
 
 # ---------------------------------------------------------------------------
 # configuration from the conf.d samples
@@ -296,6 +312,16 @@ stack_start() {
 	SPAMD_MAX_CHILDREN=2 spamd_start || return 1
 	stack_milter_start && stack_policyd_start || return 1
 	st_dovecot_start && st_postfix_start
+}
+
+stack_test_start() {
+	sb_init "$1"
+	if ! stack_start >"$SB/start.log" 2>&1; then
+		sed 's/^/# /' "$SB/start.log"
+		echo "Bail out! the stack did not start"
+		exit 1
+	fi
+	ok "the stack started (Postfix, milter, policyd, spamd, Dovecot with mailshard and spam_prefs)"
 }
 
 # ---------------------------------------------------------------------------
