@@ -87,18 +87,21 @@ check "GTUBE: X-Spam-Flag: YES and a score over 1000 on the copy" \
 stack_send stranger --from someone@elsewhere.example --to friend@far-away.example >/dev/null
 check "stranger relay: 554 Relay access denied" test "$(stack_reply stranger RCPT)" = \
 	"friend@far-away.example 554 5.7.1 <friend@far-away.example>: Recipient address rejected: Relay access denied"
-stack_send badpw --auth carol:wrong --from carol@customer.example --to friend@far-away.example >/dev/null
+stack_send subm-anon --port "$ST_SUBMISSION_PORT" --from someone@elsewhere.example --to "juan@$D" >/dev/null
+check "submission port without a login: refused (554 5.7.1 ... Access denied)" \
+	grep -q "^RCPT juan@$D 554 5.7.1 .*Access denied" "$SB/smtp/subm-anon.out"
+stack_send badpw --port "$ST_SUBMISSION_PORT" --auth carol:wrong --from carol@customer.example --to friend@far-away.example >/dev/null
 check "a wrong password: 535 from Dovecot's auth" grep -q '^AUTH 535 ' "$SB/smtp/badpw.out"
-stack_send customer --auth "carol:$ST_PASS" --from carol@customer.example \
+stack_send customer --port "$ST_SUBMISSION_PORT" --auth "carol:$ST_PASS" --from carol@customer.example \
 	--to friend@far-away.example --subject Relayed >/dev/null
-check "customer carol after SASL AUTH: 235, then 250" \
+check "customer carol after SASL AUTH on the submission port: 235, then 250" \
 	eval 'grep -q "^AUTH 235 " "$SB/smtp/customer.out" && grep -q "^DATA 250 " "$SB/smtp/customer.out"'
 stack_wait_found customer 1 60
 check "customer relay: the one copy went to the next hop" only_copy_in customer "$SB/internet"
 stack_send notowner --auth "carol:$ST_PASS" --from rick@customer.example --to friend@far-away.example >/dev/null
 check "carol sending as rick@customer.example: 553 not owned" \
 	grep -q '^RCPT friend@far-away.example 553 5.7.1 .*not owned by user <carol>' "$SB/smtp/notowner.out"
-stack_send rate --auth "rick:$ST_PASS" --from rick@customer.example --to a@far-away.example \
+stack_send rate --port "$ST_SUBMISSION_PORT" --auth "rick:$ST_PASS" --from rick@customer.example --to a@far-away.example \
 	--to b@far-away.example --to c@far-away.example --to d@far-away.example --to e@far-away.example >/dev/null
 check "rick (3 recipients an hour): 3 accepted, 2 deferred with 450 4.7.1 Rate limit exceeded" \
 	test "$(grep -c '^RCPT .* 250 ' "$SB/smtp/rate.out")" = 3 -a \

@@ -3,7 +3,8 @@
 # as shipped (no mail_plugins, no settings in effect), and every commented
 # setting is valid once uncommented; mailwarren.conf.ext (which enables the
 # plugins, so it is not inert) parses too; the Postfix main.cf snippets
-# together give a main.cf that postconf accepts without a warning.
+# together give a main.cf that postconf accepts without a warning, and
+# master.cf.submission a master.cf.
 # (./demo and tests/chain/ run with all of them.)
 
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -44,6 +45,10 @@ if command -v postconf >/dev/null 2>&1; then
 	err=$(postconf -c "$SB/postfix" -n 2>&1 >/dev/null)
 	check "conf.d/postfix/main.cf.*: postconf accepts them, no warning" test -z "$err"
 	[ -z "$err" ] || diag "$err"
+	cp "$top/conf.d/postfix/master.cf.submission" "$SB/postfix/master.cf"
+	err=$(postconf -c "$SB/postfix" -M 2>&1 >/dev/null)
+	check "conf.d/postfix/master.cf.submission: postconf -M accepts it, no warning" \
+		eval '[ -z "$err" ] && postconf -c "$SB/postfix" -M submission/inet | grep -q smtpd_sasl_auth_enable=yes'
 	for p in smtpd_milters milter_default_action smtpd_relay_restrictions relay_transport smtpd_sasl_path; do
 		check "conf.d/postfix: $p is set" eval 'postconf -c "$SB/postfix" -n "$p" | grep -q .'
 	done

@@ -1,7 +1,8 @@
 # stack.sh - the whole mailwarren system on 127.0.0.1, made of real daemons
 # (sourced, bash; needs root, tests/lib/sandbox.sh sourced and $SB set).
 #
-#   smtp client -> Postfix (smtpd) -> mailwarren-policyd   (relay, rates)
+#   smtp client -> Postfix (smtpd, and submission for logins)
+#                          |-------> mailwarren-policyd      (relay, rates)
 #                          |-------> mailwarren-milter -> spamd, libclamav
 #                          |-------> Dovecot auth           (SASL logins)
 #                          |-------> LMTP -> Dovecot (mailshard: volumes
@@ -29,7 +30,8 @@
 #   stack_milter_start / stack_milter_stop     the milter alone
 #   stack_policyd_start / stack_policyd_stop   the policy daemon alone
 #   stack_send TAG ARG...  one SMTP session through Postfix (smtp_session.py
-#                        ARGs, plus the header "X-Demo-Tag: TAG"); the replies
+#                        ARGs, plus the header "X-Demo-Tag: TAG"; --port
+#                        $ST_SUBMISSION_PORT for the submission service); the replies
 #                        are printed and kept in $SB/smtp/TAG.out
 #   stack_reply TAG WHAT   print the reply code+text of WHAT (AUTH, MAIL, DATA)
 #   stack_found TAG      print the delivered copies holding TAG (volumes and
@@ -133,6 +135,7 @@ st_pick_port() {
 st_ports() {
 	ST_CHOSEN=()
 	st_pick_port PF_SMTP_PORT 25 && st_pick_port PF_SINK_PORT 26 &&
+		st_pick_port ST_SUBMISSION_PORT 587 &&
 		st_pick_port DC_IMAP_PORT 143 && st_pick_port DC_POP3_PORT 110 &&
 		st_pick_port DC_LMTP_PORT 24 && st_pick_port SPAMD_PORT 783 &&
 		st_pick_port ST_MILTER_PORT 890 && st_pick_port PD_PORT 40
@@ -279,8 +282,13 @@ st_dovecot_start() {
 }
 
 st_postfix_start() {
-	# Postfix's queue, with private/ for Dovecot's SASL socket
 	PF_SINK_DIR=$SB/internet
+	# the submission service on its own port, with the TLS lines taken out
+	# (the demo has no certificate) and no chroot (nothing is copied into
+	# the private queue)
+	postfix_add_master "$(grep -v '^#' "$ST_CONFD/postfix/master.cf.submission" |
+		sed -e "s/^submission inet n       -       y /127.0.0.1:$ST_SUBMISSION_PORT inet n - n /" \
+			-e '/smtpd_tls_security_level=encrypt/d' -e '/smtpd_tls_auth_only=yes/d')"
 	postfix_start \
 		"$(st_snippet postfix/main.cf.policyd)" \
 		"$(st_snippet postfix/main.cf.milter)" \
@@ -293,6 +301,7 @@ st_postfix_start() {
 st_env() {
 	cat >"$SB/stack.env" <<-EOF
 	SMTP_PORT=$PF_SMTP_PORT
+	SUBMISSION_PORT=$ST_SUBMISSION_PORT
 	IMAP_PORT=$DC_IMAP_PORT
 	POP3_PORT=$DC_POP3_PORT
 	LMTP_PORT=$DC_LMTP_PORT
@@ -336,26 +345,6 @@ st_tree() {
 	done
 }
 
-# st_kill_pidfile FILE [SECS]: stop the process in FILE and every process
-# it had started: SIGTERM to the process, wait, then SIGKILL to whatever of
-# the tree is still there.
-st_kill_pidfile() {
-	local file=$1 secs=${2:-15} pid tree i left p
-	pid=$(awk 'NR == 1 { print $1 }' "$file" 2>/dev/null)
-	[ -n "$pid" ] && sb_pid_running "$pid" || return 0
-	tree=$(st_tree "$pid")
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < secs * 10; i++)); do
-		left=
-		for p in $tree; do sb_pid_running "$p" && left=1 && break; done
-		[ -z "$left" ] && return 0
-		sleep 0.1
-	done
-	# shellcheck disable=SC2086  # a list of PIDs
-	kill -KILL $tree 2>/dev/null
-	return 0
-}
-
 # st_pidfiles: the pid file of every daemon of the stack.
 st_pidfiles() {
 	printf '%s\n' "$SB/postfix/spool/pid/master.pid" "$SB/dovecot/run/master.pid" \
@@ -372,16 +361,32 @@ stack_running() {
 	[ -n "$(mw_pids_in "$SB/postfix/spool")" ]
 }
 
+# stack_stop_all: note every daemon and all it has started first (a
+# master removes its pid file before it is gone), ask the daemons to stop,
+# wait until each of those processes is gone, SIGKILL what is left.
 stack_stop_all() {
-	local f
+	local f pid tree= masters= i left p
+	for f in $(st_pidfiles); do
+		pid=$(awk 'NR == 1 { print $1 }' "$f" 2>/dev/null)
+		[ -n "$pid" ] && sb_pid_running "$pid" || continue
+		masters="$masters $pid"
+		tree="$tree $(st_tree "$pid")"
+	done
 	if [ -f "$SB/postfix/etc/main.cf" ]; then
 		postfix -c "$SB/postfix/etc" stop </dev/null >/dev/null 2>&1
 	fi
 	if [ -f "$SB/dovecot/dovecot.conf" ]; then
 		doveadm -c "$SB/dovecot/dovecot.conf" stop >/dev/null 2>&1
 	fi
-	for f in $(st_pidfiles); do
-		st_kill_pidfile "$f" 15
+	# shellcheck disable=SC2086  # lists of PIDs
+	[ -n "$masters" ] && kill -TERM $masters 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		left=
+		for p in $tree; do sb_pid_running "$p" && left="$left $p"; done
+		[ -z "$left" ] && break
+		# shellcheck disable=SC2086
+		[ "$i" = 150 ] && kill -KILL $left 2>/dev/null
+		sleep 0.1
 	done
 	# whatever still works in the Postfix queue belongs to this instance
 	mw_kill_in "$SB/postfix/spool" 5
