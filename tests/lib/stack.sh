@@ -365,7 +365,7 @@ stack_running() {
 # master removes its pid file before it is gone), ask the daemons to stop,
 # wait until each of those processes is gone, SIGKILL what is left.
 stack_stop_all() {
-	local f pid tree= masters= i left p
+	local f pid tree='' masters='' i left p
 	for f in $(st_pidfiles); do
 		pid=$(awk 'NR == 1 { print $1 }' "$f" 2>/dev/null)
 		[ -n "$pid" ] && sb_pid_running "$pid" || continue
