@@ -23,7 +23,7 @@
 #                        in $SB/start.log), "Bail out!" if it fails
 #   stack_start          choose ports, write configs and users, generate the
 #                        ClamAV test DB, start spamd, the milter, the policy
-#                        daemon, Postfix and Dovecot; writes $SB/stack.env
+#                        daemon, Dovecot and Postfix; writes $SB/stack.env
 #   stack_stop_all       stop every daemon of the stack in $SB, found by its
 #                        pid file (from any shell, e.g. "./demo down")
 #   stack_running        true if any daemon of the stack in $SB is alive
@@ -39,8 +39,9 @@
 #   stack_wait_found TAG N [SECS]  wait until N copies of TAG are delivered
 #   stack_where USER     "VOLUME PATH" of USER's directory per mailshard(7)
 #                        (tests/lib/mailshard.py, independent of the plugin)
-#   stack_imap USER ARGS / stack_pop3 USER ARGS   mailclient.py imap-subjects
-#                        / pop3-subjects for a sample user
+#   stack_imap USER MAILBOX / stack_pop3 USER   the Subject: of each message
+#                        a sample user sees (mailclient.py imap-subjects,
+#                        pop3-subjects)
 #   stack_queue_count    messages in Postfix's queue
 #
 # Settings (before stack_start; all optional):
