@@ -4,8 +4,8 @@
 # usage: sudo tools/setup.sh
 #
 # Builds in _build/ with the default (hardened) flags and installs under
-# /usr/local (the Dovecot plugins into Dovecot's module directory).  The
-# demo stack ("./demo up") arrives with the end-to-end issue.
+# /usr/local (the Dovecot plugins into Dovecot's module directory).
+# To try the whole system without installing it, run "./demo up" instead.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"

@@ -11,6 +11,11 @@
                                           "REFUSED text" if the session failed
   mailclient.py pop3 PORT USER PASS       prints the message count, or
                                           "REFUSED text"
+  mailclient.py imap-subjects PORT USER PASS MAILBOX
+                                          prints the Subject: of each message
+                                          in MAILBOX, one a line
+  mailclient.py pop3-subjects PORT USER PASS
+                                          the same over POP3 (TOP n 0)
 """
 import imaplib
 import poplib
@@ -67,14 +72,46 @@ def imap(port, user, pw, boxes):
         print("REFUSED", e)
 
 
-def pop3(port, user, pw):
+def pop3(port, user, pw, subjects=False):
     try:
         p = poplib.POP3("127.0.0.1", int(port), timeout=20)
         p.user(user)
         p.pass_(pw)
-        print(p.stat()[0])
+        n = p.stat()[0]
+        if subjects:
+            for i in range(1, n + 1):
+                print(subject_of(b"\n".join(p.top(i, 0)[1])))
+        else:
+            print(n)
         p.quit()
     except (poplib.error_proto, OSError, EOFError) as e:
+        print("REFUSED", e)
+
+
+def subject_of(header_bytes):
+    for line in header_bytes.replace(b"\r\n", b"\n").split(b"\n"):
+        if line.lower().startswith(b"subject:"):
+            return line[8:].strip().decode("utf-8", "replace")
+    return ""
+
+
+def imap_subjects(port, user, pw, box):
+    im = imaplib.IMAP4("127.0.0.1", int(port), timeout=20)
+    try:
+        im.login(user, pw)
+        typ, n = im.select(box, readonly=True)
+        if typ != "OK":
+            print("REFUSED no mailbox", box)
+            return
+        if int(n[0]) == 0:
+            im.logout()
+            return
+        typ, data = im.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        for d in data or []:
+            if isinstance(d, tuple):
+                print(subject_of(d[1]))
+        im.logout()
+    except (imaplib.IMAP4.error, OSError, EOFError) as e:
         print("REFUSED", e)
 
 
@@ -86,5 +123,9 @@ if __name__ == "__main__":
         imap(args[0], args[1], args[2], args[3:])
     elif cmd == "pop3":
         pop3(args[0], args[1], args[2])
+    elif cmd == "imap-subjects":
+        imap_subjects(args[0], args[1], args[2], args[3])
+    elif cmd == "pop3-subjects":
+        pop3(args[0], args[1], args[2], subjects=True)
     else:
         sys.exit("unknown command " + cmd)
