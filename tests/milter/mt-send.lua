@@ -21,8 +21,9 @@
 --            rcptN@dest.example).  If the milter refuses it the outcome is
 --            "rcptreply replycode|reject|tempfail|other" and the session
 --            ends there (the reply text is in the milter's log line).
---   waitfile optional: after MAIL FROM, wait (at most 60 s) until this file
---            exists: the test changes something while the message is open
+--   waitfile optional: after MAIL FROM, print "waiting" and wait (at most
+--            60 s) until this file exists: the test changes something while
+--            the message is open
 --   auth     optional: {auth_authen} value
 --   client   optional: client IP address (default 192.0.2.7)
 --   timeout  optional: seconds to wait for a reply (default 120)
@@ -50,6 +51,8 @@ end
 if mt.mailfrom(conn, "<" .. (from or "sender@origin.example") .. ">") ~= nil then fail("mailfrom") end
 if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("mail reply") end
 if waitfile ~= nil then
+	print("waiting")
+	io.stdout:flush()
 	local waited = 0
 	while io.open(waitfile, "r") == nil do
 		if waited > 600 then fail("waitfile " .. waitfile) end
