@@ -16,10 +16,7 @@
 /*	Callbacks of one session may run on different worker threads,
 /*	one at a time, so nothing is kept in thread-local storage.
 /*
-/*	Negotiation asks for header, EOH and unknown-command callbacks
-/*	without replies (SMFIP_NR_*, faked by libmilter where the MTA
-/*	lacks them), and for exactly the macros used, at each stage
-/*	(smfi_setsymlist): Sendmail's defaults lack {client_addr}.
+/*	Negotiation is milter_negotiate(3).
 /*	xxfi_data is registered, although it does nothing: with DATA
 /*	negotiated away Postfix still sends the DATA macros and a TCP
 /*	milter then stalls ~40 ms per message on a delayed ACK.
@@ -49,6 +46,7 @@
 /* Application-specific. */
 
 #include "milter.h"
+#include "milter_negotiate.h"
 
 #define MSG(ctx)	((struct milter_msg *) smfi_getpriv(ctx))
 
@@ -64,26 +62,6 @@ cb_macro(SMFICTX *ctx, const char *name, char *buf, size_t len)
 
 	if (val != NULL && *val != '\0')
 		mw_strlcpy(buf, val, len);
-}
-
-/* cb_negotiate - protocol steps, actions and macros */
-
-static sfsistat
-cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-	     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-	     unsigned long *pf2, unsigned long *pf3)
-{
-	*pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST) & f0;
-	*pf1 = (*pf1 | SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_EOH) & f1;
-	*pf2 = 0;
-	*pf3 = 0;
-	if ((*pf0 & SMFIF_SETSYMLIST) != 0) {
-		smfi_setsymlist(ctx, SMFIM_CONNECT, "j {client_addr} {client_name}");
-		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} {mail_addr}");
-		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
-		smfi_setsymlist(ctx, SMFIM_EOM, "i");
-	}
-	return (SMFIS_CONTINUE);
 }
 
 /* cb_connect - allocate the connection state */
@@ -411,7 +389,7 @@ cb_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
 	.xxfi_name = (char *) MILTER_NAME,
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_flags = MILTER_FLAGS,
 	.xxfi_connect = cb_connect,
 	.xxfi_helo = cb_helo,
 	.xxfi_envfrom = cb_envfrom,
@@ -423,5 +401,5 @@ struct smfiDesc milter_desc = {
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,
 	.xxfi_data = cb_data,
-	.xxfi_negotiate = cb_negotiate,
+	.xxfi_negotiate = milter_negotiate,
 };
