@@ -48,8 +48,9 @@
 /*	configuration and logs "reload of path failed ...: file:line:
 /*	reason".  Settings that only a restart can change (MilterSocket,
 /*	SocketMode, User, Group, PidFile, MilterTimeout) are logged as
-/*	"needs restart" when they differ; the running process keeps using
-/*	what it started with.  Everything else applies to the next message.
+/*	"needs restart" when they differ and keep, in the new configuration,
+/*	the values the process started with (so every later reload of the
+/*	same file says so again).  Everything else applies to the next message.
 /*
 /*	milter_live_describe() logs what a configuration holds (spamd
 /*	hosts, relay table sizes).
@@ -180,40 +181,42 @@ milter_live_install(struct milter_live *lv)
 	milter_live_put(old);
 }
 
-/* live_same - two optional strings are equal */
+/* live_keep - a setting that needs a restart keeps its running value */
 
 static int
-live_same(const char *a, const char *b)
+live_keep(const char *key, char **now, char *const *was)
 {
-	return (a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0);
+	char   *copy = NULL;
+
+	if (*was == NULL ? *now == NULL : *now != NULL && strcmp(*was, *now) == 0)
+		return (0);
+	if (*was != NULL && (copy = strdup(*was)) == NULL)
+		return (-1);
+	mw_warn("reload: %s changed to \"%s\": needs restart; still using \"%s\"",
+		key, *now ? *now : "(unset)", *was ? *was : "(unset)");
+	free(*now);
+	*now = copy;
+	return (0);
 }
 
-/* live_restart_only - log the settings a reload cannot change */
+/* live_restart_only - settings a reload cannot change: logged, kept */
 
-static void
-live_restart_only(const struct milter_conf *o, const struct milter_conf *n)
+static int
+live_restart_only(const struct milter_conf *o, struct milter_conf *n)
 {
-	const struct {
-		const char *key;
-		const char *was;
-		const char *now;
-	}       str[] = {
-		{"MilterSocket", o->milter_socket, n->milter_socket},
-		{"SocketMode", o->socket_mode, n->socket_mode},
-		{"User", o->user, n->user},
-		{"Group", o->group, n->group},
-		{"PidFile", o->pid_file, n->pid_file},
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
-		if (!live_same(str[i].was, str[i].now))
-			mw_warn("reload: %s changed to \"%s\": needs restart; still using \"%s\"",
-				str[i].key, str[i].now ? str[i].now : "(unset)",
-				str[i].was ? str[i].was : "(unset)");
-	if (o->milter_timeout != n->milter_timeout)
+	if (live_keep("MilterSocket", &n->milter_socket, &o->milter_socket) < 0
+	    || live_keep("SocketMode", &n->socket_mode, &o->socket_mode) < 0
+	    || live_keep("User", &n->user, &o->user) < 0
+	    || live_keep("Group", &n->group, &o->group) < 0
+	    || live_keep("PidFile", &n->pid_file, &o->pid_file) < 0)
+		return (-1);
+	n->socket_mode_bits = o->socket_mode_bits;
+	if (o->milter_timeout != n->milter_timeout) {
 		mw_warn("reload: MilterTimeout changed to %llus: needs restart; still using %llus",
 			n->milter_timeout, o->milter_timeout);
+		n->milter_timeout = o->milter_timeout;
+	}
+	return (0);
 }
 
 /* milter_live_describe - one log line: what a configuration holds */
@@ -243,14 +246,20 @@ milter_live_reload(const char *path)
 	struct milter_live *old;
 	struct milter_live *lv;
 	char	err[MW_CFG_ERR_MAX + 256];
+	int	rc;
 
 	if ((lv = milter_live_load(path, err, sizeof(err))) == NULL) {
 		mw_error("reload of %s failed, keeping the configuration loaded before: %s", path, err);
 		return (-1);
 	}
 	if ((old = milter_live_get()) != NULL) {
-		live_restart_only(&old->conf, &lv->conf);
+		rc = live_restart_only(&old->conf, &lv->conf);
 		milter_live_put(old);
+		if (rc < 0) {
+			mw_error("reload of %s failed, keeping the configuration loaded before: out of memory", path);
+			live_free(lv);
+			return (-1);
+		}
 	}
 	milter_live_install(lv);
 	milter_live_describe(lv, "reload: ", path);

@@ -189,6 +189,9 @@ check "SIGHUP with another MilterSocket" hup
 check "  ... logged as needing a restart" grep -qF "reload: MilterSocket changed to \"local:$SB/other.sock\": needs restart" "$MWM_LOG"
 check "  ... the milter still answers on its socket" relay_ok u@b.example
 check "  ... and listens on nothing new" test ! -e "$SB/other.sock"
+hup
+check "  ... the next reload of that file says so again (the running value was kept)" \
+	test "$(grep -cF "reload: MilterSocket changed to \"local:$SB/other.sock\": needs restart" "$MWM_LOG")" = 2
 check "SIGHUP: the milter is still running" mw_pid_alive "$MWM_PID"
 mwm_stop
 check "no sanitizer report in the milter logs" \
