@@ -2,8 +2,10 @@
 """milter-bench-summary.py RESULTS.jsonl - the tables of bench/milter-bench.sh:
 per part, session count and configuration the median over rounds (min-max)
 of msg/s, latency p50/p99 of small and of 1 MB messages, scanner and
-Postfix CPU per message, the scanner's peak RSS; then throughput ratios
-taken back to back within each round (median, per-round values)."""
+Postfix CPU per message, the scanner's peak RSS (every process of the
+configuration: clamd + clamav-milter; in the spam part spamd's too); then
+throughput ratios taken back to back within each round (median, per-round
+values)."""
 import collections
 import json
 import statistics as st

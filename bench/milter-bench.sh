@@ -75,11 +75,13 @@ JSON=$OUT/results.jsonl
 PIDS=()
 sb_at_exit 'for p in "${PIDS[@]}"; do mw_kill_pid "$p" 10; done'
 port() { mw_next_port "$@"; }
+since() { awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.2f", t1 - t0 }'; }
 
 echo "== scaled DB ($HASHES hashes + 50000 body signatures) and corpus in $OUT"
 "$PY" "$TOP/tests/lib/gen-clamdb.py" scaled "$OUT/db" --hashes "$HASHES" --bodies 50000 | tail -n 1
 "$PY" "$TOP/bench/gen-mail-corpus.py" "$OUT/corpus" >/dev/null
 chmod -R a+rX "$OUT/db" "$OUT/corpus"
+sb_at_exit "rm -rf $OUT/db"
 
 # ---- daemons -------------------------------------------------------------
 SINK=$(port)
@@ -116,7 +118,7 @@ mw() {
 		grep -q "started on" "$RUN/$name.log" && break
 		sleep 0.1
 	done
-	echo "$name: ready in $(echo "$(date +%s.%N) - $t0" | bc) s, $(grep -o 'loaded: [0-9]* signatures in [0-9]* ms' "$RUN/$name.log")"
+	echo "$name: ready in $(since "$t0") s, $(grep -o 'loaded: [0-9]* signatures in [0-9]* ms' "$RUN/$name.log")"
 }
 M_MWTCP=$(port) M_MWSP=$(port) M_CLAMTCP=$(port) M_SASS=$(port)
 mw mwtcp "inet:$M_MWTCP@127.0.0.1" SpamdHosts none
@@ -150,7 +152,7 @@ for ((i = 0; i < 1200; i++)); do
 		"$RUN/clamd.sock" 2>/dev/null && break
 	sleep 0.1
 done
-echo "clamd: ready (PONG) in $(echo "$(date +%s.%N) - $t0" | bc) s"
+echo "clamd: ready (PONG) in $(since "$t0") s"
 # clammilter NAME SOCKET: clamav-milter to the clamd above (temp file fds)
 clammilter() {
 	cat >"$RUN/$1.conf" <<EOC
@@ -234,13 +236,13 @@ run() {
 	else
 		set -- --port "${PORT[$cfg]}" "$@"
 	fi
-	"$PY" "$TOP/bench/smtp-load.py" "$@" --sessions "$s" --count "$n" --mix "$OUT/corpus:$mix" \
-		--watch "postfix=$PFM" ${sp:+--watch "scanner=$sp"} --label "cfg=$cfg" --json "$JSON"
+	"$PY" "$TOP/bench/smtp-load.py" --label "cfg=$cfg" --sessions "$s" --count "$n" \
+		--mix "$OUT/corpus:$mix" --watch "postfix=$PFM" ${sp:+--watch "scanner=$sp"} --json "$JSON" "$@"
 }
 
 echo "== sanity: every AV path rejects EICAR in a zip"
 for cfg in mwtcp mwux clamtcp clamux ${SPAM:+mwsp}; do
-	out=$(run "$cfg" 1 1 eicar-zip.eml=1 --label "cfg=$cfg sanity=1" 2>&1)
+	out=$(run "$cfg" 1 1 eicar-zip.eml=1 2>&1)
 	grep -q '"550": 1' <<<"$out" || { echo "$cfg does not reject EICAR: $out"; exit 1; }
 done
 : >"$JSON"
