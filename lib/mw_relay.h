@@ -11,6 +11,9 @@
 #ifndef MW_RELAY_H
 #define MW_RELAY_H
 
+#include <stddef.h>
+
+#include "mw_cfg.h"
 #include "mw_cidr.h"
 #include "mw_map.h"
 
@@ -54,6 +57,18 @@ struct mw_relay_result {
 	char	text[MW_RELAY_TEXT_MAX];	/* SMTP reply for refusals */
 	const char *reason;		/* short reason for the log */
 };
+
+/* The settings the tables come from (mw_relay_tables.c); NULL = empty. */
+struct mw_relay_sources {
+	const struct mw_cfg_list *hosted_domains;
+	const char *customer_networks;
+	const char *sender_login_map;
+	const struct mw_cfg_list *suspended_list;
+};
+
+extern int mw_relay_tables_load(struct mw_relay_tables *, const struct mw_relay_sources *,
+				        char *, size_t);
+extern void mw_relay_tables_free(struct mw_relay_tables *);
 
 extern enum mw_rcpt_class mw_relay_rcpt_class(const mw_map *, const char *);
 extern int mw_relay_hosted(const mw_map *, const char *, size_t);

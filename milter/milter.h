@@ -18,6 +18,7 @@
 #include <libmilter/mfapi.h>
 
 #include "mw_cfg.h"
+#include "mw_relay.h"
 #include "mw_spamc.h"
 
 #define MILTER_NAME	"mailwarren-milter"
@@ -66,6 +67,11 @@ struct milter_conf {
 	char   *reload_mode;
 	unsigned long long milter_timeout;
 	char   *socket_mode;
+	int	relay_policy;
+	struct mw_cfg_list hosted_domains;
+	char   *customer_networks;
+	char   *sender_login_map;
+	struct mw_cfg_list suspended_list;
 	/* Derived by milter_cfg_check(). */
 	int	on_infected_code;
 	int	on_scan_error_code;
@@ -79,8 +85,23 @@ extern const struct mw_cfg_entry milter_cfg_table[];
 extern int milter_cfg_check(struct milter_conf *, char *, size_t);
 extern int milter_net_match(const struct mw_cfg_list *, const char *);
 
-extern struct milter_conf milter_conf;	/* the running configuration */
-extern struct mw_spamc *milter_spamc;	/* NULL: no spam scoring */
+/*
+ * Everything built from the configuration file, replaced as a whole on
+ * reload and reference counted (milter_live.c).
+ */
+struct milter_live {
+	struct milter_conf conf;
+	struct mw_spamc *spamc;		/* NULL: no spam scoring */
+	struct mw_relay_tables relay;	/* RelayPolicy yes */
+	unsigned refs;			/* guarded by milter_live.c's lock */
+};
+
+extern struct milter_live *milter_live_load(const char *, char *, size_t);
+extern void milter_live_install(struct milter_live *);
+extern struct milter_live *milter_live_get(void);
+extern void milter_live_put(struct milter_live *);
+extern int milter_live_reload(const char *);
+extern void milter_live_describe(const struct milter_live *, const char *, const char *);
 
  /*
   * Message buffer with spill to an unlinked temp file (milter_buf.c).
@@ -92,9 +113,11 @@ struct milter_buf {
 	int	fd;			/* spooled: unlinked temp file, or -1 */
 	void   *map;			/* mmap of fd, from milter_buf_map() */
 	size_t	maplen;
+	const char *tmpdir;		/* TemporaryDirectory */
+	unsigned long long spool_max;	/* MemorySpoolMax */
 };
 
-extern void milter_buf_init(struct milter_buf *);
+extern void milter_buf_init(struct milter_buf *, const struct milter_conf *);
 extern int milter_buf_add(struct milter_buf *, const void *, size_t);
 extern const char *milter_buf_map(struct milter_buf *);
 extern void milter_buf_reset(struct milter_buf *);
@@ -111,12 +134,14 @@ struct milter_hdrseen {
 };
 
 struct milter_msg {
+	struct milter_live *live;	/* the configuration of this message */
 	/* Connection. */
 	char	client_addr[64];
 	char	client_name[256];
 	char	helo[256];
 	char	mta_name[256];		/* macro j */
 	int	trusted;		/* client in TrustedNetworks */
+	int	relay_refused;		/* RCPTs refused by RelayPolicy */
 	/* Message. */
 	char	qid[64];
 	char	from[256];
@@ -138,11 +163,12 @@ struct milter_msg {
 #define SCAN_VIRUS	1
 #define SCAN_ERROR	2
 
-extern void milter_clam_init(void);
-extern void milter_clam_reload(int);
-extern void milter_clam_check(void);
+extern void milter_clam_init(const struct milter_conf *);
+extern void milter_clam_reload(const struct milter_conf *, int);
+extern void milter_clam_check(const struct milter_conf *);
+extern void milter_clam_slots(const struct milter_conf *);
 extern void milter_clam_version(char *, size_t);
-extern int milter_clam_scan(SMFICTX *, const char *, size_t, char *, size_t);
+extern int milter_clam_scan(SMFICTX *, const char *, const char *, size_t, char *, size_t);
 extern void milter_clam_done(void);
 
  /*
@@ -166,9 +192,10 @@ extern void milter_spam_headers(SMFICTX *, const struct milter_spam *);
  /*
   * Decisions (milter_action.c).
   */
-extern sfsistat milter_act_virus(SMFICTX *, const char *);
-extern sfsistat milter_act_scan_error(SMFICTX *);
-extern sfsistat milter_act_spam(SMFICTX *, const struct milter_spam *, int *);
+extern sfsistat milter_act_virus(SMFICTX *, const struct milter_conf *, const char *);
+extern sfsistat milter_act_scan_error(SMFICTX *, const struct milter_conf *);
+extern sfsistat milter_act_spam(SMFICTX *, const struct milter_conf *, const struct milter_spam *, int *);
+extern sfsistat milter_act_relay(SMFICTX *, struct milter_msg *, const char *);
 extern void milter_act_set_reply(SMFICTX *, const char *, const char *, const char *);
 extern void milter_act_log(const struct milter_msg *, const char *, const char *,
 			           const struct milter_spam *, const char *, long, long);
@@ -178,7 +205,7 @@ extern long milter_ms_since(const struct timespec *);
   * Signals and the reload thread (milter_signal.c).
   */
 extern void milter_signal_block(void);
-extern void milter_signal_start(void);
+extern void milter_signal_start(const char *);
 extern void milter_signal_stop(void);
 
  /*

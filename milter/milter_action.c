@@ -6,15 +6,20 @@
 /* SYNOPSIS
 /*	#include "milter.h"
 /*
-/*	sfsistat milter_act_virus(ctx, virname)
+/*	sfsistat milter_act_virus(ctx, conf, virname)
 /*	SMFICTX	*ctx;
+/*	const struct milter_conf *conf;
 /*	const char *virname;
 /*
-/*	sfsistat milter_act_scan_error(ctx)
+/*	sfsistat milter_act_scan_error(ctx, conf)
 /*
-/*	sfsistat milter_act_spam(ctx, spam, rejected)
+/*	sfsistat milter_act_spam(ctx, conf, spam, rejected)
 /*	const struct milter_spam *spam;
 /*	int	*rejected;
+/*
+/*	sfsistat milter_act_relay(ctx, msg, rcpt)
+/*	struct milter_msg *msg;
+/*	const char *rcpt;
 /*
 /*	void	milter_act_set_reply(ctx, rcode, xcode, text)
 /*
@@ -38,6 +43,21 @@
 /*	They return the libmilter status for xxfi_eom; SMFIS_CONTINUE
 /*	means "go on with the message".
 /*
+/*	milter_act_relay() applies RelayPolicy to one recipient (rcpt as
+/*	the MTA gives it, in angle brackets) with the decision that
+/*	mailwarren-policyd uses (mw_relay_decide): the client address,
+/*	the SASL login ({auth_authen}), the sender and the recipient.  It
+/*	rejects with the same replies as mailwarren-policyd:
+/* .nf
+/*	550 5.7.1 Account suspended, contact support
+/*	553 5.7.1 Sender address <s> not owned by user <login>
+/*	554 5.7.1 Relay access denied
+/* .fi
+/*	and logs one line per refusal ("QUEUEID: reject: RCPT from
+/*	name[addr]: REPLY; reason=.. customer=.. sasl_username=.. from=<..>
+/*	to=<..>"); accepted recipients are logged with -v only.  Rate
+/*	limits are not applied (mailwarren-policyd's job on Postfix).
+/*
 /*	milter_act_set_reply() sets a reply, with CR and LF removed and
 /*	"%" doubled as smfi_setreply() requires.
 /*
@@ -52,11 +72,13 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* Utility library. */
 
 #include "mw_msg.h"
+#include "mw_relay.h"
 #include "mw_str.h"
 
 /* Application-specific. */
@@ -98,11 +120,11 @@ milter_act_set_reply(SMFICTX *ctx, const char *rcode, const char *xcode, const c
 /* milter_act_virus - OnInfected */
 
 sfsistat
-milter_act_virus(SMFICTX *ctx, const char *virname)
+milter_act_virus(SMFICTX *ctx, const struct milter_conf *conf, const char *virname)
 {
 	char	text[300];
 
-	switch (milter_conf.on_infected_code) {
+	switch (conf->on_infected_code) {
 	case ON_INFECTED_DISCARD:
 		return (SMFIS_DISCARD);
 	case ON_INFECTED_QUARANTINE:
@@ -124,9 +146,9 @@ milter_act_virus(SMFICTX *ctx, const char *virname)
 /* milter_act_scan_error - OnScanError */
 
 sfsistat
-milter_act_scan_error(SMFICTX *ctx)
+milter_act_scan_error(SMFICTX *ctx, const struct milter_conf *conf)
 {
-	if (milter_conf.on_scan_error_code == ON_FAIL_ACCEPT)
+	if (conf->on_scan_error_code == ON_FAIL_ACCEPT)
 		return (SMFIS_CONTINUE);
 	milter_act_set_reply(ctx, "451", "4.7.1", "Virus scanner unavailable, try again later");
 	return (SMFIS_TEMPFAIL);
@@ -135,20 +157,91 @@ milter_act_scan_error(SMFICTX *ctx)
 /* milter_act_spam - SpamdFailAction, SpamRejectScore */
 
 sfsistat
-milter_act_spam(SMFICTX *ctx, const struct milter_spam *spam, int *rejected)
+milter_act_spam(SMFICTX *ctx, const struct milter_conf *conf, const struct milter_spam *spam,
+		        int *rejected)
 {
 	*rejected = 0;
-	if (spam->status == SPAM_ERROR && milter_conf.spamd_fail_code == ON_FAIL_TEMPFAIL) {
+	if (spam->status == SPAM_ERROR && conf->spamd_fail_code == ON_FAIL_TEMPFAIL) {
 		milter_act_set_reply(ctx, "451", "4.7.1", "Spam scanner unavailable, try again later");
 		return (SMFIS_TEMPFAIL);
 	}
-	if (spam->status == SPAM_SCORED && milter_conf.reject_score >= 0
-	    && spam->res.score >= milter_conf.reject_score) {
+	if (spam->status == SPAM_SCORED && conf->reject_score >= 0
+	    && spam->res.score >= conf->reject_score) {
 		*rejected = 1;
 		milter_act_set_reply(ctx, "550", "5.7.1", "Message classified as spam");
 		return (SMFIS_REJECT);
 	}
 	return (SMFIS_CONTINUE);
+}
+
+/* act_bare - an address without its angle brackets ("" for <>) */
+
+static void
+act_bare(const char *addr, char *buf, size_t len)
+{
+	size_t	n;
+
+	while (*addr == ' ')
+		addr++;
+	if (*addr == '<')
+		addr++;
+	n = strcspn(addr, ">");
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, addr, n);
+	buf[n] = '\0';
+}
+
+/* milter_act_relay - RelayPolicy for one recipient */
+
+sfsistat
+milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
+{
+	struct mw_relay_result res;
+	struct mw_relay_req req;
+	const char *addr = msg->client_addr;
+	char	sender[256];
+	char	recipient[256];
+	char	shown_from[200];
+	char	shown_to[200];
+	char	name[128];
+	char	rcode[4];
+	char	xcode[16];
+	const char *text;
+	int	refused;
+
+	act_bare(msg->from, sender, sizeof(sender));
+	act_bare(rcpt, recipient, sizeof(recipient));
+	/* Sendmail writes IPv6 clients as "IPv6:addr". */
+	if (strncasecmp(addr, "IPv6:", 5) == 0)
+		addr += 5;
+	req.client_address = addr;
+	req.sasl_username = msg->auth;
+	req.sender = sender;
+	req.recipient = recipient;
+	mw_relay_decide(&msg->live->relay, &req, &res);
+	refused = res.verdict == MW_RELAY_SUSPENDED || res.verdict == MW_RELAY_NOT_OWNER
+		|| res.verdict == MW_RELAY_DENIED;
+	mw_printable(shown_from, sizeof(shown_from), sender, strlen(sender));
+	mw_printable(shown_to, sizeof(shown_to), recipient, strlen(recipient));
+	mw_printable(name, sizeof(name), msg->client_name, strlen(msg->client_name));
+	(refused ? mw_info : mw_debug)
+		("%s: %s: RCPT from %s[%s]: %s; reason=%s customer=%s sasl_username=%s from=<%s> to=<%s>",
+		 msg->qid[0] ? msg->qid : "NOQUEUE", refused ? "reject" : "permit",
+		 name[0] ? name : "unknown", msg->client_addr[0] ? msg->client_addr : "unknown",
+		 refused ? res.text : "relay policy", res.reason,
+		 res.customer[0] ? res.customer : "-", res.login[0] ? res.login : "-",
+		 shown_from, shown_to);
+	if (!refused)
+		return (SMFIS_CONTINUE);
+	/* res.text is "NNN X.Y.Z text" */
+	if (sscanf(res.text, "%3s %15s", rcode, xcode) != 2
+	    || (text = strchr(res.text + 4, ' ')) == NULL) {
+		milter_act_set_reply(ctx, "554", "5.7.1", "Relay access denied");
+		return (SMFIS_REJECT);
+	}
+	milter_act_set_reply(ctx, rcode, xcode, text + 1);
+	return (SMFIS_REJECT);
 }
 
 /* milter_act_log - the one line per message */

@@ -6,8 +6,9 @@
 /* SYNOPSIS
 /*	#include "milter.h"
 /*
-/*	void	milter_buf_init(buf)
+/*	void	milter_buf_init(buf, conf)
 /*	struct milter_buf *buf;
+/*	const struct milter_conf *conf;
 /*
 /*	int	milter_buf_add(buf, data, len)
 /*	const void *data;
@@ -24,10 +25,12 @@
 /*	messages do not grow the heap.  The memory buffer grows by
 /*	doubling from 16 KB, never past MemorySpoolMax.
 /*
-/*	milter_buf_add() appends.  milter_buf_map() returns the whole
+/*	milter_buf_init() makes an empty buffer with the limits of conf
+/*	(which must outlive the buffer's content).  milter_buf_add() appends.  milter_buf_map() returns the whole
 /*	content as one read-only block (the memory buffer, or an mmap(2)
 /*	of the file), valid until the next add or reset.
-/*	milter_buf_reset() frees everything and starts afresh.
+/*	milter_buf_reset() frees everything and starts afresh, with the
+/*	same limits.
 /* DIAGNOSTICS
 /*	milter_buf_add() returns -1 (logged) when memory or the file
 /*	cannot take the data; milter_buf_map() returns NULL when the file
@@ -59,10 +62,12 @@
 /* milter_buf_init - empty buffer */
 
 void
-milter_buf_init(struct milter_buf *buf)
+milter_buf_init(struct milter_buf *buf, const struct milter_conf *conf)
 {
 	memset(buf, 0, sizeof(*buf));
 	buf->fd = -1;
+	buf->tmpdir = conf->temporary_directory;
+	buf->spool_max = conf->memory_spool_max;
 }
 
 /* buf_unmap - drop a mapping */
@@ -88,7 +93,7 @@ buf_write(struct milter_buf *buf, const char *data, size_t len)
 		if ((n = write(buf->fd, data, len)) < 0) {
 			if (errno == EINTR)
 				continue;
-			mw_warn("write to spool file in %s: %m", milter_conf.temporary_directory);
+			mw_warn("write to spool file in %s: %m", buf->tmpdir);
 			return (-1);
 		}
 		data += n;
@@ -102,9 +107,9 @@ buf_write(struct milter_buf *buf, const char *data, size_t len)
 static int
 buf_spill(struct milter_buf *buf)
 {
-	buf->fd = open(milter_conf.temporary_directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	buf->fd = open(buf->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (buf->fd < 0) {
-		mw_warn("cannot create spool file in %s: %m", milter_conf.temporary_directory);
+		mw_warn("cannot create spool file in %s: %m", buf->tmpdir);
 		return (-1);
 	}
 	if (buf_write(buf, buf->mem, buf->len) < 0)
@@ -124,7 +129,7 @@ milter_buf_add(struct milter_buf *buf, const void *data, size_t len)
 	char   *mem;
 
 	buf_unmap(buf);
-	if (buf->fd < 0 && buf->len + len > milter_conf.memory_spool_max
+	if (buf->fd < 0 && buf->len + len > buf->spool_max
 	    && buf_spill(buf) < 0)
 		return (-1);
 	if (buf->fd >= 0) {
@@ -136,8 +141,8 @@ milter_buf_add(struct milter_buf *buf, const void *data, size_t len)
 	if (buf->len + len > buf->cap) {
 		for (cap = buf->cap ? buf->cap : BUF_FIRST; cap < buf->len + len; cap *= 2)
 			 /* void */ ;
-		if (cap > milter_conf.memory_spool_max && milter_conf.memory_spool_max >= buf->len + len)
-			cap = milter_conf.memory_spool_max;
+		if (cap > buf->spool_max && buf->spool_max >= buf->len + len)
+			cap = buf->spool_max;
 		if ((mem = realloc(buf->mem, cap)) == NULL) {
 			mw_warn("out of memory for a %zu-byte message", buf->len + len);
 			return (-1);
@@ -178,5 +183,7 @@ milter_buf_reset(struct milter_buf *buf)
 	if (buf->fd >= 0)
 		close(buf->fd);
 	free(buf->mem);
-	milter_buf_init(buf);
+	buf->mem = NULL;
+	buf->fd = -1;
+	buf->len = buf->cap = 0;
 }

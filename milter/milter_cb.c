@@ -16,10 +16,7 @@
 /*	Callbacks of one session may run on different worker threads,
 /*	one at a time, so nothing is kept in thread-local storage.
 /*
-/*	Negotiation asks for header, EOH and unknown-command callbacks
-/*	without replies (SMFIP_NR_*, faked by libmilter where the MTA
-/*	lacks them), and for exactly the macros used, at each stage
-/*	(smfi_setsymlist): Sendmail's defaults lack {client_addr}.
+/*	Negotiation is milter_negotiate(3).
 /*	xxfi_data is registered, although it does nothing: with DATA
 /*	negotiated away Postfix still sends the DATA macros and a TCP
 /*	milter then stalls ~40 ms per message on a delayed ACK.
@@ -49,10 +46,12 @@
 /* Application-specific. */
 
 #include "milter.h"
+#include "milter_negotiate.h"
 
 #define MSG(ctx)	((struct milter_msg *) smfi_getpriv(ctx))
 
 static void cb_reset(struct milter_msg *);
+static void cb_free(SMFICTX *, struct milter_msg *);
 
 /* cb_macro - copy a macro value, or "" */
 
@@ -65,26 +64,6 @@ cb_macro(SMFICTX *ctx, const char *name, char *buf, size_t len)
 		mw_strlcpy(buf, val, len);
 }
 
-/* cb_negotiate - protocol steps, actions and macros */
-
-static sfsistat
-cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-	     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-	     unsigned long *pf2, unsigned long *pf3)
-{
-	*pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST) & f0;
-	*pf1 = (*pf1 | SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_EOH) & f1;
-	*pf2 = 0;
-	*pf3 = 0;
-	if ((*pf0 & SMFIF_SETSYMLIST) != 0) {
-		smfi_setsymlist(ctx, SMFIM_CONNECT, "j {client_addr} {client_name}");
-		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} {mail_addr}");
-		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
-		smfi_setsymlist(ctx, SMFIM_EOM, "i");
-	}
-	return (SMFIS_CONTINUE);
-}
-
 /* cb_connect - allocate the connection state */
 
 static sfsistat
@@ -93,21 +72,22 @@ cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	struct milter_msg *msg;
 
 	/* Sendmail's QUIT_NC reuses the connection: never leak the old state. */
-	if ((msg = MSG(ctx)) != NULL) {
-		cb_reset(msg);
-		free(msg);
-		smfi_setpriv(ctx, NULL);
-	}
+	if ((msg = MSG(ctx)) != NULL)
+		cb_free(ctx, msg);
 	if ((msg = calloc(1, sizeof(*msg))) == NULL) {
 		mw_warn("out of memory for a new connection");
 		return (SMFIS_TEMPFAIL);
 	}
-	milter_buf_init(&msg->buf);
+	if ((msg->live = milter_live_get()) == NULL) {
+		free(msg);
+		return (SMFIS_TEMPFAIL);
+	}
+	milter_buf_init(&msg->buf, &msg->live->conf);
 	cb_macro(ctx, "{client_addr}", msg->client_addr, sizeof(msg->client_addr));
 	cb_macro(ctx, "j", msg->mta_name, sizeof(msg->mta_name));
 	if (host != NULL)
 		mw_strlcpy(msg->client_name, host, sizeof(msg->client_name));
-	msg->trusted = milter_net_match(&milter_conf.trusted_networks, msg->client_addr);
+	msg->trusted = milter_net_match(&msg->live->conf.trusted_networks, msg->client_addr);
 	smfi_setpriv(ctx, msg);
 	return (SMFIS_CONTINUE);
 }
@@ -142,16 +122,36 @@ cb_reset(struct milter_msg *msg)
 	msg->in_message = 0;
 }
 
-/* cb_envfrom - a new message starts */
+/* cb_free - release the connection state */
+
+static void
+cb_free(SMFICTX *ctx, struct milter_msg *msg)
+{
+	cb_reset(msg);
+	milter_live_put(msg->live);
+	free(msg);
+	smfi_setpriv(ctx, NULL);
+}
+
+/* cb_envfrom - a new message starts, with the newest configuration */
 
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct milter_msg *msg = MSG(ctx);
+	struct milter_live *lv;
 
 	if (msg == NULL)
 		return (SMFIS_TEMPFAIL);
 	cb_reset(msg);
+	if ((lv = milter_live_get()) != NULL && lv != msg->live) {
+		milter_live_put(msg->live);
+		msg->live = lv;
+		msg->trusted = milter_net_match(&lv->conf.trusted_networks, msg->client_addr);
+	} else {
+		milter_live_put(lv);
+	}
+	milter_buf_init(&msg->buf, &msg->live->conf);
 	msg->in_message = 1;
 	if (argv[0] != NULL)
 		mw_strlcpy(msg->from, argv[0], sizeof(msg->from));
@@ -162,7 +162,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	return (SMFIS_CONTINUE);
 }
 
-/* cb_envrcpt - count recipients, keep the first */
+/* cb_envrcpt - RelayPolicy; count recipients, keep the first */
 
 static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
@@ -171,6 +171,12 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (msg == NULL)
 		return (SMFIS_TEMPFAIL);
+	if (msg->live->conf.relay_policy) {
+		if (msg->qid[0] == '\0')
+			cb_macro(ctx, "i", msg->qid, sizeof(msg->qid));
+		if (milter_act_relay(ctx, msg, argv[0] != NULL ? argv[0] : "") != SMFIS_CONTINUE)
+			return (SMFIS_REJECT);
+	}
 	if (msg->nrcpt++ == 0 && argv[0] != NULL)
 		mw_strlcpy(msg->rcpt, argv[0], sizeof(msg->rcpt));
 	return (SMFIS_CONTINUE);
@@ -281,6 +287,7 @@ static sfsistat
 cb_eom(SMFICTX *ctx)
 {
 	struct milter_msg *msg = MSG(ctx);
+	const struct milter_conf *conf;
 	struct milter_spam spam;
 	struct timespec t0;
 	const char *data;
@@ -297,6 +304,7 @@ cb_eom(SMFICTX *ctx)
 	if (msg == NULL || !msg->in_message)
 		return (SMFIS_TEMPFAIL);
 	msg->in_message = 0;
+	conf = &msg->live->conf;
 	cb_macro(ctx, "i", msg->qid, sizeof(msg->qid));
 
 	/* Virus scan: the message as received, from memory or the spool. */
@@ -304,18 +312,19 @@ cb_eom(SMFICTX *ctx)
 	if (msg->io_error || (data = milter_buf_map(&msg->buf)) == NULL)
 		scan = SCAN_ERROR;
 	else
-		scan = milter_clam_scan(ctx, data, msg->buf.len, virname, sizeof(virname));
+		scan = milter_clam_scan(ctx, msg->qid[0] ? msg->qid : "NOQUEUE", data, msg->buf.len,
+					virname, sizeof(virname));
 	scan_ms = milter_ms_since(&t0);
 	if (scan == SCAN_VIRUS) {
-		rc = milter_act_virus(ctx, virname);
+		rc = milter_act_virus(ctx, conf, virname);
 		milter_act_log(msg, virname, NULL, NULL,
 			       rc == SMFIS_REJECT ? "reject" : rc == SMFIS_DISCARD ? "discard" :
-			       milter_conf.on_infected_code == ON_INFECTED_QUARANTINE ? "quarantine" : "tag",
+			       conf->on_infected_code == ON_INFECTED_QUARANTINE ? "quarantine" : "tag",
 			       scan_ms, 0);
 		if (rc != SMFIS_CONTINUE)
 			return (rc);
 	} else if (scan == SCAN_ERROR) {
-		rc = milter_act_scan_error(ctx);
+		rc = milter_act_scan_error(ctx, conf);
 		if (rc != SMFIS_CONTINUE) {
 			milter_act_log(msg, NULL, "error", NULL, "tempfail", scan_ms, 0);
 			return (rc);
@@ -333,7 +342,7 @@ cb_eom(SMFICTX *ctx)
 		milter_spam_score(ctx, msg, data + from_len, msg->buf.len - from_len, &spam);
 	}
 	score_ms = milter_ms_since(&t0);
-	rc = milter_act_spam(ctx, &spam, &rejected);
+	rc = milter_act_spam(ctx, conf, &spam, &rejected);
 	if (rc != SMFIS_CONTINUE) {
 		milter_act_log(msg, scan == SCAN_VIRUS ? virname : NULL,
 			       scan == SCAN_ERROR ? "error" : "clean", &spam,
@@ -372,18 +381,15 @@ cb_close(SMFICTX *ctx)
 {
 	struct milter_msg *msg = MSG(ctx);
 
-	if (msg != NULL) {
-		cb_reset(msg);
-		free(msg);
-		smfi_setpriv(ctx, NULL);
-	}
+	if (msg != NULL)
+		cb_free(ctx, msg);
 	return (SMFIS_CONTINUE);
 }
 
 struct smfiDesc milter_desc = {
 	.xxfi_name = (char *) MILTER_NAME,
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_flags = MILTER_FLAGS,
 	.xxfi_connect = cb_connect,
 	.xxfi_helo = cb_helo,
 	.xxfi_envfrom = cb_envfrom,
@@ -395,5 +401,5 @@ struct smfiDesc milter_desc = {
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,
 	.xxfi_data = cb_data,
-	.xxfi_negotiate = cb_negotiate,
+	.xxfi_negotiate = milter_negotiate,
 };

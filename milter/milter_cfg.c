@@ -82,6 +82,11 @@ const struct mw_cfg_entry milter_cfg_table[] = {
 	{"SpamRejectScore", MW_CFG_STRING, "off", C(spam_reject_score), 0, 0},
 	{"SkipAuthenticated", MW_CFG_BOOL, "no", C(skip_authenticated), 0, 0},
 	{"TrustedNetworks", MW_CFG_LIST, NULL, C(trusted_networks), 0, 0},
+	{"RelayPolicy", MW_CFG_BOOL, "no", C(relay_policy), 0, 0},
+	{"HostedDomains", MW_CFG_LIST, NULL, C(hosted_domains), 0, 0},
+	{"CustomerNetworks", MW_CFG_STRING, NULL, C(customer_networks), 0, 0},
+	{"SenderLoginMap", MW_CFG_STRING, NULL, C(sender_login_map), 0, 0},
+	{"SuspendedList", MW_CFG_LIST, NULL, C(suspended_list), 0, 0},
 	MW_CFG_END,
 };
 
@@ -234,6 +239,10 @@ milter_cfg_check(struct milter_conf *conf, char *err, size_t errlen)
 	}
 	if (conf->spamd_user != NULL && !mw_spamc_user_ok(conf->spamd_user)) {
 		snprintf(err, errlen, "SpamdUser: bad user name \"%s\"", conf->spamd_user);
+		return (-1);
+	}
+	if (conf->relay_policy && conf->hosted_domains.n == 0) {
+		snprintf(err, errlen, "RelayPolicy yes needs HostedDomains (or every stranger's mail is refused)");
 		return (-1);
 	}
 	if (*conf->database_directory != '/' || *conf->temporary_directory != '/') {

@@ -6,15 +6,19 @@
 /* SYNOPSIS
 /*	#include "milter.h"
 /*
-/*	void	milter_clam_init(void)
+/*	void	milter_clam_init(conf)
+/*	const struct milter_conf *conf;
 /*
-/*	void	milter_clam_check(void)
+/*	void	milter_clam_check(conf)
 /*
-/*	void	milter_clam_reload(force)
+/*	void	milter_clam_reload(conf, force)
 /*	int	force;
 /*
-/*	int	milter_clam_scan(ctx, data, len, virname, vlen)
+/*	void	milter_clam_slots(conf)
+/*
+/*	int	milter_clam_scan(ctx, qid, data, len, virname, vlen)
 /*	SMFICTX	*ctx;
+/*	const char *qid;
 /*	const char *data;
 /*	size_t	len;
 /*	char	*virname;
@@ -30,6 +34,10 @@
 /*	scan holds a reference (cl_engine_addref), so a reload can swap in
 /*	a new engine at any time and the old one is freed by the last scan
 /*	that still uses it.
+/*
+/*	The functions that take conf (the reload thread's and main's) read
+/*	the database settings from it: a configuration reload changes the
+/*	database directory, the limits and the number of scan slots.
 /*
 /*	milter_clam_init() loads DatabaseDirectory.  A missing directory,
 /*	one without database files, or a database that does not load is a
@@ -49,8 +57,12 @@
 /*	milter_clam_scan() scans one message held in memory, which must
 /*	start with MILTER_FROM_LINE, as mail, with archive and MIME
 /*	unpacking.  At most MaxConcurrentScans scans run at once (default:
-/*	the number of cores); a waiting session calls smfi_progress() once
-/*	a second so that the MTA does not time out.  It returns SCAN_CLEAN,
+/*	the number of cores); a session that has to wait calls
+/*	smfi_progress() at once and then once a second, so that the MTA
+/*	does not time out.  With -v every wait and every scan start is
+/*	logged with the number of scans running, which shows the limit.
+/*	milter_clam_slots() applies a new MaxConcurrentScans (reload); scans
+/*	running keep their slots.  It returns SCAN_CLEAN,
 /*	SCAN_VIRUS (the name copied into virname) or SCAN_ERROR (logged).
 /*
 /*	milter_clam_version() describes the engine for X-Virus-Scanned:
@@ -89,7 +101,9 @@ static unsigned clam_files;
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slot_cond = PTHREAD_COND_INITIALIZER;
-static long slots_free;
+static long slots_max;			/* MaxConcurrentScans, resolved */
+static long slots_used;			/* scans holding a slot */
+static long scans_running;		/* inside libclamav (atomic) */
 
 /* clam_count_files - number of database files in the directory */
 
@@ -125,8 +139,9 @@ clam_count_files(const char *dir)
 /* clam_build - load and compile a new engine, or NULL (logged) */
 
 static struct cl_engine *
-clam_build(const char *dir, char *version, size_t vlen)
+clam_build(const struct milter_conf *conf, char *version, size_t vlen)
 {
+	const char *dir = conf->database_directory;
 	struct cl_engine *e;
 	struct timespec t0;
 	unsigned sigs = 0;
@@ -142,11 +157,11 @@ clam_build(const char *dir, char *version, size_t vlen)
 		mw_error("cl_engine_new: out of memory");
 		return (NULL);
 	}
-	cl_engine_set_num(e, CL_ENGINE_MAX_SCANSIZE, (long long) milter_conf.max_scan_size);
-	cl_engine_set_num(e, CL_ENGINE_MAX_FILESIZE, (long long) milter_conf.max_file_size);
-	cl_engine_set_num(e, CL_ENGINE_MAX_RECURSION, milter_conf.max_recursion);
-	cl_engine_set_num(e, CL_ENGINE_MAX_FILES, milter_conf.max_files);
-	cl_engine_set_str(e, CL_ENGINE_TMPDIR, milter_conf.temporary_directory);
+	cl_engine_set_num(e, CL_ENGINE_MAX_SCANSIZE, (long long) conf->max_scan_size);
+	cl_engine_set_num(e, CL_ENGINE_MAX_FILESIZE, (long long) conf->max_file_size);
+	cl_engine_set_num(e, CL_ENGINE_MAX_RECURSION, conf->max_recursion);
+	cl_engine_set_num(e, CL_ENGINE_MAX_FILES, conf->max_files);
+	cl_engine_set_str(e, CL_ENGINE_TMPDIR, conf->temporary_directory);
 	if ((rc = cl_load(dir, e, &sigs, CL_DB_STDOPT)) != CL_SUCCESS) {
 		mw_error("cannot load ClamAV database %s: %s", dir, cl_strerror(rc));
 		cl_engine_free(e);
@@ -183,64 +198,81 @@ clam_swap(struct cl_engine *e, const char *version)
 /* clam_stat_reset - remember the directory state of the loaded DB */
 
 static void
-clam_stat_reset(void)
+clam_stat_reset(const struct milter_conf *conf)
 {
 	if (clam_stat.dir != NULL)
 		cl_statfree(&clam_stat);
 	memset(&clam_stat, 0, sizeof(clam_stat));
-	cl_statinidir(milter_conf.database_directory, &clam_stat);
-	clam_files = clam_count_files(milter_conf.database_directory);
+	cl_statinidir(conf->database_directory, &clam_stat);
+	clam_files = clam_count_files(conf->database_directory);
+}
+
+/* milter_clam_slots - apply MaxConcurrentScans */
+
+void
+milter_clam_slots(const struct milter_conf *conf)
+{
+	long	n = (long) conf->max_concurrent_scans;
+	long	ncpu;
+
+	if (n <= 0)
+		n = (ncpu = sysconf(_SC_NPROCESSORS_ONLN)) > 0 ? ncpu : 1;
+	pthread_mutex_lock(&slot_lock);
+	if (n != slots_max && slots_max == 0)
+		mw_info("at most %ld concurrent scans", n);
+	else if (n != slots_max)
+		mw_info("at most %ld concurrent scans (was %ld)", n, slots_max);
+	slots_max = n;
+	pthread_cond_broadcast(&slot_cond);
+	pthread_mutex_unlock(&slot_lock);
 }
 
 /* milter_clam_init - first load; fatal on failure */
 
 void
-milter_clam_init(void)
+milter_clam_init(const struct milter_conf *conf)
 {
-	const char *dir = milter_conf.database_directory;
+	const char *dir = conf->database_directory;
 	struct cl_engine *e;
 	char	version[64];
 	cl_error_t rc;
-	long	ncpu;
 
 	if ((rc = cl_init(CL_INIT_DEFAULT)) != CL_SUCCESS)
 		mw_fatal("cl_init: %s", cl_strerror(rc));
 	if (access(dir, R_OK | X_OK) < 0)
 		mw_fatal("DatabaseDirectory %s: %m (install ClamAV signatures, e.g. with freshclam)", dir);
-	if (access(milter_conf.temporary_directory, W_OK | X_OK) < 0)
-		mw_fatal("TemporaryDirectory %s: %m", milter_conf.temporary_directory);
-	if ((e = clam_build(dir, version, sizeof(version))) == NULL)
+	if (access(conf->temporary_directory, W_OK | X_OK) < 0)
+		mw_fatal("TemporaryDirectory %s: %m", conf->temporary_directory);
+	if ((e = clam_build(conf, version, sizeof(version))) == NULL)
 		mw_fatal("DatabaseDirectory %s: no usable ClamAV database; not starting", dir);
 	clam_swap(e, version);
-	clam_stat_reset();
-	slots_free = (long) milter_conf.max_concurrent_scans;
-	if (slots_free <= 0)
-		slots_free = (ncpu = sysconf(_SC_NPROCESSORS_ONLN)) > 0 ? ncpu : 1;
-	mw_info("at most %ld concurrent scans, ReloadMode %s", slots_free, milter_conf.reload_mode);
+	clam_stat_reset(conf);
+	milter_clam_slots(conf);
+	mw_info("ReloadMode %s", conf->reload_mode);
 }
 
 /* milter_clam_reload - load the database again, now */
 
 void
-milter_clam_reload(int force)
+milter_clam_reload(const struct milter_conf *conf, int force)
 {
 	struct cl_engine *e;
 	char	version[64];
 
-	mw_info("reloading ClamAV database %s (%s)", milter_conf.database_directory,
+	mw_info("reloading ClamAV database %s (%s)", conf->database_directory,
 		force ? "signal" : "directory changed");
-	clam_stat_reset();
-	if (milter_conf.reload_code == RELOAD_BLOCKING) {
+	clam_stat_reset(conf);
+	if (conf->reload_code == RELOAD_BLOCKING) {
 		pthread_rwlock_wrlock(&clam_block);
 		clam_swap(NULL, NULL);
-		if ((e = clam_build(milter_conf.database_directory, version, sizeof(version))) != NULL)
+		if ((e = clam_build(conf, version, sizeof(version))) != NULL)
 			clam_swap(e, version);
 		else
 			mw_error("reload failed: no ClamAV engine; scans fail as OnScanError says until a reload succeeds");
 		pthread_rwlock_unlock(&clam_block);
 		return;
 	}
-	if ((e = clam_build(milter_conf.database_directory, version, sizeof(version))) != NULL)
+	if ((e = clam_build(conf, version, sizeof(version))) != NULL)
 		clam_swap(e, version);
 	else
 		mw_error("reload failed: keeping the ClamAV engine loaded before");
@@ -249,13 +281,13 @@ milter_clam_reload(int force)
 /* milter_clam_check - reload when the database directory changed */
 
 void
-milter_clam_check(void)
+milter_clam_check(const struct milter_conf *conf)
 {
 	if (cl_statchkdir(&clam_stat) == 1
-	    || clam_count_files(milter_conf.database_directory) != clam_files)
-		milter_clam_reload(0);
-	else if (clam_engine == NULL && milter_conf.reload_code == RELOAD_BLOCKING)
-		milter_clam_reload(0);
+	    || clam_count_files(conf->database_directory) != clam_files)
+		milter_clam_reload(conf, 0);
+	else if (clam_engine == NULL && conf->reload_code == RELOAD_BLOCKING)
+		milter_clam_reload(conf, 0);
 }
 
 /* milter_clam_version - engine and database version */
@@ -271,18 +303,25 @@ milter_clam_version(char *buf, size_t len)
 /* clam_slot_get - wait for a scan slot, keeping the MTA informed */
 
 static void
-clam_slot_get(SMFICTX *ctx)
+clam_slot_get(SMFICTX *ctx, const char *qid)
 {
 	struct timespec ts;
+	long	progress = 0;
 
 	pthread_mutex_lock(&slot_lock);
-	while (slots_free <= 0) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		if (pthread_cond_timedwait(&slot_cond, &slot_lock, &ts) == ETIMEDOUT && ctx != NULL)
-			smfi_progress(ctx);
+	if (slots_used >= slots_max) {
+		mw_debug("%s: waiting for a scan slot (%ld of %ld in use)", qid, slots_used, slots_max);
+		while (slots_used >= slots_max) {
+			/* At once, then every second: the MTA must not time out. */
+			if (ctx != NULL && smfi_progress(ctx) == MI_SUCCESS)
+				progress++;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			(void) pthread_cond_timedwait(&slot_cond, &slot_lock, &ts);
+		}
+		mw_debug("%s: got a scan slot after %ld progress notes", qid, progress);
 	}
-	slots_free--;
+	slots_used++;
 	pthread_mutex_unlock(&slot_lock);
 }
 
@@ -292,7 +331,7 @@ static void
 clam_slot_put(void)
 {
 	pthread_mutex_lock(&slot_lock);
-	slots_free++;
+	slots_used--;
 	pthread_cond_signal(&slot_cond);
 	pthread_mutex_unlock(&slot_lock);
 }
@@ -300,7 +339,8 @@ clam_slot_put(void)
 /* milter_clam_scan - scan one message from memory */
 
 int
-milter_clam_scan(SMFICTX *ctx, const char *data, size_t len, char *virname, size_t vlen)
+milter_clam_scan(SMFICTX *ctx, const char *qid, const char *data, size_t len,
+		         char *virname, size_t vlen)
 {
 	struct cl_scan_options opts;
 	struct cl_engine *e;
@@ -309,7 +349,7 @@ milter_clam_scan(SMFICTX *ctx, const char *data, size_t len, char *virname, size
 	cl_fmap_t *map;
 	cl_error_t rc;
 
-	clam_slot_get(ctx);
+	clam_slot_get(ctx, qid);
 	pthread_rwlock_rdlock(&clam_block);
 	pthread_mutex_lock(&clam_lock);
 	if ((e = clam_engine) != NULL)
@@ -324,7 +364,11 @@ milter_clam_scan(SMFICTX *ctx, const char *data, size_t len, char *virname, size
 		memset(&opts, 0, sizeof(opts));
 		opts.general = CL_SCAN_GENERAL_HEURISTICS;
 		opts.parse = ~0U;
+		/* Counted apart from the slots: what -v shows is what ran. */
+		mw_debug("%s: scan starts, %ld running", qid,
+			 __atomic_add_fetch(&scans_running, 1, __ATOMIC_SEQ_CST));
 		rc = cl_scanmap_callback(map, "message.eml", &vir, &scanned, e, &opts, NULL);
+		__atomic_sub_fetch(&scans_running, 1, __ATOMIC_SEQ_CST);
 		if (rc == CL_VIRUS)
 			mw_strlcpy(virname, vir != NULL ? vir : "unknown", vlen);
 		cl_fmap_close(map);

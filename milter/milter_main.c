@@ -26,8 +26,13 @@
 /* .IP -v
 /*	Verbose logging.
 /* SIGNALS
-/*	SIGHUP and SIGUSR1 reload the ClamAV database without dropping a
-/*	connection.  SIGTERM and SIGINT stop the milter.
+/*	SIGHUP reloads the configuration file, the relay tables it names
+/*	and the ClamAV database, without dropping a connection: messages
+/*	in flight finish with the configuration they started with, and a
+/*	bad file keeps the old configuration (logged as file:line: reason).
+/*	Settings that need a restart are listed in
+/*	mailwarren-milter.conf(5).  SIGUSR1 reloads the ClamAV database
+/*	only.  SIGTERM and SIGINT stop the milter.
 /* SECURITY
 /*	Started as root, the milter binds its socket, writes its pid file,
 /*	then runs as User/Group.  The database directory must be readable
@@ -68,9 +73,6 @@
 
 #include "milter.h"
 
-struct milter_conf milter_conf;
-struct mw_spamc *milter_spamc;
-
 /* usage - complain and exit */
 
 static void
@@ -78,22 +80,6 @@ usage(const char *progname)
 {
 	fprintf(stderr, "usage: %s [-c config_file] [-f] [-t] [-v]\n", progname);
 	exit(2);
-}
-
-/* load_config - read and check the file; -1 with err on failure */
-
-static int
-load_config(const char *path, char *err, size_t errlen)
-{
-	char	why[256];
-
-	if (mw_cfg_load(milter_cfg_table, &milter_conf, path, 0, err, errlen) < 0)
-		return (-1);
-	if (milter_cfg_check(&milter_conf, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, why);
-		return (-1);
-	}
-	return (0);
 }
 
 /* nodelay_listeners - TCP_NODELAY on our listening TCP sockets */
@@ -129,18 +115,18 @@ nodelay_listeners(void)
 /* open_socket - bind the milter socket (stale UNIX socket removed) */
 
 static void
-open_socket(void)
+open_socket(const struct milter_conf *conf)
 {
 	struct mw_endpoint ep;
 	char	conn[MW_EP_STR_MAX];
 	char	err[512];
 	int	fd;
 
-	if (mw_endpoint_parse(milter_conf.milter_socket, &ep, err, sizeof(err)) < 0)
+	if (mw_endpoint_parse(conf->milter_socket, &ep, err, sizeof(err)) < 0)
 		mw_fatal("MilterSocket: %s", err);
 	if (ep.type == MW_EP_UNIX && (fd = mw_endpoint_connect(&ep, 1000, err, sizeof(err))) >= 0) {
 		close(fd);
-		mw_fatal("MilterSocket %s: another process accepts connections there", milter_conf.milter_socket);
+		mw_fatal("MilterSocket %s: another process accepts connections there", conf->milter_socket);
 	}
 	mw_endpoint_str(&ep, conn, sizeof(conn));
 	if (smfi_setconn(conn) == MI_FAILURE)
@@ -150,30 +136,12 @@ open_socket(void)
 	/* true: remove a stale UNIX socket (none answered above) */
 	if (smfi_opensocket(1) == MI_FAILURE)
 		mw_fatal("cannot listen on MilterSocket %s (see the messages above)", conn);
-	if (ep.type == MW_EP_UNIX && chmod(ep.path, (mode_t) milter_conf.socket_mode_bits) < 0)
+	if (ep.type == MW_EP_UNIX && chmod(ep.path, (mode_t) conf->socket_mode_bits) < 0)
 		mw_fatal("chmod %s: %m", ep.path);
 	if (ep.type != MW_EP_UNIX)
 		nodelay_listeners();
-	smfi_settimeout((int) milter_conf.milter_timeout);
+	smfi_settimeout((int) conf->milter_timeout);
 	smfi_setbacklog(128);
-}
-
-/* start_spamc - the spamd host list, or none */
-
-static void
-start_spamc(void)
-{
-	char	err[512];
-
-	if (milter_conf.spamd_hosts.n == 0
-	    || (milter_conf.spamd_hosts.n == 1 && strcmp(milter_conf.spamd_hosts.items[0], "none") == 0)) {
-		mw_info("SpamdHosts none: spam scoring is off");
-		return;
-	}
-	milter_spamc = mw_spamc_create(milter_conf.spamd_hosts.items, milter_conf.spamd_hosts.n,
-				       (int) milter_conf.spamd_timeout * 1000, err, sizeof(err));
-	if (milter_spamc == NULL)
-		mw_fatal("SpamdHosts: %s", err);
 }
 
 int
@@ -181,6 +149,8 @@ main(int argc, char **argv)
 {
 	const char *path = MILTER_CONF;
 	struct mw_pidfile pf = {-1, NULL};
+	const struct milter_conf *conf;
+	struct milter_live *live;
 	char	err[1024];
 	int	foreground = 0;
 	int	test_only = 0;
@@ -208,30 +178,35 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage(argv[0]);
 
-	/* -t: check the file and report on stdout. */
+	/* -t: check the file (and the tables it names), report on stdout. */
 	if (test_only) {
-		if ((rc = load_config(path, err, sizeof(err))) == 0)
+		if ((live = milter_live_load(path, err, sizeof(err))) != NULL)
 			printf("%s: OK\n", path);
 		else
 			printf("%s\n", err);
-		mw_cfg_free(milter_cfg_table, &milter_conf);
-		return (rc == 0 ? 0 : 1);
+		milter_live_put(live);
+		return (live != NULL ? 0 : 1);
 	}
 
 	mw_msg_open(argv[0], MW_MSG_SYSLOG | (foreground ? MW_MSG_STDERR : 0));
-	if (load_config(path, err, sizeof(err)) < 0)
+	if ((live = milter_live_load(path, err, sizeof(err))) == NULL)
 		mw_fatal("%s", err);
+	milter_live_install(live);
+	live = milter_live_get();		/* main's reference: the start-up settings */
+	conf = &live->conf;
 
 	/* As root: pid file, socket; then drop privileges. */
-	if (milter_conf.pid_file != NULL && mw_pidfile_open(&pf, milter_conf.pid_file, err, sizeof(err)) < 0)
+	if (conf->pid_file != NULL && mw_pidfile_open(&pf, conf->pid_file, err, sizeof(err)) < 0)
 		mw_fatal("PidFile: %s", err);
-	open_socket();
-	if (mw_privs_drop(milter_conf.user, milter_conf.group, NULL, err, sizeof(err)) < 0)
+	open_socket(conf);
+	if (mw_privs_drop(conf->user, conf->group, NULL, err, sizeof(err)) < 0)
 		mw_fatal("%s", err);
 
 	/* Load the database before going to the background: errors show. */
-	milter_clam_init();
-	start_spamc();
+	milter_clam_init(conf);
+	if (live->spamc == NULL)
+		mw_info("SpamdHosts none: spam scoring is off");
+	milter_live_describe(live, "", path);
 	if (!foreground && mw_daemonize(err, sizeof(err)) < 0)
 		mw_fatal("%s", err);
 	if (pf.fd >= 0 && mw_pidfile_write(&pf, err, sizeof(err)) < 0)
@@ -239,16 +214,16 @@ main(int argc, char **argv)
 
 	/* Signals are blocked before the first thread exists. */
 	milter_signal_block();
-	milter_signal_start();
-	mw_info("%s started on %s", MILTER_NAME, milter_conf.milter_socket);
+	milter_signal_start(path);
+	mw_info("%s started on %s", MILTER_NAME, conf->milter_socket);
 	rc = smfi_main();
 	mw_info("%s stopping", MILTER_NAME);
 	milter_signal_stop();
 
 	milter_clam_done();
-	mw_spamc_free(milter_spamc);
 	if (pf.fd >= 0)
 		mw_pidfile_close(&pf, 1);
-	mw_cfg_free(milter_cfg_table, &milter_conf);
+	milter_live_put(live);
+	milter_live_install(NULL);
 	return (rc == MI_SUCCESS ? 0 : 1);
 }

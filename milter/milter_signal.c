@@ -8,7 +8,8 @@
 /*
 /*	void	milter_signal_block(void)
 /*
-/*	void	milter_signal_start(void)
+/*	void	milter_signal_start(path)
+/*	const char *path;
 /*
 /*	void	milter_signal_stop(void)
 /*
@@ -30,9 +31,10 @@
 /*	thread that does not expect it.
 /*
 /*	milter_signal_start() starts the reload thread: it waits for
-/*	SIGHUP or SIGUSR1 (reload the ClamAV database now) and, every
-/*	DatabaseCheckInterval seconds (0 = never), checks the database
-/*	directory for changes.  milter_signal_stop() ends it (within a
+/*	SIGHUP (reload the configuration file path, then the ClamAV
+/*	database with the settings now in force) or SIGUSR1 (reload the
+/*	ClamAV database only) and, every DatabaseCheckInterval seconds
+/*	(0 = never), checks the database directory for changes.  milter_signal_stop() ends it (within a
 /*	second, or after a reload in progress) before the process frees
 /*	what it uses.
 /*--*/
@@ -57,6 +59,7 @@
 
 static pthread_t signal_tid;
 static int signal_stop;
+static const char *signal_path;		/* the configuration file */
 
 /* sigwait - libmilter's signal thread: everything but SIGHUP */
 
@@ -102,6 +105,7 @@ signal_thread(void *arg)
 	struct timespec tick = {1, 0};
 	struct timespec last;
 	struct timespec now;
+	struct milter_live *lv;
 	sigset_t set;
 	int	sig;
 
@@ -113,17 +117,23 @@ signal_thread(void *arg)
 		sig = sigtimedwait(&set, NULL, &tick);
 		if (sig == SIGHUP || sig == SIGUSR1) {
 			mw_info("signal %s: reloading", sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
-			milter_clam_reload(1);
+			if (sig == SIGHUP)
+				(void) milter_live_reload(signal_path);
+			lv = milter_live_get();
+			milter_clam_slots(&lv->conf);
+			milter_clam_reload(&lv->conf, 1);
+			milter_live_put(lv);
 			clock_gettime(CLOCK_MONOTONIC, &last);
 			continue;
 		}
-		if (milter_conf.database_check_interval == 0)
-			continue;
+		lv = milter_live_get();
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((unsigned long long) (now.tv_sec - last.tv_sec) >= milter_conf.database_check_interval) {
-			milter_clam_check();
+		if (lv->conf.database_check_interval > 0
+		    && (unsigned long long) (now.tv_sec - last.tv_sec) >= lv->conf.database_check_interval) {
+			milter_clam_check(&lv->conf);
 			last = now;
 		}
+		milter_live_put(lv);
 	}
 	return (NULL);
 }
@@ -131,10 +141,11 @@ signal_thread(void *arg)
 /* milter_signal_start - start the reload thread */
 
 void
-milter_signal_start(void)
+milter_signal_start(const char *path)
 {
 	int	rc;
 
+	signal_path = path;
 	if ((rc = pthread_create(&signal_tid, NULL, signal_thread, NULL)) != 0)
 		mw_fatal("cannot start the reload thread: %s", strerror(rc));
 }

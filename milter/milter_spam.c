@@ -98,10 +98,11 @@ spam_received(const struct milter_msg *msg, char *buf, size_t len)
 static const char *
 spam_user(const struct milter_msg *msg, char *buf, size_t len)
 {
+	const struct milter_conf *conf = &msg->live->conf;
 	const char *rcpt = msg->rcpt;
 	size_t	n;
 
-	if (milter_conf.spamd_per_recipient && msg->nrcpt == 1) {
+	if (conf->spamd_per_recipient && msg->nrcpt == 1) {
 		if (*rcpt == '<')
 			rcpt++;
 		n = strcspn(rcpt, ">");
@@ -112,7 +113,7 @@ spam_user(const struct milter_msg *msg, char *buf, size_t len)
 				return (buf);
 		}
 	}
-	return (milter_conf.spamd_user);
+	return (conf->spamd_user);
 }
 
 /* milter_spam_score - ask spamd, unless the message is to be skipped */
@@ -124,25 +125,26 @@ milter_spam_score(SMFICTX *ctx, struct milter_msg *msg, const char *data, size_t
 	struct iovec iov[2];
 	char	received[1024];
 	char	user[256];
+	const struct milter_conf *conf = &msg->live->conf;
 	char	err[512];
 
 	memset(spam, 0, sizeof(*spam));
-	if (milter_spamc == NULL) {
+	if (msg->live->spamc == NULL) {
 		spam->status = SPAM_SKIPPED;
 		spam->why = "no SpamdHosts";
 		return;
 	}
-	if (milter_conf.skip_authenticated && msg->auth[0] != '\0') {
+	if (conf->skip_authenticated && msg->auth[0] != '\0') {
 		spam->status = SPAM_SKIPPED;
 		spam->why = "authenticated sender";
 		return;
 	}
-	if (milter_conf.skip_authenticated && msg->trusted) {
+	if (conf->skip_authenticated && msg->trusted) {
 		spam->status = SPAM_SKIPPED;
 		spam->why = "trusted network";
 		return;
 	}
-	if (len > milter_conf.spam_max_size) {
+	if (len > conf->spam_max_size) {
 		spam->status = SPAM_SKIPPED;
 		spam->why = "larger than SpamMaxSize";
 		return;
@@ -151,7 +153,7 @@ milter_spam_score(SMFICTX *ctx, struct milter_msg *msg, const char *data, size_t
 	iov[0].iov_len = spam_received(msg, received, sizeof(received));
 	iov[1].iov_base = (void *) data;
 	iov[1].iov_len = len;
-	if (mw_spamc_check(milter_spamc, MW_SPAMC_SYMBOLS, spam_user(msg, user, sizeof(user)),
+	if (mw_spamc_check(msg->live->spamc, MW_SPAMC_SYMBOLS, spam_user(msg, user, sizeof(user)),
 			   iov, 2, &spam->res, spam->host, sizeof(spam->host),
 			   err, sizeof(err)) < 0) {
 		mw_warn("%s: no spamd host could score the message: %s",

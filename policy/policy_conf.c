@@ -91,29 +91,6 @@ const struct mw_cfg_entry policy_conf_table[] = {
 	MW_CFG_END,
 };
 
-/* set_list - a set from a LIST setting: names, or files by absolute path */
-
-static mw_map *
-set_list(const struct mw_cfg_list *list, const char *key, char *err, size_t errlen)
-{
-	mw_map *map;
-	char	why[512];
-	size_t	i;
-
-	if ((map = mw_map_create(MW_MAP_KEYS_ONLY | MW_MAP_LOWERCASE)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", key);
-		return (NULL);
-	}
-	for (i = 0; i < list->n; i++) {
-		if (mw_map_load_list(map, list->items[i], why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: %s", key, why);
-			mw_map_free(map);
-			return (NULL);
-		}
-	}
-	return (map);
-}
-
 /* parse_override - "messages=LIMITS recipients=LIMITS" */
 
 static int
@@ -202,6 +179,7 @@ check_overrides(const struct policy_conf *conf, const struct policy_tables *t,
 struct policy_tables *
 policy_tables_load(struct policy_conf *conf, char *err, size_t errlen)
 {
+	struct mw_relay_sources src;
 	struct policy_tables *t;
 	char	why[512];
 
@@ -243,26 +221,12 @@ policy_tables_load(struct policy_conf *conf, char *err, size_t errlen)
 			 sizeof(t->rcpt_delimiter) - 1);
 		goto fail;
 	}
-	if ((t->relay.hosted = set_list(&conf->hosted_domains, "HostedDomains", err, errlen)) == NULL)
+	src.hosted_domains = &conf->hosted_domains;
+	src.customer_networks = conf->customer_networks;
+	src.sender_login_map = conf->sender_login_map;
+	src.suspended_list = &conf->suspended_list;
+	if (mw_relay_tables_load(&t->relay, &src, err, errlen) < 0)
 		goto fail;
-	if ((t->relay.suspended = set_list(&conf->suspended_list, "SuspendedList", err, errlen)) == NULL)
-		goto fail;
-	if (conf->customer_networks != NULL) {
-		if ((t->relay.customers = mw_cidr_create()) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
-		if (mw_cidr_load(t->relay.customers, conf->customer_networks, err, errlen) < 0)
-			goto fail;
-	}
-	if (conf->sender_login_map != NULL) {
-		if ((t->relay.sender_logins = mw_map_create(MW_MAP_LOWERCASE)) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
-		if (mw_map_load_file(t->relay.sender_logins, conf->sender_login_map, err, errlen) < 0)
-			goto fail;
-	}
 	if (conf->message_rate_limit != NULL
 	    && mw_rate_parse(conf->message_rate_limit, &t->messages, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "MessageRateLimit: %s", why);
@@ -296,10 +260,7 @@ policy_tables_free(struct policy_tables *t)
 {
 	if (t == NULL)
 		return;
-	mw_map_free(t->relay.hosted);
-	mw_map_free(t->relay.suspended);
-	mw_cidr_free(t->relay.customers);
-	mw_map_free(t->relay.sender_logins);
+	mw_relay_tables_free(&t->relay);
 	mw_map_free(t->rate_overrides);
 	free(t);
 }

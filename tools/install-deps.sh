@@ -3,7 +3,10 @@
 # from Debian 12's archive, without starting or reconfiguring the
 # system's own mail services.
 #
-# usage: sudo tools/install-deps.sh
+# usage: sudo tools/install-deps.sh [--bench]
+#
+# --bench also installs what bench/milter-bench.sh compares against
+# (clamd + clamav-milter, spamass-milter); none of it is started.
 #
 # Idempotent: packages already present are left alone, and apt-get is not
 # run at all when nothing is missing.  Sendmail is not installed (it
@@ -20,13 +23,16 @@ TEST_PKGS="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd doveco
 	spamassassin spamd spamc clamav miltertest redis-server redis-tools
 	swaks python3 procps clang libclang-rt-14-dev"
 
+BENCH_PKGS=
+[ "${1:-}" = --bench ] && BENCH_PKGS="clamav-daemon clamav-milter spamass-milter"
+
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps.sh: run as root (apt-get)" >&2
 	exit 1
 fi
 
 missing=
-for p in $BUILD_PKGS $TEST_PKGS; do
+for p in $BUILD_PKGS $TEST_PKGS $BENCH_PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
 		|| missing="$missing $p"
 done

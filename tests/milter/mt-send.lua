@@ -15,6 +15,15 @@
 --   deleted  optional: header names whose deletion is checked
 --   quarantine optional: if set, print "quarantine yes|no"
 --   rcpts    optional: number of recipients (default 1)
+--   from     optional: envelope sender address (default sender@origin.example;
+--            "" for the null sender)
+--   rcpt     optional: the recipient address (each of rcpts; default
+--            rcptN@dest.example).  If the milter refuses it the outcome is
+--            "rcptreply replycode|reject|tempfail|other" and the session
+--            ends there (the reply text is in the milter's log line).
+--   waitfile optional: after MAIL FROM, print "waiting" and wait (at most
+--            60 s) until this file exists: the test changes something while
+--            the message is open
 --   auth     optional: {auth_authen} value
 --   client   optional: client IP address (default 192.0.2.7)
 --   timeout  optional: seconds to wait for a reply (default 120)
@@ -39,12 +48,31 @@ if auth ~= nil then
 else
 	mt.macro(conn, SMFIC_MAIL, "i", "MTQID1")
 end
-if mt.mailfrom(conn, "<sender@origin.example>") ~= nil then fail("mailfrom") end
+if mt.mailfrom(conn, "<" .. (from or "sender@origin.example") .. ">") ~= nil then fail("mailfrom") end
 if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("mail reply") end
+if waitfile ~= nil then
+	print("waiting")
+	io.stdout:flush()
+	local waited = 0
+	while io.open(waitfile, "r") == nil do
+		if waited > 600 then fail("waitfile " .. waitfile) end
+		mt.sleep(0.1)
+		waited = waited + 1
+	end
+end
+local names = { [SMFIR_CONTINUE] = "continue", [SMFIR_REPLYCODE] = "replycode",
+	[SMFIR_REJECT] = "reject", [SMFIR_TEMPFAIL] = "tempfail",
+	[SMFIR_DISCARD] = "discard", [SMFIR_ACCEPT] = "accept" }
 for i = 1, tonumber(rcpts or "1") do
-	mt.macro(conn, SMFIC_RCPT, "{rcpt_addr}", "rcpt" .. i .. "@dest.example")
-	if mt.rcptto(conn, "<rcpt" .. i .. "@dest.example>") ~= nil then fail("rcptto") end
-	if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("rcpt reply") end
+	local to = rcpt or ("rcpt" .. i .. "@dest.example")
+	mt.macro(conn, SMFIC_RCPT, "i", "MTQID1", "{rcpt_addr}", to)
+	if mt.rcptto(conn, "<" .. to .. ">") ~= nil then fail("rcptto") end
+	local rr = mt.getreply(conn)
+	if rr ~= SMFIR_CONTINUE then
+		print("rcptreply " .. (names[rr] or "other"))
+		mt.disconnect(conn)
+		os.exit(0)
+	end
 end
 if mt.data(conn) ~= nil then fail("data") end
 if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("data reply") end
@@ -86,9 +114,6 @@ end
 if mt.eom(conn) ~= nil then fail("eom") end
 
 local r = mt.getreply(conn)
-local names = { [SMFIR_CONTINUE] = "continue", [SMFIR_REPLYCODE] = "replycode",
-	[SMFIR_REJECT] = "reject", [SMFIR_TEMPFAIL] = "tempfail",
-	[SMFIR_DISCARD] = "discard", [SMFIR_ACCEPT] = "accept" }
 print("reply " .. (names[r] or "other"))
 if code ~= nil then
 	print("smtpreply " .. (mt.eom_check(conn, MT_SMTPREPLY, code, xcode, text) and "yes" or "no"))

@@ -6,8 +6,13 @@
 #     used with no restart;
 #   - a broken file makes the reload fail and the old engine stays;
 #   - SIGHUP reloads (ReloadMode blocking) and does not stop the milter;
-#   - no session of the background traffic fails during all that.
-# No spamd: SpamdHosts none.
+#   - no session of the background traffic fails during all that;
+#   - SIGHUP reloads the configuration file as a whole: relay tables,
+#     actions and spamd hosts change for new messages, a message in flight
+#     keeps the configuration it started with, a bad file (or table) keeps
+#     the old configuration and logs file:line: reason, settings that need
+#     a restart are logged as such and left alone.
+# No spamd: SpamdHosts none (a dead port where a spamd failure is wanted).
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/lib/sandbox.sh"
@@ -100,6 +105,94 @@ kill -HUP "$MWM_PID"
 check "SIGHUP: the new name is used" eventually 10 virus_is eicar-plain.eml Mailwarren.Reload.Hup.UNOFFICIAL
 check "SIGHUP: the milter is still running (libmilter did not stop it)" mw_pid_alive "$MWM_PID"
 check "SIGHUP: logged as a reload" grep -q "signal SIGHUP: reloading" "$MWM_LOG"
+mwm_stop
+
+# 5. SIGHUP reloads the configuration file.
+# hup: SIGHUP and wait until the reload thread is done (it reloads the
+# ClamAV database last, whether the configuration loaded or not)
+db_loads() { grep -c "ClamAV database .* loaded: " "$MWM_LOG"; }
+hup() {
+	local before i
+	before=$(db_loads)
+	kill -HUP "$MWM_PID"
+	for ((i = 0; i < 300; i++)); do
+		[ "$(db_loads)" -gt "$before" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# relay_ok RCPT: a stranger's RCPT is accepted (the message reaches the end
+# of data, whatever happens there); relay_no RCPT: refused at RCPT
+relay_ok() { mwm_send "msg=$MWM_S/ham.eml" "rcpt=$1" && mwm_match "^reply "; }
+relay_no() { mwm_send "msg=$MWM_S/ham.eml" "rcpt=$1" && mwm_has "rcptreply replycode"; }
+DEAD=$(mw_next_port)
+
+rm -f "$MWM_DB/new.ndb"
+mwm_start cfg SpamdHosts none RelayPolicy yes HostedDomains a.example MaxConcurrentScans 1 ||
+	{ echo "Bail out! milter did not start"; exit 1; }
+CONF=$SB/cfg.conf
+cp "$CONF" "$SB/cfg.orig"
+check "before: a stranger may not relay to b.example" relay_no u@b.example
+mwm_send "msg=$MWM_S/eicar-b64.eml" rcpt=u@a.example code=550 xcode=5.7.1 "text=Virus found: Test.EICAR.HDB.UNOFFICIAL"
+check "before: EICAR is rejected (OnInfected reject)" mwm_has "smtpreply yes"
+
+# a message in flight: MAIL FROM now, RCPT after the reload
+rm -f "$SB/go"
+miltertest -D "sock=$MWM_CONN" -D "msg=$MWM_S/ham.eml" -D rcpt=u@b.example -D "waitfile=$SB/go" \
+	-s "$MWM_LUA" >"$SB/inflight.out" 2>&1 &
+INFLIGHT=$!
+sb_at_exit "touch $SB/go"
+eventually 30 grep -q "MAIL\|" "$SB/inflight.out" >/dev/null 2>&1
+sleep 0.5  # (no observable for "MAIL FROM answered"; the result does not depend on it)
+{
+	cat "$SB/cfg.orig"
+	echo "HostedDomains b.example"
+	echo "OnInfected tag"
+	echo "SpamdHosts inet:$DEAD@127.0.0.1"
+	echo "SpamdFailAction tempfail"
+} | grep -v '^SpamdHosts none$' | sed 's/^MaxConcurrentScans 1$/MaxConcurrentScans 3/' >"$CONF"
+check "SIGHUP with a changed file: reloaded" hup
+check "  ... logged what it loaded" grep -q "reload: $CONF loaded: 1 spamd hosts, RelayPolicy yes: 2 hosted domains" "$MWM_LOG"
+check "  ... MaxConcurrentScans applied live" grep -qF "at most 3 concurrent scans (was 1)" "$MWM_LOG"
+touch "$SB/go"
+wait "$INFLIGHT"
+check "the message in flight keeps the configuration it started with (b.example not hosted)" \
+	grep -qx "rcptreply replycode" "$SB/inflight.out"
+[ $? = 0 ] || diag "$(cat "$SB/inflight.out")"
+check "a new message: b.example is hosted now" relay_ok u@b.example
+mwm_send "msg=$MWM_S/eicar-b64.eml" rcpt=u@a.example
+check "a new message: OnInfected tag (EICAR tagged, not rejected)" \
+	grep -q "MTQID1: tag: client=.* virus=Test.EICAR.HDB.UNOFFICIAL" "$MWM_LOG"
+mwm_send "msg=$MWM_S/ham.eml" rcpt=u@a.example code=451 xcode=4.7.1 "text=Spam scanner unavailable, try again later"
+check "a new message: the new SpamdHosts (a dead port) is used: 451 4.7.1" mwm_has "smtpreply yes"
+
+# a bad file keeps everything
+cp "$CONF" "$SB/cfg.good"
+echo "NoSuchKey 1" >>"$CONF"
+n=$(wc -l <"$CONF")
+check "SIGHUP with an unknown key: the reload thread goes on" hup
+check "  ... logged as file:line: reason, old configuration kept" \
+	grep -qF "reload of $CONF failed, keeping the configuration loaded before: $CONF:$n:" "$MWM_LOG"
+check "  ... b.example still hosted" relay_ok u@b.example
+mwm_send "msg=$MWM_S/ham.eml" rcpt=u@a.example code=451 xcode=4.7.1 "text=Spam scanner unavailable, try again later"
+check "  ... the spamd hosts still those of the last good file" mwm_has "smtpreply yes"
+printf '192.0.2.0/24 c1\n192.0.2.0/99 c2\n' >"$SB/bad.cidr"
+{ cat "$SB/cfg.good"; echo "CustomerNetworks $SB/bad.cidr"; } >"$CONF"
+check "SIGHUP with a bad CustomerNetworks file" hup
+check "  ... logged with the table's file:line" \
+	grep -qF "reload of $CONF failed, keeping the configuration loaded before: $SB/bad.cidr:2:" "$MWM_LOG"
+check "  ... b.example still hosted" relay_ok u@b.example
+
+# settings that need a restart
+sed "s|^MilterSocket .*|MilterSocket local:$SB/other.sock|" "$SB/cfg.good" >"$CONF"
+check "SIGHUP with another MilterSocket" hup
+check "  ... logged as needing a restart" grep -qF "reload: MilterSocket changed to \"local:$SB/other.sock\": needs restart" "$MWM_LOG"
+check "  ... the milter still answers on its socket" relay_ok u@b.example
+check "  ... and listens on nothing new" test ! -e "$SB/other.sock"
+hup
+check "  ... the next reload of that file says so again (the running value was kept)" \
+	test "$(grep -cF "reload: MilterSocket changed to \"local:$SB/other.sock\": needs restart" "$MWM_LOG")" = 2
+check "SIGHUP: the milter is still running" mw_pid_alive "$MWM_PID"
 mwm_stop
 check "no sanitizer report in the milter logs" \
 	bash -c "! grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' '$SB'/*.log"

@@ -14,10 +14,6 @@
 #include "mw_cfg.h"
 #include "milter.h"
 
-/* The daemon's globals, which milter_cfg.c does not use. */
-struct milter_conf milter_conf;
-struct mw_spamc *milter_spamc;
-
 static char err[512];
 
 /* load - defaults plus the given lines; then milter_cfg_check() */
