@@ -67,6 +67,7 @@ cleanup() {
 		mw_kill_pid "$p" 10 2>/dev/null
 	done
 	[ -z "$RPM_PID" ] || kill -- "$RPM_PID" 2>/dev/null
+	[ -z "$ADDED_POSTFIX" ] || deluser --quiet postfix mailwarren
 	for p in $PKGS; do
 		dpkg-query -W "$p" >/dev/null 2>&1 && left="${left:-} $p"
 	done
@@ -81,6 +82,7 @@ cleanup() {
 DAEMON_PIDS=
 MADE_USER=
 RPM_PID=
+ADDED_POSTFIX=
 trap 'cleanup' EXIT
 trap 'exit 130' INT TERM HUP
 
@@ -318,6 +320,33 @@ out=$(milter_send "$W/samples/$eicar" | tr '\n' '|')
 check "milter: a virus is rejected [$out]" bash -c "[[ '$out' == *'reply replycode'* || '$out' == *'reply reject'* ]]"
 out=$(milter_send "$MW_TOP_SRCDIR/tests/data/ham-1.eml" | tr '\n' '|')
 check "milter: clean mail passes, X-Virus-Scanned added [$out]" bash -c "[[ '$out' == *'hdr X-Virus-Scanned: ClamAV'* ]]"
+
+# The MTA's side, as the README sets it up: a private Postfix whose smtpd
+# runs as user postfix reaches the socket (0660 in a 0750 directory)
+# only once postfix is in group mailwarren.
+sb_init pkgcheck
+trap 'cleanup; sb_cleanup' EXIT
+. "$MW_TOP_SRCDIR/tests/milter/milter-lib.sh"
+was_member=
+id -nG postfix 2>/dev/null | grep -qw mailwarren && was_member=1
+if postfix_start "smtpd_milters = unix:$MSOCK" "milter_default_action = tempfail"; then
+	if [ -z "$was_member" ]; then
+		mwm_smtp "$PF_SMTP_PORT" "$W/samples/$eicar" nogroup
+		check "Postfix: user postfix not in group mailwarren: milter unreachable, 451 (tempfail)" \
+			mwm_replied nogroup "451 4.7.1 Service unavailable - try again later"
+		adduser --quiet postfix mailwarren && ADDED_POSTFIX=1
+		postfix_reload
+	fi
+	mwm_smtp "$PF_SMTP_PORT" "$W/samples/$eicar" group
+	check "Postfix: after adduser postfix mailwarren, the virus is rejected at DATA" \
+		mwm_replied group "550 5.7.1 Virus found: Test.EICAR.NDB.UNOFFICIAL"
+	[ -z "$ADDED_POSTFIX" ] || deluser --quiet postfix mailwarren
+	ADDED_POSTFIX=
+	postfix_stop
+else
+	not_ok "Postfix sandbox did not start"
+fi
+
 unit_reload mailwarren-milter "$MP"
 check "milter: ExecReload (SIGHUP) reloads the database" sb_eventually 30 grep -q "reloading ClamAV database" "$W/milter.log"
 check "milter: still the same process after reload" sb_pid_running "$MP"
