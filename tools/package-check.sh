@@ -175,9 +175,9 @@ done
 check "Dovecot snippets are inert: doveconf -n unchanged" \
 	bash -c "doveconf -n 2>&1 | diff -u '$W/doveconf-before.txt' - >&2"
 check "mailwarren-milter -t accepts the packaged configuration" \
-	/usr/sbin/mailwarren-milter -t
+	bash -c "/usr/sbin/mailwarren-milter -t >/dev/null"
 check "mailwarren-policyd -t accepts the packaged configuration" \
-	/usr/sbin/mailwarren-policyd -t
+	bash -c "/usr/sbin/mailwarren-policyd -t >/dev/null"
 for u in mailwarren-milter mailwarren-policyd; do
 	check "$u.service: installed, not enabled" \
 		bash -c "[ -f $UNITDIR/$u.service ] && ! ls /etc/systemd/system/*/$u.service >/dev/null 2>&1"
@@ -407,7 +407,7 @@ check "Dovecot configuration as before the packages" \
 	bash -c "doveconf -n 2>&1 | diff -u '$W/doveconf-before.txt' - >&2"
 if [ -n "$MADE_USER" ]; then
 	check "only the system user mailwarren stays (Debian policy); removed by this script" \
-		getent passwd mailwarren
+		bash -c "getent passwd mailwarren >/dev/null"
 	deluser --system mailwarren >/dev/null 2>&1
 	getent group mailwarren >/dev/null && delgroup --system mailwarren >/dev/null 2>&1
 	MADE_USER=
