@@ -22,6 +22,8 @@ BUILD_PKGS="autoconf automake libtool pkg-config make gcc libc6-dev m4
 TEST_PKGS="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve
 	spamassassin spamd spamc clamav miltertest redis-server redis-tools
 	swaks python3 procps clang libclang-rt-14-dev"
+# tools/package-check.sh: build, check and install the packages
+PKG_PKGS="debhelper dpkg-dev fakeroot lintian rpm util-linux man-db systemd adduser"
 
 BENCH_PKGS=
 [ "${1:-}" = --bench ] && BENCH_PKGS="clamav-daemon clamav-milter spamass-milter"
@@ -32,7 +34,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 missing=
-for p in $BUILD_PKGS $TEST_PKGS $BENCH_PKGS; do
+for p in $BUILD_PKGS $TEST_PKGS $PKG_PKGS $BENCH_PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
 		|| missing="$missing $p"
 done

@@ -17,7 +17,7 @@ sb_need_cmd /usr/lib/dovecot/imap dovecot-imapd
 sb_need_cmd /usr/lib/dovecot/pop3 dovecot-pop3d
 sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
 sb_need_cmd python3 python3
-PLUGIN=${top_builddir:-.}/plugins/mailshard/.libs/lib20_mailshard_plugin.so
+PLUGIN=$(mw_module plugins/mailshard lib20_mailshard_plugin.so)
 [ -f "$PLUGIN" ] || skip_all "mailshard plugin not built ($PLUGIN)"
 . "$MW_TESTLIB/dovecot.sh"
 
@@ -210,7 +210,7 @@ check "hostile username '..': POP3 refused" grep -q '^REFUSED' <<<"$out"
 # --- doveadm mailshard where|plan ------------------------------------------
 # Dovecot looks for doveadm plugins only in its compiled-in directory: bind
 # our build over it in a private mount namespace (nothing changes outside).
-DAPLUGIN=$(dirname "$PLUGIN")/lib10_doveadm_mailshard_plugin.so
+DAPLUGIN=$(mw_module plugins/mailshard lib10_doveadm_mailshard_plugin.so doveadm)
 if [ -f "$DAPLUGIN" ] && command -v unshare >/dev/null; then
 	DA=$SB/doveadm-modules
 	mkdir -p "$DA"

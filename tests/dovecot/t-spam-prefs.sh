@@ -14,7 +14,7 @@ sb_need_cmd /usr/sbin/dovecot dovecot-core
 sb_need_cmd /usr/lib/dovecot/imap dovecot-imapd
 sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
 sb_need_cmd python3 python3
-PLUGIN=${top_builddir:-.}/plugins/spam-prefs/.libs/lib95_spam_prefs_plugin.so
+PLUGIN=$(mw_module plugins/spam-prefs lib95_spam_prefs_plugin.so)
 [ -f "$PLUGIN" ] || skip_all "spam_prefs plugin not built ($PLUGIN)"
 . "$MW_TESTLIB/dovecot.sh"
 

@@ -10,10 +10,10 @@
 # policyd_stop     SIGTERM and wait
 # policyd_reload   SIGHUP
 #
-# Variables: PD_BIN (default $top_builddir/policy/mailwarren-policyd),
+# Variables: PD_BIN (default: mw_sbin policy mailwarren-policyd),
 # PD_SOCK (default $SB/policyd.sock), PD_CONF, PD_LOG, PD_PID.
 
-PD_BIN=${PD_BIN:-${top_builddir:-$MW_TOP_SRCDIR}/policy/mailwarren-policyd}
+PD_BIN=${PD_BIN:-$(mw_sbin policy mailwarren-policyd)}
 PD_PID=
 
 policyd_config() {

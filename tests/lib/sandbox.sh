@@ -11,6 +11,13 @@
 # sb_pid_running PID   PID is a live process (a zombie counts as gone)
 # sb_eventually SECS CMD...  retry CMD until it succeeds or SECS pass (for
 #                      conditions that settle, e.g. processes exiting)
+# mw_sbin DIR NAME     the daemon under test: $MW_SBINDIR/NAME when set (an
+#                      installed package, e.g. MW_SBINDIR=/usr/sbin), else
+#                      the build tree's DIR/NAME
+# mw_module DIR NAME [SUBDIR]  the Dovecot plugin under test:
+#                      $MW_MODULEDIR[/SUBDIR]/NAME when set (e.g.
+#                      MW_MODULEDIR=/usr/lib/dovecot/modules), else the build
+#                      tree's DIR/.libs/NAME
 #
 # Set MW_KEEP=1 to keep $SB after the test for inspection.  Every daemon
 # helper (postfix.sh, dovecot.sh, ...) registers its own stop with
@@ -36,6 +43,22 @@ sb_cleanup() {
 		fi
 	fi
 	return $rc
+}
+
+mw_sbin() {
+	if [ -n "${MW_SBINDIR:-}" ]; then
+		echo "$MW_SBINDIR/$2"
+	else
+		echo "${top_builddir:-$MW_TOP_SRCDIR}/$1/$2"
+	fi
+}
+
+mw_module() {
+	if [ -n "${MW_MODULEDIR:-}" ]; then
+		echo "$MW_MODULEDIR${3:+/$3}/$2"
+	else
+		echo "${top_builddir:-$MW_TOP_SRCDIR}/$1/.libs/$2"
+	fi
 }
 
 sb_init() {

@@ -25,7 +25,7 @@
 # mwm_has LINE         $MWM_OUT has exactly this line
 # mwm_match REGEX      a line of $MWM_OUT matches the extended regex
 
-MWM_BIN=${MWM_BIN:-${top_builddir:-$MW_TOP_SRCDIR}/milter/mailwarren-milter}
+MWM_BIN=${MWM_BIN:-$(mw_sbin milter mailwarren-milter)}
 MWM_LUA=$MW_TOP_SRCDIR/tests/milter/mt-send.lua
 MWM_PID=
 MWM_OUT=

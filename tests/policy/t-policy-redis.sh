@@ -9,7 +9,7 @@
 sb_need_cmd redis-server redis-server
 . "$MW_TESTLIB/redis.sh"
 PY=${MW_PYTHON:-/usr/bin/python3}
-PD_BIN=${PD_BIN:-${top_builddir:-$MW_TOP_SRCDIR}/policy/mailwarren-policyd}
+PD_BIN=${PD_BIN:-$(mw_sbin policy mailwarren-policyd)}
 sb_init policy-redis
 redis_start || skip_all "redis-server did not start"
 plan 14
