@@ -76,6 +76,8 @@ dovecot_add_user "$(printf '\xc3\xa9ric')" pw
 for h in .. .hidden 'a/b' '../../../tmp/x' 'x..'; do
 	dovecot_add_user "$h" pw
 done
+LONG=$(printf 'l%.0s' {1..300})	# 300 bytes: over the 255-byte limit
+dovecot_add_user "$LONG" pw
 
 if ! dovecot_start; then
 	not_ok "dovecot_start"
@@ -199,6 +201,11 @@ for h in .. .hidden 'a/b' '../../../tmp/x'; do
 	rc=$?
 	check "hostile username '$h': dovecot-lda tempfails (75)" test $rc = 75
 done
+printf 'Subject: hostile\n\nx\n' |
+	/usr/lib/dovecot/dovecot-lda -c "$DC_CONF" -d "$LONG" -f b@example.net 2>/dev/null
+rc=$?
+check "300-byte username: dovecot-lda tempfails (75), the log says it is too long" \
+	eval '[ $rc = 75 ] && grep -q "mailshard: username \"l\{1,\}.*refused: username longer than 255 bytes" "$DC_LOG"'
 check "hostile usernames: the log says why (leading '.', '/')" \
 	eval "grep -q \"mailshard: username \\\"a/b\\\" refused: '/' in username\" \"\$DC_LOG\" && grep -q \"mailshard: username \\\"..\\\" refused: username starts with '.'\" \"\$DC_LOG\""
 read -r _ xdir < <(where 'x..')

@@ -421,6 +421,8 @@ test_balance(void **state)
 	assert_true(max_top <= 1.05 * mean_top);
 	assert_true(fabs(chi_top - 255) <= 5 * sqrt(2 * 255.0));
 	assert_true(fabs(chi_leaf - 65535) <= 5 * sqrt(2 * 65535.0));
+	/* the contrast: first letters are far from uniform */
+	assert_true(max_letter >= 2 * NAMES / 37.0);
 	assert_int_equal(wvol[2], 0);
 	assert_true(fabs(wvol[1] / (double) NAMES - 2.0 / 3) <= 0.01);
 	mw_shard_free(s);
@@ -492,8 +494,13 @@ check_movement(const char *before, const char *after, int n, unsigned new_weight
 static void
 test_movement(void **state)
 {
+	check_movement("v1=/a", "v1=/a v2=/b", 1, 1, 2);
+	check_movement("v1=/a v2=/b", "v1=/a v2=/b v3=/c", 2, 1, 3);
 	check_movement("v1=/a v2=/b v3=/c v4=/d", "v1=/a v2=/b v3=/c v4=/d v5=/e",
 		       4, 1, 5);
+	check_movement("v1=/a v2=/b v3=/c v4=/d v5=/e v6=/f v7=/g v8=/h",
+		       "v1=/a v2=/b v3=/c v4=/d v5=/e v6=/f v7=/g v8=/h v9=/i",
+		       8, 1, 9);
 	check_movement("v1=/a v2=/b:2 legacy=/l:0", "v1=/a v2=/b:2 legacy=/l:0 v3=/c",
 		       3, 1, 4);
 }
