@@ -191,6 +191,35 @@ test_good_spec(void **state)
 	mw_shard_free(s);
 }
 
+/* volume_count - the table fits the list: 256 volumes, not 257 */
+
+static void
+test_volume_count(void **state)
+{
+	char	err[MW_SHARD_ERR_MAX];
+	char	spec[MW_SHARD_VOLUMES_MAX * 24 + 32];
+	size_t	len = 0;
+	MW_SHARD *s;
+	int	i;
+
+	for (i = 0; i < MW_SHARD_VOLUMES_MAX; i++)
+		len += (size_t) snprintf(spec + len, sizeof(spec) - len,
+					 ",, v%d=/srv/v%d", i, i);
+	s = mw_shard_create(spec, NULL, err);
+	assert_non_null(s);
+	assert_int_equal(s->count, MW_SHARD_VOLUMES_MAX);
+	assert_string_equal(s->volumes[MW_SHARD_VOLUMES_MAX - 1].path, "/srv/v255");
+	mw_shard_free(s);
+	snprintf(spec + len, sizeof(spec) - len, " last=/srv/last ");
+	err[0] = '\0';
+	assert_null(mw_shard_create(spec, NULL, err));
+	assert_non_null(strstr(err, "more than 256 volumes"));
+	s = mw_shard_create(" \t v1=/srv/v1 ,", NULL, err);
+	assert_non_null(s);
+	assert_int_equal(s->count, 1);
+	mw_shard_free(s);
+}
+
 /* place_hash - shape of hashed paths, stable across calls and case */
 
 static void
@@ -514,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_path_normalize),
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_good_spec),
+		cmocka_unit_test(test_volume_count),
 		cmocka_unit_test(test_place_hash),
 		cmocka_unit_test(test_place_letters),
 		cmocka_unit_test(test_place_pins),
