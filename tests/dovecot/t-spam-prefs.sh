@@ -58,6 +58,7 @@ dovecot_add_user kate pw userdb_spam_prefs_threshold=5 userdb_spam_prefs_action=
 dovecot_add_user sam pw userdb_spam_prefs_threshold=5 userdb_spam_prefs_mailbox=Spam
 dovecot_add_user bad pw userdb_spam_prefs_threshold=five
 dovecot_add_user sievy pw userdb_spam_prefs_threshold=5
+dovecot_add_user hdr pw userdb_spam_prefs_threshold=5
 
 if ! dovecot_start; then
 	not_ok "dovecot_start"
@@ -141,6 +142,21 @@ check "allow decision logged as such" \
 	grep -qE 'lmtp\(anna\).*spam_prefs: from=<x@friend.example> score=20.000 threshold=5 action=inbox reason=allow' "$DC_LOG"
 check "discard decision logged" \
 	grep -qE 'lmtp\(dan\).*score=9.100 threshold=5 action=discard reason=score' "$DC_LOG"
+
+# --- the header as it arrives: folded, any case, the first one, not the body --
+raw() {	# TEXT (printf format) -> LMTP to hdr, reply code
+	# shellcheck disable=SC2059
+	printf "$1" | client lmtp "$DC_LMTP_PORT" a@x.example hdr@example.test | awk '{print $2}'
+}
+codes="$(raw 'From: a@x.example\nSubject: folded\nX-Spam-Score:\n\t 9.1\n\nx\n')"
+codes="$codes $(raw 'From: a@x.example\nReceived: by a\nReceived: by b\nSubject: lower\nx-spam-score: 6\n\nx\n')"
+codes="$codes $(raw 'From: a@x.example\nX-Spam-Score: 1.0\nSubject: two\nX-Spam-Score: 9.0\n\nx\n')"
+codes="$codes $(raw 'From: a@x.example\nSubject: body\n\nX-Spam-Score: 9\n')"
+check "header forms: LMTP accepted all 4" test "$codes" = "250 250 250 250"
+expect "folded 9.1 and lower-case 6 to Junk; the first of two (1.0) and a score in the body to INBOX" \
+	hdr "INBOX 2 Junk 2"
+check "folded header read as 9.100" grep -qE 'lmtp\(hdr\).*score=9.100 threshold=5 action=junk:Junk' "$DC_LOG"
+check "a score in the body is no score" grep -qE 'lmtp\(hdr\).*score=none threshold=5 action=inbox' "$DC_LOG"
 
 # --- with Pigeonhole: fileinto still works, spam via implicit keep -----------
 if [ -n "$have_sieve" ]; then
