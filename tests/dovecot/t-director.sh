@@ -19,14 +19,11 @@ sb_need_cmd /usr/lib/dovecot/imap dovecot-imapd
 sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
 sb_need_cmd python3 python3
 PLUGIN=${top_builddir:-.}/plugins/mailshard/.libs/lib20_mailshard_plugin.so
-[ -f "$PLUGIN" ] || skip_all "mailshard plugin not built ($PLUGIN)"
 . "$MW_TESTLIB/dovecot.sh"
 
 sb_init director
 
-[ -x /usr/bin/python3 ] && : "${MW_PYTHON:=/usr/bin/python3}"
 PY=${MW_PYTHON:-python3}
-client() { "$PY" "$MW_TESTLIB/mailclient.py" "$@"; }
 
 NUSERS=100
 USERS=$(seq -f 'u%03g' 0 $((NUSERS - 1)))
@@ -39,9 +36,7 @@ mkdir -p "$SRV/v1" "$SRV/v2"
 touch "$SRV/v1/.mailshard-volume" "$SRV/v2/.mailshard-volume"
 chown -R 5000:5000 "$SRV"
 VOLS="v1=$SRV/v1 v2=$SRV/v2"
-MODS=$SB/modules
-mkdir -p "$MODS"
-ln -s "$(cd "$(dirname "$PLUGIN")" && pwd)/$(basename "$PLUGIN")" "$MODS/"
+dovecot_modules "$PLUGIN"
 
 # The director proxies to the port the client reached on it (%{lport}), so
 # the backends listen on the director's port numbers, each on its own IP.
@@ -58,7 +53,7 @@ backend() {
 	DC_LISTEN=$2
 	DC_IMAP_PORT=$IMAP_PORT DC_LMTP_PORT=$LMTP_PORT
 	DC_MAIL_LOCATION= DC_MAIL_HOME=
-	DC_MAIL_PLUGIN_DIR=$MODS DC_MAIL_PLUGINS=mailshard
+	DC_MAIL_PLUGIN_DIR=$DC_MODULES DC_MAIL_PLUGINS=mailshard
 	mkdir -p "$SB/$1-idx" && chown 5000:5000 "$SB/$1-idx"
 	# Dovecot's NFS advice for a director setup: no mmap, fsync always,
 	# mail_nfs_* off, indexes on local disk
@@ -182,12 +177,12 @@ round() {
 	local tag=$1 count=$2 u code n bad_lmtp= bad_imap= bad_disk
 	while read -r u code; do
 		[ "$code" = 250 ] || bad_lmtp="$bad_lmtp $u:$code"
-	done < <(client lmtp-each "$LMTP_PORT" "$tag" $USERS)
+	done < <(dovecot_client lmtp-each "$LMTP_PORT" "$tag" $USERS)
 	check "$tag: LMTP through the director: 250 for all $NUSERS users${bad_lmtp:+ -$bad_lmtp}" \
 		test -z "$bad_lmtp"
 	while read -r u n; do
 		[ "$n" = "$count" ] || bad_imap="$bad_imap $u:$n"
-	done < <(client imap-each "$IMAP_PORT" pw INBOX $USERS)
+	done < <(dovecot_client imap-each "$IMAP_PORT" pw INBOX $USERS)
 	check "$tag: IMAP LOGIN through the director: every INBOX holds $count${bad_imap:+ -$bad_imap}" \
 		test -z "$bad_imap"
 	bad_disk=$(stored_all "$tag")
@@ -235,7 +230,7 @@ B_USERS=$(for u in $USERS; do [ "${HOST[$u]}" = "$B" ] && echo "$u"; done)
 dovecot_use backB
 dovecot_stop
 # logins and deliveries for B's users now fail until the director is told
-out=$(client imap-each "$IMAP_PORT" pw INBOX $(head -1 <<<"$B_USERS"))
+out=$(dovecot_client imap-each "$IMAP_PORT" pw INBOX $(head -1 <<<"$B_USERS"))
 check "backend B stopped: its user's login fails while the director still points there" \
 	grep -q ' REFUSED$' <<<"$out"
 dadm remove "$B"

@@ -25,16 +25,13 @@ sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
 sb_need_cmd python3 python3
 PLUGIN=${top_builddir:-.}/plugins/mailshard/.libs/lib20_mailshard_plugin.so
 SHIM=${top_builddir:-.}/tests/lib/.libs/fake-nfs.so
-[ -f "$PLUGIN" ] || skip_all "mailshard plugin not built ($PLUGIN)"
 [ -f "$SHIM" ] || skip_all "tests/lib/fake-nfs.so not built (make check builds it)"
 SHIM=$(cd "$(dirname "$SHIM")" && pwd)/fake-nfs.so
 . "$MW_TESTLIB/dovecot.sh"
 
 sb_init mailshard-nfs
 
-[ -x /usr/bin/python3 ] && : "${MW_PYTHON:=/usr/bin/python3}"
 PY=${MW_PYTHON:-python3}
-client() { "$PY" "$MW_TESTLIB/mailclient.py" "$@"; }
 
 SRV=$SB/srv
 mkdir -p "$SRV/filer" "$SRV/local"
@@ -46,12 +43,9 @@ VOLS="filer=$SRV/filer local=$SRV/local"
 check "fake-nfs.so: statfs() of the filer volume reports NFS, the local one does not" \
 	eval '[ "$(MW_FAKE_NFS=$SRV/filer LD_PRELOAD=$SHIM stat -f -c %t "$SRV/filer" "$SRV/local")" = "$(printf "6969\n%x" "$(stat -f -c "0x%t" "$SRV/local")")" ]'
 
-MODS=$SB/modules
-mkdir -p "$MODS"
-ln -s "$(cd "$(dirname "$PLUGIN")" && pwd)/$(basename "$PLUGIN")" "$MODS/"
+dovecot_modules "$PLUGIN"
 DC_MAIL_LOCATION=
 DC_MAIL_HOME=
-DC_MAIL_PLUGIN_DIR=$MODS
 DC_MAIL_PLUGINS=mailshard
 # Dovecot's defaults are the unsafe ones (mmap_disable = no, mail_fsync =
 # optimized); users below make them safe through userdb fields.
@@ -82,7 +76,7 @@ ok "dovecot_start with fake-nfs.so preloaded for $SRV/filer"
 
 deliver() {	# USER -> LMTP reply code
 	printf 'From: a@example.net\nSubject: nfs-%s\n\nbody\n' "$1" |
-		client lmtp "$DC_LMTP_PORT" a@example.net "$1@example.test" | awk '{print $2}'
+		dovecot_client lmtp "$DC_LMTP_PORT" a@example.net "$1@example.test" | awk '{print $2}'
 }
 where() {	# USER VOLUME -> the user's directory per mailshard(7)
 	"$PY" "$MW_TESTLIB/mailshard.py" "$VOLS" hash:2:2 "$1" "$2" | cut -d' ' -f2
@@ -104,7 +98,7 @@ nfs_line() {	# SETTING -> the plugin's message for the filer volume
 check "strict, mmap_disable = no: LMTP 451" test "$(deliver strict)" = 451
 check "strict: the log names the volume and mmap_disable" \
 	refused strict "$(nfs_line 'mmap_disable = no \(need yes\)') \(mailshard_nfs_check = strict\)"
-out=$(client imap "$DC_IMAP_PORT" strict pw INBOX)
+out=$(dovecot_client imap "$DC_IMAP_PORT" strict pw INBOX)
 check "strict: IMAP session refused" grep -q '^REFUSED' <<<"$out"
 printf 'Subject: nfs-lda\n\nx\n' |
 	MW_FAKE_NFS=$SRV/filer LD_PRELOAD=$SHIM \
@@ -118,7 +112,7 @@ check "strict: the log names mail_fsync once mmap is safe" \
 check "strict, mmap_disable = yes, mail_fsync = always: delivered" \
 	eval '[ "$(deliver strictsafe)" = 250 ] && stored strictsafe filer'
 check "strict with safe settings: no NFS line" eval '! logged strictsafe "is on NFS"'
-out=$(client imap "$DC_IMAP_PORT" strictsafe pw INBOX)
+out=$(dovecot_client imap "$DC_IMAP_PORT" strictsafe pw INBOX)
 check "strict with safe settings: IMAP reads the message" grep -qx 'INBOX 1' <<<"$out"
 
 # --- warn (and the default): one error line, the session goes on -----------
@@ -126,7 +120,7 @@ check "warn: delivered despite the unsafe settings" \
 	eval '[ "$(deliver warn)" = 250 ] && stored warn filer'
 check "warn: one error line naming mmap_disable" \
 	eval 'logged warn "$(nfs_line "mmap_disable = no \\(need yes\\)")$" && [ "$(grep -c "lmtp(warn).*is on NFS" "$DC_LOG")" = 1 ]'
-out=$(client imap "$DC_IMAP_PORT" warn pw INBOX)
+out=$(dovecot_client imap "$DC_IMAP_PORT" warn pw INBOX)
 check "warn: IMAP works and logs the same line" \
 	eval 'grep -qx "INBOX 1" <<<"$out" && grep -qE "imap\(warn\).*: Error: $(nfs_line "mmap_disable")" "$DC_LOG"'
 check "mailshard_nfs_check unset means warn" \

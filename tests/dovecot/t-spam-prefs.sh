@@ -15,27 +15,21 @@ sb_need_cmd /usr/lib/dovecot/imap dovecot-imapd
 sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
 sb_need_cmd python3 python3
 PLUGIN=${top_builddir:-.}/plugins/spam-prefs/.libs/lib95_spam_prefs_plugin.so
-[ -f "$PLUGIN" ] || skip_all "spam_prefs plugin not built ($PLUGIN)"
 . "$MW_TESTLIB/dovecot.sh"
 
 sb_init spam-prefs
 
-[ -x /usr/bin/python3 ] && : "${MW_PYTHON:=/usr/bin/python3}"
 PY=${MW_PYTHON:-python3}
-client() { "$PY" "$MW_TESTLIB/mailclient.py" "$@"; }
 
 # mail_plugin_dir is one directory: link our plugin and, when installed,
 # Pigeonhole's next to each other
-MODS=$SB/modules
-mkdir -p "$MODS"
-ln -s "$(cd "$(dirname "$PLUGIN")" && pwd)/$(basename "$PLUGIN")" "$MODS/"
+dovecot_modules "$PLUGIN"
 SIEVE=/usr/lib/dovecot/modules/lib90_sieve_plugin.so
 have_sieve=
 if [ -f "$SIEVE" ]; then
-	ln -s "$SIEVE" "$MODS/"
+	ln -s "$SIEVE" "$DC_MODULES/"
 	have_sieve=1
 fi
-DC_MAIL_PLUGIN_DIR=$MODS
 DC_EXTRA_CONF="
 protocol lmtp {
   mail_plugins = \$mail_plugins ${have_sieve:+sieve }spam_prefs
@@ -74,10 +68,10 @@ send() {	# USER FROM SCORE|- [SUBJECT] -> the LMTP reply code
 		printf 'From: %s\nTo: %s@example.test\nSubject: %s\n' "$2" "$1" "${4:-t$N}"
 		[ "$3" = - ] || printf 'X-Spam-Score: %s\n' "$3"
 		printf '\nbody %s\n' "$N"
-	} | client lmtp "$DC_LMTP_PORT" "$2" "$1@example.test" | awk '{print $2}'
+	} | dovecot_client lmtp "$DC_LMTP_PORT" "$2" "$1@example.test" | awk '{print $2}'
 }
 boxes() {	# USER MAILBOX... -> "MAILBOX COUNT" lines and SUBSCRIBED
-	client imap "$DC_IMAP_PORT" "$1" pw "${@:2}"
+	dovecot_client imap "$DC_IMAP_PORT" "$1" pw "${@:2}"
 }
 expect() {	# DESC USER "INBOX n Junk m ..." -> check the counts over IMAP
 	local desc=$1 user=$2 want=$3 got
@@ -146,7 +140,7 @@ check "discard decision logged" \
 # --- the header as it arrives: folded, any case, the first one, not the body --
 raw() {	# TEXT (printf format) -> LMTP to hdr, reply code
 	# shellcheck disable=SC2059
-	printf "$1" | client lmtp "$DC_LMTP_PORT" a@x.example hdr@example.test | awk '{print $2}'
+	printf "$1" | dovecot_client lmtp "$DC_LMTP_PORT" a@x.example hdr@example.test | awk '{print $2}'
 }
 codes="$(raw 'From: a@x.example\nSubject: folded\nX-Spam-Score:\n\t 9.1\n\nx\n')"
 codes="$codes $(raw 'From: a@x.example\nReceived: by a\nReceived: by b\nSubject: lower\nx-spam-score: 6\n\nx\n')"

@@ -12,6 +12,11 @@
 #                      $(...)): the master is a child of that shell.
 # dovecot_stop         doveadm -c $DC_CONF stop, then reap the master
 # dovecot_log [N]      print the instance log (last N lines if given)
+# dovecot_modules SO...  link plugin files (a build tree's .libs/*.so, or
+#                      installed ones) into the one directory $DC_MODULES
+#                      (=$SB/modules) for DC_MAIL_PLUGIN_DIR, which it sets;
+#                      a missing file skips the whole test. After sb_init.
+# dovecot_client ARGS  tests/lib/mailclient.py: LMTP, IMAP, POP3 clients
 # dovecot_use NAME     switch every helper and DC_* variable to instance NAME,
 #                      so one test can run several Dovecots (e.g. backends
 #                      behind a director). Each has its own $SB/NAME dir,
@@ -70,6 +75,25 @@ dovecot_use() {
 	DC_NAME=$name
 	[ -n "${_DC_SAVED[$name]:-}" ] && eval "${_DC_SAVED[$name]}"
 	return 0
+}
+
+dovecot_modules() {
+	local so
+	for so in "$@"; do
+		[ -f "$so" ] || skip_all "plugin not built or installed ($so)"
+	done
+	DC_MODULES=$SB/modules
+	mkdir -p "$DC_MODULES" || return 1
+	for so in "$@"; do
+		ln -sf "$(cd "$(dirname "$so")" && pwd)/$(basename "$so")" "$DC_MODULES/" || return 1
+	done
+	DC_MAIL_PLUGIN_DIR=$DC_MODULES
+}
+
+# Debian's python3 unless MW_PYTHON says otherwise (a PATH shim is slow)
+[ -x /usr/bin/python3 ] && : "${MW_PYTHON:=/usr/bin/python3}"
+dovecot_client() {
+	"${MW_PYTHON:-python3}" "$MW_TESTLIB/mailclient.py" "$@"
 }
 
 # _dc_stop_instance NAME: dovecot_stop for NAME (registered at exit)
