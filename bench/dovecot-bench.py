@@ -16,13 +16,16 @@ loop is bounded.
 
   dovecot-bench.py [--plugins BUILD_TREE] [--reps 10] [--msgs 2000] [--logins 2000]
                    [--users 100] [--conc 4] [--workdir /tmp/dovecot-bench] [--json FILE]
+                   [--callgrind]
 
+--callgrind: count instructions instead (valgrind's callgrind runs the lmtp and imap
+processes; repeatable whatever else the machine does; use small --msgs/--logins).
 --plugins: a directory (searched recursively) holding lib*_mailshard_plugin.so and
 lib*_spam_prefs_plugin.so; without it only the stock mode runs.
 Method and first baseline: shared notes, dovecot-bench/.
 """
 import argparse, json, multiprocessing as mp, os, shutil, socket, statistics
-import subprocess, sys, time
+import subprocess, sys, threading, time
 
 UID = 5000
 
@@ -37,7 +40,7 @@ def free_port():
 
 def find_plugins(tree):
     found = {}
-    sos = [os.path.join(d, f) for d, _, fs in os.walk(tree) for f in fs   # os.walk: sees .libs/
+    sos = [os.path.join(os.path.abspath(d), f) for d, _, fs in os.walk(tree) for f in fs   # .libs/ too
            if f.startswith("lib") and f.endswith("_plugin.so")]
     for p in sorted(sos, key=os.path.getmtime):
         b = os.path.basename(p)
@@ -275,27 +278,38 @@ def imap_worker(args):
 def instance_cpu(master_pid):
     """CPU seconds (user+sys) used so far by the Dovecot master and every descendant:
     live processes' own time plus, through cutime/cstime, all reaped ones (imap and
-    imap-login run one process per session and are reaped by the master)."""
+    imap-login run one process per session and are reaped by the master).
+    Returns (total, {process name: seconds}); reaped processes count as "reaped"."""
     procs = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
-            f = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
+            comm, f = open(f"/proc/{d}/stat").read().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
             continue
+        f = f.split()
         # after "(comm)": state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based
-        procs[int(d)] = (int(f[1]), sum(int(x) for x in f[11:15]))
+        procs[int(d)] = (int(f[1]), comm, int(f[11]) + int(f[12]), int(f[13]) + int(f[14]))
     kids = {}
-    for pid, (ppid, _) in procs.items():
+    for pid, (ppid, *_) in procs.items():
         kids.setdefault(ppid, []).append(pid)
-    total, todo = 0, [master_pid]
+    by, todo = {}, [master_pid]
     while todo:
         pid = todo.pop()
         if pid in procs:
-            total += procs[pid][1]
+            _, comm, own, reaped = procs[pid]
+            by[comm] = by.get(comm, 0) + own
+            by["reaped"] = by.get("reaped", 0) + reaped
             todo.extend(kids.get(pid, []))
-    return total / os.sysconf("SC_CLK_TCK")
+    hz = os.sysconf("SC_CLK_TCK")
+    return sum(by.values()) / hz, {k: v / hz for k, v in by.items()}
+
+
+def cpu_by_ms(before, after, n):
+    """milliseconds per operation by process name between two instance_cpu() readings"""
+    return {k: 1000 * (after[1].get(k, 0) - before[1].get(k, 0)) / n
+            for k in set(before[1]) | set(after[1])}
 
 
 def timed(pool, worker, port, n, conc, users):
@@ -329,15 +343,96 @@ def one_run(mode, rep, a, plugins, pool):
         it, ibad = timed(pool, imap_worker, ports["imap"], a.logins, a.conc, users)
         time.sleep(0.5)
         c3 = instance_cpu(master)
+        lmtp_by, imap_by = cpu_by_ms(c0, c1, a.msgs), cpu_by_ms(c2, c3, a.logins)
+        c0, c1, c2, c3 = c0[0], c1[0], c2[0], c3[0]
     finally:
         stop(T)
     r = {"mode": mode, "rep": rep, "lmtp_s": lt, "lmtp_rate": a.msgs / lt, "lmtp_fail": lbad,
          "delivered": delivered, "imap_s": it, "imap_rate": a.logins / it, "imap_fail": ibad,
          "lmtp_cpu_ms": 1000 * (c1 - c0) / a.msgs, "imap_cpu_ms": 1000 * (c3 - c2) / a.logins,
-         "load1_before_lmtp": load_l, "load1_before_imap": load_i}
+         "load1_before_lmtp": load_l, "load1_before_imap": load_i,
+         "lmtp_cpu_by_process_ms": lmtp_by, "imap_cpu_by_process_ms": imap_by}
     if not a.keep:
         shutil.rmtree(T, ignore_errors=True)
     return r
+
+
+CALLGRIND_SERVICES = """
+service lmtp {{
+  executable = /usr/bin/valgrind --tool=callgrind --callgrind-out-file={out}/lmtp.%p /usr/lib/dovecot/lmtp
+}}
+service imap {{
+  executable = /usr/bin/valgrind --tool=callgrind --callgrind-out-file={out}/imap.%p /usr/lib/dovecot/imap
+}}
+"""
+
+
+def callgrind_totals(out, prefix):
+    """instructions summed over the callgrind files OUT/PREFIX.*"""
+    total = 0
+    for f in os.listdir(out):
+        if f.startswith(prefix + "."):
+            for line in open(os.path.join(out, f)):
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    total += int(line.split()[1])
+                    break
+    return total
+
+
+def callgrind_run(mode, a, plugins, pool):
+    """one instance whose lmtp and imap processes run under callgrind: instructions
+    per delivery and per login (process start-up included), independent of load"""
+    T, users, ports = setup(mode, "callgrind", a, plugins)
+    out = T + "/callgrind"
+    os.makedirs(out)
+    os.chmod(out, 0o1777)   # imap writes its profile after dropping to the mail uid
+    with open(T + "/dovecot.conf", "a") as f:
+        f.write(CALLGRIND_SERVICES.format(out=out))
+    # valgrind creates its output file when imap starts, as root, mode 0600, and
+    # writes it at exit as the mail uid: hand each new file to the mail uid
+    done = threading.Event()
+
+    def chown_outputs():
+        while not done.wait(0.02):
+            for f in os.listdir(out):
+                if f.startswith("imap.") and os.stat(os.path.join(out, f)).st_uid != UID:
+                    os.chown(os.path.join(out, f), UID, UID)
+    chowner = threading.Thread(target=chown_outputs, daemon=True)
+    chowner.start()
+    start(T, ports)
+    try:
+        lt, lbad = timed(pool, lmtp_worker, ports["lmtp"], a.msgs, a.conc, users)
+        it, ibad = timed(pool, imap_worker, ports["imap"], a.logins, a.conc, users)
+    finally:
+        stop(T)
+        done.set()
+        chowner.join()
+    time.sleep(1)
+    lost = [f for f in os.listdir(out) if os.path.getsize(os.path.join(out, f)) == 0]
+    if lost:
+        sys.exit(f"callgrind profiles not written: {lost}")
+    r = {"mode": mode, "lmtp_fail": lbad, "imap_fail": ibad,
+         "lmtp_instr": callgrind_totals(out, "lmtp") / a.msgs,
+         "imap_instr": callgrind_totals(out, "imap") / a.logins}
+    if not a.keep:
+        shutil.rmtree(T, ignore_errors=True)
+    return r
+
+
+def callgrind_main(a, plugins, modes):
+    rs = {}
+    with mp.Pool(a.conc) as pool:
+        for mode in modes:
+            rs[mode] = r = callgrind_run(mode, a, plugins, pool)
+            print(f"{mode:6s} lmtp process: {r['lmtp_instr']:,.0f} instructions/delivery "
+                  f"({r['lmtp_fail']} failed); imap process: {r['imap_instr']:,.0f} "
+                  f"instructions/login ({r['imap_fail']} failed)", flush=True)
+    if plugins:
+        print("plugin/stock instructions: lmtp %.1f%%, imap %.1f%%" % (
+            100 * rs["plugin"]["lmtp_instr"] / rs["stock"]["lmtp_instr"],
+            100 * rs["plugin"]["imap_instr"] / rs["stock"]["imap_instr"]))
+    if any(r["lmtp_fail"] or r["imap_fail"] for r in rs.values()):
+        sys.exit(1)
 
 
 def main():
@@ -351,12 +446,17 @@ def main():
     ap.add_argument("--workdir", default="/tmp/dovecot-bench")
     ap.add_argument("--json", help="append one JSON line per run to this file")
     ap.add_argument("--keep", action="store_true", help="keep each run's directory")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="instead of timing: count the instructions of the lmtp and imap "
+                    "processes under valgrind's callgrind, one instance per mode")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root")
     plugins = find_plugins(a.plugins) if a.plugins else None
     modes = ["stock", "plugin"] if plugins else ["stock"]
     os.makedirs(a.workdir, exist_ok=True)
+    if a.callgrind:
+        return callgrind_main(a, plugins, modes)
     results = []
     with mp.Pool(a.conc) as pool:
         for rep in range(1, a.reps + 1):
@@ -399,6 +499,18 @@ def main():
                        for rep in range(1, a.reps + 1))
             print(f"per-repetition plugin/stock {label}: median {statistics.median(q):.1f}% "
                   f"(min {q[0]:.1f}%, max {q[-1]:.1f}%)")
+    # where the CPU went: medians per process name (reaped = per-session processes)
+    for phase, unit in (("lmtp", "msg"), ("imap", "login")):
+        key = phase + "_cpu_by_process_ms"
+        names = sorted({k for r in results for k in r[key]})
+        cells = []
+        for name in names:
+            meds = [statistics.median([r[key].get(name, 0) for r in results if r["mode"] == m])
+                    for m in modes]
+            if max(meds) >= 0.005:
+                cells.append(f"{name} " + "/".join(f"{v:.3f}" for v in meds))
+        print(f"{phase.upper()} CPU ms/{unit} by process, median {'/'.join(modes)}: "
+              + ", ".join(cells))
     failed = sum(r["lmtp_fail"] + r["imap_fail"] for r in results)
     short = [r for r in results if r["delivered"] != a.msgs]
     if failed or short:

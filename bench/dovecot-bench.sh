@@ -4,7 +4,7 @@
 # mail_location, and the placement time per user.
 #
 # usage (as root; the lock keeps two benchmarks from overlapping):
-#   flock /tmp/mw-bench.lock bench/dovecot-bench.sh [-r REPS] [-m MSGS] [-l LOGINS] [-c CONC]
+#   flock /tmp/mw-bench.lock bench/dovecot-bench.sh [-r REPS] [-m MSGS] [-l LOGINS] [-c CONC] [-G]
 #
 # Builds an optimised (non-sanitizer) tree in _build-bench, then
 #  1. bench/shard-bench 1000000: mw_shard_place() time per user (best of 5);
@@ -13,15 +13,21 @@
 #     MSGS LMTP deliveries (default 2000, 100 users, CONC sessions) and
 #     LOGINS IMAP LOGIN+SELECT+LOGOUT sessions (default 2000, CONC
 #     clients); it prints the rates and Dovecot's CPU per operation with
-#     their spread and the median per-pair plugin/stock ratios.
+#     their spread and the median per-pair plugin/stock ratios, and where
+#     the CPU went (median ms per operation by process name);
+#  3. unless -G: the same two set-ups once more with their lmtp and imap
+#     processes under valgrind's callgrind (300 deliveries, 40 logins, one
+#     client): instructions per delivery and per login, which unlike the
+#     rates do not depend on what else runs on the machine.
 # Loopback only, bounded in count and time. Tests never assert these figures.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-REPS=10 MSGS=2000 LOGINS=2000 CONC=4
-while getopts r:m:l:c: opt; do
+REPS=10 MSGS=2000 LOGINS=2000 CONC=4 CALLGRIND=1
+while getopts r:m:l:c:G opt; do
 	case $opt in
 	r) REPS=$OPTARG ;; m) MSGS=$OPTARG ;; l) LOGINS=$OPTARG ;; c) CONC=$OPTARG ;;
-	*) sed -n '2,17p' "$0"; exit 2 ;;
+	G) CALLGRIND= ;;
+	*) sed -n '2,22p' "$0"; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "dovecot-bench.sh: run as root" >&2; exit 2; }
@@ -43,3 +49,11 @@ echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$PY" "$TOP/bench/dovecot-bench.py" --plugins "$B/plugins" --reps "$REPS" \
 	--msgs "$MSGS" --logins "$LOGINS" --conc "$CONC"
 echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [ -n "$CALLGRIND" ] && ! command -v valgrind >/dev/null; then
+	echo "== no valgrind (Debian package valgrind): instruction counts skipped"
+elif [ -n "$CALLGRIND" ]; then
+	echo "== instructions (callgrind): lmtp and imap processes, stock vs plugins"
+	"$PY" "$TOP/bench/dovecot-bench.py" --plugins "$B/plugins" --callgrind \
+		--msgs 300 --logins 40 --users 20 --conc 1
+fi
