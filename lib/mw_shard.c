@@ -390,31 +390,58 @@ parse_volume(MW_SHARD *shard, char *tok, char *err)
 	return (0);
 }
 
+/* count_words - the number of words in s, separated by bytes of sep */
+
+static int
+count_words(const char *s, const char *sep)
+{
+	int	n = 0;
+
+	for (s += strspn(s, sep); *s != '\0'; s += strspn(s, sep)) {
+		n++;
+		s += strcspn(s, sep);
+	}
+	return (n);
+}
+
 /* mw_shard_create - parse the volume list and the layout */
+
+#define SHARD_VOLUME_SEP	" \t\r\n,"
 
 MW_SHARD *
 mw_shard_create(const char *volumes, const char *layout, char *err)
 {
 	MW_SHARD *shard;
-	char   *copy, *tok, *save;
-	int	i, hashed = 0;
+	char   *copy = NULL, *tok, *save;
+	int	i, hashed = 0, words;
 
-	if ((shard = calloc(1, sizeof(*shard))) == NULL
-	    || (shard->volumes = calloc(MW_SHARD_VOLUMES_MAX,
-					sizeof(*shard->volumes))) == NULL
-	    || (copy = strdup(volumes != NULL ? volumes : "")) == NULL) {
+	/*
+	 * The Dovecot plugin parses the list at every session start: size
+	 * the table to the list (a volume entry is over 1 KB), not to
+	 * MW_SHARD_VOLUMES_MAX, whose zeroing cost more than the rest of
+	 * the placement.
+	 */
+	if (volumes == NULL)
+		volumes = "";
+	words = count_words(volumes, SHARD_VOLUME_SEP);
+	if ((shard = calloc(1, sizeof(*shard))) == NULL) {
 		shard_err(err, "out of memory");
-		mw_shard_free(shard);
 		return (NULL);
 	}
 	if (parse_layout(shard, layout, err) < 0)
 		goto bad;
-	for (tok = strtok_r(copy, " \t\r\n,", &save); tok != NULL;
-	     tok = strtok_r(NULL, " \t\r\n,", &save)) {
-		if (shard->count == MW_SHARD_VOLUMES_MAX) {
-			shard_err(err, "more than %d volumes", MW_SHARD_VOLUMES_MAX);
-			goto bad;
-		}
+	if (words > MW_SHARD_VOLUMES_MAX) {
+		shard_err(err, "more than %d volumes", MW_SHARD_VOLUMES_MAX);
+		goto bad;
+	}
+	if ((shard->volumes = calloc(words > 0 ? words : 1,
+				     sizeof(*shard->volumes))) == NULL
+	    || (copy = strdup(volumes)) == NULL) {
+		shard_err(err, "out of memory");
+		goto bad;
+	}
+	for (tok = strtok_r(copy, SHARD_VOLUME_SEP, &save); tok != NULL;
+	     tok = strtok_r(NULL, SHARD_VOLUME_SEP, &save)) {
 		if (parse_volume(shard, tok, err) < 0)
 			goto bad;
 	}

@@ -17,6 +17,12 @@
    the delivery to the normal path: mail is never lost here. */
 
 #include "lib.h"
+/* istream.h declares a callback type without a prototype */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include "istream.h"
+#pragma GCC diagnostic pop
+#include "message-header-parser.h"
 #include "smtp-address.h"
 #include "mail-storage.h"
 #include "mail-namespace.h"
@@ -70,6 +76,51 @@ spam_prefs_mailbox_ensure(struct mail_deliver_context *ctx, const char *name)
 	return ret;
 }
 
+/* spam_prefs_score_header - the first X-Spam-Score: 1 found, 0 none,
+   -1 error (*error_r says why)
+
+   Parses the incoming message's header block itself and stops at the
+   header: mail_get_first_header() on the raw delivery mail runs the
+   index-mail header parser and its cache over the whole header on each
+   call, three to four times the work. Folded lines become spaces. */
+static int
+spam_prefs_score_header(struct mail *mail, const char **value_r,
+			const char **error_r)
+{
+	struct message_header_parser_ctx *parser;
+	struct message_header_line *hdr;
+	struct istream *input;
+	int ret;
+
+	*value_r = NULL;
+	if (mail_get_hdr_stream(mail, NULL, &input) < 0) {
+		*error_r = mailbox_get_last_internal_error(mail->box, NULL);
+		return -1;
+	}
+	parser = message_parse_header_init(input, NULL,
+		MESSAGE_HEADER_PARSER_FLAG_CLEAN_ONELINE);
+	while ((ret = message_parse_header_next(parser, &hdr)) > 0) {
+		if (hdr->eoh)
+			break;
+		if (strcasecmp(hdr->name, "X-Spam-Score") != 0)
+			continue;
+		if (hdr->continues) {
+			hdr->use_full_value = TRUE;
+			continue;
+		}
+		*value_r = t_strndup(hdr->full_value, hdr->full_value_len);
+		break;
+	}
+	message_parse_header_deinit(&parser);
+	if (*value_r != NULL)
+		return 1;
+	if (ret < 0 && input->stream_errno != 0) {
+		*error_r = i_stream_get_error(input);
+		return -1;
+	}
+	return 0;
+}
+
 /* spam_prefs_decide_mail - 1 to discard, 0 to go on (maybe to Junk) */
 static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
 {
@@ -77,6 +128,7 @@ static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
 	struct spam_prefs_decision d;
 	enum spam_prefs_action action;
 	const char *thr_str, *act_str, *mailbox, *header = NULL, *sender;
+	const char *errstr;
 	long score = 0, threshold;
 	bool have_score;
 	int ret;
@@ -94,10 +146,10 @@ static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
 		return 0;
 	}
 
-	ret = mail_get_first_header(ctx->src_mail, "X-Spam-Score", &header);
+	ret = spam_prefs_score_header(ctx->src_mail, &header, &errstr);
 	if (ret < 0) {
-		e_error(ctx->event, "spam_prefs: reading X-Spam-Score failed: %s",
-			mailbox_get_last_internal_error(ctx->src_mail->box, NULL));
+		e_error(ctx->event, "spam_prefs: reading X-Spam-Score failed: "
+			"%s", errstr);
 		header = NULL;
 	}
 	have_score = header != NULL && ret > 0 &&

@@ -18,14 +18,11 @@ sb_need_cmd /usr/lib/dovecot/pop3 dovecot-pop3d
 sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
 sb_need_cmd python3 python3
 PLUGIN=$(mw_module plugins/mailshard lib20_mailshard_plugin.so)
-[ -f "$PLUGIN" ] || skip_all "mailshard plugin not built ($PLUGIN)"
 . "$MW_TESTLIB/dovecot.sh"
 
 sb_init mailshard
 
-[ -x /usr/bin/python3 ] && : "${MW_PYTHON:=/usr/bin/python3}"
 PY=${MW_PYTHON:-python3}
-client() { "$PY" "$MW_TESTLIB/mailclient.py" "$@"; }
 
 # --- volumes: v1 and v2 (weight 2) take hashed users, legacy only pins;
 # "bare" has no marker file, as an unmounted mount point would
@@ -40,12 +37,9 @@ where() {	# USER [LAYOUT [PIN_VOLUME]] -> "VOLUME PATH" per mailshard(7)
 	"$PY" "$MW_TESTLIB/mailshard.py" "$VOLS" "${2:-hash:2:2}" "$1" ${3:+"$3"}
 }
 
-MODS=$SB/modules
-mkdir -p "$MODS"
-ln -s "$(cd "$(dirname "$PLUGIN")" && pwd)/$(basename "$PLUGIN")" "$MODS/"
+dovecot_modules "$PLUGIN"
 DC_MAIL_LOCATION=
 DC_MAIL_HOME=
-DC_MAIL_PLUGIN_DIR=$MODS
 DC_MAIL_PLUGINS=mailshard
 DC_EXTRA_CONF="
 # let odd names reach the userdb (and so the plugin)
@@ -76,6 +70,8 @@ dovecot_add_user "$(printf '\xc3\xa9ric')" pw
 for h in .. .hidden 'a/b' '../../../tmp/x' 'x..'; do
 	dovecot_add_user "$h" pw
 done
+LONG=$(printf 'l%.0s' {1..300})	# 300 bytes: over the 255-byte limit
+dovecot_add_user "$LONG" pw
 
 if ! dovecot_start; then
 	not_ok "dovecot_start"
@@ -88,7 +84,7 @@ msg() {	# USER -> a message with a per-user marker
 	printf 'From: a@example.net\nTo: %s@example.test\nSubject: m-%s-%s\n\nbody\n' "$1" "$1" "$$"
 }
 deliver() {	# USER -> LMTP reply code for USER
-	msg "$1" | client lmtp "$DC_LMTP_PORT" a@example.net "$1@example.test" | awk '{print $2}'
+	msg "$1" | dovecot_client lmtp "$DC_LMTP_PORT" a@example.net "$1@example.test" | awk '{print $2}'
 }
 files_of() {	# USER -> every message file (not index cache) holding USER's marker
 	grep -rlF --exclude-dir=dovecot "Subject: m-$1-$$" "$SB" 2>/dev/null |
@@ -144,11 +140,11 @@ check "dovecot-lda -d juan exits 0" test $? = 0
 check "dovecot-lda stored juan's message beside the LMTP one" at_path juan "$juandir" 2
 
 # --- reading: IMAP, POP3, doveadm ----------------------------------------
-out=$(client imap "$DC_IMAP_PORT" juan pw INBOX)
+out=$(dovecot_client imap "$DC_IMAP_PORT" juan pw INBOX)
 check "IMAP: juan's INBOX holds the 2 messages" grep -qx 'INBOX 2' <<<"$out"
-out=$(client imap "$DC_IMAP_PORT" JUAN@example.test pw INBOX)
+out=$(dovecot_client imap "$DC_IMAP_PORT" JUAN@example.test pw INBOX)
 check "IMAP: JUAN@example.test is the same mailbox" grep -qx 'INBOX 2' <<<"$out"
-check "POP3: maria sees her 1 message" test "$(client pop3 "$DC_POP3_PORT" maria pw)" = 1
+check "POP3: maria sees her 1 message" test "$(dovecot_client pop3 "$DC_POP3_PORT" maria pw)" = 1
 out=$(doveadm -c "$DC_CONF" mailbox status -u anna messages INBOX 2>&1)
 check "doveadm mailbox status -u anna: messages=1 (doveadm uses mailshard too)${out:+ [$out]}" \
 	eval '[[ "$out" == *messages=1 ]]'
@@ -161,7 +157,7 @@ read -r _ pdir < <(where pinvol hash:2:2 legacy)
 read -r _ hdir < <(where pinvol)
 check "volume pin: pinvol on legacy (weight 0) with its hashed dirs" \
 	eval 'delivered_at pinvol "$pdir" && [ "${pdir#$SRV/legacy}" = "${hdir#*/mail/v[12]}" ]'
-out=$(client imap "$DC_IMAP_PORT" pinvol pw INBOX)
+out=$(dovecot_client imap "$DC_IMAP_PORT" pinvol pw INBOX)
 check "IMAP: pinvol reads its pinned INBOX" grep -qx 'INBOX 1' <<<"$out"
 check "path pin: pinpath at legacy/p/i/pinpath (normalised)" \
 	delivered_at pinpath "$SRV/legacy/p/i/pinpath"
@@ -172,7 +168,7 @@ check "explicit userdb mail wins over mailshard" \
 read -r _ idir < <(where idxuser)
 ivol=${idir#$SRV/mail/}
 check "mailshard_index_dir: idxuser's mail in the volume" delivered_at idxuser "$idir"
-client imap "$DC_IMAP_PORT" idxuser pw INBOX >/dev/null
+dovecot_client imap "$DC_IMAP_PORT" idxuser pw INBOX >/dev/null
 check "mailshard_index_dir: indexes under idx/$ivol, none in the maildir" \
 	eval '[ -n "$(find "$SB/idx/$ivol" -name "dovecot.index*")" ] && [ -z "$(find "$idir" -name "dovecot.index*")" ]'
 eric=$(printf '\xc3\xa9ric')
@@ -181,9 +177,9 @@ check "UTF-8 name éric (dovecot-lda) is stored as-is inside its volume" lda_at 
 
 # --- missing marker: temporary failure everywhere, nothing created --------
 check "no marker: LMTP answers 451" test "$(deliver nomount)" = 451
-out=$(client pop3 "$DC_POP3_PORT" nomount pw)
+out=$(dovecot_client pop3 "$DC_POP3_PORT" nomount pw)
 check "no marker: POP3 -ERR [SYS/TEMP]" grep -q 'REFUSED.*-ERR \[SYS/TEMP\]' <<<"$out"
-out=$(client imap "$DC_IMAP_PORT" nomount pw INBOX)
+out=$(dovecot_client imap "$DC_IMAP_PORT" nomount pw INBOX)
 check "no marker: IMAP session refused" grep -q '^REFUSED' <<<"$out"
 printf 'Subject: m-nomount-%s\n\nx\n' "$$" |
 	/usr/lib/dovecot/dovecot-lda -c "$DC_CONF" -d nomount -f b@example.net 2>/dev/null
@@ -199,12 +195,17 @@ for h in .. .hidden 'a/b' '../../../tmp/x'; do
 	rc=$?
 	check "hostile username '$h': dovecot-lda tempfails (75)" test $rc = 75
 done
+printf 'Subject: hostile\n\nx\n' |
+	/usr/lib/dovecot/dovecot-lda -c "$DC_CONF" -d "$LONG" -f b@example.net 2>/dev/null
+rc=$?
+check "300-byte username: dovecot-lda tempfails (75), the log says it is too long" \
+	eval '[ $rc = 75 ] && grep -q "mailshard: username \"l\{1,\}.*refused: username longer than 255 bytes" "$DC_LOG"'
 check "hostile usernames: the log says why (leading '.', '/')" \
 	eval "grep -q \"mailshard: username \\\"a/b\\\" refused: '/' in username\" \"\$DC_LOG\" && grep -q \"mailshard: username \\\"..\\\" refused: username starts with '.'\" \"\$DC_LOG\""
 read -r _ xdir < <(where 'x..')
 check "odd but safe name 'x..' stays inside its volume" \
 	delivered_at x.. "$xdir"
-out=$(client pop3 "$DC_POP3_PORT" '..' pw)
+out=$(dovecot_client pop3 "$DC_POP3_PORT" '..' pw)
 check "hostile username '..': POP3 refused" grep -q '^REFUSED' <<<"$out"
 
 # --- doveadm mailshard where|plan ------------------------------------------

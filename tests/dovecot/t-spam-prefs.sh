@@ -15,27 +15,21 @@ sb_need_cmd /usr/lib/dovecot/imap dovecot-imapd
 sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
 sb_need_cmd python3 python3
 PLUGIN=$(mw_module plugins/spam-prefs lib95_spam_prefs_plugin.so)
-[ -f "$PLUGIN" ] || skip_all "spam_prefs plugin not built ($PLUGIN)"
 . "$MW_TESTLIB/dovecot.sh"
 
 sb_init spam-prefs
 
-[ -x /usr/bin/python3 ] && : "${MW_PYTHON:=/usr/bin/python3}"
 PY=${MW_PYTHON:-python3}
-client() { "$PY" "$MW_TESTLIB/mailclient.py" "$@"; }
 
 # mail_plugin_dir is one directory: link our plugin and, when installed,
 # Pigeonhole's next to each other
-MODS=$SB/modules
-mkdir -p "$MODS"
-ln -s "$(cd "$(dirname "$PLUGIN")" && pwd)/$(basename "$PLUGIN")" "$MODS/"
+dovecot_modules "$PLUGIN"
 SIEVE=/usr/lib/dovecot/modules/lib90_sieve_plugin.so
 have_sieve=
 if [ -f "$SIEVE" ]; then
-	ln -s "$SIEVE" "$MODS/"
+	ln -s "$SIEVE" "$DC_MODULES/"
 	have_sieve=1
 fi
-DC_MAIL_PLUGIN_DIR=$MODS
 DC_EXTRA_CONF="
 protocol lmtp {
   mail_plugins = \$mail_plugins ${have_sieve:+sieve }spam_prefs
@@ -58,6 +52,7 @@ dovecot_add_user kate pw userdb_spam_prefs_threshold=5 userdb_spam_prefs_action=
 dovecot_add_user sam pw userdb_spam_prefs_threshold=5 userdb_spam_prefs_mailbox=Spam
 dovecot_add_user bad pw userdb_spam_prefs_threshold=five
 dovecot_add_user sievy pw userdb_spam_prefs_threshold=5
+dovecot_add_user hdr pw userdb_spam_prefs_threshold=5
 
 if ! dovecot_start; then
 	not_ok "dovecot_start"
@@ -73,10 +68,10 @@ send() {	# USER FROM SCORE|- [SUBJECT] -> the LMTP reply code
 		printf 'From: %s\nTo: %s@example.test\nSubject: %s\n' "$2" "$1" "${4:-t$N}"
 		[ "$3" = - ] || printf 'X-Spam-Score: %s\n' "$3"
 		printf '\nbody %s\n' "$N"
-	} | client lmtp "$DC_LMTP_PORT" "$2" "$1@example.test" | awk '{print $2}'
+	} | dovecot_client lmtp "$DC_LMTP_PORT" "$2" "$1@example.test" | awk '{print $2}'
 }
 boxes() {	# USER MAILBOX... -> "MAILBOX COUNT" lines and SUBSCRIBED
-	client imap "$DC_IMAP_PORT" "$1" pw "${@:2}"
+	dovecot_client imap "$DC_IMAP_PORT" "$1" pw "${@:2}"
 }
 expect() {	# DESC USER "INBOX n Junk m ..." -> check the counts over IMAP
 	local desc=$1 user=$2 want=$3 got
@@ -141,6 +136,21 @@ check "allow decision logged as such" \
 	grep -qE 'lmtp\(anna\).*spam_prefs: from=<x@friend.example> score=20.000 threshold=5 action=inbox reason=allow' "$DC_LOG"
 check "discard decision logged" \
 	grep -qE 'lmtp\(dan\).*score=9.100 threshold=5 action=discard reason=score' "$DC_LOG"
+
+# --- the header as it arrives: folded, any case, the first one, not the body --
+raw() {	# TEXT (printf format) -> LMTP to hdr, reply code
+	# shellcheck disable=SC2059
+	printf "$1" | dovecot_client lmtp "$DC_LMTP_PORT" a@x.example hdr@example.test | awk '{print $2}'
+}
+codes="$(raw 'From: a@x.example\nSubject: folded\nX-Spam-Score:\n\t 9.1\n\nx\n')"
+codes="$codes $(raw 'From: a@x.example\nReceived: by a\nReceived: by b\nSubject: lower\nx-spam-score: 6\n\nx\n')"
+codes="$codes $(raw 'From: a@x.example\nX-Spam-Score: 1.0\nSubject: two\nX-Spam-Score: 9.0\n\nx\n')"
+codes="$codes $(raw 'From: a@x.example\nSubject: body\n\nX-Spam-Score: 9\n')"
+check "header forms: LMTP accepted all 4" test "$codes" = "250 250 250 250"
+expect "folded 9.1 and lower-case 6 to Junk; the first of two (1.0) and a score in the body to INBOX" \
+	hdr "INBOX 2 Junk 2"
+check "folded header read as 9.100" grep -qE 'lmtp\(hdr\).*score=9.100 threshold=5 action=junk:Junk' "$DC_LOG"
+check "a score in the body is no score" grep -qE 'lmtp\(hdr\).*score=none threshold=5 action=inbox' "$DC_LOG"
 
 # --- with Pigeonhole: fileinto still works, spam via implicit keep -----------
 if [ -n "$have_sieve" ]; then

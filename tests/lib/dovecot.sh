@@ -12,9 +12,22 @@
 #                      $(...)): the master is a child of that shell.
 # dovecot_stop         doveadm -c $DC_CONF stop, then reap the master
 # dovecot_log [N]      print the instance log (last N lines if given)
+# dovecot_modules SO...  link plugin files (a build tree's .libs/*.so, or
+#                      installed ones) into the one directory $DC_MODULES
+#                      (=$SB/modules) for DC_MAIL_PLUGIN_DIR, which it sets;
+#                      a missing file skips the whole test. After sb_init.
+# dovecot_client ARGS  tests/lib/mailclient.py: LMTP, IMAP, POP3 clients
+# dovecot_use NAME     switch every helper and DC_* variable to instance NAME,
+#                      so one test can run several Dovecots (e.g. backends
+#                      behind a director). Each has its own $SB/NAME dir,
+#                      config, users, log, ports and master; the settings
+#                      below are per instance too (set them after the switch).
+#                      The instance before any switch is "dovecot".
 #
 # Set before dovecot_start to adapt the instance (all optional):
 #   DC_IMAP_PORT DC_POP3_PORT DC_LMTP_PORT  default: free ports from sb_port
+#   DC_LISTEN                 address of every listener (default 127.0.0.1;
+#                             any other 127.x.y.z works without set-up)
 #   DC_MAIL_UID DC_MAIL_GID   owner of all mail (default 5000:5000, which
 #                             needs no /etc/passwd entry)
 #   DC_MAIL_LOCATION          default maildir:$DC_DIR/mail/%n/Maildir;
@@ -22,12 +35,14 @@
 #   DC_MAIL_HOME              default $DC_DIR/mail/%n; "" leaves it unset
 #   DC_MAIL_PLUGINS           global mail_plugins
 #   DC_MAIL_PLUGIN_DIR        mail_plugin_dir (e.g. a build tree's .libs)
+#   DC_AUTH_CONF              raw passdb/userdb blocks replacing the
+#                             passwd-file ones (e.g. a proxy's static passdb)
 #   DC_EXTRA_CONF             raw text appended to dovecot.conf (plain
 #                             settings there override the ones above)
 #   DC_AUTH_PENALTY=1         keep Dovecot's per-IP auth penalty (disabled
 #                             by default: it delays logins after a failure)
 #   DC_START_TIMEOUT          seconds to wait for readiness (default 30)
-# Set by the helpers: DC_DIR (=$SB/dovecot), DC_CONF, DC_USERS, DC_LOG, DC_PID.
+# Set by the helpers: DC_DIR (=$SB/NAME), DC_CONF, DC_USERS, DC_LOG, DC_PID.
 #
 # Users are found as NAME or NAME@domain (auth_username_format = %Ln).
 
@@ -37,19 +52,67 @@ DC_DOVECONF=${DC_DOVECONF:-doveconf}
 
 DC_DIR=
 DC_PID=
+DC_NAME=dovecot
+# every variable that belongs to one instance (dovecot_use swaps them)
+_DC_VARS="DC_DIR DC_PID DC_CONF DC_USERS DC_LOG DC_IMAP_PORT DC_POP3_PORT
+DC_LMTP_PORT DC_LISTEN DC_MAIL_UID DC_MAIL_GID DC_MAIL_LOCATION DC_MAIL_HOME
+DC_MAIL_PLUGINS DC_MAIL_PLUGIN_DIR DC_AUTH_CONF DC_EXTRA_CONF DC_AUTH_PENALTY
+DC_START_TIMEOUT"
+declare -A _DC_SAVED=()
 
-# _dc_init: create $SB/dovecot and pick the ports, once per sandbox.
+dovecot_use() {
+	local name=$1 v
+	case $name in '' | */* | .*) echo "dovecot_use: bad name '$name'" >&2; return 2 ;; esac
+	[ "$name" = "$DC_NAME" ] && return 0
+	# save only the set ones: unset stays unset (DC_MAIL_LOCATION= and an
+	# unset one mean different things)
+	_DC_SAVED[$DC_NAME]=
+	for v in $_DC_VARS; do
+		[ -n "${!v+set}" ] &&
+			_DC_SAVED[$DC_NAME]+=$(printf 'declare -gx %s=%q;' "$v" "${!v}")
+		unset "$v"
+	done
+	DC_NAME=$name
+	[ -n "${_DC_SAVED[$name]:-}" ] && eval "${_DC_SAVED[$name]}"
+	return 0
+}
+
+dovecot_modules() {
+	local so
+	for so in "$@"; do
+		[ -f "$so" ] || skip_all "plugin not built or installed ($so)"
+	done
+	DC_MODULES=$SB/modules
+	mkdir -p "$DC_MODULES" || return 1
+	for so in "$@"; do
+		ln -sf "$(cd "$(dirname "$so")" && pwd)/$(basename "$so")" "$DC_MODULES/" || return 1
+	done
+	DC_MAIL_PLUGIN_DIR=$DC_MODULES
+}
+
+# Debian's python3 unless MW_PYTHON says otherwise (a PATH shim is slow)
+[ -x /usr/bin/python3 ] && : "${MW_PYTHON:=/usr/bin/python3}"
+dovecot_client() {
+	"${MW_PYTHON:-python3}" "$MW_TESTLIB/mailclient.py" "$@"
+}
+
+# _dc_stop_instance NAME: dovecot_stop for NAME (registered at exit)
+_dc_stop_instance() {
+	dovecot_use "$1" && dovecot_stop
+}
+
+# _dc_init: create $SB/$DC_NAME and pick the ports, once per sandbox.
 _dc_init() {
 	[ -n "$DC_DIR" ] && return 0
 	if [ -z "$SB" ] || [ ! -d "$SB" ]; then
 		echo "dovecot.sh: call sb_init first" >&2
 		return 1
 	fi
-	DC_DIR=$SB/dovecot
+	DC_DIR=$SB/$DC_NAME
 	DC_CONF=$DC_DIR/dovecot.conf
 	DC_USERS=$DC_DIR/users
 	DC_LOG=$DC_DIR/log/dovecot.log
-	: "${DC_MAIL_UID:=5000}" "${DC_MAIL_GID:=5000}"
+	: "${DC_MAIL_UID:=5000}" "${DC_MAIL_GID:=5000}" "${DC_LISTEN:=127.0.0.1}"
 	: "${DC_IMAP_PORT:=$(sb_port)}"
 	: "${DC_POP3_PORT:=$(sb_port)}"
 	: "${DC_LMTP_PORT:=$(sb_port)}"
@@ -58,7 +121,7 @@ _dc_init() {
 	while [ "$DC_LMTP_PORT" = "$DC_IMAP_PORT" ] || [ "$DC_LMTP_PORT" = "$DC_POP3_PORT" ]; do
 		DC_LMTP_PORT=$(sb_port)
 	done
-	export DC_DIR DC_CONF DC_USERS DC_LOG DC_IMAP_PORT DC_POP3_PORT DC_LMTP_PORT
+	export DC_DIR DC_CONF DC_USERS DC_LOG DC_IMAP_PORT DC_POP3_PORT DC_LMTP_PORT DC_LISTEN
 
 	mkdir -p "$DC_DIR/run" "$DC_DIR/state" "$DC_DIR/log" "$DC_DIR/mail" || return 1
 	# the master (root) and the dovecot/dovenull users must traverse it
@@ -88,16 +151,26 @@ dovecot_add_user() {
 _dc_write_conf() {
 	local loc=${DC_MAIL_LOCATION-maildir:$DC_DIR/mail/%n/Maildir}
 	local home=${DC_MAIL_HOME-$DC_DIR/mail/%n}
+	local iname=${SB##*/}
+	[ "$DC_NAME" = dovecot ] || iname=$iname-$DC_NAME
+	local auth=${DC_AUTH_CONF:-"passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $DC_USERS
+}
+userdb {
+  driver = passwd-file
+  args = $DC_USERS
+}"}
 	{
 		cat <<EOF
 # generated by tests/lib/dovecot.sh - private test instance, loopback only
-instance_name = ${SB##*/}
+instance_name = $iname
 base_dir = $DC_DIR/run
 state_dir = $DC_DIR/state
 log_path = $DC_LOG
 info_log_path = $DC_LOG
 debug_log_path = $DC_LOG
-listen = 127.0.0.1
+listen = $DC_LISTEN
 protocols = imap pop3 lmtp
 ssl = no
 disable_plaintext_auth = no
@@ -110,14 +183,7 @@ auth_failure_delay = 0
 first_valid_uid = 1
 first_valid_gid = 1
 
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $DC_USERS
-}
-userdb {
-  driver = passwd-file
-  args = $DC_USERS
-}
+$auth
 
 namespace inbox {
   inbox = yes
@@ -126,7 +192,7 @@ namespace inbox {
 
 service imap-login {
   inet_listener imap {
-    address = 127.0.0.1
+    address = $DC_LISTEN
     port = $DC_IMAP_PORT
   }
   inet_listener imaps {
@@ -135,7 +201,7 @@ service imap-login {
 }
 service pop3-login {
   inet_listener pop3 {
-    address = 127.0.0.1
+    address = $DC_LISTEN
     port = $DC_POP3_PORT
   }
   inet_listener pop3s {
@@ -144,7 +210,7 @@ service pop3-login {
 }
 service lmtp {
   inet_listener lmtp {
-    address = 127.0.0.1
+    address = $DC_LISTEN
     port = $DC_LMTP_PORT
   }
 }
@@ -206,16 +272,16 @@ dovecot_start() {
 	"$DC_DOVECOT" -F -c "$DC_CONF" </dev/null >>"$DC_DIR/log/stdout.log" 2>&1 &
 	DC_PID=$!
 	export DC_PID
-	sb_at_exit dovecot_stop
+	sb_at_exit "_dc_stop_instance $DC_NAME"
 
 	for p in "$DC_IMAP_PORT" "$DC_POP3_PORT" "$DC_LMTP_PORT"; do
 		for ((i = 0; i < secs * 10; i++)); do
 			_dc_alive || break
-			(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break
+			(exec 3<>"/dev/tcp/$DC_LISTEN/$p") 2>/dev/null && break
 			sleep 0.1
 		done
 		if ! _dc_alive || ((i >= secs * 10)); then
-			echo "dovecot_start: not listening on 127.0.0.1:$p" >&2
+			echo "dovecot_start: not listening on $DC_LISTEN:$p" >&2
 			dovecot_log 30 >&2
 			return 1
 		fi

@@ -16,7 +16,16 @@
                                           in MAILBOX, one a line
   mailclient.py pop3-subjects PORT USER PASS
                                           the same over POP3 (TOP n 0)
+  mailclient.py lmtp-each PORT TAG USER...
+                                          one LMTP session, one transaction
+                                          per USER with "Subject: m-USER-TAG";
+                                          prints "USER CODE" per user
+  mailclient.py imap-each PORT PASS MAILBOX USER...
+                                          logs in as each USER (4 at a time)
+                                          and prints "USER COUNT" (COUNT as
+                                          above, or REFUSED)
 """
+import concurrent.futures
 import imaplib
 import poplib
 import smtplib
@@ -52,6 +61,34 @@ def lmtp(port, sender, rcpts):
                 code, text = s.getreply()
                 print(r, code)
     s.quit()
+
+
+def lmtp_each(port, tag, users):
+    s = smtplib.LMTP("127.0.0.1", int(port), timeout=30)
+    s.ehlo("test")
+    for u in users:
+        msg = (f"From: a@example.net\r\nTo: {u}@example.test\r\n"
+               f"Subject: m-{u}-{tag}\r\nMessage-ID: <m-{u}-{tag}@test>\r\n\r\nbody\r\n")
+        try:
+            s.sendmail("a@example.net", [f"{u}@example.test"], msg)
+            print(u, 250)
+        except smtplib.SMTPRecipientsRefused as e:
+            print(u, next(iter(e.recipients.values()))[0])
+        except smtplib.SMTPResponseException as e:
+            print(u, e.smtp_code)
+            s.rset()
+    s.quit()
+
+
+def imap_count(port, user, pw, box):
+    try:
+        im = imaplib.IMAP4("127.0.0.1", int(port), timeout=20)
+        im.login(user, pw)
+        typ, data = im.status(box, "(MESSAGES)")
+        im.logout()
+        return data[0].decode().rsplit(" ", 1)[1].rstrip(")") if typ == "OK" else "-"
+    except (imaplib.IMAP4.error, OSError, EOFError):
+        return "REFUSED"
 
 
 def imap(port, user, pw, boxes):
@@ -121,6 +158,14 @@ if __name__ == "__main__":
         lmtp(args[0], args[1], args[2:])
     elif cmd == "imap":
         imap(args[0], args[1], args[2], args[3:])
+    elif cmd == "lmtp-each":
+        lmtp_each(args[0], args[1], args[2:])
+    elif cmd == "imap-each":
+        # four clients at a time, as many users' sessions would be
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            counts = ex.map(lambda u: imap_count(args[0], u, args[1], args[2]), args[3:])
+            for u, n in zip(args[3:], counts):
+                print(u, n)
     elif cmd == "pop3":
         pop3(args[0], args[1], args[2])
     elif cmd == "imap-subjects":

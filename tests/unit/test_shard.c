@@ -191,6 +191,35 @@ test_good_spec(void **state)
 	mw_shard_free(s);
 }
 
+/* volume_count - the table fits the list: 256 volumes, not 257 */
+
+static void
+test_volume_count(void **state)
+{
+	char	err[MW_SHARD_ERR_MAX];
+	char	spec[MW_SHARD_VOLUMES_MAX * 24 + 32];
+	size_t	len = 0;
+	MW_SHARD *s;
+	int	i;
+
+	for (i = 0; i < MW_SHARD_VOLUMES_MAX; i++)
+		len += (size_t) snprintf(spec + len, sizeof(spec) - len,
+					 ",, v%d=/srv/v%d", i, i);
+	s = mw_shard_create(spec, NULL, err);
+	assert_non_null(s);
+	assert_int_equal(s->count, MW_SHARD_VOLUMES_MAX);
+	assert_string_equal(s->volumes[MW_SHARD_VOLUMES_MAX - 1].path, "/srv/v255");
+	mw_shard_free(s);
+	snprintf(spec + len, sizeof(spec) - len, " last=/srv/last ");
+	err[0] = '\0';
+	assert_null(mw_shard_create(spec, NULL, err));
+	assert_non_null(strstr(err, "more than 256 volumes"));
+	s = mw_shard_create(" \t v1=/srv/v1 ,", NULL, err);
+	assert_non_null(s);
+	assert_int_equal(s->count, 1);
+	mw_shard_free(s);
+}
+
 /* place_hash - shape of hashed paths, stable across calls and case */
 
 static void
@@ -421,6 +450,8 @@ test_balance(void **state)
 	assert_true(max_top <= 1.05 * mean_top);
 	assert_true(fabs(chi_top - 255) <= 5 * sqrt(2 * 255.0));
 	assert_true(fabs(chi_leaf - 65535) <= 5 * sqrt(2 * 65535.0));
+	/* the contrast: first letters are far from uniform */
+	assert_true(max_letter >= 2 * NAMES / 37.0);
 	assert_int_equal(wvol[2], 0);
 	assert_true(fabs(wvol[1] / (double) NAMES - 2.0 / 3) <= 0.01);
 	mw_shard_free(s);
@@ -492,8 +523,13 @@ check_movement(const char *before, const char *after, int n, unsigned new_weight
 static void
 test_movement(void **state)
 {
+	check_movement("v1=/a", "v1=/a v2=/b", 1, 1, 2);
+	check_movement("v1=/a v2=/b", "v1=/a v2=/b v3=/c", 2, 1, 3);
 	check_movement("v1=/a v2=/b v3=/c v4=/d", "v1=/a v2=/b v3=/c v4=/d v5=/e",
 		       4, 1, 5);
+	check_movement("v1=/a v2=/b v3=/c v4=/d v5=/e v6=/f v7=/g v8=/h",
+		       "v1=/a v2=/b v3=/c v4=/d v5=/e v6=/f v7=/g v8=/h v9=/i",
+		       8, 1, 9);
 	check_movement("v1=/a v2=/b:2 legacy=/l:0", "v1=/a v2=/b:2 legacy=/l:0 v3=/c",
 		       3, 1, 4);
 }
@@ -507,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_path_normalize),
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_good_spec),
+		cmocka_unit_test(test_volume_count),
 		cmocka_unit_test(test_place_hash),
 		cmocka_unit_test(test_place_letters),
 		cmocka_unit_test(test_place_pins),
