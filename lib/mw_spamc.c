@@ -133,17 +133,6 @@ mw_spamc_free(struct mw_spamc *sc)
 	free(sc);
 }
 
-/* spamc_now_ms - monotonic clock in milliseconds */
-
-static long long
-spamc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* spamc_wait - poll one descriptor until the deadline */
 
 static int
@@ -156,7 +145,7 @@ spamc_wait(int fd, short events, long long deadline)
 	pfd.fd = fd;
 	pfd.events = events;
 	for (;;) {
-		if ((left = deadline - spamc_now_ms()) <= 0) {
+		if ((left = deadline - mw_now_ms()) <= 0) {
 			errno = ETIMEDOUT;
 			return (-1);
 		}
@@ -197,7 +186,7 @@ spamc_talk(struct mw_spamc *sc, struct spamc_host *h, int method, const char *us
 	   const struct iovec *iov, int iovcnt, struct mw_spamc_result *res,
 	   char *err, size_t errlen)
 {
-	long long deadline = spamc_now_ms() + sc->timeout_ms;
+	long long deadline = mw_now_ms() + sc->timeout_ms;
 	char	head[256];
 	char   *reply;
 	size_t	total = 0;
@@ -281,7 +270,7 @@ mw_spamc_check(struct mw_spamc *sc, int method, const char *user,
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < sc->nhosts; i++) {
 			h = sc->hosts + (start + i) % sc->nhosts;
-			now_s = spamc_now_ms() / 1000;
+			now_s = mw_now_ms() / 1000;
 			if (pass == 0) {
 				skipped[i] = __atomic_load_n(&h->avoid_until, __ATOMIC_RELAXED) > now_s;
 				if (skipped[i])
@@ -295,7 +284,7 @@ mw_spamc_check(struct mw_spamc *sc, int method, const char *user,
 				return (0);
 			}
 			mw_warn("spamd %s", err);
-			__atomic_store_n(&h->avoid_until, spamc_now_ms() / 1000 + MW_SPAMC_RETRY_SECS,
+			__atomic_store_n(&h->avoid_until, mw_now_ms() / 1000 + MW_SPAMC_RETRY_SECS,
 					 __ATOMIC_RELAXED);
 		}
 	}

@@ -36,6 +36,8 @@
 /*	char	*err;
 /*	size_t	errlen;
 /*	const char *format;
+/*
+/*	long long mw_now_ms(void)
 /* DESCRIPTION
 /*	mw_strlcpy() copies src into dst of the given size, always
 /*	terminating it, and returns strlen(src) (truncation happened when
@@ -66,6 +68,8 @@
 /*	mw_err() formats one error line into err (the library's way of
 /*	reporting why a function failed) and returns -1, so that a failing
 /*	function can "return (mw_err(err, errlen, ...));".
+/*
+/*	mw_now_ms() is the monotonic clock in milliseconds, for deadlines.
 /* DIAGNOSTICS
 /*	mw_parse_ull() returns 0 on success, -1 when there is no digit and
 /*	-2 when the value does not fit in an unsigned long long.
@@ -80,6 +84,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Utility library. */
 
@@ -203,4 +208,15 @@ mw_hash(const void *data, size_t len)
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	return (h);
+}
+
+/* mw_now_ms - monotonic clock in milliseconds */
+
+long long
+mw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }

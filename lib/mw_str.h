@@ -20,6 +20,7 @@ extern char *mw_trim(char *);
 extern void mw_lowercase(char *);
 extern int mw_parse_ull(const char *, unsigned long long *, const char **);
 extern uint64_t mw_hash(const void *, size_t);
+extern long long mw_now_ms(void);
 extern int mw_err(char *, size_t, const char *,...) __attribute__((format(printf, 3, 4)));
 
 #endif

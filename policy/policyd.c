@@ -255,17 +255,6 @@ conn_peer(int fd, char *buf, size_t len)
 	return (buf);
 }
 
-/* now_ms - monotonic milliseconds, for Redis deadlines */
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 static void conn_process(struct conn *, time_t);
 static void redis_done(void *, int);
 static void userdb_done(void *, int);
@@ -297,7 +286,7 @@ decision_step(struct conn *c, time_t now, char *action, size_t len)
 		if (p->user[0] != '\0' && p->user_result == POLICY_USER_UNASKED && userdb != NULL) {
 			if (mw_cache_get(rcpt_cache, p->user, now, &known))
 				policy_user_known(p, known);
-			else if (policy_userdb_submit(userdb, p->user, userdb_done, c, now_ms()) == 0)
+			else if (policy_userdb_submit(userdb, p->user, userdb_done, c, mw_now_ms()) == 0)
 				return (1);
 			else
 				policy_user_known(p, POLICY_USER_ERROR);
@@ -309,7 +298,7 @@ decision_step(struct conn *c, time_t now, char *action, size_t len)
 		if (p->nitems > 0) {
 			if (redis == NULL)
 				p->rate_outcome = policy_rate_memory(rate, p, now);
-			else if (policy_redis_submit(redis, p, now, redis_done, c, now_ms()) == 0)
+			else if (policy_redis_submit(redis, p, now, redis_done, c, mw_now_ms()) == 0)
 				return (1);
 			else
 				p->rate_outcome = POLICY_RATE_ERROR;
@@ -693,11 +682,11 @@ serve(void)
 			if (ev[i].data.ptr == &listen_fd) {
 				accept_conns(listen_fd, now);
 			} else if (ev[i].data.ptr == &redis_tag) {
-				policy_redis_io(redis, (int) ev[i].events, now_ms());
+				policy_redis_io(redis, (int) ev[i].events, mw_now_ms());
 			} else if (ev[i].data.ptr == &reload_fd) {
 				reload_finish();
 			} else if (ev[i].data.ptr == &userdb_tag) {
-				policy_userdb_io(userdb, (int) ev[i].events, now_ms());
+				policy_userdb_io(userdb, (int) ev[i].events, mw_now_ms());
 			} else if (ev[i].data.ptr == &signal_fd) {
 				while (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
@@ -721,9 +710,9 @@ serve(void)
 			}
 		}
 		if (redis != NULL)
-			policy_redis_tick(redis, now_ms());
+			policy_redis_tick(redis, mw_now_ms());
 		if (userdb != NULL)
-			policy_userdb_tick(userdb, now_ms());
+			policy_userdb_tick(userdb, mw_now_ms());
 		if (now - last_sweep >= SWEEP_SECONDS) {
 			sweep(now);
 			last_sweep = now;
