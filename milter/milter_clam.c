@@ -105,6 +105,24 @@ static long slots_max;			/* MaxConcurrentScans, resolved */
 static long slots_used;			/* scans holding a slot */
 static long scans_running;		/* inside libclamav (atomic) */
 
+ /*
+  * Sessions waiting for a slot, in arrival order; each lives on its
+  * waiting thread's stack.  A freed slot goes to the smallest message (the
+  * first of equals), so that a queue of large messages does not hold up
+  * small ones; a message that has waited SLOT_AGE_MS goes first whatever
+  * its size, so that a steady stream of small ones cannot starve it.
+  */
+struct slot_waiter {
+	struct slot_waiter *next;
+	size_t	size;			/* message bytes */
+	long long since;			/* mw_now_ms() when it began to wait */
+	int	granted;			/* the slot is ours */
+};
+static struct slot_waiter *slot_waiters;
+static struct slot_waiter **slot_tail = &slot_waiters;
+
+#define SLOT_AGE_MS	5000
+
 /* clam_count_files - number of database files in the directory */
 
 static unsigned
@@ -207,6 +225,34 @@ clam_stat_reset(const struct milter_conf *conf)
 	clam_files = clam_count_files(conf->database_directory);
 }
 
+/* slot_grant_locked - hand free slots to waiters; slot_lock held */
+
+static void
+slot_grant_locked(void)
+{
+	struct slot_waiter **pick, **pp, *w;
+	long long now = 0;
+	int	granted = 0;
+
+	while (slots_used < slots_max && slot_waiters != NULL) {
+	if (now == 0)
+			now = mw_now_ms();
+	pick = &slot_waiters;
+	if (now - slot_waiters->since < SLOT_AGE_MS)
+			for (pp = &slot_waiters->next; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->size < (*pick)->size)
+					pick = pp;
+	w = *pick;
+	if ((*pick = w->next) == NULL)
+			slot_tail = pick;
+	w->granted = 1;
+	slots_used++;
+	granted = 1;
+	}
+	if (granted)
+	pthread_cond_broadcast(&slot_cond);
+}
+
 /* milter_clam_slots - apply MaxConcurrentScans */
 
 void
@@ -223,7 +269,7 @@ milter_clam_slots(const struct milter_conf *conf)
 	else if (n != slots_max)
 		mw_info("at most %ld concurrent scans (was %ld)", n, slots_max);
 	slots_max = n;
-	pthread_cond_broadcast(&slot_cond);
+	slot_grant_locked();
 	pthread_mutex_unlock(&slot_lock);
 }
 
@@ -284,7 +330,7 @@ void
 milter_clam_check(const struct milter_conf *conf)
 {
 	if (cl_statchkdir(&clam_stat) == 1
-	    || clam_count_files(conf->database_directory) != clam_files)
+			|| clam_count_files(conf->database_directory) != clam_files)
 		milter_clam_reload(conf, 0);
 	else if (clam_engine == NULL && conf->reload_code == RELOAD_BLOCKING)
 		milter_clam_reload(conf, 0);
@@ -303,25 +349,36 @@ milter_clam_version(char *buf, size_t len)
 /* clam_slot_get - wait for a scan slot, keeping the MTA informed */
 
 static void
-clam_slot_get(SMFICTX *ctx, const char *qid)
+clam_slot_get(SMFICTX *ctx, const char *qid, size_t size)
 {
+	struct slot_waiter self;
 	struct timespec ts;
 	long	progress = 0;
 
 	pthread_mutex_lock(&slot_lock);
-	if (slots_used >= slots_max) {
-		mw_debug("%s: waiting for a scan slot (%ld of %ld in use)", qid, slots_used, slots_max);
-		while (slots_used >= slots_max) {
-			/* At once, then every second: the MTA must not time out. */
-			if (ctx != NULL && smfi_progress(ctx) == MI_SUCCESS)
-				progress++;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
-			(void) pthread_cond_timedwait(&slot_cond, &slot_lock, &ts);
-		}
-		mw_debug("%s: got a scan slot after %ld progress notes", qid, progress);
-	}
+	if (slots_used < slots_max && slot_waiters == NULL) {
 	slots_used++;
+	pthread_mutex_unlock(&slot_lock);
+	return;
+	}
+	mw_debug("%s: waiting for a scan slot (%ld of %ld in use, %zu bytes)",
+			 qid, slots_used, slots_max, size);
+	self.next = NULL;
+	self.size = size;
+	self.since = mw_now_ms();
+	self.granted = 0;
+	*slot_tail = &self;
+	slot_tail = &self.next;
+	slot_grant_locked();			/* a slot may be free */
+	while (!self.granted) {
+	/* At once, then every second: the MTA must not time out. */
+	if (ctx != NULL && smfi_progress(ctx) == MI_SUCCESS)
+			progress++;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;
+	(void) pthread_cond_timedwait(&slot_cond, &slot_lock, &ts);
+	}
+	mw_debug("%s: got a scan slot after %ld progress notes", qid, progress);
 	pthread_mutex_unlock(&slot_lock);
 }
 
@@ -332,7 +389,7 @@ clam_slot_put(void)
 {
 	pthread_mutex_lock(&slot_lock);
 	slots_used--;
-	pthread_cond_signal(&slot_cond);
+	slot_grant_locked();
 	pthread_mutex_unlock(&slot_lock);
 }
 
@@ -340,7 +397,7 @@ clam_slot_put(void)
 
 int
 milter_clam_scan(SMFICTX *ctx, const char *qid, const char *data, size_t len,
-		         char *virname, size_t vlen)
+						 char *virname, size_t vlen)
 {
 	struct cl_scan_options opts;
 	struct cl_engine *e;
@@ -349,7 +406,7 @@ milter_clam_scan(SMFICTX *ctx, const char *qid, const char *data, size_t len,
 	cl_fmap_t *map;
 	cl_error_t rc;
 
-	clam_slot_get(ctx, qid);
+	clam_slot_get(ctx, qid, len);
 	pthread_rwlock_rdlock(&clam_block);
 	pthread_mutex_lock(&clam_lock);
 	if ((e = clam_engine) != NULL)

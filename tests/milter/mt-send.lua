@@ -26,6 +26,7 @@
 --            the message is open
 --   auth     optional: {auth_authen} value
 --   client   optional: client IP address (default 192.0.2.7)
+--   qid      optional: the queue id macro "i" (default MTQID1)
 --   timeout  optional: seconds to wait for a reply (default 120)
 -- Body chunks are at most 65535 bytes (libmilter drops the connection on
 -- a larger one).  Errors inside miltertest exit 1 without a message (its pitfall), so each
@@ -44,9 +45,9 @@ if mt.conninfo(conn, "client.example", addr) ~= nil then fail("conninfo") end
 if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("connect reply") end
 if mt.helo(conn, "client.example") ~= nil then fail("helo") end
 if auth ~= nil then
-	mt.macro(conn, SMFIC_MAIL, "i", "MTQID1", "{auth_authen}", auth)
+	mt.macro(conn, SMFIC_MAIL, "i", qid or "MTQID1", "{auth_authen}", auth)
 else
-	mt.macro(conn, SMFIC_MAIL, "i", "MTQID1")
+	mt.macro(conn, SMFIC_MAIL, "i", qid or "MTQID1")
 end
 if mt.mailfrom(conn, "<" .. (from or "sender@origin.example") .. ">") ~= nil then fail("mailfrom") end
 if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("mail reply") end
@@ -65,7 +66,7 @@ local names = { [SMFIR_CONTINUE] = "continue", [SMFIR_REPLYCODE] = "replycode",
 	[SMFIR_DISCARD] = "discard", [SMFIR_ACCEPT] = "accept" }
 for i = 1, tonumber(rcpts or "1") do
 	local to = rcpt or ("rcpt" .. i .. "@dest.example")
-	mt.macro(conn, SMFIC_RCPT, "i", "MTQID1", "{rcpt_addr}", to)
+	mt.macro(conn, SMFIC_RCPT, "i", qid or "MTQID1", "{rcpt_addr}", to)
 	if mt.rcptto(conn, "<" .. to .. ">") ~= nil then fail("rcptto") end
 	local rr = mt.getreply(conn)
 	if rr ~= SMFIR_CONTINUE then

@@ -7,6 +7,11 @@
 # smfi_progress() notes it sent the MTA (one at once, then one a second),
 # and still gets its answer.  Nothing here asserts a duration: a round in
 # which no session had to wait proves nothing and is run again (at most 4).
+# Then the order in which waiting sessions get the slot: while one large
+# message is being scanned, a second large one and then a small one wait;
+# the small one must get the slot first (smallest first).  A round in which
+# the first scan ended before the small message queued proves nothing and
+# is run again.
 # No spamd: SpamdHosts none.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -19,15 +24,20 @@ mwm_need
 sb_init t-milter-scanlimit
 mwm_db
 
-# a message with a 6 MB base64 attachment: each scan decodes and scans it
-{
-	printf 'From: a@origin.example\r\nTo: b@dest.example\r\nSubject: large\r\n'
-	printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=LIMIT\r\n\r\n'
-	printf -- '--LIMIT\r\nContent-Type: application/octet-stream\r\n'
-	printf 'Content-Transfer-Encoding: base64\r\n\r\n'
-	head -c 6000000 /dev/urandom | base64 -w 76 | sed 's/$/\r/'
-	printf -- '--LIMIT--\r\n'
-} >"$SB/large.eml"
+# mklarge FILE MB: a message with an MB-megabyte base64 attachment of
+# random bytes: each scan decodes and scans it (new random bytes, so that
+# libclamav's cache of clean files does not answer at once)
+mklarge() {
+	{
+		printf 'From: a@origin.example\r\nTo: b@dest.example\r\nSubject: large\r\n'
+		printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=LIMIT\r\n\r\n'
+		printf -- '--LIMIT\r\nContent-Type: application/octet-stream\r\n'
+		printf 'Content-Transfer-Encoding: base64\r\n\r\n'
+		head -c "${2}000000" /dev/urandom | base64 -w 76 | sed 's/$/\r/'
+		printf -- '--LIMIT--\r\n'
+	} >"$1"
+}
+mklarge "$SB/large.eml" 6
 
 mwm_start lim SpamdHosts none MaxConcurrentScans 1 || { echo "Bail out! milter did not start"; exit 1; }
 # the log comes from -f on stderr; -v adds the slot lines
@@ -54,7 +64,7 @@ for round in 1 2 3 4; do
 	diag "round $round: no session had to wait; again"
 done
 check "a session found the slot taken (round $waited)" test "$waited" -gt 0
-check "  ... it waited with 1 of 1 slots in use" grep -qF "waiting for a scan slot (1 of 1 in use)" "$MWM_LOG"
+check "  ... it waited with 1 of 1 slots in use" grep -qF "waiting for a scan slot (1 of 1 in use, " "$MWM_LOG"
 check "  ... and sent the MTA smfi_progress() notes while waiting" \
 	grep -qE "got a scan slot after [1-9][0-9]* progress notes" "$MWM_LOG"
 starts=$(grep -c "scan starts, [0-9]* running" "$MWM_LOG")
@@ -66,6 +76,45 @@ check "every session got its answer: continue ($(cat "$SB"/r*-*.out | grep -c '^
 	test "$bad" = 0
 check "one accept line per session" \
 	test "$(grep -c ': accept: client=client.example\[192.0.2.[123]\]' "$MWM_LOG")" = "$(ls "$SB"/r*-*.out | wc -l)"
+
+printf 'From: a@origin.example\r\nTo: b@dest.example\r\nSubject: small\r\n\r\nhello\r\n' >"$SB/small.eml"
+# logline QID WHAT: the log's line number of QID's first WHAT line, or 0
+logline() {
+	grep -n "$1: $2" "$MWM_LOG" | head -n 1 | cut -d: -f1 | grep . || echo 0
+}
+# ordered A B: log line A exists and comes before log line B
+ordered() { test "$1" -gt 0 -a "$2" -gt 0 -a "$1" -lt "$2"; }
+sjf=
+for round in 1 2 3 4; do
+	a=BIGA$round b=BIGB$round c=SMALLC$round
+	send() { miltertest -D "sock=$MWM_CONN" -D "msg=$SB/$2" -D "qid=$1" -s "$MWM_LUA" >"$SB/$1.out" 2>&1 & }
+	# the first scan must last while the others queue: 30 MB
+	mklarge "$SB/$a.eml" 30
+	mklarge "$SB/$b.eml" 6
+	send "$a" "$a.eml"
+	pa=$!
+	sb_eventually 60 grep -q "$a: scan starts" "$MWM_LOG"
+	send "$b" "$b.eml"
+	pb=$!
+	sb_eventually 60 grep -q "$b: waiting for a scan slot\|$b: scan starts" "$MWM_LOG"
+	send "$c" small.eml
+	pc=$!
+	wait "$pa" "$pb" "$pc"
+	bw=$(logline "$b" "waiting for a scan slot") bg=$(logline "$b" "got a scan slot")
+	cw=$(logline "$c" "waiting for a scan slot") cg=$(logline "$c" "got a scan slot")
+	# conclusive: both waited, and the small one queued before the second
+	# large one got the slot
+	if ordered "$bw" "$cw" && ordered "$cw" "$bg"; then
+		sjf=$round
+		break
+	fi
+	diag "round $round: the small message did not queue behind both large ones; again"
+done
+check "a small and a large message waited for the slot together (round $sjf)" test -n "$sjf"
+check "  ... the small one, queued last, got the slot first (smallest first)" ordered "$cg" "$bg"
+check "  ... and all three were accepted" \
+	test "$(cat "$SB/$a.out" "$SB/$b.out" "$SB/$c.out" | grep -c '^reply continue$')" = 3
+
 mw_kill_pid "$MWM_PID" 15
 check "no sanitizer report in the milter log" \
 	bash -c "! grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' '$MWM_LOG'"
