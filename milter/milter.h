@@ -52,6 +52,7 @@ struct milter_conf {
 	unsigned long long max_file_size;
 	long long max_recursion;
 	long long max_files;
+	int	disable_cache;			/* libclamav's clean-file cache off */
 	long long max_concurrent_scans;
 	char   *on_infected;
 	char   *on_scan_error;

@@ -70,6 +70,7 @@ const struct mw_cfg_entry milter_cfg_table[] = {
 	{"MaxFileSize", MW_CFG_SIZE, "100M", C(max_file_size), 0, 4LL << 30},
 	{"MaxRecursion", MW_CFG_INT, "17", C(max_recursion), 1, 1000},
 	{"MaxFiles", MW_CFG_INT, "10000", C(max_files), 1, 10000000},
+	{"DisableCache", MW_CFG_BOOL, "no", C(disable_cache), 0, 0},
 	{"MaxConcurrentScans", MW_CFG_INT, "0", C(max_concurrent_scans), 0, 4096},
 	{"OnInfected", MW_CFG_STRING, "reject", C(on_infected), 0, 0},
 	{"OnScanError", MW_CFG_STRING, "tempfail", C(on_scan_error), 0, 0},

@@ -179,6 +179,8 @@ clam_build(const struct milter_conf *conf, char *version, size_t vlen)
 	cl_engine_set_num(e, CL_ENGINE_MAX_FILESIZE, (long long) conf->max_file_size);
 	cl_engine_set_num(e, CL_ENGINE_MAX_RECURSION, conf->max_recursion);
 	cl_engine_set_num(e, CL_ENGINE_MAX_FILES, conf->max_files);
+	if (conf->disable_cache)
+		cl_engine_set_num(e, CL_ENGINE_DISABLE_CACHE, 1);
 	cl_engine_set_str(e, CL_ENGINE_TMPDIR, conf->temporary_directory);
 	if ((rc = cl_load(dir, e, &sigs, CL_DB_STDOPT)) != CL_SUCCESS) {
 		mw_error("cannot load ClamAV database %s: %s", dir, cl_strerror(rc));
@@ -426,6 +428,9 @@ milter_clam_scan(SMFICTX *ctx, const char *qid, const char *data, size_t len,
 			 __atomic_add_fetch(&scans_running, 1, __ATOMIC_SEQ_CST));
 		rc = cl_scanmap_callback(map, "message.eml", &vir, &scanned, e, &opts, NULL);
 		__atomic_sub_fetch(&scans_running, 1, __ATOMIC_SEQ_CST);
+		/* libclamav counts in units of CL_COUNT_PRECISION bytes */
+		mw_debug("%s: scan done, %llu bytes scanned", qid,
+			 (unsigned long long) scanned * CL_COUNT_PRECISION);
 		if (rc == CL_VIRUS)
 			mw_strlcpy(virname, vir != NULL ? vir : "unknown", vlen);
 		cl_fmap_close(map);
