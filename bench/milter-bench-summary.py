@@ -16,8 +16,9 @@ for line in open(sys.argv[1]):
     if line.strip():
         r = json.loads(line)
         r.update(dict(kv.split('=', 1) for kv in r['label'].split()))
-        rows.append(r)
-ORDER = ['bare', 'null', 'mwtcp', 'mwux', 'clamtcp', 'clamux', 'mwsp', 'sass', 'spamd']
+        if r['part'] != 'warm':
+            rows.append(r)
+ORDER = ['bare', 'null', 'mwtcp', 'mwux', 'mwuxnc', 'clamtcp', 'clamux', 'clamuxnc', 'mwsp', 'sass', 'spamd']
 
 
 def med(vals, d=1):
@@ -51,6 +52,7 @@ for key in sorted(groups, key=lambda k: (k[0], k[1], ORDER.index(k[2]))):
 
 PAIRS = [('null', 'bare'), ('mwux', 'null'), ('mwtcp', 'null'), ('mwtcp', 'bare'), ('mwux', 'bare'),
          ('clamux', 'bare'), ('mwtcp', 'clamtcp'), ('mwux', 'clamux'), ('mwtcp', 'clamux'),
+         ('mwuxnc', 'clamuxnc'), ('mwuxnc', 'null'),
          ('mwsp', 'spamd'), ('sass', 'spamd'), ('mwsp', 'sass')]
 rate = {(r['part'], r['sessions'], r['round'], r['cfg']): r['rate'] for r in rows}
 print('\n| part | sess | ratio (msg/s) | median | per round |')

@@ -3,14 +3,22 @@
 # alternatives, through one private Postfix relaying to smtp-sink (issue 4's
 # "Benchmark"), configurations interleaved and rotated per round.
 #
-# usage: bench/milter-bench.sh [-r ROUNDS] [-s "1 4 16"] [-H HASHES] [-S]
+# usage: bench/milter-bench.sh [-r ROUNDS] [-s "1 4 16"] [-o "4"] [-H HASHES] [-S]
 #   -r  rounds (default 3; the summary gives medians and min-max)
-#   -s  session counts (default "1 4 16")
+#   -s  session counts (default "1 4 16") of the "av" and "hit" parts
+#   -o  session counts of the "nocache" part (default "4"; "" skips it)
 #   -H  random hash signatures in the scaled DB (default 1000000, plus
 #       50,000 body signatures: tests/lib/gen-clamdb.py scaled)
 #   -S  skip the spamd part
 # Messages per run: N1 (1 session, default 150), N4 (400), N16 (600);
-# spamd runs: SPAM_N (default 16) 20 KB text messages at 4 sessions.
+# spamd runs: SPAM_N (default 40) 20 KB text messages at 4 sessions.
+#
+# Parts: "av", the mix with every message unique (libclamav's cache only
+# helps with attachments seen before); "hit", the same mix sent as it is,
+# so after the first of each file every scan is a cache hit (the issue's
+# ">=95% of the do-nothing milter" case); "nocache", unique messages with
+# the cache off (DisableCache yes) in mailwarren-milter (mwuxnc) and in a
+# second clamd (clamuxnc, its own clamav-milter); "spam".
 #
 # AV configurations (no spamd): bare (no milter); null (bench/null-milter,
 # the same negotiated steps, unix socket: the protocol ceiling); mwtcp and
@@ -35,14 +43,15 @@ if [ -z "${MW_BENCH_LOCKED:-}" ]; then
 	MW_BENCH_LOCKED=1 exec flock /tmp/mw-bench.lock "$0" "$@"
 fi
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-ROUNDS=3 SESSIONS="1 4 16" HASHES=1000000 SPAM=1
-while getopts r:s:H:S opt; do
+ROUNDS=3 SESSIONS="1 4 16" NC_SESSIONS="4" HASHES=1000000 SPAM=1
+while getopts r:s:o:H:S opt; do
 	case $opt in
-	r) ROUNDS=$OPTARG ;; s) SESSIONS=$OPTARG ;; H) HASHES=$OPTARG ;; S) SPAM= ;;
-	*) sed -n '2,32p' "$0"; exit 2 ;;
+	r) ROUNDS=$OPTARG ;; s) SESSIONS=$OPTARG ;; o) NC_SESSIONS=$OPTARG ;;
+	H) HASHES=$OPTARG ;; S) SPAM= ;;
+	*) sed -n '2,42p' "$0"; exit 2 ;;
 	esac
 done
-N1=${N1:-150} N4=${N4:-400} N16=${N16:-600} SPAM_N=${SPAM_N:-16}
+N1=${N1:-150} N4=${N4:-400} N16=${N16:-600} SPAM_N=${SPAM_N:-40}
 PY=${MW_PYTHON:-/usr/bin/python3}
 B=$TOP/_build-bench
 MIX=text.eml=8,b64.eml=6,zip.eml=5,big.eml=1
@@ -69,7 +78,7 @@ RUN=$SB/run
 SHM=$(mktemp -d /dev/shm/mw-bench.XXXXXX)
 chmod 755 "$SHM"
 sb_at_exit "rm -rf $SHM"
-mkdir -p "$RUN" "$SHM"/{mwtcp,mwux,mwsp,clamd,clamtcp,clamux}
+mkdir -p "$RUN" "$SHM"/{mwtcp,mwux,mwuxnc,mwsp,clamd,clamdnc,clamtcp,clamux,clamuxnc}
 chmod 1777 "$RUN"
 JSON=$OUT/results.jsonl
 PIDS=()
@@ -115,7 +124,7 @@ mw() {
 	MPID[$name]=$!
 	PIDS+=($!)
 	for ((i = 0; i < 600; i++)); do
-		grep -q "started on" "$RUN/$name.log" && break
+		grep -qs "started on" "$RUN/$name.log" && break
 		sleep 0.1
 	done
 	echo "$name: ready in $(since "$t0") s, $(grep -o 'loaded: [0-9]* signatures in [0-9]* ms' "$RUN/$name.log")"
@@ -123,18 +132,24 @@ mw() {
 M_MWTCP=$(port) M_MWSP=$(port) M_CLAMTCP=$(port) M_SASS=$(port)
 mw mwtcp "inet:$M_MWTCP@127.0.0.1" SpamdHosts none
 mw mwux "local:$RUN/mwux.sock" SpamdHosts none
+[ -n "$NC_SESSIONS" ] && mw mwuxnc "local:$RUN/mwuxnc.sock" SpamdHosts none DisableCache yes
 [ -n "$SPAM" ] && mw mwsp "inet:$M_MWSP@127.0.0.1" SpamdHosts "inet:$SPAMD_PORT@127.0.0.1" SpamdTimeout 120
 "$B/bench/null-milter" "unix:$RUN/null.sock" >"$RUN/null.log" 2>&1 &
 MPID[null]=$!
 PIDS+=($!)
 
-cat >"$RUN/clamd.conf" <<EOC
-LocalSocket $RUN/clamd.sock
+# clamd NAME [KEY VALUE]...: one clamd (foreground) on $RUN/NAME.sock
+clamd_start() {
+	local name=$1 t0 i
+	shift
+	{
+		cat <<EOC
+LocalSocket $RUN/$name.sock
 FixStaleSocket yes
 Foreground yes
-LogFile $RUN/clamd.log
+LogFile $RUN/$name.log
 DatabaseDirectory $OUT/db
-TemporaryDirectory $SHM/clamd
+TemporaryDirectory $SHM/$name
 SelfCheck 0
 MaxThreads 12
 ScanMail yes
@@ -143,23 +158,29 @@ Bytecode yes
 $limits
 StreamMaxLength 25M
 EOC
-t0=$(date +%s.%N)
-clamd -c "$RUN/clamd.conf" >"$RUN/clamd.out" 2>&1 &
-MPID[clamd]=$!
-PIDS+=($!)
-for ((i = 0; i < 1200; i++)); do
-	"$PY" -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"zPING\0"); sys.exit(0 if s.recv(8).startswith(b"PONG") else 1)' \
-		"$RUN/clamd.sock" 2>/dev/null && break
-	sleep 0.1
-done
-echo "clamd: ready (PONG) in $(since "$t0") s"
-# clammilter NAME SOCKET: clamav-milter to the clamd above (temp file fds)
+		while [ $# -ge 2 ]; do echo "$1 $2"; shift 2; done
+	} >"$RUN/$name.conf"
+	t0=$(date +%s.%N)
+	clamd -c "$RUN/$name.conf" >"$RUN/$name.out" 2>&1 &
+	MPID[$name]=$!
+	PIDS+=($!)
+	for ((i = 0; i < 1200; i++)); do
+		"$PY" -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"zPING\0"); sys.exit(0 if s.recv(8).startswith(b"PONG") else 1)' \
+			"$RUN/$name.sock" 2>/dev/null && break
+		sleep 0.1
+	done
+	echo "$name: ready (PONG) in $(since "$t0") s"
+}
+clamd_start clamd
+[ -n "$NC_SESSIONS" ] && clamd_start clamdnc DisableCache yes
+# clammilter NAME SOCKET [CLAMD]: clamav-milter to a clamd above (default
+# clamd; temp file fds)
 clammilter() {
 	cat >"$RUN/$1.conf" <<EOC
 MilterSocket $2
 MilterSocketMode 666
 Foreground yes
-ClamdSocket unix:$RUN/clamd.sock
+ClamdSocket unix:$RUN/${3:-clamd}.sock
 TemporaryDirectory $SHM/$1
 OnClean Accept
 OnInfected Reject
@@ -176,17 +197,19 @@ EOC
 }
 clammilter clamtcp "inet:$M_CLAMTCP@127.0.0.1"
 clammilter clamux "$RUN/clamux.sock"
+[ -n "$NC_SESSIONS" ] && clammilter clamuxnc "$RUN/clamuxnc.sock" clamdnc
 if [ -n "$SPAM" ]; then
 	spamass-milter -p "inet:$M_SASS@127.0.0.1" -- -d 127.0.0.1 -p "$SPAMD_PORT" >"$RUN/sass.log" 2>&1 &
 	MPID[sass]=$!
 	PIDS+=($!)
 fi
 sb_wait_port "$M_CLAMTCP" 30 && sb_wait_file "$RUN/clamux.sock" 30 || { echo "clamav-milter did not start"; exit 1; }
+[ -z "$NC_SESSIONS" ] || sb_wait_file "$RUN/clamuxnc.sock" 30 || { echo "clamav-milter (no cache) did not start"; exit 1; }
 [ -z "$SPAM" ] || sb_wait_port "$M_SASS" 30 || { echo "spamass-milter did not start"; exit 1; }
 
 # ---- Postfix: one smtpd listener per configuration ------------------------
 declare -A PORT
-for cfg in bare null mwtcp mwux clamtcp clamux mwsp sass; do PORT[$cfg]=$(port); done
+for cfg in bare null mwtcp mwux mwuxnc clamtcp clamux clamuxnc mwsp sass; do PORT[$cfg]=$(port); done
 listener() { postfix_add_master "127.0.0.1:${PORT[$1]} inet n - n - - smtpd -o smtpd_milters=$2"; }
 PF_SMTP_PORT=${PORT[bare]}
 PF_NEXTHOP="smtp:[127.0.0.1]:$SINK"
@@ -195,6 +218,10 @@ listener mwtcp "inet:127.0.0.1:$M_MWTCP"
 listener mwux "unix:$RUN/mwux.sock"
 listener clamtcp "inet:127.0.0.1:$M_CLAMTCP"
 listener clamux "unix:$RUN/clamux.sock"
+if [ -n "$NC_SESSIONS" ]; then
+	listener mwuxnc "unix:$RUN/mwuxnc.sock"
+	listener clamuxnc "unix:$RUN/clamuxnc.sock"
+fi
 if [ -n "$SPAM" ]; then
 	listener mwsp "inet:127.0.0.1:$M_MWSP"
 	listener sass "inet:127.0.0.1:$M_SASS"
@@ -204,12 +231,15 @@ postfix_start "milter_default_action = tempfail" "milter_command_timeout = 120s"
 	"default_process_limit = 200" "queue_run_delay = 300s" ||
 	{ echo "postfix did not start"; exit 1; }
 PFM=$(pf_master_pid)
-for cfg in null mwtcp mwux clamtcp clamux ${SPAM:+mwsp sass}; do sb_wait_port "${PORT[$cfg]}" 30; done
+NC=
+[ -z "$NC_SESSIONS" ] || NC="mwuxnc clamuxnc"
+for cfg in null mwtcp mwux clamtcp clamux $NC ${SPAM:+mwsp sass}; do sb_wait_port "${PORT[$cfg]}" 30; done
 
 scanner_pids() {
 	case $1 in
 	bare) echo "" ;;
 	clamtcp | clamux) echo "${MPID[clamd]},${MPID[$1]}" ;;
+	clamuxnc) echo "${MPID[clamdnc]},${MPID[$1]}" ;;
 	mwsp) echo "${MPID[mwsp]},$SPAMD_PID" ;;
 	sass) echo "${MPID[sass]},$SPAMD_PID" ;;
 	spamd) echo "$SPAMD_PID" ;;
@@ -241,24 +271,37 @@ run() {
 }
 
 echo "== sanity: every AV path rejects EICAR in a zip"
-for cfg in mwtcp mwux clamtcp clamux ${SPAM:+mwsp}; do
+for cfg in mwtcp mwux clamtcp clamux $NC ${SPAM:+mwsp}; do
 	out=$(run "$cfg" 1 1 eicar-zip.eml=1 2>&1)
 	grep -q '"550": 1' <<<"$out" || { echo "$cfg does not reject EICAR: $out"; exit 1; }
 done
 : >"$JSON"
 
-AV=(bare null mwtcp mwux clamtcp clamux)
-echo "== AV: $ROUNDS rounds x sessions {$SESSIONS} x ${AV[*]}"
-for ((r = 1; r <= ROUNDS; r++)); do
-	for s in $SESSIONS; do
-		case $s in 1) n=$N1 ;; 4) n=$N4 ;; *) n=$N16 ;; esac
-		for ((i = 0; i < ${#AV[@]}; i++)); do
-			cfg=${AV[$(((i + r - 1) % ${#AV[@]}))]}
-			run "$cfg" "$s" "$n" "$MIX" --label "part=av round=$r cfg=$cfg" |
-				"$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d["label"], "s=%d" % d["sessions"], "%.1f msg/s" % d["rate"], "small p50/p99 %s/%s ms" % (d["small_ms"]["p50"], d["small_ms"]["p99"]), d["codes"])'
+# part PART "SESSIONS" "CFG..." [smtp-load.py options]: ROUNDS rounds, the
+# configurations rotated per round
+part() {
+	local name=$1 sessions=$2 r s n i cfg
+	local -a cfgs=($3)
+	shift 3
+	echo "== $name: $ROUNDS rounds x sessions {$sessions} x ${cfgs[*]}"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for s in $sessions; do
+			case $s in 1) n=$N1 ;; 4) n=$N4 ;; *) n=$N16 ;; esac
+			for ((i = 0; i < ${#cfgs[@]}; i++)); do
+				cfg=${cfgs[$(((i + r - 1) % ${#cfgs[@]}))]}
+				run "$cfg" "$s" "$n" "$MIX" --label "part=$name round=$r cfg=$cfg" "$@" |
+					"$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d["label"], "s=%d" % d["sessions"], "%.1f msg/s" % d["rate"], "small p50/p99 %s/%s ms" % (d["small_ms"]["p50"], d["small_ms"]["p99"]), d["codes"])'
+			done
 		done
 	done
+}
+part av "$SESSIONS" "bare null mwtcp mwux clamtcp clamux"
+# the first of each file fills the caches; then every scan is a cache hit
+for cfg in mwtcp mwux clamux; do
+	run "$cfg" 1 20 "$MIX" --same --label "part=warm round=0" >/dev/null
 done
+part hit "$SESSIONS" "bare null mwtcp mwux clamux" --same
+[ -z "$NC_SESSIONS" ] || part nocache "$NC_SESSIONS" "null mwuxnc clamuxnc"
 if [ -n "$SPAM" ]; then
 	SP=(mwsp sass spamd)
 	echo "== spam: $ROUNDS rounds x 4 sessions x $SPAM_N messages x ${SP[*]}"
@@ -271,7 +314,7 @@ if [ -n "$SPAM" ]; then
 	done
 fi
 echo "== idle RSS after the runs (MB)"
-for cfg in null mwtcp mwux clamd clamtcp clamux ${SPAM:+mwsp sass}; do
+for cfg in null mwtcp mwux clamd clamtcp clamux ${NC:+mwuxnc clamdnc clamuxnc} ${SPAM:+mwsp sass}; do
 	echo "$cfg $(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/${MPID[$cfg]}/status" 2>/dev/null)"
 done
 echo "== summary ($JSON)"

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """smtp-load.py - load for bench/milter-bench.sh: S sessions, one connection
 per message (connect, EHLO, MAIL, RCPT, DATA, '.', QUIT, as smtp-source
-without -d), a weighted mix of corpus files, each made unique; reports
+without -d), a weighted mix of corpus files, each made unique (unless --same, which
+sends the files as they are: after the first of each, libclamav's cache
+answers); reports
 msg/s, latency (connect .. final reply to '.') p50/p99 separately for small
 and large (>= 512 KB) messages, the end-of-data latency ('.' .. reply, where
 a milter works), reply codes, and CPU per message and peak RSS of the
@@ -9,7 +11,7 @@ watched process trees (descendants included, reaped children through
 cutime).
 
   smtp-load.py --port P --sessions S --count N --mix DIR:a.eml=8,b.eml=1
-               [--watch NAME=PID[,PID]]... [--label TEXT] [--json FILE]
+               [--watch NAME=PID[,PID]]... [--label TEXT] [--json FILE] [--same]
   smtp-load.py --spamd PORT ...   the same accounting around raw SPAMC/1.5
                SYMBOLS requests (the spamd ceiling, no MTA)
 
@@ -36,6 +38,7 @@ ap.add_argument('--watch', action='append', default=[])
 ap.add_argument('--label', default='')
 ap.add_argument('--json')
 ap.add_argument('--timeout', type=float, default=120.0)
+ap.add_argument('--same', action='store_true', help='do not make messages unique')
 a = ap.parse_args()
 HZ = os.sysconf('SC_CLK_TCK')
 
@@ -198,7 +201,7 @@ def worker():
             i = nxt[0]
             nxt[0] += 1
         name = cycle[i % len(cycle)]
-        body = b'X-Bench-Seq: %s-%d\r\n' % (TOKEN.encode(), i) + files[name]
+        body = files[name] if a.same else b'X-Bench-Seq: %s-%d\r\n' % (TOKEN.encode(), i) + files[name]
         try:
             results.append((one_spamd if a.spamd else one_smtp)(i, name, body))
         except (OSError, EOFError, ValueError):
