@@ -110,18 +110,22 @@ static long scans_running;		/* inside libclamav (atomic) */
   * waiting thread's stack.  A freed slot goes to the smallest message (the
   * first of equals), so that a queue of large messages does not hold up
   * small ones; a message that has waited SLOT_AGE_MS goes first whatever
-  * its size, so that a steady stream of small ones cannot starve it.
+  * its size, so that a steady stream of small ones cannot starve it.  And
+  * with two slots or more, large messages (SLOT_LARGE bytes or more) hold
+  * at most all slots but one: one is always left for small messages.
   */
 struct slot_waiter {
 	struct slot_waiter *next;
 	size_t	size;			/* message bytes */
-	long long since;			/* mw_now_ms() when it began to wait */
-	int	granted;			/* the slot is ours */
+	long long since;		/* mw_now_ms() when it began to wait */
+	int	granted;		/* the slot is ours */
 };
 static struct slot_waiter *slot_waiters;
 static struct slot_waiter **slot_tail = &slot_waiters;
+static long slots_large;		/* slots held by large messages */
 
 #define SLOT_AGE_MS	5000
+#define SLOT_LARGE	(512 * 1024)
 
 /* clam_count_files - number of database files in the directory */
 
@@ -227,32 +231,55 @@ clam_stat_reset(const struct milter_conf *conf)
 	clam_files = clam_count_files(conf->database_directory);
 }
 
+/* slot_may_take - may a message of this size take a free slot? */
+
+static int
+slot_may_take(size_t size)
+{
+	return (slots_used < slots_max
+		&& (size < SLOT_LARGE || slots_max < 2 || slots_large < slots_max - 1));
+}
+
+/* slot_take - count a slot as taken */
+
+static void
+slot_take(size_t size)
+{
+	slots_used++;
+	if (size >= SLOT_LARGE)
+		slots_large++;
+}
+
 /* slot_grant_locked - hand free slots to waiters; slot_lock held */
 
 static void
 slot_grant_locked(void)
 {
 	struct slot_waiter **pick, **pp, *w;
-	long long now = 0;
+	long long now = mw_now_ms();
 	int	granted = 0;
 
 	while (slots_used < slots_max && slot_waiters != NULL) {
-	if (now == 0)
-			now = mw_now_ms();
-	pick = &slot_waiters;
-	if (now - slot_waiters->since < SLOT_AGE_MS)
-			for (pp = &slot_waiters->next; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->size < (*pick)->size)
+		pick = NULL;
+		if (now - slot_waiters->since >= SLOT_AGE_MS
+		    && slot_may_take(slot_waiters->size))
+			pick = &slot_waiters;
+		else
+			for (pp = &slot_waiters; *pp != NULL; pp = &(*pp)->next)
+				if (slot_may_take((*pp)->size)
+				    && (pick == NULL || (*pp)->size < (*pick)->size))
 					pick = pp;
-	w = *pick;
-	if ((*pick = w->next) == NULL)
+		if (pick == NULL)
+			break;
+		w = *pick;
+		if ((*pick = w->next) == NULL)
 			slot_tail = pick;
-	w->granted = 1;
-	slots_used++;
-	granted = 1;
+		w->granted = 1;
+		slot_take(w->size);
+		granted = 1;
 	}
 	if (granted)
-	pthread_cond_broadcast(&slot_cond);
+		pthread_cond_broadcast(&slot_cond);
 }
 
 /* milter_clam_slots - apply MaxConcurrentScans */
@@ -358,27 +385,34 @@ clam_slot_get(SMFICTX *ctx, const char *qid, size_t size)
 	long	progress = 0;
 
 	pthread_mutex_lock(&slot_lock);
-	if (slots_used < slots_max && slot_waiters == NULL) {
-	slots_used++;
-	pthread_mutex_unlock(&slot_lock);
-	return;
+	if (slot_waiters == NULL && slot_may_take(size)) {
+		slot_take(size);
+		pthread_mutex_unlock(&slot_lock);
+		return;
 	}
-	mw_debug("%s: waiting for a scan slot (%ld of %ld in use, %zu bytes)",
-			 qid, slots_used, slots_max, size);
+	/* Others wait: queue up, in case one of them should go first. */
 	self.next = NULL;
 	self.size = size;
 	self.since = mw_now_ms();
 	self.granted = 0;
 	*slot_tail = &self;
 	slot_tail = &self.next;
-	slot_grant_locked();			/* a slot may be free */
+	slot_grant_locked();
+	if (self.granted) {
+		pthread_mutex_unlock(&slot_lock);
+		return;
+	}
+	mw_debug("%s: waiting for a scan slot (%ld of %ld in use, %ld by large messages, %zu bytes)",
+		 qid, slots_used, slots_max, slots_large, size);
 	while (!self.granted) {
-	/* At once, then every second: the MTA must not time out. */
-	if (ctx != NULL && smfi_progress(ctx) == MI_SUCCESS)
+		/* At once, then every second: the MTA must not time out. */
+		if (ctx != NULL && smfi_progress(ctx) == MI_SUCCESS)
 			progress++;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 1;
-	(void) pthread_cond_timedwait(&slot_cond, &slot_lock, &ts);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		(void) pthread_cond_timedwait(&slot_cond, &slot_lock, &ts);
+		if (!self.granted)
+			slot_grant_locked();	/* SLOT_AGE_MS may have passed */
 	}
 	mw_debug("%s: got a scan slot after %ld progress notes", qid, progress);
 	pthread_mutex_unlock(&slot_lock);
@@ -387,10 +421,12 @@ clam_slot_get(SMFICTX *ctx, const char *qid, size_t size)
 /* clam_slot_put - give a scan slot back */
 
 static void
-clam_slot_put(void)
+clam_slot_put(size_t size)
 {
 	pthread_mutex_lock(&slot_lock);
 	slots_used--;
+	if (size >= SLOT_LARGE)
+		slots_large--;
 	slot_grant_locked();
 	pthread_mutex_unlock(&slot_lock);
 }
@@ -438,7 +474,7 @@ milter_clam_scan(SMFICTX *ctx, const char *qid, const char *data, size_t len,
 	if (e != NULL)
 		cl_engine_free(e);
 	pthread_rwlock_unlock(&clam_block);
-	clam_slot_put();
+	clam_slot_put(len);
 	if (rc == CL_VIRUS)
 		return (SCAN_VIRUS);
 	if (rc == CL_CLEAN)

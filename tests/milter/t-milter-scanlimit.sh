@@ -11,7 +11,8 @@
 # message is being scanned, a second large one and then a small one wait;
 # the small one must get the slot first (smallest first).  A round in which
 # the first scan ended before the small message queued proves nothing and
-# is run again.
+# is run again.  Last, with two slots, large messages (512 KB or more)
+# leave one slot to small ones.
 # No spamd: SpamdHosts none.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -117,6 +118,50 @@ check "  ... and all three were accepted" \
 
 mw_kill_pid "$MWM_PID" 15
 check "no sanitizer report in the milter log" \
+	bash -c "! grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' '$MWM_LOG'"
+
+# With two slots, large messages (512 KB or more) hold at most one: a
+# second large one waits although a slot is free, and a small one that
+# comes after it is scanned at once, while the first is still scanned.
+mwm_start two SpamdHosts none MaxConcurrentScans 2 || { echo "Bail out! milter did not start"; exit 1; }
+mwm_stop
+"$MWM_BIN" -f -v -c "$SB/two.conf" </dev/null >"$MWM_LOG" 2>&1 &
+MWM_PID=$!
+sb_at_exit "mw_kill_pid $MWM_PID 10"
+sb_eventually 30 grep -q "started on" "$MWM_LOG" || { echo "Bail out! milter -v did not start"; exit 1; }
+res=
+for round in 1 2 3 4; do
+	a=TWOA$round b=TWOB$round c=TWOC$round
+	mklarge "$SB/$a.eml" 30
+	mklarge "$SB/$b.eml" 6
+	send "$a" "$a.eml"
+	pa=$!
+	sb_eventually 60 grep -q "$a: scan starts" "$MWM_LOG"
+	send "$b" "$b.eml"
+	pb=$!
+	sb_eventually 60 grep -q "$b: waiting for a scan slot\|$b: scan starts" "$MWM_LOG"
+	send "$c" small.eml
+	pc=$!
+	wait "$pa" "$pb" "$pc"
+	ad=$(logline "$a" "accept") bw=$(logline "$b" "waiting for a scan slot")
+	cs=$(logline "$c" "scan starts")
+	# conclusive: the second large one came while the first was scanned
+	# (it waited or it started before the first ended)
+	if ordered "$bw" "$ad" || ordered "$(logline "$b" "scan starts")" "$ad"; then
+		res=$round
+		break
+	fi
+	diag "round $round: the first large message was done before the second came; again"
+done
+check "two large messages were there at once (round $res)" test -n "$res"
+check "  ... the second waited with a slot free (1 of 2 in use, 1 by large messages)" \
+	grep -qF "$b: waiting for a scan slot (1 of 2 in use, 1 by large messages," "$MWM_LOG"
+check "  ... the small one did not wait" bash -c "! grep -q '$c: waiting' '$MWM_LOG'"
+check "  ... and was scanned while the first large one still was" ordered "$cs" "$ad"
+check "  ... and all three were accepted" \
+	test "$(cat "$SB/$a.out" "$SB/$b.out" "$SB/$c.out" | grep -c '^reply continue$')" = 3
+mw_kill_pid "$MWM_PID" 15
+check "no sanitizer report in the second milter's log" \
 	bash -c "! grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' '$MWM_LOG'"
 
 done_testing
