@@ -95,6 +95,125 @@ const char *spam_prefs_reason_name(enum spam_prefs_reason reason)
 	return "no-score";
 }
 
+/* The header scanner's states: at the start of a line, after a CR at
+   the start of a line, in a field name, between the name and the colon,
+   in the wanted field's value, in any other line. */
+enum {
+	HDR_LINE_START, HDR_LINE_CR, HDR_NAME, HDR_NAME_BLANK, HDR_VALUE,
+	HDR_SKIP,
+};
+
+static const char hdr_name[] = "x-spam-score";
+
+/* spam_prefs_hdr_scan_init - before the first byte */
+void spam_prefs_hdr_scan_init(struct spam_prefs_hdr_scan *scan)
+{
+	memset(scan, 0, sizeof(*scan));
+	scan->state = HDR_LINE_START;
+}
+
+/* hdr_lower - ASCII lower case, no locale */
+static char hdr_lower(unsigned char c)
+{
+	return (char) (c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c);
+}
+
+/* hdr_value_add - one byte of the value */
+static void hdr_value_add(struct spam_prefs_hdr_scan *scan, unsigned char c)
+{
+	if (scan->len == 0 && (c == ' ' || c == '\t'))
+		return;		/* the blanks after the colon */
+	if (scan->len == SPAM_PREFS_HDR_VALUE_MAX) {
+		scan->too_long = true;
+		return;
+	}
+	scan->value[scan->len++] = c == '\0' ? (char) 0x80 : (char) c;
+}
+
+/* spam_prefs_hdr_scan - feed bytes of the message */
+size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
+			   const unsigned char *data, size_t size)
+{
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; i < size && !scan->done; i++) {
+		c = data[i];
+		switch (scan->state) {
+		case HDR_LINE_START:
+			if (c == ' ' || c == '\t') {
+				/* a continuation line: part of the value if the
+				   previous line was the wanted field */
+				if (scan->found)
+					hdr_value_add(scan, c);
+				scan->state = scan->found ? HDR_VALUE : HDR_SKIP;
+				break;
+			}
+			if (scan->found || c == '\n') {
+				/* the field ended, or the header did */
+				scan->done = true;
+				break;
+			}
+			if (c == '\r') {
+				scan->state = HDR_LINE_CR;
+				break;
+			}
+			scan->matched = 0;
+			scan->state = HDR_NAME;
+			/* fall through */
+		case HDR_NAME:
+			if (c == '\n') {
+				scan->state = HDR_LINE_START;
+			} else if (scan->matched < sizeof(hdr_name) - 1 &&
+				   hdr_lower(c) == hdr_name[scan->matched]) {
+				scan->matched++;
+			} else if (scan->matched == sizeof(hdr_name) - 1 &&
+				   (c == ':' || c == ' ' || c == '\t')) {
+				scan->state = c == ':' ? HDR_VALUE : HDR_NAME_BLANK;
+				scan->found = c == ':';
+			} else {
+				scan->state = HDR_SKIP;
+			}
+			break;
+		case HDR_LINE_CR:
+			/* CR LF: the empty line; CR and more: some other line */
+			if (c == '\n')
+				scan->done = true;
+			else
+				scan->state = HDR_SKIP;
+			break;
+		case HDR_NAME_BLANK:
+			if (c == ':')
+				scan->found = true, scan->state = HDR_VALUE;
+			else if (c == '\n')
+				scan->state = HDR_LINE_START;
+			else if (c != ' ' && c != '\t')
+				scan->state = HDR_SKIP;
+			break;
+		case HDR_VALUE:
+			if (c == '\n')
+				scan->state = HDR_LINE_START;
+			else if (c != '\r')
+				hdr_value_add(scan, c);
+			break;
+		case HDR_SKIP:
+			if (c == '\n')
+				scan->state = HDR_LINE_START;
+			break;
+		}
+	}
+	return i;
+}
+
+/* spam_prefs_hdr_scan_value - the value found, or NULL */
+const char *spam_prefs_hdr_scan_value(struct spam_prefs_hdr_scan *scan)
+{
+	if (!scan->found || scan->too_long)
+		return NULL;
+	scan->value[scan->len] = '\0';
+	return scan->value;
+}
+
 /* entry_match - one list entry: "user@domain" or "@domain" */
 static bool entry_match(const char *entry, size_t len, const char *sender)
 {
