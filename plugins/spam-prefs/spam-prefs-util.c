@@ -134,11 +134,28 @@ static void hdr_value_add(struct spam_prefs_hdr_scan *scan, unsigned char c)
 size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
 			   const unsigned char *data, size_t size)
 {
-	size_t i;
+	const unsigned char *p = data, *end = data + size, *nl, *stop;
 	unsigned char c;
 
-	for (i = 0; i < size && !scan->done; i++) {
-		c = data[i];
+	while (p < end && !scan->done) {
+		/* the rest of a line: to its end in one step */
+		if (scan->state == HDR_SKIP || scan->state == HDR_VALUE) {
+			nl = memchr(p, '\n', (size_t) (end - p));
+			stop = nl == NULL ? end : nl;
+			if (scan->state == HDR_VALUE) {
+				for (; p < stop; p++) {
+					if (*p != '\r')
+						hdr_value_add(scan, *p);
+				}
+			}
+			p = stop;
+			if (nl != NULL) {
+				scan->state = HDR_LINE_START;
+				p++;
+			}
+			continue;
+		}
+		c = *p++;
 		switch (scan->state) {
 		case HDR_LINE_START:
 			if (c == ' ' || c == '\t') {
@@ -152,6 +169,7 @@ size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
 			if (scan->found || c == '\n') {
 				/* the field ended, or the header did */
 				scan->done = true;
+				p--;
 				break;
 			}
 			if (c == '\r') {
@@ -190,19 +208,9 @@ size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
 			else if (c != ' ' && c != '\t')
 				scan->state = HDR_SKIP;
 			break;
-		case HDR_VALUE:
-			if (c == '\n')
-				scan->state = HDR_LINE_START;
-			else if (c != '\r')
-				hdr_value_add(scan, c);
-			break;
-		case HDR_SKIP:
-			if (c == '\n')
-				scan->state = HDR_LINE_START;
-			break;
 		}
 	}
-	return i;
+	return (size_t) (p - data);
 }
 
 /* spam_prefs_hdr_scan_value - the value found, or NULL */
