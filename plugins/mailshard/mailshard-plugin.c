@@ -126,7 +126,7 @@ mailshard_location(struct mail_user *user, const MW_SHARD_PLACE *place)
 				    maildir == NULL ? "Maildir" : maildir, FALSE);
 	if (maildir == NULL)
 		return NULL;
-	location = t_strdup_printf("maildir:%s/%s", place->path, maildir);
+	location = t_strconcat("maildir:", place->path, "/", maildir, NULL);
 
 	/* index files on local disk: INDEX_DIR/VOLUME/<path in volume> */
 	index_dir = mailshard_getenv(user, "mailshard_index_dir");
@@ -135,9 +135,9 @@ mailshard_location(struct mail_user *user, const MW_SHARD_PLACE *place)
 					      index_dir, TRUE);
 		if (index_dir == NULL)
 			return NULL;
-		location = t_strdup_printf("%s:INDEX=%s/%s%s", location,
-			index_dir, place->volume->name,
-			place->path + strlen(place->volume->path));
+		location = t_strconcat(location, ":INDEX=", index_dir, "/",
+			place->volume->name,
+			place->path + place->volume->path_len, NULL);
 	}
 	return location;
 }

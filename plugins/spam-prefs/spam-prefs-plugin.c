@@ -120,6 +120,7 @@ static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
 	enum spam_prefs_action action;
 	const char *thr_str, *act_str, *mailbox, *header = NULL, *sender;
 	const char *errstr;
+	char score_buf[SPAM_PREFS_SCORE_BUF];
 	long score = 0, threshold;
 	bool have_score;
 	int ret;
@@ -157,8 +158,7 @@ static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
 
 	e_info(ctx->event, "spam_prefs: from=<%s> score=%s threshold=%s "
 	       "action=%s reason=%s", sender == NULL ? "" : sender,
-	       !have_score ? "none" : t_strdup_printf("%ld.%03ld",
-		       score / 1000, labs(score % 1000)),
+	       !have_score ? "none" : spam_prefs_format_score(score, score_buf),
 	       thr_str, !d.spam ? "inbox" :
 	       action == SPAM_PREFS_ACTION_JUNK ?
 	       t_strdup_printf("junk:%s", mailbox) :

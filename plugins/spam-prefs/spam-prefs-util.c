@@ -49,6 +49,26 @@ int spam_prefs_parse_score(const char *str, long *milli_r)
 	return 0;
 }
 
+/* spam_prefs_format_score - thousandths to "[-]N.NNN" */
+const char *spam_prefs_format_score(long milli, char *buf)
+{
+	unsigned long v = milli < 0 ? 0UL - (unsigned long) milli
+		: (unsigned long) milli;
+	char *cp = buf + SPAM_PREFS_SCORE_BUF - 1;
+	int digits = 0;
+
+	*cp = '\0';
+	do {
+		if (digits++ == 3)
+			*--cp = '.';
+		*--cp = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v > 0 || digits < 4);
+	if (milli < 0)
+		*--cp = '-';
+	return cp;
+}
+
 /* spam_prefs_parse_action - junk|discard|keep */
 int spam_prefs_parse_action(const char *str, enum spam_prefs_action *action_r)
 {

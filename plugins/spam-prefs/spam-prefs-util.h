@@ -30,6 +30,10 @@ struct spam_prefs_decision {
 /* "7.3", "-0.5", "+12", " 5 " -> thousandths (extra digits are cut);
    -1 for anything else, or beyond +-1000000. No locale involved. */
 int spam_prefs_parse_score(const char *str, long *milli_r);
+/* Thousandths as a decimal with three digits after the point, for the
+   log line ("-0.500"); buf has room for any long. */
+#define SPAM_PREFS_SCORE_BUF 32
+const char *spam_prefs_format_score(long milli, char *buf);
 int spam_prefs_parse_action(const char *str, enum spam_prefs_action *action_r);
 const char *spam_prefs_action_name(enum spam_prefs_action action);
 const char *spam_prefs_reason_name(enum spam_prefs_reason reason);

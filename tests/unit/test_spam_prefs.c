@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
@@ -108,6 +109,35 @@ test_decide(void **state)
 	}
 }
 
+static void
+test_format_score(void **state)
+{
+	static const struct {
+		long	milli;
+		const char *out;
+	} cases[] = {
+		{0, "0.000"}, {5, "0.005"}, {500, "0.500"}, {-500, "-0.500"},
+		{-1, "-0.001"}, {1000, "1.000"}, {9100, "9.100"}, {-12345, "-12.345"},
+		{1000000000, "1000000.000"}, {LONG_MIN, NULL}, {LONG_MAX, NULL},
+	};
+	char	buf[SPAM_PREFS_SCORE_BUF], want[64];
+	size_t	i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].out == NULL) {	/* the extremes: like printf */
+			snprintf(want, sizeof(want), "%s%lu.%03lu", cases[i].milli < 0 ? "-" : "",
+				 (cases[i].milli < 0 ? 0UL - (unsigned long) cases[i].milli
+				  : (unsigned long) cases[i].milli) / 1000,
+				 (cases[i].milli < 0 ? 0UL - (unsigned long) cases[i].milli
+				  : (unsigned long) cases[i].milli) % 1000);
+			assert_string_equal(spam_prefs_format_score(cases[i].milli, buf), want);
+		} else {
+			assert_string_equal(spam_prefs_format_score(cases[i].milli, buf),
+					    cases[i].out);
+		}
+	}
+}
+
 /* scan - run the header scanner over msg in pieces of step bytes */
 static const char *
 scan(struct spam_prefs_hdr_scan *sc, const char *msg, size_t len, size_t step)
@@ -199,6 +229,7 @@ main(void)
 		cmocka_unit_test(test_parse_action),
 		cmocka_unit_test(test_list_match),
 		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_format_score),
 		cmocka_unit_test(test_hdr_scan),
 	};
 
