@@ -7,7 +7,8 @@
 #   flock /tmp/mw-bench.lock bench/dovecot-bench.sh [-r REPS] [-m MSGS] [-l LOGINS] [-c CONC] [-G]
 #
 # Builds an optimised (non-sanitizer) tree in _build-bench, then
-#  1. bench/shard-bench 1000000: mw_shard_place() time per user (best of 5);
+#  1. bench/shard-bench 1000000: mw_shard_place() time per user (best of 5),
+#     with the default 4 volumes (weights 1 1 2 1) and with 16 of weight 1;
 #  2. bench/dovecot-bench.py: REPS (default 10) interleaved pairs of fresh
 #     private Dovecot instances, stock and with the plugins, each taking
 #     MSGS LMTP deliveries (default 2000, 100 users, CONC sessions) and
@@ -27,7 +28,7 @@ while getopts r:m:l:c:G opt; do
 	case $opt in
 	r) REPS=$OPTARG ;; m) MSGS=$OPTARG ;; l) LOGINS=$OPTARG ;; c) CONC=$OPTARG ;;
 	G) CALLGRIND= ;;
-	*) sed -n '2,22p' "$0"; exit 2 ;;
+	*) sed -n '2,23p' "$0"; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "dovecot-bench.sh: run as root" >&2; exit 2; }
@@ -41,8 +42,9 @@ mkdir -p "$B"
 	make -j"$(nproc)" plugins/mailshard/lib20_mailshard_plugin.la \
 		plugins/spam-prefs/lib95_spam_prefs_plugin.la bench/shard-bench >/dev/null)
 
-echo "== placement: bench/shard-bench 1000000 (hash:2:2, 4 volumes)"
+echo "== placement: bench/shard-bench 1000000 (hash:2:2, 4 volumes, then 16)"
 "$B/bench/shard-bench" 1000000
+"$B/bench/shard-bench" 1000000 hash:2:2 16
 
 echo "== Dovecot $(dovecot --version): stock vs mailshard + spam_prefs, $REPS pairs"
 echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

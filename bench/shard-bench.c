@@ -4,13 +4,15 @@
 /* SUMMARY
 /*	time shard placement per user
 /* SYNOPSIS
-/*	bench/shard-bench [names [layout [volumes]]]
+/*	bench/shard-bench [names [layout [volumes | count]]]
 /* DESCRIPTION
 /*	Places names synthetic usernames (default 1000000) with
 /*	mw_shard_place() and prints the nanoseconds per placement, best
 /*	of five rounds, in CPU time (so that a busy machine's other work
-/*	does not count) and in wall-clock time.  Build without --enable-sanitizers for figures
-/*	worth quoting.  The default volume list has four volumes.
+/*	does not count) and in wall-clock time.  Build without
+/*	--enable-sanitizers for figures worth quoting.  The default volume
+/*	list has four volumes, one of weight 2; a number instead of a list
+/*	makes that many volumes of weight 1 (v1=/srv/mail/v1 ...).
 /*--*/
 
 /* System library. */
@@ -43,6 +45,7 @@ main(int argc, char **argv)
 	const char *volumes = argc > 3 ? argv[3]
 	    : "v1=/srv/mail/v1 v2=/srv/mail/v2 v3=/srv/mail/v3:2 v4=/srv/mail/v4";
 	char	err[MW_SHARD_ERR_MAX];
+	char	list[MW_SHARD_VOLUMES_MAX * 32];
 	MW_SHARD_PLACE place;
 	MW_SHARD *shard;
 	char  (*names)[32];
@@ -52,6 +55,16 @@ main(int argc, char **argv)
 	if (n == 0 || (names = malloc((size_t) n * sizeof(*names))) == NULL) {
 		fprintf(stderr, "shard-bench: bad count or out of memory\n");
 		return (1);
+	}
+	if (strspn(volumes, "0123456789") == strlen(volumes)) {
+		unsigned count = (unsigned) strtoul(volumes, NULL, 10);
+		size_t	o = 0;
+
+		for (i = 1; i <= count && i <= MW_SHARD_VOLUMES_MAX; i++)
+			o += (size_t) snprintf(list + o, sizeof(list) - o,
+					       "v%u=/srv/mail/v%u ", i, i);
+		list[o] = '\0';
+		volumes = list;
 	}
 	if ((shard = mw_shard_create(volumes, layout, err)) == NULL) {
 		fprintf(stderr, "shard-bench: %s\n", err);

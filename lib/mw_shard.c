@@ -70,9 +70,10 @@
 /*	out.  Refused: empty, longer than MW_SHARD_USER_MAX, NUL, ASCII
 /*	or C1 control characters, white space, "/", ":" (Dovecot's
 /*	location separator), a leading "." (so "." and ".." too), and
-/*	bytes that are not well-formed UTF-8.  Non-ASCII letters are not
-/*	case-folded (that would depend on the Unicode version); such
-/*	names are kept byte for byte.
+/*	bytes that are not well-formed UTF-8 (after a refusal, out holds
+/*	no name).  Non-ASCII letters are not case-folded (that would
+/*	depend on the Unicode version); such names are kept byte for
+/*	byte.
 /*
 /*	mw_shard_path_normalize() checks an absolute path (volume roots,
 /*	mailshard_path pins): it collapses repeated "/", drops a trailing
@@ -184,6 +185,7 @@ int
 mw_shard_normalize(const char *user, size_t len, char *out, const char **why)
 {
 	const unsigned char *s = (const unsigned char *) user;
+	unsigned c;
 	size_t	i, n;
 
 	if (len == 0)
@@ -194,6 +196,12 @@ mw_shard_normalize(const char *user, size_t len, char *out, const char **why)
 		return (*why = "username starts with '.'", -1);
 	for (i = 0; i < len; i += n) {
 		n = 1;
+		/* the common case first: printable ASCII other than / and : */
+		c = s[i];
+		if (c - 0x21 < 0x7f - 0x21 && c != '/' && c != ':') {
+			out[i] = (char) (c - 'A' < 26 ? c + 0x20 : c);
+			continue;
+		}
 		if (s[i] == '\0')
 			return (*why = "NUL byte in username", -1);
 		if (s[i] == ' ')
@@ -206,10 +214,8 @@ mw_shard_normalize(const char *user, size_t len, char *out, const char **why)
 			return (*why = "':' in username", -1);
 		if (s[i] >= 0x80 && (n = utf8_len(s + i, len - i)) == 0)
 			return (*why = "invalid UTF-8 or C1 control in username", -1);
+		memcpy(out + i, s + i, n);
 	}
-	for (i = 0; i < len; i++)
-		out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char) (s[i] - 'A' + 'a')
-		    : (char) s[i];
 	out[len] = '\0';
 	return (0);
 }
@@ -386,6 +392,7 @@ parse_volume(MW_SHARD *shard, char *tok, char *err)
 		}
 	}
 	vol->name_hash = mw_shard_hash(vol->name, strlen(vol->name));
+	vol->path_len = strlen(vol->path);
 	shard->count++;
 	return (0);
 }
@@ -402,6 +409,36 @@ count_words(const char *s, const char *sep)
 		s += strcspn(s, sep);
 	}
 	return (n);
+}
+
+/* shard_group - group the volumes of weight > 0 by weight */
+
+static int
+shard_group(MW_SHARD *shard)
+{
+	MW_SHARD_GROUP *g;
+	int	i, j, n = 0;
+
+	if ((shard->groups = calloc(shard->count, sizeof(*shard->groups))) == NULL
+	    || (shard->members = calloc(shard->count, sizeof(*shard->members))) == NULL)
+		return (-1);
+	for (i = 0; i < shard->count; i++) {
+		if (shard->volumes[i].weight == 0)
+			continue;
+		for (j = 0; j < shard->group_count; j++)
+			if (shard->groups[j].weight == shard->volumes[i].weight)
+				break;
+		if (j == shard->group_count)
+			shard->groups[shard->group_count++].weight = shard->volumes[i].weight;
+	}
+	for (g = shard->groups; g < shard->groups + shard->group_count; g++) {
+		g->first = n;
+		for (i = 0; i < shard->count; i++)
+			if (shard->volumes[i].weight == g->weight)
+				shard->members[n++] = i;
+		g->count = n - g->first;
+	}
+	return (0);
 }
 
 /* mw_shard_create - parse the volume list and the layout */
@@ -434,8 +471,9 @@ mw_shard_create(const char *volumes, const char *layout, char *err)
 		shard_err(err, "more than %d volumes", MW_SHARD_VOLUMES_MAX);
 		goto bad;
 	}
-	if ((shard->volumes = calloc(words > 0 ? words : 1,
-				     sizeof(*shard->volumes))) == NULL
+	/* parse_volume() sets every field: no need to zero over 1 KB each */
+	if ((shard->volumes = malloc((words > 0 ? words : 1)
+				     * sizeof(*shard->volumes))) == NULL
 	    || (copy = strdup(volumes)) == NULL) {
 		shard_err(err, "out of memory");
 		goto bad;
@@ -455,6 +493,10 @@ mw_shard_create(const char *volumes, const char *layout, char *err)
 		shard_err(err, "no volume has a weight above 0");
 		goto bad;
 	}
+	if (shard_group(shard) < 0) {
+		shard_err(err, "out of memory");
+		goto bad;
+	}
 	free(copy);
 	return (shard);
 
@@ -471,8 +513,18 @@ mw_shard_free(MW_SHARD *shard)
 {
 	if (shard != NULL) {
 		free(shard->volumes);
+		free(shard->groups);
+		free(shard->members);
 		free(shard);
 	}
+}
+
+/* shard_key - a volume's rendezvous key: -ln(u) / weight */
+
+static double
+shard_key(uint64_t x, unsigned weight)
+{
+	return (-log(((double) x + 0.5) / 9007199254740992.0) / weight);
 }
 
 /* pick_hashed - weighted rendezvous over volumes of weight > 0 */
@@ -480,19 +532,46 @@ mw_shard_free(MW_SHARD *shard)
 static int
 pick_hashed(const MW_SHARD *shard, uint64_t user_hash)
 {
-	const MW_SHARD_VOLUME *vol;
+	uint64_t x[MW_SHARD_VOLUMES_MAX], top, low;
+	const MW_SHARD_GROUP *g;
+	const int *m;
 	double	key, best_key = 0;
-	int	i, best = -1;
+	int	i, j, best = -1;
 
-	for (i = 0; i < shard->count; i++) {
-		vol = shard->volumes + i;
-		if (vol->weight == 0)
-			continue;
-		key = -log(((double) (mw_fmix64(user_hash ^ vol->name_hash) >> 11)
-			    + 0.5) / 9007199254740992.0) / vol->weight;
-		if (best < 0 || key < best_key) {
-			best = i;
-			best_key = key;
+	/*
+	 * The rule (mailshard(7)): the smallest k = -ln(u) / w, on an
+	 * exact tie the volume listed first, where u grows with x = s >> 11.
+	 * Inside a group of equal weight, k falls as x grows, so only the
+	 * group's largest x and the x close to it can have the smallest k
+	 * or tie with it: one log() per distinct weight instead of one per
+	 * volume.  "Close" is within top / 2^32 + 2: below that, u is
+	 * smaller by a factor of at least 1 - 2^-32, so the exact k is
+	 * larger by more than 2^-38 of itself (k <= 37.5 / w), far beyond
+	 * the few units in the last place (2^-52) that log() and the
+	 * division may err by, and the computed k is strictly larger too.
+	 * The candidates' keys are computed exactly as the rule says and
+	 * compared by (k, position in the list), so the result is the
+	 * rule's, bit for bit, ties included.
+	 */
+	for (i = 0; i < shard->group_count; i++) {
+		g = shard->groups + i;
+		m = shard->members + g->first;
+		top = 0;
+		for (j = 0; j < g->count; j++) {
+			x[j] = mw_fmix64(user_hash ^ shard->volumes[m[j]].name_hash) >> 11;
+			if (x[j] > top)
+				top = x[j];
+		}
+		low = top - (top >> 32);
+		low = low > 2 ? low - 2 : 0;
+		for (j = 0; j < g->count; j++) {
+			if (x[j] < low)
+				continue;
+			key = shard_key(x[j], g->weight);
+			if (best < 0 || key < best_key || (key == best_key && m[j] < best)) {
+				best = m[j];
+				best_key = key;
+			}
 		}
 	}
 	return (best);
@@ -565,8 +644,9 @@ mw_shard_place(const MW_SHARD *shard, const char *user, const char *pin_volume,
 	size_t	vlen, slen, ulen;
 	int	i;
 
-	if (mw_shard_normalize(user, strlen(user), place->user, &why) < 0) {
-		mw_printable(shown, sizeof(shown), user, strlen(user));
+	ulen = strlen(user);
+	if (mw_shard_normalize(user, ulen, place->user, &why) < 0) {
+		mw_printable(shown, sizeof(shown), user, ulen);
 		shard_err(err, "username \"%s\" refused: %s", shown, why);
 		return (-1);
 	}
@@ -596,7 +676,7 @@ mw_shard_place(const MW_SHARD *shard, const char *user, const char *pin_volume,
 	/*
 	 * A volume pin keeps the hashed directories; otherwise hash.
 	 */
-	hash = mw_shard_hash(place->user, strlen(place->user));
+	hash = mw_shard_hash(place->user, ulen);
 	if (pin_volume != NULL && *pin_volume != '\0') {
 		if ((i = mw_shard_find(shard, pin_volume)) < 0) {
 			mw_printable(shown, sizeof(shown), pin_volume, strlen(pin_volume));
@@ -611,8 +691,7 @@ mw_shard_place(const MW_SHARD *shard, const char *user, const char *pin_volume,
 	}
 	place->volume = shard->volumes + i;
 	slen = shard_subdirs(shard, place->user, hash, subdirs);
-	vlen = strlen(place->volume->path);
-	ulen = strlen(place->user);
+	vlen = place->volume->path_len;
 	if (vlen + 1 + slen + ulen >= sizeof(place->path)) {
 		shard_err(err, "path of user %s on volume %s is too long",
 			  place->user, place->volume->name);

@@ -35,11 +35,22 @@ typedef struct MW_SHARD_VOLUME {
 	char	path[MW_SHARD_PATH_MAX];	/* normalised, no trailing / */
 	unsigned weight;			/* 0: pins only */
 	uint64_t name_hash;			/* mw_shard_hash(name) */
+	size_t	path_len;			/* strlen(path) */
 } MW_SHARD_VOLUME;
+
+/* Volumes of one weight above 0, in list order (see pick_hashed()). */
+typedef struct MW_SHARD_GROUP {
+	unsigned weight;
+	int	first;			/* index of the first in members */
+	int	count;
+} MW_SHARD_GROUP;
 
 typedef struct MW_SHARD {
 	MW_SHARD_VOLUME *volumes;
 	int	count;
+	MW_SHARD_GROUP *groups;		/* one per distinct weight above 0 */
+	int	group_count;
+	int    *members;		/* volume indexes, group by group */
 	int	letters;		/* > 0: letters:N layout */
 	int	levels;			/* hash:LEVELS:WIDTH layout */
 	int	width;

@@ -22,7 +22,7 @@
 /*	the reference test vectors (as little-endian byte strings) apply.
 /*	The result does not depend on the host byte order.
 /*
-/*	mw_fmix64() is the MurmurHash3 64-bit finalizer, a bijection
+/*	mw_fmix64() (inline, in mw_siphash.h) is the MurmurHash3 64-bit finalizer, a bijection
 /*	with full avalanche, used to derive further well-mixed values
 /*	from a SipHash result cheaply.
 /* SEE ALSO
@@ -103,17 +103,4 @@ mw_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len)
 	SIPROUND;
 	SIPROUND;
 	return (v0 ^ v1 ^ v2 ^ v3);
-}
-
-/* mw_fmix64 - MurmurHash3 64-bit finalizer */
-
-uint64_t
-mw_fmix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return (x);
 }

@@ -34,6 +34,43 @@ const char *mailshard_plugin_version = DOVECOT_ABI_VERSION;
 static MODULE_CONTEXT_DEFINE_INIT(mailshard_user_module,
 				  &mail_user_module_register);
 
+/* The parsed mailshard_volumes and mailshard_layout of the last session:
+   an lmtp process serves many users with the same settings, so they are
+   parsed again only when either string changes. */
+static struct {
+	char *volumes, *layout;		/* i_strdup()ed; layout may be NULL */
+	MW_SHARD *shard;
+} mailshard_cache;
+
+/* mailshard_cache_clear - forget the cached configuration */
+static void mailshard_cache_clear(void)
+{
+	mw_shard_free(mailshard_cache.shard);
+	i_free(mailshard_cache.volumes);
+	i_free(mailshard_cache.layout);
+	i_zero(&mailshard_cache);
+}
+
+/* mailshard_shard - the parsed configuration, from the cache if the same;
+   NULL with err set if it does not parse */
+static const MW_SHARD *
+mailshard_shard(const char *volumes, const char *layout, char *err)
+{
+	MW_SHARD *shard;
+
+	if (mailshard_cache.shard != NULL &&
+	    strcmp(mailshard_cache.volumes, volumes) == 0 &&
+	    null_strcmp(mailshard_cache.layout, layout) == 0)
+		return mailshard_cache.shard;
+	if ((shard = mw_shard_create(volumes, layout, err)) == NULL)
+		return NULL;
+	mailshard_cache_clear();
+	mailshard_cache.volumes = i_strdup(volumes);
+	mailshard_cache.layout = i_strdup(layout);
+	mailshard_cache.shard = shard;
+	return shard;
+}
+
 /* mailshard_userdb_has - the userdb reply carries the field key */
 static bool mailshard_userdb_has(struct mail_user *user, const char *key)
 {
@@ -89,7 +126,7 @@ mailshard_location(struct mail_user *user, const MW_SHARD_PLACE *place)
 				    maildir == NULL ? "Maildir" : maildir, FALSE);
 	if (maildir == NULL)
 		return NULL;
-	location = t_strdup_printf("maildir:%s/%s", place->path, maildir);
+	location = t_strconcat("maildir:", place->path, "/", maildir, NULL);
 
 	/* index files on local disk: INDEX_DIR/VOLUME/<path in volume> */
 	index_dir = mailshard_getenv(user, "mailshard_index_dir");
@@ -98,9 +135,9 @@ mailshard_location(struct mail_user *user, const MW_SHARD_PLACE *place)
 					      index_dir, TRUE);
 		if (index_dir == NULL)
 			return NULL;
-		location = t_strdup_printf("%s:INDEX=%s/%s%s", location,
-			index_dir, place->volume->name,
-			place->path + strlen(place->volume->path));
+		location = t_strconcat(location, ":INDEX=", index_dir, "/",
+			place->volume->name,
+			place->path + place->volume->path_len, NULL);
 	}
 	return location;
 }
@@ -114,7 +151,7 @@ static void mailshard_place_user(struct mail_user *user)
 	const char *volumes, *location, *value;
 	char err[MW_SHARD_ERR_MAX];
 	MW_SHARD_PLACE place;
-	MW_SHARD *shard;
+	const MW_SHARD *shard;
 	int ret;
 
 	if ((volumes = mailshard_getenv(user, "mailshard_volumes")) == NULL) {
@@ -129,7 +166,7 @@ static void mailshard_place_user(struct mail_user *user)
 			"(strict, warn or off)", value);
 		return;
 	}
-	shard = mw_shard_create(volumes,
+	shard = mailshard_shard(volumes,
 				mailshard_getenv(user, "mailshard_layout"), err);
 	if (shard == NULL) {
 		user->error = p_strdup_printf(user->pool,
@@ -142,7 +179,6 @@ static void mailshard_place_user(struct mail_user *user)
 			     &place, err);
 	if (ret < 0) {
 		user->error = p_strdup_printf(user->pool, "mailshard: %s", err);
-		mw_shard_free(shard);
 		return;
 	}
 
@@ -152,10 +188,8 @@ static void mailshard_place_user(struct mail_user *user)
 		mail_user_set_get_storage_set(user);
 	if (mailshard_volume_check(user, place.volume->name,
 				   place.volume->path, nfs_mode, mail_set) < 0 ||
-	    (location = mailshard_location(user, &place)) == NULL) {
-		mw_shard_free(shard);
+	    (location = mailshard_location(user, &place)) == NULL)
 		return;
-	}
 
 	muser = p_new(user->pool, struct mailshard_user, 1);
 	muser->info.volume = p_strdup(user->pool, place.volume->name);
@@ -163,7 +197,6 @@ static void mailshard_place_user(struct mail_user *user)
 	muser->info.path = p_strdup(user->pool, place.path);
 	muser->info.location = p_strdup(user->pool, location);
 	muser->info.reason = mw_shard_reason_name(place.reason);
-	mw_shard_free(shard);
 
 	mail_set->mail_location = muser->info.location;
 	mail_user_set_home(user, muser->info.path);
@@ -211,4 +244,5 @@ void mailshard_plugin_init(struct module *module)
 void mailshard_plugin_deinit(void)
 {
 	mail_storage_hooks_remove(&mailshard_mail_storage_hooks);
+	mailshard_cache_clear();
 }

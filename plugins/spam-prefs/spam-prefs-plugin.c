@@ -22,7 +22,6 @@
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
 #include "istream.h"
 #pragma GCC diagnostic pop
-#include "message-header-parser.h"
 #include "smtp-address.h"
 #include "mail-storage.h"
 #include "mail-namespace.h"
@@ -79,46 +78,38 @@ spam_prefs_mailbox_ensure(struct mail_deliver_context *ctx, const char *name)
 /* spam_prefs_score_header - the first X-Spam-Score: 1 found, 0 none,
    -1 error (*error_r says why)
 
-   Parses the incoming message's header block itself and stops at the
-   header: mail_get_first_header() on the raw delivery mail runs the
-   index-mail header parser and its cache over the whole header on each
-   call, three to four times the work. Folded lines become spaces. */
+   Scans the incoming message's header block with the small scanner of
+   spam-prefs-util.c and stops at the field, or at the end of the header:
+   Dovecot's header parser (message_parse_header_next()) spent about
+   1,500 instructions per header line on work this does not need, and
+   mail_get_first_header() on the raw delivery mail three to four times
+   as much. */
 static int
 spam_prefs_score_header(struct mail *mail, const char **value_r,
 			const char **error_r)
 {
-	struct message_header_parser_ctx *parser;
-	struct message_header_line *hdr;
+	struct spam_prefs_hdr_scan scan;
 	struct istream *input;
-	int ret;
+	const unsigned char *data;
+	const char *value;
+	size_t size;
 
 	*value_r = NULL;
 	if (mail_get_hdr_stream(mail, NULL, &input) < 0) {
 		*error_r = mailbox_get_last_internal_error(mail->box, NULL);
 		return -1;
 	}
-	parser = message_parse_header_init(input, NULL,
-		MESSAGE_HEADER_PARSER_FLAG_CLEAN_ONELINE);
-	while ((ret = message_parse_header_next(parser, &hdr)) > 0) {
-		if (hdr->eoh)
-			break;
-		if (strcasecmp(hdr->name, "X-Spam-Score") != 0)
-			continue;
-		if (hdr->continues) {
-			hdr->use_full_value = TRUE;
-			continue;
-		}
-		*value_r = t_strndup(hdr->full_value, hdr->full_value_len);
-		break;
-	}
-	message_parse_header_deinit(&parser);
-	if (*value_r != NULL)
-		return 1;
-	if (ret < 0 && input->stream_errno != 0) {
+	spam_prefs_hdr_scan_init(&scan);
+	while (!scan.done && i_stream_read_more(input, &data, &size) > 0)
+		i_stream_skip(input, spam_prefs_hdr_scan(&scan, data, size));
+	if (!scan.done && input->stream_errno != 0) {
 		*error_r = i_stream_get_error(input);
 		return -1;
 	}
-	return 0;
+	if ((value = spam_prefs_hdr_scan_value(&scan)) == NULL)
+		return 0;
+	*value_r = t_strdup(value);
+	return 1;
 }
 
 /* spam_prefs_decide_mail - 1 to discard, 0 to go on (maybe to Junk) */
@@ -129,6 +120,7 @@ static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
 	enum spam_prefs_action action;
 	const char *thr_str, *act_str, *mailbox, *header = NULL, *sender;
 	const char *errstr;
+	char score_buf[SPAM_PREFS_SCORE_BUF];
 	long score = 0, threshold;
 	bool have_score;
 	int ret;
@@ -166,8 +158,7 @@ static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
 
 	e_info(ctx->event, "spam_prefs: from=<%s> score=%s threshold=%s "
 	       "action=%s reason=%s", sender == NULL ? "" : sender,
-	       !have_score ? "none" : t_strdup_printf("%ld.%03ld",
-		       score / 1000, labs(score % 1000)),
+	       !have_score ? "none" : spam_prefs_format_score(score, score_buf),
 	       thr_str, !d.spam ? "inbox" :
 	       action == SPAM_PREFS_ACTION_JUNK ?
 	       t_strdup_printf("junk:%s", mailbox) :

@@ -49,6 +49,26 @@ int spam_prefs_parse_score(const char *str, long *milli_r)
 	return 0;
 }
 
+/* spam_prefs_format_score - thousandths to "[-]N.NNN" */
+const char *spam_prefs_format_score(long milli, char *buf)
+{
+	unsigned long v = milli < 0 ? 0UL - (unsigned long) milli
+		: (unsigned long) milli;
+	char *cp = buf + SPAM_PREFS_SCORE_BUF - 1;
+	int digits = 0;
+
+	*cp = '\0';
+	do {
+		if (digits++ == 3)
+			*--cp = '.';
+		*--cp = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v > 0 || digits < 4);
+	if (milli < 0)
+		*--cp = '-';
+	return cp;
+}
+
 /* spam_prefs_parse_action - junk|discard|keep */
 int spam_prefs_parse_action(const char *str, enum spam_prefs_action *action_r)
 {
@@ -93,6 +113,133 @@ const char *spam_prefs_reason_name(enum spam_prefs_reason reason)
 		break;
 	}
 	return "no-score";
+}
+
+/* The header scanner's states: at the start of a line, after a CR at
+   the start of a line, in a field name, between the name and the colon,
+   in the wanted field's value, in any other line. */
+enum {
+	HDR_LINE_START, HDR_LINE_CR, HDR_NAME, HDR_NAME_BLANK, HDR_VALUE,
+	HDR_SKIP,
+};
+
+static const char hdr_name[] = "x-spam-score";
+
+/* spam_prefs_hdr_scan_init - before the first byte */
+void spam_prefs_hdr_scan_init(struct spam_prefs_hdr_scan *scan)
+{
+	memset(scan, 0, sizeof(*scan));
+	scan->state = HDR_LINE_START;
+}
+
+/* hdr_lower - ASCII lower case, no locale */
+static char hdr_lower(unsigned char c)
+{
+	return (char) (c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c);
+}
+
+/* hdr_value_add - one byte of the value */
+static void hdr_value_add(struct spam_prefs_hdr_scan *scan, unsigned char c)
+{
+	if (scan->len == 0 && (c == ' ' || c == '\t'))
+		return;		/* the blanks after the colon */
+	if (scan->len == SPAM_PREFS_HDR_VALUE_MAX) {
+		scan->too_long = true;
+		return;
+	}
+	scan->value[scan->len++] = c == '\0' ? (char) 0x80 : (char) c;
+}
+
+/* spam_prefs_hdr_scan - feed bytes of the message */
+size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
+			   const unsigned char *data, size_t size)
+{
+	const unsigned char *p = data, *end = data + size, *nl, *stop;
+	unsigned char c;
+
+	while (p < end && !scan->done) {
+		/* the rest of a line: to its end in one step */
+		if (scan->state == HDR_SKIP || scan->state == HDR_VALUE) {
+			nl = memchr(p, '\n', (size_t) (end - p));
+			stop = nl == NULL ? end : nl;
+			if (scan->state == HDR_VALUE) {
+				for (; p < stop; p++) {
+					if (*p != '\r')
+						hdr_value_add(scan, *p);
+				}
+			}
+			p = stop;
+			if (nl != NULL) {
+				scan->state = HDR_LINE_START;
+				p++;
+			}
+			continue;
+		}
+		c = *p++;
+		switch (scan->state) {
+		case HDR_LINE_START:
+			if (c == ' ' || c == '\t') {
+				/* a continuation line: part of the value if the
+				   previous line was the wanted field */
+				if (scan->found)
+					hdr_value_add(scan, c);
+				scan->state = scan->found ? HDR_VALUE : HDR_SKIP;
+				break;
+			}
+			if (scan->found || c == '\n') {
+				/* the field ended, or the header did */
+				scan->done = true;
+				p--;
+				break;
+			}
+			if (c == '\r') {
+				scan->state = HDR_LINE_CR;
+				break;
+			}
+			scan->matched = 0;
+			scan->state = HDR_NAME;
+			/* fall through */
+		case HDR_NAME:
+			if (c == '\n') {
+				scan->state = HDR_LINE_START;
+			} else if (scan->matched < sizeof(hdr_name) - 1 &&
+				   hdr_lower(c) == hdr_name[scan->matched]) {
+				scan->matched++;
+			} else if (scan->matched == sizeof(hdr_name) - 1 &&
+				   (c == ':' || c == ' ' || c == '\t')) {
+				scan->state = c == ':' ? HDR_VALUE : HDR_NAME_BLANK;
+				scan->found = c == ':';
+			} else {
+				scan->state = HDR_SKIP;
+			}
+			break;
+		case HDR_LINE_CR:
+			/* CR LF: the empty line; CR and more: some other line */
+			if (c == '\n')
+				scan->done = true;
+			else
+				scan->state = HDR_SKIP;
+			break;
+		case HDR_NAME_BLANK:
+			if (c == ':')
+				scan->found = true, scan->state = HDR_VALUE;
+			else if (c == '\n')
+				scan->state = HDR_LINE_START;
+			else if (c != ' ' && c != '\t')
+				scan->state = HDR_SKIP;
+			break;
+		}
+	}
+	return (size_t) (p - data);
+}
+
+/* spam_prefs_hdr_scan_value - the value found, or NULL */
+const char *spam_prefs_hdr_scan_value(struct spam_prefs_hdr_scan *scan)
+{
+	if (!scan->found || scan->too_long)
+		return NULL;
+	scan->value[scan->len] = '\0';
+	return scan->value;
 }
 
 /* entry_match - one list entry: "user@domain" or "@domain" */

@@ -30,6 +30,10 @@ struct spam_prefs_decision {
 /* "7.3", "-0.5", "+12", " 5 " -> thousandths (extra digits are cut);
    -1 for anything else, or beyond +-1000000. No locale involved. */
 int spam_prefs_parse_score(const char *str, long *milli_r);
+/* Thousandths as a decimal with three digits after the point, for the
+   log line ("-0.500"); buf has room for any long. */
+#define SPAM_PREFS_SCORE_BUF 32
+const char *spam_prefs_format_score(long milli, char *buf);
 int spam_prefs_parse_action(const char *str, enum spam_prefs_action *action_r);
 const char *spam_prefs_action_name(enum spam_prefs_action action);
 const char *spam_prefs_reason_name(enum spam_prefs_reason reason);
@@ -37,6 +41,35 @@ const char *spam_prefs_reason_name(enum spam_prefs_reason reason);
 /* Sender (NULL for the null sender <>) on a list of addresses and
    @domains separated by white space or commas, ignoring case. */
 bool spam_prefs_list_match(const char *list, const char *sender);
+
+/* The first X-Spam-Score field of a message header, found by feeding
+   the message from its first byte in pieces of any size, up to the empty
+   line that ends the header (the body is never looked at). Names match
+   ignoring case, with optional blanks before the colon; folded lines are
+   unfolded (line breaks dropped, blanks kept, except those before the
+   first character of the value), CRs dropped, NULs turned into 0x80. A
+   value longer than SPAM_PREFS_HDR_VALUE_MAX bytes is unusable (a score
+   is a few characters). */
+#define SPAM_PREFS_HDR_VALUE_MAX 255
+
+struct spam_prefs_hdr_scan {
+	int state;			/* where in a line we are */
+	unsigned int matched;		/* bytes of the field name seen */
+	bool found;			/* the value is being or was read */
+	bool done;			/* nothing more to read */
+	bool too_long;
+	size_t len;
+	char value[SPAM_PREFS_HDR_VALUE_MAX + 1];
+};
+
+void spam_prefs_hdr_scan_init(struct spam_prefs_hdr_scan *scan);
+/* Feeds size bytes; returns how many were used. Once scan->done, the
+   rest of the message need not be fed. */
+size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
+			   const unsigned char *data, size_t size);
+/* The field's value after the last byte (or end of input): NULL if the
+   header has no X-Spam-Score field or its value is too long. */
+const char *spam_prefs_hdr_scan_value(struct spam_prefs_hdr_scan *scan);
 
 /* The decision: allow wins, then deny, then the score. */
 struct spam_prefs_decision

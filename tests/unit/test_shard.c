@@ -534,6 +534,165 @@ test_movement(void **state)
 		       3, 1, 4);
 }
 
+/* ref_pick - mailshard(7) literally: one log() per volume */
+
+static int
+ref_pick(const MW_SHARD *shard, const char *norm_user)
+{
+	uint64_t h = mw_shard_hash(norm_user, strlen(norm_user));
+	double	key, best_key = 0;
+	int	i, best = -1;
+
+	for (i = 0; i < shard->count; i++) {
+		const MW_SHARD_VOLUME *vol = shard->volumes + i;
+
+		if (vol->weight == 0)
+			continue;
+		key = -log(((double) (mw_fmix64(h ^ vol->name_hash) >> 11) + 0.5)
+			   / 9007199254740992.0) / vol->weight;
+		if (best < 0 || key < best_key) {
+			best = i;
+			best_key = key;
+		}
+	}
+	return (best);
+}
+
+/* rnd - xorshift64*, deterministic */
+
+static uint64_t
+rnd(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return (*state * UINT64_C(0x2545f4914f6cdd1d));
+}
+
+/* test_pick_reference - the grouped pick agrees with one log() per volume */
+
+static void
+test_pick_reference(void **state)
+{
+	static const char *const mixes[] = {
+		"v1=/a",
+		"v1=/a v2=/b v3=/c v4=/d",
+		"v1=/a v2=/b:2 v3=/c v4=/d",
+		"a=/a:3 b=/b:3 c=/c:3 d=/d:3 e=/e:3",
+		"v1=/a:1 v2=/b:2 v3=/c:3 v4=/d:4 v5=/e:5",
+		"old=/o:0 v1=/a:7 v2=/b:7 v3=/c:1 v4=/d:1000000 v5=/e:7",
+		"legacy=/l:0 v1=/a v2=/b:2",
+	};
+	char	err[MW_SHARD_ERR_MAX], spec[16 * 24], name[48];
+	MW_SHARD *s;
+	uint64_t seed = UINT64_C(0x9e3779b97f4a7c15);
+	unsigned i, m, n, checked = 0;
+
+	/* fixed mixes: equal, unequal and zero weights */
+	for (m = 0; m < sizeof(mixes) / sizeof(mixes[0]); m++) {
+		s = mw_shard_create(mixes[m], NULL, err);
+		assert_non_null(s);
+		for (i = 0; i < 200000; i++) {
+			snprintf(name, sizeof(name), "u%llx@d%u",
+				 (unsigned long long) rnd(&seed), i % 97);
+			if (mw_shard_pick(s, name) != ref_pick(s, name))
+				fail_msg("%s: %s picks %d, reference %d", mixes[m], name,
+					 mw_shard_pick(s, name), ref_pick(s, name));
+			checked++;
+		}
+		mw_shard_free(s);
+	}
+	/* random mixes of 1 to 16 volumes with weights from a small set */
+	for (m = 0; m < 300; m++) {
+		size_t	o = 0;
+		unsigned nvol = 1 + (unsigned) (rnd(&seed) % 16);
+		static const unsigned weights[] = {0, 1, 1, 1, 2, 2, 3, 10, 999999};
+
+		for (n = 0; n < nvol; n++)
+			o += (size_t) snprintf(spec + o, sizeof(spec) - o, "v%u=/v%u:%u ", n, n,
+					       n == 0 ? 1 : weights[rnd(&seed) % 9]);
+		s = mw_shard_create(spec, NULL, err);
+		assert_non_null(s);
+		for (i = 0; i < 2000; i++) {
+			snprintf(name, sizeof(name), "r%llx", (unsigned long long) rnd(&seed));
+			if (mw_shard_pick(s, name) != ref_pick(s, name))
+				fail_msg("%s: %s picks %d, reference %d", spec, name,
+					 mw_shard_pick(s, name), ref_pick(s, name));
+			checked++;
+		}
+		mw_shard_free(s);
+	}
+	printf("# grouped pick = per-volume reference for %u placements\n", checked);
+}
+
+/* fmix64_inverse - the inverse bijection, to craft near-ties below */
+
+static uint64_t
+inverse_mul(uint64_t c)
+{
+	uint64_t inv = c;
+	int	i;
+
+	for (i = 0; i < 6; i++)
+		inv *= 2 - c * inv;
+	return (inv);
+}
+
+static uint64_t
+fmix64_inverse(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= inverse_mul(UINT64_C(0xc4ceb9fe1a85ec53));
+	x ^= x >> 33;
+	x *= inverse_mul(UINT64_C(0xff51afd7ed558ccd));
+	x ^= x >> 33;
+	return (x);
+}
+
+/* test_pick_ties - equal and nearly equal u: the rule's tie-break */
+
+static void
+test_pick_ties(void **state)
+{
+	static const char *const specs[] = {
+		"v1=/a v2=/b v3=/c", "v1=/a:3 v2=/b:3 v3=/c:3",
+		"v1=/a:7 v2=/b:7 v3=/c:2",
+	};
+	static const int64_t deltas[] = {0, 1, -1, 2, -2, 3, 5, -7, 64, -4096};
+	char	err[MW_SHARD_ERR_MAX], name[32];
+	uint64_t h, s1;
+	unsigned i, d, k, ties = 0;
+	MW_SHARD *s;
+
+	assert_true(fmix64_inverse(mw_fmix64(UINT64_C(0x0123456789abcdef)))
+		    == UINT64_C(0x0123456789abcdef));
+	for (k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+		s = mw_shard_create(specs[k], NULL, err);
+		assert_non_null(s);
+		for (i = 0; i < 3000; i++) {
+			snprintf(name, sizeof(name), "tie%u", i);
+			h = mw_shard_hash(name, strlen(name));
+			for (d = 0; d < sizeof(deltas) / sizeof(deltas[0]); d++) {
+				/* make volume 3's x (or v2's) land right next to v1's */
+				s1 = mw_fmix64(h ^ s->volumes[0].name_hash);
+				if (i % 2 == 0)		/* large x: u rounds to even */
+					s1 |= UINT64_C(1) << 63;
+				s->volumes[0].name_hash = h ^ fmix64_inverse(s1);
+				s->volumes[2 - i % 2].name_hash =
+				    h ^ fmix64_inverse(s1 + (uint64_t) (deltas[d] * 2048));
+				if (mw_shard_pick(s, name) != ref_pick(s, name))
+					fail_msg("%s: %s delta %lld: pick %d, reference %d",
+						 specs[k], name, (long long) deltas[d],
+						 mw_shard_pick(s, name), ref_pick(s, name));
+				ties += mw_shard_pick(s, name) == 0 && deltas[d] <= 0;
+			}
+		}
+		mw_shard_free(s);
+	}
+	printf("# crafted near-ties agree with the reference (%u won by the first)\n",
+	       ties);
+}
+
 int
 main(void)
 {
@@ -551,6 +710,8 @@ main(void)
 		cmocka_unit_test(test_balance),
 		cmocka_unit_test(test_balance_hash11),
 		cmocka_unit_test(test_movement),
+		cmocka_unit_test(test_pick_reference),
+		cmocka_unit_test(test_pick_ties),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
