@@ -12,6 +12,7 @@
 #                      local:$SB/NAME.sock (unless MilterSocket is given);
 #                      wait until it listens.  Sets MWM_PID, MWM_CONN (the
 #                      socket in milter syntax), MWM_LOG.  Stopped at exit.
+#                      MWM_FLAGS: extra command-line flags (e.g. -v).
 # mwm_stop             SIGTERM the milter started last and wait for it
 # mwm_send VAR=VALUE...  one message through miltertest (tests/milter/
 #                      mt-send.lua; see there for the variables); the
@@ -67,7 +68,7 @@ mwm_start() {
 		"TemporaryDirectory $SB/tmp" "DatabaseCheckInterval 0"; do
 		grep -q "^${kv%% *} " "$SB/$name.conf" || echo "$kv" >>"$SB/$name.conf"
 	done
-	"$MWM_BIN" -f -c "$SB/$name.conf" </dev/null >"$MWM_LOG" 2>&1 &
+	"$MWM_BIN" -f ${MWM_FLAGS:-} -c "$SB/$name.conf" </dev/null >"$MWM_LOG" 2>&1 &
 	MWM_PID=$!
 	sb_at_exit "mw_kill_pid $MWM_PID 10"
 	for ((i = 0; i < 300; i++)); do

@@ -38,16 +38,9 @@ mkmsg "$SB/m2.eml" two		# another message, the same attachment
 scanned() {
 	sed -n "s/.*$1: scan done, \([0-9]*\) bytes scanned.*/\1/p" "$MWM_LOG" | tail -n 1
 }
-# start NAME KEY VALUE...: the milter in the foreground with -v
+# start NAME KEY VALUE...: the milter with -v
 start() {
-	local name=$1
-	shift
-	mwm_start "$name" SpamdHosts none "$@" || { echo "Bail out! milter did not start"; exit 1; }
-	mwm_stop
-	"$MWM_BIN" -f -v -c "$SB/$name.conf" </dev/null >"$MWM_LOG" 2>&1 &
-	MWM_PID=$!
-	sb_at_exit "mw_kill_pid $MWM_PID 10"
-	sb_eventually 30 grep -q "started on" "$MWM_LOG" || { echo "Bail out! milter -v did not start"; exit 1; }
+	MWM_FLAGS=-v mwm_start "$@" SpamdHosts none || { echo "Bail out! milter did not start"; exit 1; }
 }
 # send QID FILE: one message, accepted or rejected, with its scan logged
 send() {

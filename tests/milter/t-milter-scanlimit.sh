@@ -40,13 +40,9 @@ mklarge() {
 }
 mklarge "$SB/large.eml" 6
 
-mwm_start lim SpamdHosts none MaxConcurrentScans 1 || { echo "Bail out! milter did not start"; exit 1; }
 # the log comes from -f on stderr; -v adds the slot lines
-mwm_stop
-"$MWM_BIN" -f -v -c "$SB/lim.conf" </dev/null >"$MWM_LOG" 2>&1 &
-MWM_PID=$!
-sb_at_exit "mw_kill_pid $MWM_PID 10"
-sb_eventually 30 grep -q "started on" "$MWM_LOG" || { echo "Bail out! milter -v did not start"; exit 1; }
+MWM_FLAGS=-v mwm_start lim SpamdHosts none MaxConcurrentScans 1 ||
+	{ echo "Bail out! milter did not start"; exit 1; }
 check "at start: at most 1 concurrent scans" grep -qF "at most 1 concurrent scans" "$MWM_LOG"
 
 waited=0
@@ -85,11 +81,13 @@ logline() {
 }
 # ordered A B: log line A exists and comes before log line B
 ordered() { test "$1" -gt 0 -a "$2" -gt 0 -a "$1" -lt "$2"; }
-sjf=
-for round in 1 2 3 4; do
-	a=BIGA$round b=BIGB$round c=SMALLC$round
+# race PREFIX ROUND: a 30 MB message (qid ${PREFIX}A$ROUND, in $a), once its
+# scan started a 6 MB one ($b), once that one waits or scans a small one
+# ($c); wait for all three.  The first scan must last while the others come.
+race() {
+	local pa pb pc
+	a=${1}A$2 b=${1}B$2 c=${1}C$2
 	send() { miltertest -D "sock=$MWM_CONN" -D "msg=$SB/$2" -D "qid=$1" -s "$MWM_LUA" >"$SB/$1.out" 2>&1 & }
-	# the first scan must last while the others queue: 30 MB
 	mklarge "$SB/$a.eml" 30
 	mklarge "$SB/$b.eml" 6
 	send "$a" "$a.eml"
@@ -101,6 +99,10 @@ for round in 1 2 3 4; do
 	send "$c" small.eml
 	pc=$!
 	wait "$pa" "$pb" "$pc"
+}
+sjf=
+for round in 1 2 3 4; do
+	race SJF "$round"
 	bw=$(logline "$b" "waiting for a scan slot") bg=$(logline "$b" "got a scan slot")
 	cw=$(logline "$c" "waiting for a scan slot") cg=$(logline "$c" "got a scan slot")
 	# conclusive: both waited, and the small one queued before the second
@@ -123,26 +125,11 @@ check "no sanitizer report in the milter log" \
 # With two slots, large messages (512 KB or more) hold at most one: a
 # second large one waits although a slot is free, and a small one that
 # comes after it is scanned at once, while the first is still scanned.
-mwm_start two SpamdHosts none MaxConcurrentScans 2 || { echo "Bail out! milter did not start"; exit 1; }
-mwm_stop
-"$MWM_BIN" -f -v -c "$SB/two.conf" </dev/null >"$MWM_LOG" 2>&1 &
-MWM_PID=$!
-sb_at_exit "mw_kill_pid $MWM_PID 10"
-sb_eventually 30 grep -q "started on" "$MWM_LOG" || { echo "Bail out! milter -v did not start"; exit 1; }
+MWM_FLAGS=-v mwm_start two SpamdHosts none MaxConcurrentScans 2 ||
+	{ echo "Bail out! milter did not start"; exit 1; }
 res=
 for round in 1 2 3 4; do
-	a=TWOA$round b=TWOB$round c=TWOC$round
-	mklarge "$SB/$a.eml" 30
-	mklarge "$SB/$b.eml" 6
-	send "$a" "$a.eml"
-	pa=$!
-	sb_eventually 60 grep -q "$a: scan starts" "$MWM_LOG"
-	send "$b" "$b.eml"
-	pb=$!
-	sb_eventually 60 grep -q "$b: waiting for a scan slot\|$b: scan starts" "$MWM_LOG"
-	send "$c" small.eml
-	pc=$!
-	wait "$pa" "$pb" "$pc"
+	race TWO "$round"
 	ad=$(logline "$a" "accept") bw=$(logline "$b" "waiting for a scan slot")
 	cs=$(logline "$c" "scan starts")
 	# conclusive: the second large one came while the first was scanned
