@@ -32,6 +32,9 @@
 # is mixed 8 text : 6 base64 : 5 zip : 1 1-MB per 20, every message unique.
 # Each AV path must reject EICAR in a zip before anything is measured.
 #
+# MW_BENCH_FLAGS: extra mailwarren-milter flags, e.g. -v to log each slot
+# wait (run/mwtcp.log, run/mwux.log in the kept sandbox).
+#
 # Runs under flock /tmp/mw-bench.lock (re-executes itself), builds an
 # optimised tree in _build-bench, installs clamd, clamav-milter and
 # spamass-milter on demand (tools/install-deps.sh --bench, nothing started),
@@ -120,7 +123,7 @@ mw() {
 		while [ $# -ge 2 ]; do echo "$1 $2"; shift 2; done
 	} >"$RUN/$name.conf"
 	t0=$(date +%s.%N)
-	"$B/milter/mailwarren-milter" -f -c "$RUN/$name.conf" </dev/null >"$RUN/$name.log" 2>&1 &
+	"$B/milter/mailwarren-milter" -f ${MW_BENCH_FLAGS:-} -c "$RUN/$name.conf" </dev/null >"$RUN/$name.log" 2>&1 &
 	MPID[$name]=$!
 	PIDS+=($!)
 	for ((i = 0; i < 600; i++)); do
