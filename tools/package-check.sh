@@ -21,7 +21,7 @@ set -u
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/tests/lib/sandbox.sh"
-. "$MW_TESTLIB/postfix.sh"	# mw_kill_pid
+. "$MW_TESTLIB/postfix.sh"
 
 [ "$(id -u)" = 0 ] || { echo "package-check.sh: run as root (dpkg -i)" >&2; exit 1; }
 

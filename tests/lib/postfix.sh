@@ -38,8 +38,7 @@
 #                                    (-L: LMTP); sets SMTP_SINK_PID
 #   smtp_sink_count DIR / smtp_sink_wait DIR N [SECS]   complete messages
 #   mw_next_port [PORT...]           sb_port, but none of the PORTs given
-#   mw_pid_alive PID / mw_kill_pid PID [SECS]   liveness (zombie = dead) and
-#                                    TERM-wait-KILL of one process
+#   (mw_pid_alive and mw_kill_pid are in sandbox.sh)
 #   mw_pids_in DIR / mw_kill_in DIR [SECS]      processes whose cwd is in DIR
 #   mw_listeners PORT / mw_port_exclusive PORT WHAT   listening sockets
 
@@ -54,26 +53,6 @@ PF_STOP_REGISTERED=
 
 # ---------------------------------------------------------------------------
 # generic process and smtp-sink helpers
-
-# mw_pid_alive PID: true while PID exists and is not a zombie.
-mw_pid_alive() {
-	sb_pid_running "$1"
-}
-
-# mw_kill_pid PID [SECS]: SIGTERM, wait up to SECS (default 10) for the
-# process to go away, then SIGKILL.  Reaps it quietly if it is our child.
-mw_kill_pid() {
-	local pid=$1 secs=${2:-10} i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < secs * 10; i++)); do
-		mw_pid_alive "$pid" || break
-		sleep 0.1
-	done
-	mw_pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
 
 # mw_pids_in DIR: print the PIDs of the processes whose working directory
 # is DIR or below it.  Postfix and Sendmail daemons all chdir to their queue

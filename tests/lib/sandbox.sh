@@ -9,6 +9,8 @@
 # sb_need_root         skip the whole test unless running as root
 # sb_need_cmd CMD PKG  skip the whole test unless CMD exists (names the package)
 # sb_pid_running PID   PID is a live process (a zombie counts as gone)
+# mw_pid_alive PID / mw_kill_pid PID [SECS]   the same, and TERM-wait-KILL
+#                      of one process (reaped if it is our child)
 # sb_eventually SECS CMD...  retry CMD until it succeeds or SECS pass (for
 #                      conditions that settle, e.g. processes exiting)
 # mw_sbin DIR NAME     the daemon under test: $MW_SBINDIR/NAME when set (an
@@ -112,6 +114,26 @@ sb_wait_port() {
 
 sb_pid_running() {
 	[ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
+# mw_pid_alive PID: true while PID exists and is not a zombie.
+mw_pid_alive() {
+	sb_pid_running "$1"
+}
+
+# mw_kill_pid PID [SECS]: SIGTERM, wait up to SECS (default 10) for the
+# process to go away, then SIGKILL.  Reaps it quietly if it is our child.
+mw_kill_pid() {
+	local pid=$1 secs=${2:-10} i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < secs * 10; i++)); do
+		mw_pid_alive "$pid" || break
+		sleep 0.1
+	done
+	mw_pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
 }
 
 sb_eventually() {

@@ -10,7 +10,6 @@
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/lib/sandbox.sh"
-. "$MW_TESTLIB/postfix.sh"
 . "$top_srcdir/tests/milter/milter-lib.sh"
 
 sb_need_root
