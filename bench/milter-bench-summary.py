@@ -1,23 +1,27 @@
 #!/usr/bin/env python3
-"""milter-bench-summary.py RESULTS.jsonl - the tables of bench/milter-bench.sh:
+"""milter-bench-summary.py RESULTS.jsonl... - the tables of bench/milter-bench.sh:
 per part, session count and configuration the median over rounds (min-max)
 of msg/s, latency p50/p99 of small and of 1 MB messages, scanner and
 Postfix CPU per message, the scanner's peak RSS (every process of the
 configuration: clamd + clamav-milter; in the spam part spamd's too); then
 throughput ratios taken back to back within each round (median, per-round
-values)."""
+values).  Several result files (runs of the same bench) are pooled: the
+rounds of each later file are numbered after those of the files before."""
 import collections
 import json
 import statistics as st
 import sys
 
 rows = []
-for line in open(sys.argv[1]):
-    if line.strip():
-        r = json.loads(line)
-        r.update(dict(kv.split('=', 1) for kv in r['label'].split()))
-        if r['part'] != 'warm':
-            rows.append(r)
+for path in sys.argv[1:]:
+    first = max([int(r['round']) for r in rows] or [0])
+    for line in open(path):
+        if line.strip():
+            r = json.loads(line)
+            r.update(dict(kv.split('=', 1) for kv in r['label'].split()))
+            r['round'] = str(int(r['round']) + first)
+            if r['part'] != 'warm':
+                rows.append(r)
 ORDER = ['bare', 'null', 'mwtcp', 'mwux', 'mwuxnc', 'clamtcp', 'clamux', 'clamuxnc', 'mwsp', 'sass', 'spamd']
 
 
