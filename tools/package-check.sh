@@ -54,10 +54,13 @@ installed() { dpkg-query -W -f='${db:Status-Status}\n' "$1" 2>/dev/null | grep -
 
 # The file system as dpkg and the maintainer scripts see it; caches, logs
 # and the package database itself are expected to change.
+# (/run/systemd/systemd-units-load is systemd's own marker, made the first
+# time systemctl or systemd-analyze loads units on a fresh machine)
 snapshot() {
 	find /etc /usr /lib /var /run /srv /opt -xdev \
 		\( -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/cache \
-		-o -path /var/log -o -path /var/tmp -o -path /run/user \) -prune \
+		-o -path /var/log -o -path /var/tmp -o -path /run/user \
+		-o -path /run/systemd/systemd-units-load \) -prune \
 		-o -printf '%p %M %u:%g\n' 2>/dev/null | sort
 }
 
