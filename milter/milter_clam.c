@@ -359,7 +359,7 @@ void
 milter_clam_check(const struct milter_conf *conf)
 {
 	if (cl_statchkdir(&clam_stat) == 1
-			|| clam_count_files(conf->database_directory) != clam_files)
+	    || clam_count_files(conf->database_directory) != clam_files)
 		milter_clam_reload(conf, 0);
 	else if (clam_engine == NULL && conf->reload_code == RELOAD_BLOCKING)
 		milter_clam_reload(conf, 0);
@@ -435,7 +435,7 @@ clam_slot_put(size_t size)
 
 int
 milter_clam_scan(SMFICTX *ctx, const char *qid, const char *data, size_t len,
-						 char *virname, size_t vlen)
+		         char *virname, size_t vlen)
 {
 	struct cl_scan_options opts;
 	struct cl_engine *e;
