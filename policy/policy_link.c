@@ -32,6 +32,12 @@
 /*	void	policy_link_close(link, why, now_ms)
 /*
 /*	void	policy_link_free(link)
+/*
+/*	void	policy_link_io(link, events, err, now_ms, replies, arg)
+/*	int	events;
+/*	int	err;
+/*	void	(*replies)(void *arg, long long now_ms);
+/*	void	*arg;
 /* DESCRIPTION
 /*	The daemon's clients (the Redis rate store, the Dovecot userdb)
 /*	each keep one connection that the event loop's epoll set watches
@@ -53,7 +59,9 @@
 /*	events to wait for.  Both return -1 with a reason when the
 /*	connection failed; the caller then answers whatever it had in
 /*	flight and calls policy_link_close(), which logs the reason once
-/*	(and "connected" when the link comes back).
+/*	(and "connected" when the link comes back).  policy_link_io()
+/*	does all of that for a reported tag: ready, replies(arg, now_ms)
+/*	when bytes arrived, flush; on failure policy_link_fail() with err.
 /*
 /*	A link also keeps the questions in flight, each with an id, a
 /*	callback done(ctx, code) and a deadline.  policy_link_reserve()
@@ -383,6 +391,26 @@ policy_link_fail(struct policy_link *l, const char *why, int code, long long now
 	policy_link_close(l, why, now_ms);
 	while (policy_link_answer(l, 1, 0, code) == 0)
 		 /* void */ ;
+}
+
+/* policy_link_io - the socket is ready: connect, read, parse, write */
+
+void
+policy_link_io(struct policy_link *l, int events, int err, long long now_ms,
+	               void (*replies) (void *, long long), void *arg)
+{
+	const char *why;
+
+	if (l->fd < 0)
+		return;
+	if (policy_link_ready(l, events, &why) < 0) {
+		policy_link_fail(l, why, err, now_ms);
+		return;
+	}
+	if (l->in_len > 0)
+		replies(arg, now_ms);
+	if (l->fd >= 0 && policy_link_flush(l, &why) < 0)
+		policy_link_fail(l, why, err, now_ms);
 }
 
 /* policy_link_expired - the oldest question is past its deadline */

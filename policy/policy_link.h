@@ -59,6 +59,8 @@ extern void policy_link_wait(struct policy_link *, unsigned, void (*) (void *, i
 			             long long);
 extern int policy_link_answer(struct policy_link *, int, unsigned, int);
 extern void policy_link_fail(struct policy_link *, const char *, int, long long);
+extern void policy_link_io(struct policy_link *, int, int, long long,
+			           void (*) (void *, long long), void *);
 extern int policy_link_expired(struct policy_link *, long long);
 extern int policy_link_busy(const struct policy_link *);
 

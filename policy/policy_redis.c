@@ -289,8 +289,9 @@ resp_parse(const char *s, const char *end, int *type, long long *value)
 /* redis_replies - answer the questions whose replies arrived */
 
 static void
-redis_replies(struct policy_redis *pr, long long now_ms)
+redis_replies(void *arg, long long now_ms)
 {
+	struct policy_redis *pr = arg;
 	struct policy_link *l = &pr->link;
 	long long value;
 	ssize_t	n;
@@ -323,18 +324,7 @@ redis_replies(struct policy_redis *pr, long long now_ms)
 void
 policy_redis_io(struct policy_redis *pr, int events, long long now_ms)
 {
-	const char *why;
-
-	if (pr->link.fd < 0)
-		return;
-	if (policy_link_ready(&pr->link, events, &why) < 0) {
-		policy_link_fail(&pr->link, why, POLICY_RATE_ERROR, now_ms);
-		return;
-	}
-	if (pr->link.in_len > 0)
-		redis_replies(pr, now_ms);
-	if (pr->link.fd >= 0 && policy_link_flush(&pr->link, &why) < 0)
-		policy_link_fail(&pr->link, why, POLICY_RATE_ERROR, now_ms);
+	policy_link_io(&pr->link, events, POLICY_RATE_ERROR, now_ms, redis_replies, pr);
 }
 
 /* policy_redis_tick - enforce the deadline */

@@ -222,8 +222,9 @@ userdb_answer(struct policy_userdb *ud, const char *line)
 /* userdb_replies - answer the lookups whose replies arrived */
 
 static void
-userdb_replies(struct policy_userdb *ud, long long now_ms)
+userdb_replies(void *arg, long long now_ms)
 {
+	struct policy_userdb *ud = arg;
 	struct policy_link *l = &ud->link;
 	char   *nl;
 	size_t	off = 0;
@@ -245,18 +246,7 @@ userdb_replies(struct policy_userdb *ud, long long now_ms)
 void
 policy_userdb_io(struct policy_userdb *ud, int events, long long now_ms)
 {
-	const char *why;
-
-	if (ud->link.fd < 0)
-		return;
-	if (policy_link_ready(&ud->link, events, &why) < 0) {
-		policy_link_fail(&ud->link, why, POLICY_USER_ERROR, now_ms);
-		return;
-	}
-	if (ud->link.in_len > 0)
-		userdb_replies(ud, now_ms);
-	if (ud->link.fd >= 0 && policy_link_flush(&ud->link, &why) < 0)
-		policy_link_fail(&ud->link, why, POLICY_USER_ERROR, now_ms);
+	policy_link_io(&ud->link, events, POLICY_USER_ERROR, now_ms, userdb_replies, ud);
 }
 
 /* policy_userdb_tick - enforce the deadline */
