@@ -31,7 +31,8 @@
 /*
 /*	void	policy_link_close(link, why, now_ms)
 /*
-/*	void	policy_link_free(link)
+/*	void	policy_link_free(link, code)
+/*	int	code;
 /*
 /*	void	policy_link_io(link, events, err, now_ms, replies, arg)
 /*	int	events;
@@ -71,7 +72,8 @@
 /*	(in_order: the protocol answers in order) or of the one with that
 /*	id, with code; it returns -1 when there is no such question.
 /*	policy_link_fail() closes the link and answers every question
-/*	with code.  policy_link_expired() is true when the oldest
+/*	with code; policy_link_free() does the same without a log line
+/*	and releases the buffers.  policy_link_expired() is true when the oldest
 /*	question is past its deadline; policy_link_busy() when any
 /*	question is in flight.  A callback may ask new questions.
 /*--*/
@@ -430,13 +432,13 @@ policy_link_busy(const struct policy_link *l)
 	return (l->q_len > 0);
 }
 
-/* policy_link_free - close, answer nothing more, release the buffers */
+/* policy_link_free - close quietly, answer what is in flight, release */
 
 void
-policy_link_free(struct policy_link *l)
+policy_link_free(struct policy_link *l, int code)
 {
 	l->warned = 1;
-	policy_link_close(l, NULL, 0);
+	policy_link_fail(l, NULL, code, 0);
 	free(l->out);
 	free(l->in);
 	free(l->q);

@@ -53,7 +53,7 @@ extern int policy_link_ready(struct policy_link *, int, const char **);
 extern void policy_link_consume(struct policy_link *, size_t);
 extern int policy_link_flush(struct policy_link *, const char **);
 extern void policy_link_close(struct policy_link *, const char *, long long);
-extern void policy_link_free(struct policy_link *);
+extern void policy_link_free(struct policy_link *, int);
 extern int policy_link_reserve(struct policy_link *);
 extern void policy_link_wait(struct policy_link *, unsigned, void (*) (void *, int), void *,
 			             long long);

@@ -135,7 +135,6 @@ policy_redis_create(const char *url, int timeout_ms, int epfd, void *tag,
 	ep.port = (unsigned) port;
 	snprintf(name, sizeof(name), "rate store %s", url);
 	policy_link_init(&pr->link, name, &ep, epfd, tag, REDIS_IN_MAX);
-	pr->link.warned = 0;
 	pr->timeout_ms = timeout_ms;
 	return (pr);
 }
@@ -147,9 +146,7 @@ policy_redis_free(struct policy_redis *pr)
 {
 	if (pr == NULL)
 		return;
-	pr->link.warned = 1;
-	policy_link_fail(&pr->link, NULL, POLICY_RATE_ERROR, 0);
-	policy_link_free(&pr->link);
+	policy_link_free(&pr->link, POLICY_RATE_ERROR);
 	free(pr);
 }
 

@@ -118,9 +118,7 @@ policy_userdb_free(struct policy_userdb *ud)
 {
 	if (ud == NULL)
 		return;
-	ud->link.warned = 1;
-	policy_link_fail(&ud->link, NULL, POLICY_USER_ERROR, 0);
-	policy_link_free(&ud->link);
+	policy_link_free(&ud->link, POLICY_USER_ERROR);
 	free(ud);
 }
 
