@@ -256,9 +256,12 @@ static void
 slot_grant_locked(void)
 {
 	struct slot_waiter **pick, **pp, *w;
-	long long now = mw_now_ms();
+	long long now;
 	int	granted = 0;
 
+	if (slot_waiters == NULL)		/* the usual case: nobody waits */
+		return;
+	now = mw_now_ms();
 	while (slots_used < slots_max && slot_waiters != NULL) {
 		pick = NULL;
 		if (now - slot_waiters->since >= SLOT_AGE_MS
