@@ -100,25 +100,31 @@ static struct cl_stat clam_stat;
 static unsigned clam_files;
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t slot_cond = PTHREAD_COND_INITIALIZER;
 static long slots_max;			/* MaxConcurrentScans, resolved */
 static long slots_used;			/* scans holding a slot */
 static long scans_running;		/* inside libclamav (atomic) */
 
  /*
   * Sessions waiting for a slot, in arrival order; each lives on its
-  * waiting thread's stack.  A freed slot goes to the smallest message (the
-  * first of equals), so that a queue of large messages does not hold up
-  * small ones; a message that has waited SLOT_AGE_MS goes first whatever
-  * its size, so that a steady stream of small ones cannot starve it.  And
-  * with two slots or more, large messages (SLOT_LARGE bytes or more) hold
-  * at most all slots but one: one is always left for small messages.
+  * waiting thread's stack.  A freed slot goes to the first waiting message
+  * of the smallest size class (below 64 KB, below 256 KB, below 1 MB, ...:
+  * a factor of four each), so that a queue of large messages does not hold
+  * up small ones while messages of much the same size are served in the
+  * order they came (strict smallest-first made a 25 KB message wait as
+  * long as 20 KB ones kept coming); a message that has waited SLOT_AGE_MS
+  * goes first whatever its size, so that a steady stream of small ones
+  * cannot starve it.  And with two slots or more, large messages
+  * (SLOT_LARGE bytes or more) hold at most all slots but one: one is
+  * always left for small messages.  Only the waiter given the slot is
+  * woken.
   */
 struct slot_waiter {
 	struct slot_waiter *next;
 	size_t	size;			/* message bytes */
+	int	class;			/* slot_class(size) */
 	long long since;		/* mw_now_ms() when it began to wait */
 	int	granted;		/* the slot is ours */
+	pthread_cond_t cond;		/* signalled when granted */
 };
 static struct slot_waiter *slot_waiters;
 static struct slot_waiter **slot_tail = &slot_waiters;
@@ -231,6 +237,18 @@ clam_stat_reset(const struct milter_conf *conf)
 	clam_files = clam_count_files(conf->database_directory);
 }
 
+/* slot_class - size class: 0 below 64 KB, then one more per factor 4 */
+
+static int
+slot_class(size_t size)
+{
+	int	class = 0;
+
+	for (size >>= 16; size != 0; size >>= 2)
+		class++;
+	return (class);
+}
+
 /* slot_may_take - may a message of this size take a free slot? */
 
 static int
@@ -257,7 +275,6 @@ slot_grant_locked(void)
 {
 	struct slot_waiter **pick, **pp, *w;
 	long long now;
-	int	granted = 0;
 
 	if (slot_waiters == NULL)		/* the usual case: nobody waits */
 		return;
@@ -270,7 +287,7 @@ slot_grant_locked(void)
 		else
 			for (pp = &slot_waiters; *pp != NULL; pp = &(*pp)->next)
 				if (slot_may_take((*pp)->size)
-				    && (pick == NULL || (*pp)->size < (*pick)->size))
+				    && (pick == NULL || (*pp)->class < (*pick)->class))
 					pick = pp;
 		if (pick == NULL)
 			break;
@@ -279,10 +296,8 @@ slot_grant_locked(void)
 			slot_tail = pick;
 		w->granted = 1;
 		slot_take(w->size);
-		granted = 1;
+		pthread_cond_signal(&w->cond);
 	}
-	if (granted)
-		pthread_cond_broadcast(&slot_cond);
 }
 
 /* milter_clam_slots - apply MaxConcurrentScans */
@@ -396,29 +411,41 @@ clam_slot_get(SMFICTX *ctx, const char *qid, size_t size)
 	/* Others wait: queue up, in case one of them should go first. */
 	self.next = NULL;
 	self.size = size;
+	self.class = slot_class(size);
 	self.since = mw_now_ms();
 	self.granted = 0;
+	pthread_cond_init(&self.cond, NULL);
 	*slot_tail = &self;
 	slot_tail = &self.next;
 	slot_grant_locked();
 	if (self.granted) {
 		pthread_mutex_unlock(&slot_lock);
+		pthread_cond_destroy(&self.cond);
 		return;
 	}
 	mw_debug("%s: waiting for a scan slot (%ld of %ld in use, %ld by large messages, %zu bytes)",
 		 qid, slots_used, slots_max, slots_large, size);
 	while (!self.granted) {
 		/* At once, then every second: the MTA must not time out. */
-		if (ctx != NULL && smfi_progress(ctx) == MI_SUCCESS)
-			progress++;
+		if (ctx != NULL) {
+			/* A write to the MTA: not while holding up the others. */
+			pthread_mutex_unlock(&slot_lock);
+			if (smfi_progress(ctx) == MI_SUCCESS)
+				progress++;
+			pthread_mutex_lock(&slot_lock);
+			if (self.granted)
+				break;
+		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
-		(void) pthread_cond_timedwait(&slot_cond, &slot_lock, &ts);
+		(void) pthread_cond_timedwait(&self.cond, &slot_lock, &ts);
 		if (!self.granted)
 			slot_grant_locked();	/* SLOT_AGE_MS may have passed */
 	}
 	mw_debug("%s: got a scan slot after %ld progress notes", qid, progress);
 	pthread_mutex_unlock(&slot_lock);
+	/* Nobody signals it now: it is off the list. */
+	pthread_cond_destroy(&self.cond);
 }
 
 /* clam_slot_put - give a scan slot back */

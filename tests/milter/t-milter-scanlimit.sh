@@ -9,9 +9,10 @@
 # which no session had to wait proves nothing and is run again (at most 4).
 # Then the order in which waiting sessions get the slot: while one large
 # message is being scanned, a second large one and then a small one wait;
-# the small one must get the slot first (smallest first).  A round in which
-# the first scan ended before the small message queued proves nothing and
-# is run again.  Last, with two slots, large messages (512 KB or more)
+# the small one must get the slot first (smallest size class first); and
+# a 40 KB message that queued before a tiny one goes before it (the same
+# size class: arrival order).  A round in which the first scan ended before
+# the small message queued proves nothing and is run again.  Last, with two slots, large messages (512 KB or more)
 # leave one slot to small ones.
 # No spamd: SpamdHosts none.
 
@@ -81,19 +82,23 @@ logline() {
 }
 # ordered A B: log line A exists and comes before log line B
 ordered() { test "$1" -gt 0 -a "$2" -gt 0 -a "$1" -lt "$2"; }
-# race PREFIX ROUND: a 30 MB message (qid ${PREFIX}A$ROUND, in $a), once its
-# scan started a 6 MB one ($b), once that one waits or scans a small one
-# ($c); wait for all three.  The first scan must last while the others come.
+# race PREFIX ROUND [BFILE]: a 30 MB message (qid ${PREFIX}A$ROUND, in $a),
+# once its scan started a second one ($b: a new 6 MB one, or BFILE in $SB),
+# once that one waits or scans a small one ($c); wait for all three.  The
+# first scan must last while the others come.
 race() {
-	local pa pb pc
+	local pa pb pc bfile=${3:-}
 	a=${1}A$2 b=${1}B$2 c=${1}C$2
 	send() { miltertest -D "sock=$MWM_CONN" -D "msg=$SB/$2" -D "qid=$1" -s "$MWM_LUA" >"$SB/$1.out" 2>&1 & }
 	mklarge "$SB/$a.eml" 30
-	mklarge "$SB/$b.eml" 6
+	if [ -z "$bfile" ]; then
+		mklarge "$SB/$b.eml" 6
+		bfile=$b.eml
+	fi
 	send "$a" "$a.eml"
 	pa=$!
 	sb_eventually 60 grep -q "$a: scan starts" "$MWM_LOG"
-	send "$b" "$b.eml"
+	send "$b" "$bfile"
 	pb=$!
 	sb_eventually 60 grep -q "$b: waiting for a scan slot\|$b: scan starts" "$MWM_LOG"
 	send "$c" small.eml
@@ -115,6 +120,30 @@ for round in 1 2 3 4; do
 done
 check "a small and a large message waited for the slot together (round $sjf)" test -n "$sjf"
 check "  ... the small one, queued last, got the slot first (smallest first)" ordered "$cg" "$bg"
+check "  ... and all three were accepted" \
+	test "$(cat "$SB/$a.out" "$SB/$b.out" "$SB/$c.out" | grep -c '^reply continue$')" = 3
+
+# Messages of much the same size (both below 64 KB: one size class) get
+# the slot in the order they came: a 40 KB message queued before a tiny
+# one goes first (strictly smallest-first would pick the tiny one).
+{
+	printf 'From: a@origin.example\r\nTo: b@dest.example\r\nSubject: medium\r\n\r\n'
+	for ((i = 0; i < 500; i++)); do printf 'line %04d of a forty kilobyte message, plain text, nothing else here at all\r\n' "$i"; done
+} >"$SB/medium.eml"
+fifo=
+for round in 1 2 3 4; do
+	race FIFO "$round" medium.eml
+	bw=$(logline "$b" "waiting for a scan slot") bg=$(logline "$b" "got a scan slot")
+	cw=$(logline "$c" "waiting for a scan slot") cg=$(logline "$c" "got a scan slot")
+	if ordered "$bw" "$cw" && ordered "$cw" "$bg"; then
+		fifo=$round
+		break
+	fi
+	diag "round $round: the two small messages did not wait together; again"
+done
+check "a 40 KB and a tiny message waited for the slot together (round $fifo)" test -n "$fifo"
+check "  ... the 40 KB one, queued first, got the slot first (one size class: arrival order)" \
+	ordered "$bg" "$cg"
 check "  ... and all three were accepted" \
 	test "$(cat "$SB/$a.out" "$SB/$b.out" "$SB/$c.out" | grep -c '^reply continue$')" = 3
 
