@@ -22,7 +22,7 @@ for path in sys.argv[1:]:
             r['round'] = str(int(r['round']) + first)
             if r['part'] != 'warm':
                 rows.append(r)
-ORDER = ['bare', 'null', 'mwtcp', 'mwux', 'mwuxnc', 'clamtcp', 'clamux', 'clamuxnc', 'mwsp', 'sass', 'spamd']
+ORDER = ['bare', 'null', 'mwtcp', 'mwux', 'mwbase', 'mwuxnc', 'clamtcp', 'clamux', 'clamuxnc', 'mwsp', 'sass', 'spamd']
 
 
 def med(vals, d=1):
@@ -57,7 +57,8 @@ for key in sorted(groups, key=lambda k: (k[0], k[1], ORDER.index(k[2]))):
 PAIRS = [('null', 'bare'), ('mwux', 'null'), ('mwtcp', 'null'), ('mwtcp', 'bare'), ('mwux', 'bare'),
          ('clamux', 'bare'), ('mwtcp', 'clamtcp'), ('mwux', 'clamux'), ('mwtcp', 'clamux'),
          ('mwuxnc', 'clamuxnc'), ('mwuxnc', 'null'),
-         ('mwsp', 'spamd'), ('sass', 'spamd'), ('mwsp', 'sass')]
+         ('mwsp', 'spamd'), ('sass', 'spamd'), ('mwsp', 'sass'),
+         ('mwux', 'mwbase'), ('mwbase', 'clamux'), ('mwbase', 'null')]
 rate = {(r['part'], r['sessions'], r['round'], r['cfg']): r['rate'] for r in rows}
 print('\n| part | sess | ratio (msg/s) | median | per round |')
 print('|---|---|---|---|---|')

@@ -34,6 +34,10 @@
 #
 # MW_BENCH_FLAGS: extra mailwarren-milter flags, e.g. -v to log each slot
 # wait (run/mwtcp.log, run/mwux.log in the kept sandbox).
+# MW_BENCH_BASE: another mailwarren-milter binary (say, an optimised build
+# of an earlier commit) run beside this one as configuration "mwbase" (unix
+# socket, same settings as mwux) in the av and hit parts: a change measured
+# against its base in the same rounds.
 #
 # Runs under flock /tmp/mw-bench.lock (re-executes itself), builds an
 # optimised tree in _build-bench, installs clamd, clamav-milter and
@@ -81,7 +85,7 @@ RUN=$SB/run
 SHM=$(mktemp -d /dev/shm/mw-bench.XXXXXX)
 chmod 755 "$SHM"
 sb_at_exit "rm -rf $SHM"
-mkdir -p "$RUN" "$SHM"/{mwtcp,mwux,mwuxnc,mwsp,clamd,clamdnc,clamtcp,clamux,clamuxnc}
+mkdir -p "$RUN" "$SHM"/{mwtcp,mwux,mwbase,mwuxnc,mwsp,clamd,clamdnc,clamtcp,clamux,clamuxnc}
 chmod 1777 "$RUN"
 JSON=$OUT/results.jsonl
 PIDS=()
@@ -123,7 +127,7 @@ mw() {
 		while [ $# -ge 2 ]; do echo "$1 $2"; shift 2; done
 	} >"$RUN/$name.conf"
 	t0=$(date +%s.%N)
-	"$B/milter/mailwarren-milter" -f ${MW_BENCH_FLAGS:-} -c "$RUN/$name.conf" </dev/null >"$RUN/$name.log" 2>&1 &
+	"${MWBIN:-$B/milter/mailwarren-milter}" -f ${MW_BENCH_FLAGS:-} -c "$RUN/$name.conf" </dev/null >"$RUN/$name.log" 2>&1 &
 	MPID[$name]=$!
 	PIDS+=($!)
 	for ((i = 0; i < 600; i++)); do
@@ -135,6 +139,12 @@ mw() {
 M_MWTCP=$(port) M_MWSP=$(port) M_CLAMTCP=$(port) M_SASS=$(port)
 mw mwtcp "inet:$M_MWTCP@127.0.0.1" SpamdHosts none
 mw mwux "local:$RUN/mwux.sock" SpamdHosts none
+BASE=
+if [ -n "${MW_BENCH_BASE:-}" ]; then
+	[ -x "$MW_BENCH_BASE" ] || { echo "MW_BENCH_BASE: $MW_BENCH_BASE is not executable"; exit 1; }
+	MWBIN=$MW_BENCH_BASE mw mwbase "local:$RUN/mwbase.sock" SpamdHosts none
+	BASE=mwbase
+fi
 [ -n "$NC_SESSIONS" ] && mw mwuxnc "local:$RUN/mwuxnc.sock" SpamdHosts none DisableCache yes
 [ -n "$SPAM" ] && mw mwsp "inet:$M_MWSP@127.0.0.1" SpamdHosts "inet:$SPAMD_PORT@127.0.0.1" SpamdTimeout 120
 "$B/bench/null-milter" "unix:$RUN/null.sock" >"$RUN/null.log" 2>&1 &
@@ -212,13 +222,14 @@ sb_wait_port "$M_CLAMTCP" 30 && sb_wait_file "$RUN/clamux.sock" 30 || { echo "cl
 
 # ---- Postfix: one smtpd listener per configuration ------------------------
 declare -A PORT
-for cfg in bare null mwtcp mwux mwuxnc clamtcp clamux clamuxnc mwsp sass; do PORT[$cfg]=$(port); done
+for cfg in bare null mwtcp mwux mwbase mwuxnc clamtcp clamux clamuxnc mwsp sass; do PORT[$cfg]=$(port); done
 listener() { postfix_add_master "127.0.0.1:${PORT[$1]} inet n - n - - smtpd -o smtpd_milters=$2"; }
 PF_SMTP_PORT=${PORT[bare]}
 PF_NEXTHOP="smtp:[127.0.0.1]:$SINK"
 listener null "unix:$RUN/null.sock"
 listener mwtcp "inet:127.0.0.1:$M_MWTCP"
 listener mwux "unix:$RUN/mwux.sock"
+[ -z "$BASE" ] || listener mwbase "unix:$RUN/mwbase.sock"
 listener clamtcp "inet:127.0.0.1:$M_CLAMTCP"
 listener clamux "unix:$RUN/clamux.sock"
 if [ -n "$NC_SESSIONS" ]; then
@@ -236,7 +247,7 @@ postfix_start "milter_default_action = tempfail" "milter_command_timeout = 120s"
 PFM=$(pf_master_pid)
 NC=
 [ -z "$NC_SESSIONS" ] || NC="mwuxnc clamuxnc"
-for cfg in null mwtcp mwux clamtcp clamux $NC ${SPAM:+mwsp sass}; do sb_wait_port "${PORT[$cfg]}" 30; done
+for cfg in null mwtcp mwux $BASE clamtcp clamux $NC ${SPAM:+mwsp sass}; do sb_wait_port "${PORT[$cfg]}" 30; done
 
 scanner_pids() {
 	case $1 in
@@ -274,7 +285,7 @@ run() {
 }
 
 echo "== sanity: every AV path rejects EICAR in a zip"
-for cfg in mwtcp mwux clamtcp clamux $NC ${SPAM:+mwsp}; do
+for cfg in mwtcp mwux $BASE clamtcp clamux $NC ${SPAM:+mwsp}; do
 	out=$(run "$cfg" 1 1 eicar-zip.eml=1 2>&1)
 	grep -q '"550": 1' <<<"$out" || { echo "$cfg does not reject EICAR: $out"; exit 1; }
 done
@@ -298,12 +309,12 @@ part() {
 		done
 	done
 }
-part av "$SESSIONS" "bare null mwtcp mwux clamtcp clamux"
+part av "$SESSIONS" "bare null mwtcp mwux $BASE clamtcp clamux"
 # the first of each file fills the caches; then every scan is a cache hit
-for cfg in mwtcp mwux clamux; do
+for cfg in mwtcp mwux $BASE clamux; do
 	run "$cfg" 1 20 "$MIX" --same --label "part=warm round=0" >/dev/null
 done
-part hit "$SESSIONS" "bare null mwtcp mwux clamux" --same
+part hit "$SESSIONS" "bare null mwtcp mwux $BASE clamux" --same
 [ -z "$NC_SESSIONS" ] || part nocache "$NC_SESSIONS" "null mwuxnc clamuxnc"
 if [ -n "$SPAM" ]; then
 	SP=(mwsp sass spamd)
@@ -317,7 +328,7 @@ if [ -n "$SPAM" ]; then
 	done
 fi
 echo "== idle RSS after the runs (MB)"
-for cfg in null mwtcp mwux clamd clamtcp clamux ${NC:+mwuxnc clamdnc clamuxnc} ${SPAM:+mwsp sass}; do
+for cfg in null mwtcp mwux $BASE clamd clamtcp clamux ${NC:+mwuxnc clamdnc clamuxnc} ${SPAM:+mwsp sass}; do
 	echo "$cfg $(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/${MPID[$cfg]}/status" 2>/dev/null)"
 done
 echo "== summary ($JSON)"
