@@ -18,6 +18,7 @@
 #include <libmilter/mfapi.h>
 
 #include "mw_cfg.h"
+#include "mw_cidr.h"
 #include "mw_relay.h"
 #include "mw_spamc.h"
 
@@ -80,11 +81,13 @@ struct milter_conf {
 	int	reload_code;
 	double	reject_score;		/* < 0: never reject on score */
 	int	socket_mode_bits;	/* -1: leave alone */
+	mw_cidr *trusted;		/* TrustedNetworks; NULL: none */
 };
 
 extern const struct mw_cfg_entry milter_cfg_table[];
 extern int milter_cfg_check(struct milter_conf *, char *, size_t);
-extern int milter_net_match(const struct mw_cfg_list *, const char *);
+extern int milter_cfg_trusted(const struct milter_conf *, const struct mw_addr *);
+extern void milter_cfg_free(struct milter_conf *);
 
 /*
  * Everything built from the configuration file, replaced as a whole on
@@ -138,6 +141,7 @@ struct milter_msg {
 	struct milter_live *live;	/* the configuration of this message */
 	/* Connection. */
 	char	client_addr[64];
+	struct mw_addr client;		/* client_addr parsed; family 0: unparsable */
 	char	client_name[256];
 	char	helo[256];
 	char	mta_name[256];		/* macro j */

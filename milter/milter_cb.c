@@ -40,6 +40,7 @@
 
 /* Utility library. */
 
+#include "mw_cidr.h"
 #include "mw_msg.h"
 #include "mw_str.h"
 
@@ -87,7 +88,9 @@ cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	cb_macro(ctx, "j", msg->mta_name, sizeof(msg->mta_name));
 	if (host != NULL)
 		mw_strlcpy(msg->client_name, host, sizeof(msg->client_name));
-	msg->trusted = milter_net_match(&msg->live->conf.trusted_networks, msg->client_addr);
+	if (mw_addr_parse(msg->client_addr, &msg->client) < 0)
+		msg->client.family = 0;
+	msg->trusted = milter_cfg_trusted(&msg->live->conf, &msg->client);
 	smfi_setpriv(ctx, msg);
 	return (SMFIS_CONTINUE);
 }
@@ -147,7 +150,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	if ((lv = milter_live_get()) != NULL && lv != msg->live) {
 		milter_live_put(msg->live);
 		msg->live = lv;
-		msg->trusted = milter_net_match(&lv->conf.trusted_networks, msg->client_addr);
+		msg->trusted = milter_cfg_trusted(&lv->conf, &msg->client);
 	} else {
 		milter_live_put(lv);
 	}

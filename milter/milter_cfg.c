@@ -13,9 +13,12 @@
 /*	char	*err;
 /*	size_t	errlen;
 /*
-/*	int	milter_net_match(nets, addr)
-/*	const struct mw_cfg_list *nets;
-/*	const char *addr;
+/*	int	milter_cfg_trusted(conf, addr)
+/*	const struct milter_conf *conf;
+/*	const struct mw_addr *addr;
+/*
+/*	void	milter_cfg_free(conf)
+/*	struct milter_conf *conf;
 /* DESCRIPTION
 /*	milter_cfg_table describes mailwarren-milter.conf(5) for
 /*	mw_cfg_load(); its defaults are those documented there and in the
@@ -24,10 +27,19 @@
 /*	milter_cfg_check() checks what the table's types cannot: the
 /*	enumerated values (OnInfected, OnScanError, SpamdFailAction,
 /*	ReloadMode), SpamRejectScore, SocketMode, TrustedNetworks and the
-/*	SpamdHosts syntax, and fills in the derived members of conf.
+/*	SpamdHosts syntax, and fills in the derived members of conf.  It
+/*	builds the TrustedNetworks table with mw_cidr_add(): a network is
+/*	"addr" or "addr/bits", IPv4 or IPv6; bits set beyond the prefix
+/*	length, a network listed twice, or an IPv4-mapped IPv6 network are
+/*	errors.
 /*
-/*	milter_net_match() tells whether the textual IPv4 or IPv6 address
-/*	addr lies in one of nets (each "addr" or "addr/bits").
+/*	milter_cfg_trusted() tells whether addr (from mw_addr_parse(),
+/*	which takes an IPv4-mapped ::ffff:a.b.c.d as IPv4) lies in one of
+/*	the TrustedNetworks.  An empty list, or an address that did not
+/*	parse (family 0), never matches.
+/*
+/*	milter_cfg_free() releases conf: the settings and what
+/*	milter_cfg_check() built.
 /* DIAGNOSTICS
 /*	milter_cfg_check() returns 0, or -1 with the reason in err.
 /*--*/
@@ -36,7 +48,6 @@
 
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +57,7 @@
 /* Utility library. */
 
 #include "mw_cfg.h"
+#include "mw_cidr.h"
 #include "mw_endpoint.h"
 
 /* Application-specific. */
@@ -112,69 +124,6 @@ cfg_enum(const char *key, const char *value, const char *const *names,
 	return (-1);
 }
 
-/* net_parse - "addr[/bits]" into family, bytes and prefix length */
-
-static int
-net_parse(const char *spec, int *family, unsigned char *bytes, int *bits)
-{
-	char	buf[INET6_ADDRSTRLEN + 8];
-	char   *slash;
-	char   *end;
-	long	n;
-
-	if (strlen(spec) >= sizeof(buf))
-		return (-1);
-	strcpy(buf, spec);
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, buf, bytes) == 1) {
-		*family = AF_INET;
-		*bits = 32;
-	} else if (inet_pton(AF_INET6, buf, bytes) == 1) {
-		*family = AF_INET6;
-		*bits = 128;
-	} else {
-		return (-1);
-	}
-	if (slash != NULL) {
-		n = strtol(slash, &end, 10);
-		if (*slash == '\0' || *end != '\0' || n < 0 || n > *bits)
-			return (-1);
-		*bits = (int) n;
-	}
-	return (0);
-}
-
-/* milter_net_match - is addr in one of the networks? */
-
-int
-milter_net_match(const struct mw_cfg_list *nets, const char *addr)
-{
-	unsigned char a[16];
-	unsigned char n[16];
-	int	afam;
-	int	nfam;
-	int	abits;
-	int	nbits;
-	int	full;
-	size_t	i;
-
-	if (net_parse(addr, &afam, a, &abits) < 0)
-		return (0);
-	for (i = 0; i < nets->n; i++) {
-		if (net_parse(nets->items[i], &nfam, n, &nbits) < 0 || nfam != afam)
-			continue;
-		full = nbits / 8;
-		if (memcmp(a, n, (size_t) full) != 0)
-			continue;
-		if (nbits % 8 != 0
-		    && ((a[full] ^ n[full]) & (0xff << (8 - nbits % 8)) & 0xff) != 0)
-			continue;
-		return (1);
-	}
-	return (0);
-}
-
 /* milter_cfg_check - semantic checks; derived values */
 
 int
@@ -184,12 +133,9 @@ milter_cfg_check(struct milter_conf *conf, char *err, size_t errlen)
 	static const char *const onfail[] = {"tempfail", "accept", NULL};
 	static const char *const reload[] = {"concurrent", "blocking", NULL};
 	struct mw_endpoint ep;
-	unsigned char bytes[16];
 	char	why[256];
 	char   *end;
 	size_t	i;
-	int	fam;
-	int	bits;
 	long	mode;
 
 	if (cfg_enum("OnInfected", conf->on_infected, infected, &conf->on_infected_code, err, errlen) < 0
@@ -231,10 +177,15 @@ milter_cfg_check(struct milter_conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "SpamdHosts: more than %d hosts", MW_SPAMC_HOSTS_MAX);
 		return (-1);
 	}
+	/* The table belongs to conf from here on: milter_cfg_free() frees it. */
+	if (conf->trusted_networks.n > 0 && (conf->trusted = mw_cidr_create()) == NULL) {
+		snprintf(err, errlen, "TrustedNetworks: out of memory");
+		return (-1);
+	}
 	for (i = 0; i < conf->trusted_networks.n; i++) {
-		if (net_parse(conf->trusted_networks.items[i], &fam, bytes, &bits) < 0) {
-			snprintf(err, errlen, "TrustedNetworks: bad network \"%s\" (expected addr or addr/bits)",
-				 conf->trusted_networks.items[i]);
+		if (mw_cidr_add(conf->trusted, conf->trusted_networks.items[i], "trusted",
+				why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "TrustedNetworks: %s", why);
 			return (-1);
 		}
 	}
@@ -252,4 +203,22 @@ milter_cfg_check(struct milter_conf *conf, char *err, size_t errlen)
 		return (-1);
 	}
 	return (0);
+}
+
+/* milter_cfg_trusted - is the client in TrustedNetworks? */
+
+int
+milter_cfg_trusted(const struct milter_conf *conf, const struct mw_addr *addr)
+{
+	return (conf->trusted != NULL && mw_cidr_lookup(conf->trusted, addr) != NULL);
+}
+
+/* milter_cfg_free - release the settings and the derived tables */
+
+void
+milter_cfg_free(struct milter_conf *conf)
+{
+	mw_cidr_free(conf->trusted);
+	conf->trusted = NULL;
+	mw_cfg_free(milter_cfg_table, conf);
 }

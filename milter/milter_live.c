@@ -27,8 +27,9 @@
 /*	const char *prefix;
 /* DESCRIPTION
 /*	A struct milter_live holds everything built from
-/*	mailwarren-milter.conf: the settings, the spamd host list and, with
-/*	RelayPolicy yes, the relay tables.  It is reference counted: each
+/*	mailwarren-milter.conf: the settings (with the TrustedNetworks
+/*	table), the spamd host list and, with RelayPolicy yes, the relay
+/*	tables.  It is reference counted: each
 /*	message takes a reference at MAIL FROM (milter_live_get()) and
 /*	gives it back when the message ends (milter_live_put()), so a
 /*	message is handled from start to end by one configuration, and a
@@ -89,7 +90,7 @@ live_free(struct milter_live *lv)
 {
 	mw_spamc_free(lv->spamc);
 	mw_relay_tables_free(&lv->relay);
-	mw_cfg_free(milter_cfg_table, &lv->conf);
+	milter_cfg_free(&lv->conf);
 	free(lv);
 }
 

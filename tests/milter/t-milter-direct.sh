@@ -145,6 +145,12 @@ check "SkipAuthenticated: authenticated sender not scored, header says why" \
 mwm_send "msg=$MWM_S/ham.eml" client=198.51.100.9
 check "SkipAuthenticated: a client in TrustedNetworks is not scored" \
 	mwm_has "hdr X-Spam-Status: Unknown, not scored: trusted network"
+mwm_send "msg=$MWM_S/ham.eml" client=::ffff:198.51.100.9
+check "SkipAuthenticated: an IPv4-mapped client (::ffff:198.51.100.9) is in the IPv4 network" \
+	mwm_has "hdr X-Spam-Status: Unknown, not scored: trusted network"
+mwm_send "msg=$MWM_S/ham.eml" client=::ffff:198.51.101.9
+check "SkipAuthenticated: an IPv4-mapped client outside TrustedNetworks is scored" \
+	mwm_has "hdr X-Spam-Flag: NO"
 # shellcheck disable=SC2086
 mwm_send "msg=$MWM_S/eicar-b64.eml" auth=alice $VIRUS "text=Virus found: $(mwm_expected eicar-b64.eml)"
 check "SkipAuthenticated: an authenticated sender's virus is still rejected" mwm_has "smtpreply yes"

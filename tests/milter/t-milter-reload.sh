@@ -8,7 +8,8 @@
 #   - SIGHUP reloads (ReloadMode blocking) and does not stop the milter;
 #   - no session of the background traffic fails during all that;
 #   - SIGHUP reloads the configuration file as a whole: relay tables,
-#     actions and spamd hosts change for new messages, a message in flight
+#     actions, spamd hosts and TrustedNetworks change for new messages
+#     (IPv4-mapped clients match IPv4 networks), a message in flight
 #     keeps the configuration it started with, a bad file (or table) keeps
 #     the old configuration and logs file:line: reason, settings that need
 #     a restart are logged as such and left alone.
@@ -182,6 +183,31 @@ check "SIGHUP with a bad CustomerNetworks file" hup
 check "  ... logged with the table's file:line" \
 	grep -qF "reload of $CONF failed, keeping the configuration loaded before: $SB/bad.cidr:2:" "$MWM_LOG"
 check "  ... b.example still hosted" relay_ok u@b.example
+
+# TrustedNetworks is built with the configuration and replaced with it
+# (SpamdHosts is a dead port: a trusted client is not scored, others get 451)
+trusted() {
+	mwm_send "msg=$MWM_S/ham.eml" rcpt=u@a.example "client=$1" &&
+		mwm_has "hdr X-Spam-Status: Unknown, not scored: trusted network"
+}
+scored() {
+	mwm_send "msg=$MWM_S/ham.eml" rcpt=u@a.example "client=$1" code=451 xcode=4.7.1 \
+		"text=Spam scanner unavailable, try again later" && mwm_has "smtpreply yes"
+}
+{ cat "$SB/cfg.good"; echo "SkipAuthenticated yes"; echo "TrustedNetworks 192.0.2.0/24, 2001:db8::/32"; } >"$CONF"
+check "SIGHUP with TrustedNetworks added: reloaded" hup
+check "  ... a client in it is not scored" trusted 192.0.2.7
+check "  ... nor an IPv4-mapped one" trusted ::ffff:192.0.2.7
+check "  ... a client outside it is scored (451 from the dead spamd)" scored 198.51.100.7
+{ cat "$SB/cfg.good"; echo "SkipAuthenticated yes"; echo "TrustedNetworks 192.0.2.7/24"; } >"$CONF"
+check "SIGHUP with host bits set in TrustedNetworks" hup
+check "  ... logged naming the setting and the value, old configuration kept" \
+	grep -qF "reload of $CONF failed, keeping the configuration loaded before: $CONF: TrustedNetworks: 192.0.2.7/24: address has bits set beyond the /24 prefix" "$MWM_LOG"
+check "  ... the old table still answers" trusted 192.0.2.7
+{ cat "$SB/cfg.good"; echo "SkipAuthenticated yes"; echo "TrustedNetworks 198.51.100.0/24"; } >"$CONF"
+check "SIGHUP with another TrustedNetworks" hup
+check "  ... the new network is trusted" trusted 198.51.100.7
+check "  ... the old one no longer" scored 192.0.2.7
 
 # settings that need a restart
 sed "s|^MilterSocket .*|MilterSocket local:$SB/other.sock|" "$SB/cfg.good" >"$CONF"
