@@ -22,7 +22,7 @@ for path in sys.argv[1:]:
             r['round'] = str(int(r['round']) + first)
             if r['part'] != 'warm':
                 rows.append(r)
-ORDER = ['bare', 'null', 'mwtcp', 'mwux', 'mwbase', 'mwuxnc', 'clamtcp', 'clamux', 'clamuxnc', 'mwsp', 'sass', 'spamd']
+ORDER = ['bare', 'null', 'nulltcp', 'mwtcp', 'mwux', 'mwbase', 'mwuxnc', 'clamtcp', 'clamux', 'clamuxnc', 'mwsp', 'sass', 'spamd']
 
 
 def med(vals, d=1):
@@ -54,7 +54,7 @@ for key in sorted(groups, key=lambda k: (k[0], k[1], ORDER.index(k[2]))):
     if bad:
         print('|  |  | %s: replies other than 250: %s |' % (cfg, bad))
 
-PAIRS = [('null', 'bare'), ('mwux', 'null'), ('mwtcp', 'null'), ('mwtcp', 'bare'), ('mwux', 'bare'),
+PAIRS = [('null', 'bare'), ('mwux', 'null'), ('mwtcp', 'nulltcp'), ('mwtcp', 'null'), ('nulltcp', 'null'), ('mwtcp', 'bare'), ('mwux', 'bare'),
          ('clamux', 'bare'), ('mwtcp', 'clamtcp'), ('mwux', 'clamux'), ('mwtcp', 'clamux'),
          ('mwuxnc', 'clamuxnc'), ('mwuxnc', 'null'),
          ('mwsp', 'spamd'), ('sass', 'spamd'), ('mwsp', 'sass'),

@@ -20,8 +20,9 @@
 # the cache off (DisableCache yes) in mailwarren-milter (mwuxnc) and in a
 # second clamd (clamuxnc, its own clamav-milter); "spam".
 #
-# AV configurations (no spamd): bare (no milter); null (bench/null-milter,
-# the same negotiated steps, unix socket: the protocol ceiling); mwtcp and
+# AV configurations (no spamd): bare (no milter); null and nulltcp
+# (bench/null-milter, the same negotiated steps, over a unix socket and over
+# TCP: the protocol ceiling of each transport); mwtcp and
 # mwux (mailwarren-milter over TCP and a unix socket); clamtcp and clamux
 # (clamav-milter over TCP and a unix socket, both to one clamd).  Spam:
 # mwsp (mailwarren-milter AV + spamd SYMBOLS), sass (spamass-milter, which
@@ -150,6 +151,10 @@ fi
 "$B/bench/null-milter" "unix:$RUN/null.sock" >"$RUN/null.log" 2>&1 &
 MPID[null]=$!
 PIDS+=($!)
+M_NULLTCP=$(port)
+"$B/bench/null-milter" "inet:$M_NULLTCP@127.0.0.1" >"$RUN/nulltcp.log" 2>&1 &
+MPID[nulltcp]=$!
+PIDS+=($!)
 
 # clamd NAME [KEY VALUE]...: one clamd (foreground) on $RUN/NAME.sock
 clamd_start() {
@@ -216,17 +221,19 @@ if [ -n "$SPAM" ]; then
 	MPID[sass]=$!
 	PIDS+=($!)
 fi
+sb_wait_port "$M_NULLTCP" 30 || { echo "null-milter (TCP) did not start"; exit 1; }
 sb_wait_port "$M_CLAMTCP" 30 && sb_wait_file "$RUN/clamux.sock" 30 || { echo "clamav-milter did not start"; exit 1; }
 [ -z "$NC_SESSIONS" ] || sb_wait_file "$RUN/clamuxnc.sock" 30 || { echo "clamav-milter (no cache) did not start"; exit 1; }
 [ -z "$SPAM" ] || sb_wait_port "$M_SASS" 30 || { echo "spamass-milter did not start"; exit 1; }
 
 # ---- Postfix: one smtpd listener per configuration ------------------------
 declare -A PORT
-for cfg in bare null mwtcp mwux mwbase mwuxnc clamtcp clamux clamuxnc mwsp sass; do PORT[$cfg]=$(port); done
+for cfg in bare null nulltcp mwtcp mwux mwbase mwuxnc clamtcp clamux clamuxnc mwsp sass; do PORT[$cfg]=$(port); done
 listener() { postfix_add_master "127.0.0.1:${PORT[$1]} inet n - n - - smtpd -o smtpd_milters=$2"; }
 PF_SMTP_PORT=${PORT[bare]}
 PF_NEXTHOP="smtp:[127.0.0.1]:$SINK"
 listener null "unix:$RUN/null.sock"
+listener nulltcp "inet:127.0.0.1:$M_NULLTCP"
 listener mwtcp "inet:127.0.0.1:$M_MWTCP"
 listener mwux "unix:$RUN/mwux.sock"
 [ -z "$BASE" ] || listener mwbase "unix:$RUN/mwbase.sock"
@@ -247,7 +254,7 @@ postfix_start "milter_default_action = tempfail" "milter_command_timeout = 120s"
 PFM=$(pf_master_pid)
 NC=
 [ -z "$NC_SESSIONS" ] || NC="mwuxnc clamuxnc"
-for cfg in null mwtcp mwux $BASE clamtcp clamux $NC ${SPAM:+mwsp sass}; do sb_wait_port "${PORT[$cfg]}" 30; done
+for cfg in null nulltcp mwtcp mwux $BASE clamtcp clamux $NC ${SPAM:+mwsp sass}; do sb_wait_port "${PORT[$cfg]}" 30; done
 
 scanner_pids() {
 	case $1 in
@@ -309,12 +316,12 @@ part() {
 		done
 	done
 }
-part av "$SESSIONS" "bare null mwtcp mwux $BASE clamtcp clamux"
+part av "$SESSIONS" "bare null nulltcp mwtcp mwux $BASE clamtcp clamux"
 # the first of each file fills the caches; then every scan is a cache hit
 for cfg in mwtcp mwux $BASE clamux; do
 	run "$cfg" 1 20 "$MIX" --same --label "part=warm round=0" >/dev/null
 done
-part hit "$SESSIONS" "bare null mwtcp mwux $BASE clamux" --same
+part hit "$SESSIONS" "bare null nulltcp mwtcp mwux $BASE clamux" --same
 [ -z "$NC_SESSIONS" ] || part nocache "$NC_SESSIONS" "null mwuxnc clamuxnc"
 if [ -n "$SPAM" ]; then
 	SP=(mwsp sass spamd)
@@ -328,7 +335,7 @@ if [ -n "$SPAM" ]; then
 	done
 fi
 echo "== idle RSS after the runs (MB)"
-for cfg in null mwtcp mwux $BASE clamd clamtcp clamux ${NC:+mwuxnc clamdnc clamuxnc} ${SPAM:+mwsp sass}; do
+for cfg in null nulltcp mwtcp mwux $BASE clamd clamtcp clamux ${NC:+mwuxnc clamdnc clamuxnc} ${SPAM:+mwsp sass}; do
 	echo "$cfg $(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/${MPID[$cfg]}/status" 2>/dev/null)"
 done
 echo "== summary ($JSON)"
