@@ -55,9 +55,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,6 +69,7 @@
 /* Application-specific. */
 
 #include "milter.h"
+#include "milter_negotiate.h"
 
 /* usage - complain and exit */
 
@@ -80,36 +78,6 @@ usage(const char *progname)
 {
 	fprintf(stderr, "usage: %s [-c config_file] [-f] [-t] [-v]\n", progname);
 	exit(2);
-}
-
-/* nodelay_listeners - TCP_NODELAY on our listening TCP sockets */
-
-static void
-nodelay_listeners(void)
-{
-	socklen_t len;
-	int	on = 1;
-	int	val;
-	int	fd;
-
-	/*
-	 * libmilter does not hand out its listening socket, and sends each
-	 * header change and the final reply as separate small packets: with
-	 * Nagle's algorithm on, the second waits for the MTA's delayed ACK,
-	 * ~40 ms per message.  Accepted sockets inherit TCP_NODELAY from the
-	 * listener on Linux, so set it there.
-	 */
-	for (fd = 3; fd < 1024; fd++) {
-		len = sizeof(val);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) < 0 || val == 0)
-			continue;
-		len = sizeof(val);
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &val, &len) < 0
-		    || (val != AF_INET && val != AF_INET6))
-			continue;
-		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
-			mw_warn("TCP_NODELAY on the milter socket: %m");
-	}
 }
 
 /* open_socket - bind the milter socket (stale UNIX socket removed) */
@@ -138,8 +106,8 @@ open_socket(const struct milter_conf *conf)
 		mw_fatal("cannot listen on MilterSocket %s (see the messages above)", conn);
 	if (ep.type == MW_EP_UNIX && chmod(ep.path, (mode_t) conf->socket_mode_bits) < 0)
 		mw_fatal("chmod %s: %m", ep.path);
-	if (ep.type != MW_EP_UNIX)
-		nodelay_listeners();
+	if (ep.type != MW_EP_UNIX && milter_nodelay_listeners() > 0)
+		mw_warn("TCP_NODELAY on the milter socket: %m");
 	smfi_settimeout((int) conf->milter_timeout);
 	smfi_setbacklog(128);
 }

@@ -19,5 +19,6 @@
 extern sfsistat milter_negotiate(SMFICTX *, unsigned long, unsigned long, unsigned long,
 				         unsigned long, unsigned long *, unsigned long *,
 				         unsigned long *, unsigned long *);
+extern int milter_nodelay_listeners(void);
 
 #endif
