@@ -105,19 +105,26 @@ race() {
 	pc=$!
 	wait "$pa" "$pb" "$pc"
 }
-sjf=
-for round in 1 2 3 4; do
-	race SJF "$round"
-	bw=$(logline "$b" "waiting for a scan slot") bg=$(logline "$b" "got a scan slot")
-	cw=$(logline "$c" "waiting for a scan slot") cg=$(logline "$c" "got a scan slot")
-	# conclusive: both waited, and the small one queued before the second
-	# large one got the slot
-	if ordered "$bw" "$cw" && ordered "$cw" "$bg"; then
-		sjf=$round
-		break
-	fi
-	diag "round $round: the small message did not queue behind both large ones; again"
-done
+# together PREFIX [BFILE]: races (at most 4) until the second message ($b)
+# and the small one ($c) both waited, $c queued before $b got the slot;
+# sets won to the round, or to nothing; bg and cg: the log lines where
+# $b and $c got the slot
+together() {
+	local round bw cw
+	won=
+	for round in 1 2 3 4; do
+		race "$1" "$round" "${2:-}"
+		bw=$(logline "$b" "waiting for a scan slot") bg=$(logline "$b" "got a scan slot")
+		cw=$(logline "$c" "waiting for a scan slot") cg=$(logline "$c" "got a scan slot")
+		if ordered "$bw" "$cw" && ordered "$cw" "$bg"; then
+			won=$round
+			return
+		fi
+		diag "round $round: the small message did not queue behind the second one; again"
+	done
+}
+together SJF
+sjf=$won
 check "a small and a large message waited for the slot together (round $sjf)" test -n "$sjf"
 check "  ... the small one, queued last, got the slot first (smallest first)" ordered "$cg" "$bg"
 check "  ... and all three were accepted" \
@@ -130,17 +137,8 @@ check "  ... and all three were accepted" \
 	printf 'From: a@origin.example\r\nTo: b@dest.example\r\nSubject: medium\r\n\r\n'
 	for ((i = 0; i < 500; i++)); do printf 'line %04d of a forty kilobyte message, plain text, nothing else here at all\r\n' "$i"; done
 } >"$SB/medium.eml"
-fifo=
-for round in 1 2 3 4; do
-	race FIFO "$round" medium.eml
-	bw=$(logline "$b" "waiting for a scan slot") bg=$(logline "$b" "got a scan slot")
-	cw=$(logline "$c" "waiting for a scan slot") cg=$(logline "$c" "got a scan slot")
-	if ordered "$bw" "$cw" && ordered "$cw" "$bg"; then
-		fifo=$round
-		break
-	fi
-	diag "round $round: the two small messages did not wait together; again"
-done
+together FIFO medium.eml
+fifo=$won
 check "a 40 KB and a tiny message waited for the slot together (round $fifo)" test -n "$fifo"
 check "  ... the 40 KB one, queued first, got the slot first (one size class: arrival order)" \
 	ordered "$bg" "$cg"
