@@ -38,6 +38,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -75,6 +76,7 @@ milter_nodelay_listeners(void)
 {
 	socklen_t len;
 	int	failed = 0;
+	int	why = 0;
 	int	on = 1;
 	int	val;
 	int	fd;
@@ -87,8 +89,12 @@ milter_nodelay_listeners(void)
 		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &val, &len) < 0
 		    || (val != AF_INET && val != AF_INET6))
 			continue;
-		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0) {
+			why = errno;
 			failed++;
+		}
 	}
+	if (failed > 0)
+		errno = why;			/* the later probes changed it */
 	return (failed);
 }
