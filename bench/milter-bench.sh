@@ -148,13 +148,15 @@ if [ -n "${MW_BENCH_BASE:-}" ]; then
 fi
 [ -n "$NC_SESSIONS" ] && mw mwuxnc "local:$RUN/mwuxnc.sock" SpamdHosts none DisableCache yes
 [ -n "$SPAM" ] && mw mwsp "inet:$M_MWSP@127.0.0.1" SpamdHosts "inet:$SPAMD_PORT@127.0.0.1" SpamdTimeout 120
-"$B/bench/null-milter" "unix:$RUN/null.sock" >"$RUN/null.log" 2>&1 &
-MPID[null]=$!
-PIDS+=($!)
+# nullmilter NAME SOCKET: one bench/null-milter (libmilter socket syntax)
+nullmilter() {
+	"$B/bench/null-milter" "$2" >"$RUN/$1.log" 2>&1 &
+	MPID[$1]=$!
+	PIDS+=($!)
+}
 M_NULLTCP=$(port)
-"$B/bench/null-milter" "inet:$M_NULLTCP@127.0.0.1" >"$RUN/nulltcp.log" 2>&1 &
-MPID[nulltcp]=$!
-PIDS+=($!)
+nullmilter null "unix:$RUN/null.sock"
+nullmilter nulltcp "inet:$M_NULLTCP@127.0.0.1"
 
 # clamd NAME [KEY VALUE]...: one clamd (foreground) on $RUN/NAME.sock
 clamd_start() {
