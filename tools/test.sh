@@ -1,7 +1,7 @@
 #!/bin/sh
 # test.sh - the whole mailwarren test suite, as CI runs it.
 #
-# usage: sudo tools/test.sh
+# usage: sudo tools/test.sh [--debian 12|13] [--without-dovecot]
 #
 # Installs missing dependencies (tools/install-deps.sh), builds in
 # _build/ with AddressSanitizer + UndefinedBehaviorSanitizer and warnings
@@ -9,10 +9,41 @@
 # sandbox tests (Postfix, Sendmail, Dovecot, spamd, Redis, ClamAV) and a
 # distcheck.  The last line is "N passed, N failed, N skipped"; the exit
 # status is non-zero on any failure.
+#
+# --debian 13 runs exactly this inside a Debian 13 chroot that
+# tools/debian13.sh makes from Debian's archive (a few minutes the first
+# time; reused afterwards), on a clean copy of this tree (build
+# directories left out): Debian 13's compilers, autotools, Postfix 3.10,
+# Sendmail 8.18, ClamAV 1.4, spamd 4.0, Redis 8, Dovecot 2.4.  --debian
+# naming the running release changes nothing.
+#
+# --without-dovecot is TEMPORARY (issue 14): it configures without the
+# Dovecot plugins, so that the plugins, their tests (tests/dovecot/,
+# tests/chain/, the Dovecot sandbox test) and the distcheck's plugin build
+# are left out.  It exists only while the plugins do not build against
+# Dovecot 2.4 (Debian 13); it is announced on stderr.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
+
+debian=
+without_dovecot=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--debian) debian=${2:-}; shift ;;
+	--without-dovecot) without_dovecot=--without-dovecot ;;
+	*) echo "usage: tools/test.sh [--debian 12|13] [--without-dovecot]" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ -n "$debian" ] && [ "$debian" != "$(. /etc/os-release && echo "${VERSION_ID:-}")" ]; then
+	case $debian in
+	13) exec tools/debian13.sh run tools/test.sh $without_dovecot ;;
+	*) echo "test.sh: --debian $debian: only 13 is available besides the running release" >&2; exit 2 ;;
+	esac
+fi
 
 if [ "$(id -u)" = 0 ]; then
 	tools/install-deps.sh
@@ -24,7 +55,13 @@ fi
 rm -rf _build
 mkdir _build
 cd _build
-../configure --enable-sanitizers --enable-werror >configure.out 2>&1 \
+if [ -n "$without_dovecot" ]; then
+	echo "test.sh: TEMPORARY --without-dovecot: the Dovecot plugins and their tests are left out" >&2
+	# the distcheck's inner configure too (make reads it from the environment)
+	DISTCHECK_CONFIGURE_FLAGS=--without-dovecot
+	export DISTCHECK_CONFIGURE_FLAGS
+fi
+../configure --enable-sanitizers --enable-werror $without_dovecot >configure.out 2>&1 \
 	|| { cat configure.out; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 make -j"$(nproc)" >make.out 2>&1 || { cat make.out; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 exec make -j"$(nproc)" test
