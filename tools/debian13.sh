@@ -24,13 +24,14 @@
 #          stays in ROOT/build/mailwarren for inspection until the next run.
 # remove   deletes the chroot (the next prepare makes it from scratch).
 #
-# The chroot itself (bound onto itself, so that its / is a mount point),
+# The chroot itself (bound onto itself and made the root by pivot_root),
 # its /proc, /sys (read-only), /dev, /dev/pts and a private /dev/shm are
-# mounted only inside a private mount namespace (unshare -m),
-# and unmounted by a trap when the run ends; the host never sees them, and
-# the kernel drops them with the namespace even if this script is killed.
-# Processes still running in the chroot afterwards (a daemon a test left
-# behind) are ours and are stopped by PID.  Runs are serialised with a lock
+# mounted only inside private mount and PID namespaces (unshare), and
+# detached by a trap when the run ends; the host never sees them, and the
+# kernel drops them with the namespace even if this script is killed.
+# Processes still running in there when the command ends (a daemon a
+# test left behind) are stopped by the kernel with the PID namespace, and
+# nothing else is touched.  Runs are serialised with a lock
 # beside ROOT and bounded by timeout(1).  The chroot shares the host's
 # network (tests use 127.0.0.1 and random high ports) and its apt reaches
 # the same archive as the host's; nothing in it starts services
@@ -61,10 +62,19 @@ case $ROOT in
 *) die "MW_DEBIAN13_ROOT must be an absolute path below / (got '$ROOT')" ;;
 esac
 
-# in_chroot DIR TIMEOUT COMMAND...: run COMMAND inside chroot DIR with the
-# mounts it needs, in a private mount namespace, bounded by TIMEOUT seconds.
+# in_chroot DIR TIMEOUT COMMAND...: run COMMAND with DIR as its root
+# file system, bounded by TIMEOUT seconds, in private mount and PID
+# namespaces: DIR is bound onto itself, /proc (of the new PID namespace),
+# /sys (read-only), /dev, /dev/pts and a private /dev/shm are mounted in
+# it, then pivot_root makes it the namespace's / (a chroot would leave /
+# no mount point of its own: "unshare --mount" inside, as Sendmail's
+# sandbox and package-check.sh's unit emulation use, fails on it, and
+# /proc/PID/cwd of such namespaced processes would read as host paths).
+# The wrapper is the namespace's init: when it ends, the kernel stops
+# whatever COMMAND left running there, and the mounts go with the
+# namespace; its EXIT trap detaches them first.
 in_chroot() {
-	local dir=$1 secs=$2 envs=() v
+	local dir=$1 secs=$2 envs=() v rc
 	shift 2
 	for v in $(compgen -e); do
 		case $v in
@@ -73,26 +83,21 @@ in_chroot() {
 		esac
 	done
 	# shellcheck disable=SC2016  # expanded by the inner bash
-	timeout -k 30 "$secs" unshare --mount --propagation private bash -c '
+	timeout -k 30 "$secs" unshare --mount --pid --fork --kill-child --propagation private bash -c '
 		dir=$1; shift
 		mounted=()
 		umount_all() {
 			local i
 			for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-				umount "${mounted[$i]}" 2>/dev/null || umount -l "${mounted[$i]}"
+				umount -l "${mounted[$i]}" 2>/dev/null
 			done
 		}
 		trap umount_all EXIT
 		trap "exit 130" INT TERM HUP
 		mnt() {	# TARGET MOUNT-ARGS...
-			local t=$dir$1
-			shift
-			mount "$@" "$t" || { echo "debian13.sh: mount $* $t failed" >&2; exit 1; }
-			mounted+=("$t")
+			mount "${@:2}" "$dir$1" || { echo "debian13.sh: mount ${*:2} $dir$1 failed" >&2; exit 1; }
+			mounted+=("$1")
 		}
-		# the chroot'"'"'s / is a mount point of its own, as on a real
-		# system (package-check.sh remounts every mount read-only for
-		# ProtectSystem=strict; mounts outside the chroot are invisible)
 		mnt "" --bind "$dir"
 		mnt /proc -t proc proc
 		mnt /sys -t sysfs -o ro,nosuid,nodev,noexec sysfs
@@ -101,36 +106,15 @@ in_chroot() {
 		mnt /dev/shm -t tmpfs -o mode=1777,nosuid,nodev tmpfs
 		# the host resolver, for apt
 		cp -L /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null
+		cd "$dir" && pivot_root . . && umount -l . && cd / ||
+			{ echo "debian13.sh: pivot_root into $dir failed" >&2; exit 1; }
+		mounted=("${mounted[@]:1}")
 		env -i "$@" &
-		child=$!
-		trap "kill -TERM $child 2>/dev/null; wait $child; exit 130" INT TERM HUP
-		wait $child
-	' debian13 "$dir" HOME=/root PATH="$PATH_IN" LANG=C.UTF-8 TERM=dumb "${envs[@]}" \
-		chroot "$dir" "$@"
-	local rc=$?
+		wait $!
+	' debian13 "$dir" HOME=/root PATH="$PATH_IN" LANG=C.UTF-8 TERM=dumb "${envs[@]}" "$@"
+	rc=$?
 	[ $rc = 124 ] && say "timed out after ${secs}s: $*"
-	stop_leftovers "$dir"
 	return $rc
-}
-
-# stop_leftovers DIR: processes whose root is the chroot were started by a
-# run (daemons a test left behind): TERM, then KILL, by PID.
-stop_leftovers() {
-	local dir pids p i
-	dir=$(readlink -f "$1")
-	for i in 1 2 3 4 5 6 7 8 9 10 11; do
-		pids=
-		for p in /proc/[0-9]*; do
-			[ "$(readlink "$p/root" 2>/dev/null)" = "$dir" ] && pids="$pids ${p#/proc/}"
-		done
-		[ -n "$pids" ] || return 0
-		if [ $i = 1 ]; then
-			say "stopping processes left in the chroot:$pids"
-		fi
-		# shellcheck disable=SC2086
-		if [ $i -lt 11 ]; then kill -TERM $pids 2>/dev/null; else kill -KILL $pids 2>/dev/null; fi
-		sleep 1
-	done
 }
 
 deps_list() {
