@@ -144,6 +144,8 @@ create() {
 	local new=$ROOT.new start
 	start=$(date +%s)
 	say "making the Debian 13 chroot $ROOT (debootstrap --variant=minbase $SUITE; a few minutes)"
+	# debootstrap is on the host's list (Debian 12) of install-deps.sh
+	command -v debootstrap >/dev/null || "$TOP/tools/install-deps.sh" >&2
 	command -v debootstrap >/dev/null || die "debootstrap not installed (apt-get install debootstrap)"
 	# a leftover from an interrupted creation: nothing may be mounted in it
 	if [ -e "$new" ]; then
