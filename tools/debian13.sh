@@ -11,8 +11,10 @@
 #          trixie into ROOT.new, then "tools/install-deps.sh" inside it (the
 #          Debian 13 list of that one file, as "install-deps.sh --list
 #          --debian 13" prints it, plus the Sendmail 8.18 download of
-#          tests/lib/fetch-sendmail.sh), and only then renamed to ROOT, so a
-#          half-made chroot is never used.  An existing chroot is reused:
+#          tests/lib/fetch-sendmail.sh, cached in the chroot's own
+#          /var/cache/mailwarren-test/sendmail), and only then renamed to
+#          ROOT, so a half-made chroot is never used (logs: ROOT.debootstrap.log,
+#          ROOT.install.log).  An existing chroot is reused:
 #          nothing is installed when the list in ROOT/etc/mailwarren-deps
 #          (the stamp) equals the current one, else install-deps.sh installs
 #          only what is missing and the stamp is rewritten.
