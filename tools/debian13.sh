@@ -131,8 +131,11 @@ install_deps() {
 	mkdir -p "$t/tests"
 	cp -a "$TOP/tools" "$t/" && cp -a "$TOP/tests/lib" "$t/tests/" || return 1
 	say "installing the Debian 13 package list (log: $ROOT.install.log)"
-	if ! in_chroot "$dir" "${MW_DEBIAN13_PREPARE_TIMEOUT:-1200}" \
-		/tmp/mailwarren-deps/tools/install-deps.sh >"$ROOT.install.log" 2>&1; then
+	# (dpkg --configure -a: an installation that was interrupted
+	# before is finished first)
+	if ! in_chroot "$dir" "${MW_DEBIAN13_PREPARE_TIMEOUT:-1200}" /bin/sh -c \
+		'DEBIAN_FRONTEND=noninteractive dpkg --configure -a && exec /tmp/mailwarren-deps/tools/install-deps.sh' \
+		>"$ROOT.install.log" 2>&1; then
 		tail -n 30 "$ROOT.install.log" >&2
 		say "installing the Debian 13 packages failed (log: $ROOT.install.log)"
 		return 1
