@@ -29,6 +29,10 @@
 #                      build's libmailwarren_settings.so (no-op on 2.3)
 # dc_run CMD ARG...    run a Dovecot command as the instance sees the
 #                      module directories (the overlays above)
+#   DC_PRIVATE_NS=1    the test runs in its own private mount namespace
+#                      (unshare -m): overlays are bound there at once and
+#                      dc_run runs commands as they are, so that Dovecot
+#                      sees the test's own later mounts too
 # dovecot_doveadm ARG...  dc_run doveadm -c $DC_CONF ARG...
 # dovecot_lda ARG...   dc_run dovecot-lda -c $DC_CONF ARG...
 # dovecot_userdb_mail DIR  the passwd-file fields giving a user an explicit
@@ -142,7 +146,7 @@ dovecot_modules() {
 
 # module overlays: SUBDIR -> directory of links bound over it (shared by
 # every instance of the test)
-declare -A DC_OVERLAYS=()
+declare -A DC_OVERLAYS=() _DC_BOUND=()
 dovecot_overlay() {
 	local sub=$1 so dir f
 	shift || return 2
@@ -166,6 +170,12 @@ dovecot_overlay() {
 		rm -f "$dir/$(basename "$so")"
 		ln -sfn "$(cd "$(dirname "$so")" && pwd)/$(basename "$so")" "$dir/" || return 1
 	done
+	# a test in its own private mount namespace binds it right here, so
+	# that Dovecot also sees the test's later mounts
+	if [ -n "${DC_PRIVATE_NS:-}" ] && [ -z "${_DC_BOUND[$sub]:-}" ]; then
+		mount --bind "$dir" "$DC_MODULE_ROOT/$sub" || return 1
+		_DC_BOUND[$sub]=1
+	fi
 }
 
 # _dc_unshare_opts: how unshare keeps the binds private. It makes every
@@ -191,7 +201,7 @@ dc_run() {
 	for sub in "${!DC_OVERLAYS[@]}"; do
 		binds+=("${DC_OVERLAYS[$sub]}" "$DC_MODULE_ROOT/$sub")
 	done
-	if [ ${#binds[@]} = 0 ]; then
+	if [ ${#binds[@]} = 0 ] || [ -n "${DC_PRIVATE_NS:-}" ]; then
 		"$@"
 		return
 	fi
