@@ -117,19 +117,12 @@ bool mw_user_has_userdb_location(struct mail_user *user)
 }
 
 /* mw_override - a CODE override, which wins over the configuration and
-   over userdb; values are %-expanded by settings_get() later, so a value
-   that would expand is refused (only "%{" starts a variable in 2.4) */
-static int
-mw_override(struct settings_instance *inst, const char *key,
-	    const char *value, const char **error_r)
+   over userdb; its value is taken as it is, never %-expanded (a user
+   named "a%{home}" lives in .../a%{home}, as on 2.3: t-mailshard) */
+static void
+mw_override(struct settings_instance *inst, const char *key, const char *value)
 {
-	if (strstr(value, "%{") != NULL) {
-		*error_r = t_strdup_printf("%s %s contains \"%%{\", which "
-					   "Dovecot would expand", key, value);
-		return -1;
-	}
 	settings_override(inst, key, value, SETTINGS_OVERRIDE_TYPE_CODE);
-	return 0;
 }
 
 int mw_user_set_location(struct mail_user *user, const char *home,
@@ -145,12 +138,11 @@ int mw_user_set_location(struct mail_user *user, const char *home,
 	inst = mail_storage_service_user_get_settings_instance(
 		user->service_user);
 	/* "*" + "/": in every filter (namespace inbox { } ...) as well */
-	if (mw_override(inst, "*/mail_driver", "maildir", error_r) < 0 ||
-	    mw_override(inst, "*/mail_path", maildir, error_r) < 0 ||
-	    (index_dir != NULL &&
-	     mw_override(inst, "*/mail_index_path", index_dir, error_r) < 0) ||
-	    mw_override(inst, "mail_home", home, error_r) < 0)
-		return -1;
+	mw_override(inst, "*/mail_driver", "maildir");
+	mw_override(inst, "*/mail_path", maildir);
+	if (index_dir != NULL)
+		mw_override(inst, "*/mail_index_path", index_dir);
+	mw_override(inst, "mail_home", home);
 	mail_user_set_home(user, home);
 	return 0;
 }

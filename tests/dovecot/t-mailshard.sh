@@ -69,6 +69,9 @@ add_raw ownmail "$(dovecot_userdb_mail "$SRV/other/ownmail")"
 dovecot_add_user nomount pw userdb_mailshard_volume=bare
 dovecot_add_user idxuser pw "userdb_mailshard_index_dir=$SB/idx"
 dovecot_add_user "$(printf '\xc3\xa9ric')" pw
+# names that look like Dovecot variables: data, never expanded
+dovecot_add_user 'p%{home}q' pw
+dovecot_add_user 'r%%{user}%s' pw
 for h in .. .hidden 'a/b' '../../../tmp/x' 'x..'; do
 	dovecot_add_user "$h" pw
 done
@@ -207,6 +210,13 @@ check "hostile usernames: the log says why (leading '.', '/')" \
 read -r _ xdir < <(where 'x..')
 check "odd but safe name 'x..' stays inside its volume" \
 	delivered_at x.. "$xdir"
+for v in 'p%{home}q' 'r%%{user}%s'; do
+	read -r _ vdir < <(where "$v")
+	check "name '$v' is stored at its own literal path (no variable expanded)" \
+		delivered_at "$v" "$vdir"
+done
+check "POP3: 'p%{home}q' reads its message" \
+	test "$(dovecot_client pop3 "$DC_POP3_PORT" 'p%{home}q' pw)" = 1
 out=$(dovecot_client pop3 "$DC_POP3_PORT" '..' pw)
 check "hostile username '..': POP3 refused" grep -q '^REFUSED' <<<"$out"
 
