@@ -44,42 +44,32 @@ static bool mw_userdb_has(struct mail_user *user, const char *key)
 /* Dovecot 2.4: declared settings, settings overrides                  */
 /* ------------------------------------------------------------------ */
 
+/* The start of every settings struct of mw-settings.h (for settings_get(),
+   which checks that the struct begins with its pool). */
+struct mw_settings_head {
+	pool_t pool;
+};
+
 struct mw_settings *
 mw_settings_get(struct mail_user *user, enum mw_settings_group group,
 		const char **error_r)
 {
-	const struct setting_parser_info *info;
+	const struct mw_settings_head *head;
 	struct mw_settings *mset;
-	const void *set;
+	const struct setting_parser_info *info;
 	const char *error;
 
 	info = group == MW_SETTINGS_MAILSHARD ?
 		&mw_mailshard_setting_parser_info :
 		&mw_spam_prefs_setting_parser_info;
-	/* settings_get() is a macro that wants a typed pointer */
-	if (group == MW_SETTINGS_MAILSHARD) {
-		const struct mw_mailshard_settings *ms;
-
-		if (settings_get(user->event, info, 0, &ms, &error) < 0) {
-			*error_r = error;
-			return NULL;
-		}
-		set = ms;
-		mset = i_new(struct mw_settings, 1);
-		mset->pool = ms->pool;
-	} else {
-		const struct mw_spam_prefs_settings *ss;
-
-		if (settings_get(user->event, info, 0, &ss, &error) < 0) {
-			*error_r = error;
-			return NULL;
-		}
-		set = ss;
-		mset = i_new(struct mw_settings, 1);
-		mset->pool = ss->pool;
+	if (settings_get(user->event, info, 0, &head, &error) < 0) {
+		*error_r = error;
+		return NULL;
 	}
+	mset = i_new(struct mw_settings, 1);
 	mset->info = info;
-	mset->set = set;
+	mset->set = head;
+	mset->pool = head->pool;
 	return mset;
 }
 
