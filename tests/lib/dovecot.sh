@@ -196,25 +196,35 @@ _dc_unshare_opts() {
 	fi
 }
 
-dc_run() {
+# _dc_ns_prefix: _DC_NS, the command words that run a command in the
+# overlays' mount namespace (none without overlays). A simple command
+# "${_DC_NS[@]}" CMD keeps CMD's pid ($! of the master): unshare -m execs
+# the shell in a private mount namespace, the shell binds each overlay and
+# execs the command.
+_DC_NS=()
+_dc_ns_prefix() {
 	local sub binds=()
+	_DC_NS=()
 	for sub in "${!DC_OVERLAYS[@]}"; do
 		binds+=("${DC_OVERLAYS[$sub]}" "$DC_MODULE_ROOT/$sub")
 	done
 	if [ ${#binds[@]} = 0 ] || [ -n "${DC_PRIVATE_NS:-}" ]; then
-		"$@"
-		return
+		return 0
 	fi
 	_dc_unshare_opts || return 1
-	# unshare -m execs the shell in a private mount namespace (same pid);
-	# the shell binds each overlay and execs the command (same pid again)
-	unshare -m $_DC_UNSHARE_OPTS sh -c '
+	# shellcheck disable=SC2086  # the options are words
+	_DC_NS=(unshare -m $_DC_UNSHARE_OPTS sh -c '
 		while [ "$1" != -- ]; do
 			mount --bind "$1" "$2" || exit 71
 			shift 2
 		done
 		shift
-		exec "$@"' sh "${binds[@]}" -- "$@"
+		exec "$@"' sh "${binds[@]}" --)
+}
+
+dc_run() {
+	_dc_ns_prefix || return 1
+	"${_DC_NS[@]}" "$@"
 }
 
 # dovecot_mailwarren_settings: on 2.4, the build's (or the installed)
@@ -521,7 +531,8 @@ dovecot_start() {
 	fi
 	# -F: stay in the foreground as our child, so that dovecot_stop can
 	# reap it; stdio away from the TAP stream (the driver waits for EOF).
-	dc_run "$DC_DOVECOT" -F -c "$DC_CONF" </dev/null >>"$DC_DIR/log/stdout.log" 2>&1 &
+	_dc_ns_prefix || return 1
+	"${_DC_NS[@]}" "$DC_DOVECOT" -F -c "$DC_CONF" </dev/null >>"$DC_DIR/log/stdout.log" 2>&1 &
 	DC_PID=$!
 	export DC_PID
 	sb_at_exit "_dc_stop_instance $DC_NAME"
