@@ -148,7 +148,7 @@ dovecot_modules() {
 # every instance of the test)
 declare -A DC_OVERLAYS=() _DC_BOUND=()
 dovecot_overlay() {
-	local sub=$1 so dir f
+	local sub=$1 so dir f sodir
 	shift || return 2
 	case $sub in '' | */* | .*) echo "dovecot_overlay: bad subdir '$sub'" >&2; return 2 ;; esac
 	for so in "$@"; do
@@ -166,9 +166,13 @@ dovecot_overlay() {
 		DC_OVERLAYS[$sub]=$dir
 	fi
 	for so in "$@"; do
+		sodir=$(cd "$(dirname "$so")" && pwd -P)
+		# an installed module (MW_MODULEDIR) is among the copies already;
+		# a link to it would point into the overlay itself
+		[ "$sodir" = "$(cd "$DC_MODULE_ROOT/$sub" 2>/dev/null && pwd -P)" ] && continue
 		# replace an installed file of the same name
 		rm -f "$dir/$(basename "$so")"
-		ln -sfn "$(cd "$(dirname "$so")" && pwd)/$(basename "$so")" "$dir/" || return 1
+		ln -sfn "$sodir/$(basename "$so")" "$dir/" || return 1
 	done
 	# a test in its own private mount namespace binds it right here, so
 	# that Dovecot also sees the test's later mounts
