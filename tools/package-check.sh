@@ -11,17 +11,12 @@
 # compare the file system before and after; then build the RPMs from the
 # "make dist" tarball with "rpmbuild --nodeps -ta".
 #
-# usage: sudo tools/package-check.sh [--debian 12|13] [--without-dovecot]
+# usage: sudo tools/package-check.sh [--debian 12|13]
 #        (after tools/install-deps.sh)
 #
 # --debian 13 runs exactly this inside the Debian 13 chroot of
 # tools/debian13.sh (made from Debian's archive, reused; its own dpkg,
 # users and file system), on a clean copy of this tree.
-# --without-dovecot is TEMPORARY (issue 14): the packages are built with
-# the build profile pkg.mailwarren.nodovecot (and the RPMs with
-# "--without dovecot"), so dovecot-mailwarren, its checks and the Dovecot
-# tests are left out, while the plugins do not build against Dovecot 2.4
-# (Debian 13).  It is announced on stderr.
 #
 # Works in _build-pkg/ (kept when something failed).  The last line is
 # "N passed, N failed, N skipped"; the exit status is non-zero on any
@@ -32,18 +27,16 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 
 debian=
-without_dovecot=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--debian) debian=${2:-}; shift ;;
-	--without-dovecot) without_dovecot=--without-dovecot ;;
-	*) echo "usage: tools/package-check.sh [--debian 12|13] [--without-dovecot]" >&2; exit 2 ;;
+	*) echo "usage: tools/package-check.sh [--debian 12|13]" >&2; exit 2 ;;
 	esac
 	shift
 done
 if [ -n "$debian" ] && [ "$debian" != "$(. /etc/os-release && echo "${VERSION_ID:-}")" ]; then
 	case $debian in
-	13) exec "$TOP/tools/debian13.sh" run tools/package-check.sh $without_dovecot ;;
+	13) exec "$TOP/tools/debian13.sh" run tools/package-check.sh ;;
 	*) echo "package-check.sh: --debian $debian: only 13 is available besides the running release" >&2; exit 2 ;;
 	esac
 fi
@@ -63,17 +56,6 @@ INTEG_TESTS="tests/policy/t-policy-golden.sh tests/policy/t-policy-proto.sh
 	tests/policy/t-policy-redis.sh tests/milter/t-milter-direct.sh
 	tests/milter/t-milter-postfix.sh tests/milter/t-milter-sendmail.sh
 	tests/dovecot/t-mailshard.sh tests/dovecot/t-spam-prefs.sh"
-RPMBUILD_OPTS=
-if [ -n "$without_dovecot" ]; then
-	echo "package-check.sh: TEMPORARY --without-dovecot: dovecot-mailwarren and the Dovecot tests are left out" >&2
-	PKGS="mailwarren-common mailwarren-milter mailwarren-policyd"
-	INTEG_TESTS=$(printf '%s\n' $INTEG_TESTS | grep -v '^tests/dovecot/' | tr '\n' ' ')
-	DEB_BUILD_PROFILES="${DEB_BUILD_PROFILES:+$DEB_BUILD_PROFILES }pkg.mailwarren.nodovecot"
-	export DEB_BUILD_PROFILES
-	RPMBUILD_OPTS="--without dovecot"
-fi
-# with_dovecot: true unless --without-dovecot
-with_dovecot() { [ -z "$without_dovecot" ]; }
 
 # check_or_show DESC FILE CMD...: check, and on failure show FILE's tail
 check_or_show() {
@@ -131,7 +113,7 @@ trap 'exit 130' INT TERM HUP
 # In the Debian 13 test chroot (tools/debian13.sh writes its stamp
 # /etc/mailwarren-deps), packages an interrupted run left there are
 # purged; on a real machine they are the operator's.
-for p in $(echo mailwarren-common mailwarren-milter mailwarren-policyd dovecot-mailwarren | tr ' ' '\n' | tac); do
+for p in $(echo $PKGS | tr ' ' '\n' | tac); do
 	if dpkg-query -W "$p" >/dev/null 2>&1; then
 		if [ -f /etc/mailwarren-deps ] && dpkg --purge "$p" >/dev/null 2>&1; then
 			echo "package-check.sh: $p was left in this test chroot by an earlier run: purged" >&2
@@ -172,10 +154,8 @@ for p in $PKGS; do
 	check "built $p" [ -n "$f" ]
 	DEBS="$DEBS $f"
 done
-if with_dovecot; then
-	check "dovecot-mailwarren depends on the Dovecot ABI it was built for ($(cat /usr/share/dovecot/dovecot-abi))" \
-		bash -c "dpkg-deb -f $W/dovecot-mailwarren_*.deb Depends | grep -qi 'dovecot-abi-$(cat /usr/share/dovecot/dovecot-abi)'"
-fi
+check "dovecot-mailwarren depends on the Dovecot ABI it was built for ($(cat /usr/share/dovecot/dovecot-abi))" \
+	bash -c "dpkg-deb -f $W/dovecot-mailwarren_*.deb Depends | grep -qi 'dovecot-abi-$(cat /usr/share/dovecot/dovecot-abi)'"
 check "no libtool archives in the packages" \
 	bash -c "! for d in $DEBS; do dpkg-deb -c \$d; done | grep -q '\.la\$'"
 
@@ -184,12 +164,11 @@ check "no libtool archives in the packages" \
 # skipped: it is the "make check" the Debian build just ran.
 rpm_build() {
 	(cd "$SRC/_build-deb" && make dist) >"$W/make-dist.log" 2>&1 || return 1
-	# shellcheck disable=SC2086
-	rpmbuild --nodeps --nocheck $RPMBUILD_OPTS --define "_topdir $W/rpm" \
+	rpmbuild --nodeps --nocheck --define "_topdir $W/rpm" \
 		-ta "$SRC"/_build-deb/mailwarren-*.tar.gz >"$W/rpmbuild.log" 2>&1
 }
 if command -v rpmbuild >/dev/null; then
-	nice -n 10 bash -c "$(declare -f rpm_build); W='$W' SRC='$SRC' RPMBUILD_OPTS='$RPMBUILD_OPTS' rpm_build" &
+	nice -n 10 bash -c "$(declare -f rpm_build); W='$W' SRC='$SRC' rpm_build" &
 	RPM_PID=$!
 fi
 
@@ -206,7 +185,7 @@ dpkg_state >"$W/dpkg-before.txt"
 doveconf -n >"$W/doveconf-before.txt" 2>&1
 # shellcheck disable=SC2086
 dpkg -i $DEBS >"$W/dpkg-install.log" 2>&1
-check_or_show "dpkg -i the packages ($PKGS)" "$W/dpkg-install.log" [ $? = 0 ]
+check_or_show "dpkg -i the four packages" "$W/dpkg-install.log" [ $? = 0 ]
 for p in $PKGS; do
 	check "$p installed" installed "$p"
 done
@@ -216,16 +195,12 @@ for d in /run/mailwarren /var/spool/postfix/mailwarren; do
 	check "$d made by tmpfiles.d: mailwarren:mailwarren 0750" \
 		bash -c "[ \"\$(stat -c '%U:%G %a' $d)\" = 'mailwarren:mailwarren 750' ]"
 done
-CONFFILES="/etc/mailwarren/mailwarren-milter.conf /etc/mailwarren/mailwarren-policyd.conf"
-MANPAGES="mailwarren.7 mailwarren-milter.8 mailwarren-milter.conf.5 mailwarren-policyd.8 mailwarren-policyd.conf.5"
-if with_dovecot; then
-	CONFFILES="$CONFFILES /etc/dovecot/conf.d/90-mailshard.conf /etc/dovecot/conf.d/95-spam-prefs.conf"
-	MANPAGES="$MANPAGES mailshard.7 spam_prefs.7"
-fi
-for f in $CONFFILES; do
+for f in /etc/mailwarren/mailwarren-milter.conf /etc/mailwarren/mailwarren-policyd.conf \
+	/etc/dovecot/conf.d/90-mailshard.conf /etc/dovecot/conf.d/95-spam-prefs.conf; do
 	check "conffile $f" bash -c "dpkg-query -W -f='\${Conffiles}\n' $PKGS | grep -q ' $f '"
 done
-for m in $MANPAGES; do
+for m in mailwarren.7 mailwarren-milter.8 mailwarren-milter.conf.5 mailwarren-policyd.8 \
+	mailwarren-policyd.conf.5 mailshard.7 spam_prefs.7; do
 	check "man page $m installed" bash -c "man -w ${m##*.} ${m%.*} >/dev/null 2>&1"
 done
 check "Dovecot snippets are inert: doveconf -n unchanged" \
@@ -441,7 +416,7 @@ echo "# installed-package tests: $INTEG"
 step "purge"
 # shellcheck disable=SC2086
 dpkg --purge $(echo $PKGS | tr ' ' '\n' | tac) >"$W/dpkg-purge.log" 2>&1
-check_or_show "dpkg --purge the packages" "$W/dpkg-purge.log" [ $? = 0 ]
+check_or_show "dpkg --purge the four packages" "$W/dpkg-purge.log" [ $? = 0 ]
 for p in $PKGS; do
 	check "$p purged" bash -c "! dpkg-query -W $p >/dev/null 2>&1"
 done
@@ -480,7 +455,7 @@ if command -v rpmbuild >/dev/null; then
 	check "the tarball holds packaging/rpm/mailwarren.spec" \
 		bash -c "tar -tzf '$tarball' | grep -q '/packaging/rpm/mailwarren.spec\$'"
 	check_or_show "rpmbuild --nodeps --nocheck -ta $(basename "$tarball")" "$W/rpmbuild.log" [ $rc = 0 ]
-	for p in $PKGS; do
+	for p in mailwarren-common mailwarren-milter mailwarren-policyd dovecot-mailwarren; do
 		f=$(ls "$W"/rpm/RPMS/*/"$p"-[0-9]*.rpm 2>/dev/null | head -n 1)
 		check "rpm $p" [ -n "$f" ]
 		[ -n "$f" ] && rpm -qpl "$f" 2>/dev/null | sed "s|^|# $p: |"
@@ -490,11 +465,9 @@ if command -v rpmbuild >/dev/null; then
 	f=$(ls "$W"/rpm/RPMS/*/mailwarren-milter-[0-9]*.rpm 2>/dev/null | head -n 1)
 	check "rpm: mailwarren-milter.conf is %config(noreplace)" \
 		bash -c "rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' '$f' | grep -q '^cn.* /etc/mailwarren/mailwarren-milter.conf\$'"
-	if with_dovecot; then
-		f=$(ls "$W"/rpm/RPMS/*/dovecot-mailwarren-[0-9]*.rpm 2>/dev/null | head -n 1)
-		check "rpm: dovecot-mailwarren requires the Dovecot it was built for" \
-			bash -c "rpm -qpR '$f' | grep -q '^dovecot.* = '"
-	fi
+	f=$(ls "$W"/rpm/RPMS/*/dovecot-mailwarren-[0-9]*.rpm 2>/dev/null | head -n 1)
+	check "rpm: dovecot-mailwarren requires the Dovecot it was built for" \
+		bash -c "rpm -qpR '$f' | grep -q '^dovecot.* = '"
 else
 	not_ok "rpmbuild not installed (Debian package rpm; tools/install-deps.sh)"
 fi

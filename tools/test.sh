@@ -1,7 +1,7 @@
 #!/bin/sh
 # test.sh - the whole mailwarren test suite, as CI runs it.
 #
-# usage: sudo tools/test.sh [--debian 12|13] [--without-dovecot]
+# usage: sudo tools/test.sh [--debian 12|13]
 #
 # Installs missing dependencies (tools/install-deps.sh), builds in
 # _build/ with AddressSanitizer + UndefinedBehaviorSanitizer and warnings
@@ -16,31 +16,23 @@
 # directories left out): Debian 13's compilers, autotools, Postfix 3.10,
 # Sendmail 8.18, ClamAV 1.4, spamd 4.0, Redis 8, Dovecot 2.4.  --debian
 # naming the running release changes nothing.
-#
-# --without-dovecot is TEMPORARY (issue 14): it configures without the
-# Dovecot plugins, so that the plugins, their tests (tests/dovecot/,
-# tests/chain/, the Dovecot sandbox test) and the distcheck's plugin build
-# are left out.  It exists only while the plugins do not build against
-# Dovecot 2.4 (Debian 13); it is announced on stderr.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 
 debian=
-without_dovecot=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--debian) debian=${2:-}; shift ;;
-	--without-dovecot) without_dovecot=--without-dovecot ;;
-	*) echo "usage: tools/test.sh [--debian 12|13] [--without-dovecot]" >&2; exit 2 ;;
+	*) echo "usage: tools/test.sh [--debian 12|13]" >&2; exit 2 ;;
 	esac
 	shift
 done
 
 if [ -n "$debian" ] && [ "$debian" != "$(. /etc/os-release && echo "${VERSION_ID:-}")" ]; then
 	case $debian in
-	13) exec tools/debian13.sh run tools/test.sh $without_dovecot ;;
+	13) exec tools/debian13.sh run tools/test.sh ;;
 	*) echo "test.sh: --debian $debian: only 13 is available besides the running release" >&2; exit 2 ;;
 	esac
 fi
@@ -55,13 +47,7 @@ fi
 rm -rf _build
 mkdir _build
 cd _build
-if [ -n "$without_dovecot" ]; then
-	echo "test.sh: TEMPORARY --without-dovecot: the Dovecot plugins and their tests are left out" >&2
-	# the distcheck's inner configure too (make reads it from the environment)
-	DISTCHECK_CONFIGURE_FLAGS=--without-dovecot
-	export DISTCHECK_CONFIGURE_FLAGS
-fi
-../configure --enable-sanitizers --enable-werror $without_dovecot >configure.out 2>&1 \
+../configure --enable-sanitizers --enable-werror >configure.out 2>&1 \
 	|| { cat configure.out; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 make -j"$(nproc)" >make.out 2>&1 || { cat make.out; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 exec make -j"$(nproc)" test
