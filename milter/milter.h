@@ -37,6 +37,11 @@
 #define ON_FAIL_TEMPFAIL	0
 #define ON_FAIL_ACCEPT		1
 
+#define ON_LIMIT_REJECT		0
+#define ON_LIMIT_TEMPFAIL	1
+#define ON_LIMIT_TAG		2
+#define ON_LIMIT_ACCEPT		3
+
 #define RELOAD_CONCURRENT	0
 #define RELOAD_BLOCKING		1
 
@@ -48,6 +53,7 @@ struct milter_conf {
 	char   *database_directory;
 	unsigned long long database_check_interval;
 	char   *temporary_directory;
+	unsigned long long temporary_min_free;	/* TemporaryDirectoryMinFree */
 	unsigned long long memory_spool_max;
 	unsigned long long max_scan_size;
 	unsigned long long max_file_size;
@@ -57,6 +63,7 @@ struct milter_conf {
 	long long max_concurrent_scans;
 	char   *on_infected;
 	char   *on_scan_error;
+	char   *on_scan_limit;
 	struct mw_cfg_list spamd_hosts;
 	unsigned long long spamd_timeout;
 	char   *spamd_user;
@@ -77,6 +84,7 @@ struct milter_conf {
 	/* Derived by milter_cfg_check(). */
 	int	on_infected_code;
 	int	on_scan_error_code;
+	int	on_scan_limit_code;
 	int	spamd_fail_code;
 	int	reload_code;
 	double	reject_score;		/* < 0: never reject on score */
@@ -167,13 +175,16 @@ struct milter_msg {
 #define SCAN_CLEAN	0
 #define SCAN_VIRUS	1
 #define SCAN_ERROR	2
+#define SCAN_LIMIT	3		/* a scan limit was exceeded */
 
 extern void milter_clam_init(const struct milter_conf *);
 extern void milter_clam_reload(const struct milter_conf *, int);
 extern void milter_clam_check(const struct milter_conf *);
 extern void milter_clam_slots(const struct milter_conf *);
 extern void milter_clam_version(char *, size_t);
-extern int milter_clam_scan(SMFICTX *, const char *, const char *, size_t, char *, size_t);
+extern int milter_clam_scan(SMFICTX *, const struct milter_conf *, const char *, const char *,
+			            size_t, char *, size_t);
+extern const char *milter_clam_limit(const char *);
 extern void milter_clam_done(void);
 
  /*
@@ -199,6 +210,7 @@ extern void milter_spam_headers(SMFICTX *, const struct milter_spam *);
   */
 extern sfsistat milter_act_virus(SMFICTX *, const struct milter_conf *, const char *);
 extern sfsistat milter_act_scan_error(SMFICTX *, const struct milter_conf *);
+extern sfsistat milter_act_scan_limit(SMFICTX *, const struct milter_conf *, const char *);
 extern sfsistat milter_act_spam(SMFICTX *, const struct milter_conf *, const struct milter_spam *, int *);
 extern sfsistat milter_act_relay(SMFICTX *, struct milter_msg *, const char *);
 extern void milter_act_set_reply(SMFICTX *, const char *, const char *, const char *);

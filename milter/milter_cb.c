@@ -21,8 +21,8 @@
 /*	negotiated away Postfix still sends the DATA macros and a TCP
 /*	milter then stalls ~40 ms per message on a delayed ACK.
 /*
-/*	At end of message: virus scan (milter_clam), then, for a clean
-/*	message, forged X-Spam-* removal and spam scoring (milter_spam),
+/*	At end of message: virus scan (milter_clam; OnInfected, OnScanError
+/*	and OnScanLimit), then, for a message that goes on, forged X-Spam-* removal and spam scoring (milter_spam),
 /*	the headers, the decision (milter_action) and one log line.
 /*	Nothing is answered 2xx for a message that was not handled as
 /*	configured.
@@ -297,7 +297,8 @@ cb_eom(SMFICTX *ctx)
 	const size_t from_len = sizeof(MILTER_FROM_LINE) - 1;
 	char	virname[256];
 	char	version[96];
-	char	hdr[160];
+	char	hdr[200];
+	char	state[128];
 	long	scan_ms;
 	long	score_ms = 0;
 	int	scan;
@@ -315,9 +316,13 @@ cb_eom(SMFICTX *ctx)
 	if (msg->io_error || (data = milter_buf_map(&msg->buf)) == NULL)
 		scan = SCAN_ERROR;
 	else
-		scan = milter_clam_scan(ctx, msg->qid[0] ? msg->qid : "NOQUEUE", data, msg->buf.len,
-					virname, sizeof(virname));
+		scan = milter_clam_scan(ctx, conf, msg->qid[0] ? msg->qid : "NOQUEUE", data,
+					msg->buf.len, virname, sizeof(virname));
 	scan_ms = milter_ms_since(&t0);
+	if (scan == SCAN_LIMIT)
+		snprintf(state, sizeof(state), "incomplete limit=%s", milter_clam_limit(virname));
+	else
+		mw_strlcpy(state, scan == SCAN_ERROR ? "error" : "clean", sizeof(state));
 	if (scan == SCAN_VIRUS) {
 		rc = milter_act_virus(ctx, conf, virname);
 		milter_act_log(msg, virname, NULL, NULL,
@@ -329,7 +334,14 @@ cb_eom(SMFICTX *ctx)
 	} else if (scan == SCAN_ERROR) {
 		rc = milter_act_scan_error(ctx, conf);
 		if (rc != SMFIS_CONTINUE) {
-			milter_act_log(msg, NULL, "error", NULL, "tempfail", scan_ms, 0);
+			milter_act_log(msg, NULL, state, NULL, "tempfail", scan_ms, 0);
+			return (rc);
+		}
+	} else if (scan == SCAN_LIMIT) {
+		rc = milter_act_scan_limit(ctx, conf, virname);
+		if (rc != SMFIS_CONTINUE) {
+			milter_act_log(msg, NULL, state, NULL,
+				       rc == SMFIS_REJECT ? "reject" : "tempfail", scan_ms, 0);
 			return (rc);
 		}
 	}
@@ -347,21 +359,25 @@ cb_eom(SMFICTX *ctx)
 	score_ms = milter_ms_since(&t0);
 	rc = milter_act_spam(ctx, conf, &spam, &rejected);
 	if (rc != SMFIS_CONTINUE) {
-		milter_act_log(msg, scan == SCAN_VIRUS ? virname : NULL,
-			       scan == SCAN_ERROR ? "error" : "clean", &spam,
+		milter_act_log(msg, scan == SCAN_VIRUS ? virname : NULL, state, &spam,
 			       rejected ? "reject" : "tempfail", scan_ms, score_ms);
 		return (rc);
 	}
 
 	/* Headers for the delivery side. */
 	milter_clam_version(version, sizeof(version));
-	snprintf(hdr, sizeof(hdr), scan == SCAN_ERROR ? "no, scanner error (%s via %s)" : "%s via %s",
-		 version, MILTER_NAME);
+	if (scan == SCAN_LIMIT)
+		snprintf(hdr, sizeof(hdr), "incomplete: %s (%s via %s)",
+			 milter_clam_limit(virname), version, MILTER_NAME);
+	else
+		snprintf(hdr, sizeof(hdr), scan == SCAN_ERROR ? "no, scanner error (%s via %s)" : "%s via %s",
+			 version, MILTER_NAME);
 	smfi_addheader(ctx, "X-Virus-Scanned", hdr);
 	milter_spam_headers(ctx, &spam);
 	if (scan != SCAN_VIRUS)
-		milter_act_log(msg, NULL, scan == SCAN_ERROR ? "error" : "clean", &spam,
-			       "accept", scan_ms, score_ms);
+		milter_act_log(msg, NULL, state, &spam,
+			       scan == SCAN_LIMIT && conf->on_scan_limit_code == ON_LIMIT_TAG ? "tag" : "accept",
+			       scan_ms, score_ms);
 	return (SMFIS_CONTINUE);
 }
 
