@@ -72,6 +72,14 @@ write('eicar-zip10.eml', 'eicar, 10 zips deep', nested(10, EICAR), 'deep10.zip')
 write('eicar-zip20.eml', 'eicar, 20 zips deep', nested(20, EICAR), 'deep20.zip')
 write('clean-zip20.eml', 'clean, 20 zips deep', nested(20, b'hello, nothing here\n'), 'deep20.zip')
 write('encrypted.eml', 'encrypted zip', encrypted(b'nothing to see\n' * 20), 'secret.zip')
+m = EmailMessage(policy=SMTP)
+m['From'] = 'sender@origin.example'
+m['To'] = 'rcpt@dest.example'
+m['Subject'] = 'a large attachment, eicar at its end'
+m.set_content('See attachment.\n')
+m.add_attachment(os.urandom(3 << 20) + EICAR, maintype='application', subtype='octet-stream',
+                 filename='big.bin')
+open(os.path.join(out, 'bigpart.eml'), 'wb').write(m.as_bytes())
 write('bigmember.eml', 'a large member, eicar at its end',
       zipped('big.bin', b'\0' * (12 << 20) + EICAR), 'big.zip')
 PY
@@ -98,7 +106,7 @@ warned() { # warned WHY: one more "TemporaryDirectory $T: WHY" warning than befo
 	[ "$n" -gt "${2:-0}" ] || { diag "no warning \"TemporaryDirectory $T: $1\""; return 1; }
 }
 
-mwm_start pf TemporaryDirectory "$T" SpamdHosts none User postfix SocketMode 0666 ||
+mwm_start pf TemporaryDirectory "$T" SpamdHosts none User postfix SocketMode 0666 MemorySpoolMax 16M ||
 	{ echo "Bail out! milter did not start"; exit 1; }
 if ! postfix_start "smtpd_milters = unix:$MWM_SOCK" "milter_default_action = accept" \
 	"milter_content_timeout = 60s"; then
@@ -129,6 +137,15 @@ send "$M/bigmember.eml" big
 check "12 MB member, 8 MB tmpfs: 451 4.7.1" tf_reply big
 check "... with a warning naming the directory" warned "" 0
 check "... logged as tempfail, virus=error" logged ": tempfail: client=.* virus=error "
+
+# a 3 MB attachment (base64, no archive) with 2 MB left: the decoded part
+# is cut short while libclamav writes it
+dd if=/dev/zero of="$T/fill" bs=1M count=6 >/dev/null 2>&1
+w0=$(grep -cF "TemporaryDirectory $T:" "$MWM_LOG")
+send "$M/bigpart.eml" bigpart
+check "3 MB attachment, 2 MB free: 451 4.7.1" tf_reply bigpart
+check "... with a warning naming the directory" warned "" "$w0"
+rm -f "$T/fill"
 
 # 3. full, then read-only, then out of inodes
 w0=$(grep -cF "TemporaryDirectory $T:" "$MWM_LOG")
