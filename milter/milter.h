@@ -21,6 +21,7 @@
 #include "mw_cidr.h"
 #include "mw_relay.h"
 #include "mw_spamc.h"
+#include "mw_stamp.h"
 
 #define MILTER_NAME	"mailwarren-milter"
 #define MILTER_CONF	"/etc/mailwarren/mailwarren-milter.conf"
@@ -81,6 +82,7 @@ struct milter_conf {
 	char   *customer_networks;
 	char   *sender_login_map;
 	struct mw_cfg_list suspended_list;
+	char   *stamp_key_file;		/* StampKeyFile */
 	/* Derived by milter_cfg_check(). */
 	int	on_infected_code;
 	int	on_scan_error_code;
@@ -105,6 +107,8 @@ struct milter_live {
 	struct milter_conf conf;
 	struct mw_spamc *spamc;		/* NULL: no spam scoring */
 	struct mw_relay_tables relay;	/* RelayPolicy yes */
+	int	stamp;			/* StampKeyFile set: stamp_key loaded */
+	struct mw_stamp_key stamp_key;
 	unsigned refs;			/* guarded by milter_live.c's lock */
 };
 
@@ -138,7 +142,6 @@ extern void milter_buf_reset(struct milter_buf *);
   * Per-connection and per-message state (smfi_setpriv).
   */
 #define MILTER_FROM_LINE "From mailwarren-milter\n"	/* makes libclamav see mail */
-#define MILTER_SPAM_HDRS_MAX 64	/* distinct X-Spam-* names remembered */
 
 struct milter_hdrseen {
 	char   *name;			/* as first seen */
@@ -165,8 +168,10 @@ struct milter_msg {
 	int	io_error;		/* buffer could not be written */
 	struct milter_buf buf;		/* From_ line, headers, body */
 	size_t	hdr_len;		/* offset of the body in buf */
-	struct milter_hdrseen spam_hdrs[MILTER_SPAM_HDRS_MAX];
+	struct milter_hdrseen *spam_hdrs;	/* inbound X-Spam-*, X-Mailwarren-Stamp */
 	int	nspam_hdrs;
+	int	spam_hdrs_cap;
+	char   *msgid;			/* the first Message-ID value, or NULL */
 };
 
  /*
@@ -204,6 +209,7 @@ struct milter_spam {
 extern void milter_spam_strip(SMFICTX *, struct milter_msg *);
 extern void milter_spam_score(SMFICTX *, struct milter_msg *, const char *, size_t, struct milter_spam *);
 extern void milter_spam_headers(SMFICTX *, const struct milter_spam *);
+extern void milter_spam_stamp(SMFICTX *, struct milter_msg *, const struct milter_spam *);
 
  /*
   * Decisions (milter_action.c).

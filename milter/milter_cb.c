@@ -117,7 +117,11 @@ cb_reset(struct milter_msg *msg)
 	milter_buf_reset(&msg->buf);
 	for (i = 0; i < msg->nspam_hdrs; i++)
 		free(msg->spam_hdrs[i].name);
-	msg->nspam_hdrs = 0;
+	free(msg->spam_hdrs);
+	msg->spam_hdrs = NULL;
+	msg->nspam_hdrs = msg->spam_hdrs_cap = 0;
+	free(msg->msgid);
+	msg->msgid = NULL;
 	msg->qid[0] = msg->from[0] = msg->rcpt[0] = msg->auth[0] = '\0';
 	msg->nrcpt = 0;
 	msg->io_error = 0;
@@ -197,11 +201,13 @@ cb_data(SMFICTX *ctx)
 	return (SMFIS_CONTINUE);
 }
 
-/* cb_spam_hdr - count an inbound X-Spam-* header */
+/* cb_spam_hdr - count an inbound X-Spam-* or X-Mailwarren-Stamp header */
 
 static void
 cb_spam_hdr(struct milter_msg *msg, const char *name)
 {
+	struct milter_hdrseen *h;
+	int	cap;
 	int	i;
 
 	for (i = 0; i < msg->nspam_hdrs; i++) {
@@ -210,13 +216,20 @@ cb_spam_hdr(struct milter_msg *msg, const char *name)
 			return;
 		}
 	}
-	if (msg->nspam_hdrs == MILTER_SPAM_HDRS_MAX) {
-		mw_warn("%s: more than %d distinct X-Spam-* headers; not all removed",
-			msg->qid[0] ? msg->qid : "NOQUEUE", MILTER_SPAM_HDRS_MAX);
+	/* However many names: a forged header left behind is believed. */
+	if (msg->nspam_hdrs == msg->spam_hdrs_cap) {
+		cap = msg->spam_hdrs_cap ? 2 * msg->spam_hdrs_cap : 8;
+		if ((h = realloc(msg->spam_hdrs, (size_t) cap * sizeof(*h))) == NULL) {
+			msg->io_error = 1;	/* tempfail rather than keep a forgery */
+			return;
+		}
+		msg->spam_hdrs = h;
+		msg->spam_hdrs_cap = cap;
+	}
+	if ((msg->spam_hdrs[i].name = strdup(name)) == NULL) {
+		msg->io_error = 1;
 		return;
 	}
-	if ((msg->spam_hdrs[i].name = strdup(name)) == NULL)
-		return;
 	msg->spam_hdrs[i].count = 1;
 	msg->nspam_hdrs++;
 }
@@ -241,8 +254,11 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 
 	if (msg == NULL || !msg->in_message)
 		return (SMFIS_NOREPLY);
-	if (strncasecmp(name, "X-Spam-", 7) == 0)
+	if (strncasecmp(name, "X-Spam-", 7) == 0 || strcasecmp(name, MW_STAMP_HEADER) == 0)
 		cb_spam_hdr(msg, name);
+	else if (msg->msgid == NULL && strcasecmp(name, "Message-ID") == 0
+		 && (msg->msgid = strdup(value)) == NULL)
+		msg->io_error = 1;
 	cb_add(msg, name, strlen(name));
 	cb_add(msg, ": ", 2);
 	/* Folded values arrive with bare LF (or CRLF): write CRLF. */
@@ -374,6 +390,8 @@ cb_eom(SMFICTX *ctx)
 			 version, MILTER_NAME);
 	smfi_addheader(ctx, "X-Virus-Scanned", hdr);
 	milter_spam_headers(ctx, &spam);
+	if (msg->live->stamp && spam.status == SPAM_SCORED)
+		milter_spam_stamp(ctx, msg, &spam);
 	if (scan != SCAN_VIRUS)
 		milter_act_log(msg, NULL, state, &spam,
 			       scan == SCAN_LIMIT && conf->on_scan_limit_code == ON_LIMIT_TAG ? "tag" : "accept",

@@ -102,6 +102,7 @@ const struct mw_cfg_entry milter_cfg_table[] = {
 	{"CustomerNetworks", MW_CFG_STRING, NULL, C(customer_networks), 0, 0},
 	{"SenderLoginMap", MW_CFG_STRING, NULL, C(sender_login_map), 0, 0},
 	{"SuspendedList", MW_CFG_LIST, NULL, C(suspended_list), 0, 0},
+	{"StampKeyFile", MW_CFG_STRING, NULL, C(stamp_key_file), 0, 0},
 	MW_CFG_END,
 };
 

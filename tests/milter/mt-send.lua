@@ -13,6 +13,7 @@
 --   prepend2 optional: a second one
 --   code, xcode, text   optional: expected SMTP reply (all three)
 --   deleted  optional: header names whose deletion is checked
+--   changed  optional: header names whose change is checked ("chg NAME yes|no")
 --   quarantine optional: if set, print "quarantine yes|no"
 --   rcpts    optional: number of recipients (default 1)
 --   from     optional: envelope sender address (default sender@origin.example;
@@ -120,12 +121,17 @@ if code ~= nil then
 	print("smtpreply " .. (mt.eom_check(conn, MT_SMTPREPLY, code, xcode, text) and "yes" or "no"))
 end
 for _, h in ipairs({ "X-Spam-Flag", "X-Spam-Score", "X-Spam-Level", "X-Spam-Status",
-	"X-Virus-Scanned", "X-Virus-Found" }) do
+	"X-Virus-Scanned", "X-Virus-Found", "X-Mailwarren-Stamp", "Message-ID" }) do
 	local v = mt.getheader(conn, h, 0)
 	if v ~= nil then print("hdr " .. h .. ": " .. v) end
 end
 if quarantine ~= nil then
 	print("quarantine " .. (mt.eom_check(conn, MT_QUARANTINE) and "yes" or "no"))
+end
+if changed ~= nil then
+	for h in changed:gmatch("[^,]+") do
+		print("chg " .. h .. " " .. (mt.eom_check(conn, MT_HDRCHANGE, h) and "yes" or "no"))
+	end
 end
 if deleted ~= nil then
 	for h in deleted:gmatch("[^,]+") do
