@@ -43,4 +43,16 @@ out=$("$MWM_BIN" -t -c "$SB/all.conf" 2>&1)
 check "-t accepts the sample with every key uncommented" test "$out" = "$SB/all.conf: OK"
 [ "$out" = "$SB/all.conf: OK" ] || diag "$out"
 
+# a stamp key others can read, or that is not 32 hex digits: refused
+cp "$SB/stamp.key" "$SB/open.key" && chmod 644 "$SB/open.key"
+echo "StampKeyFile $SB/open.key" >"$SB/open.conf"
+out=$("$MWM_BIN" -t -c "$SB/open.conf" 2>&1)
+check "-t refuses a stamp key others can read" \
+	test "$out" = "$SB/open.conf: StampKeyFile $SB/open.key: readable or writable by others (chmod o-rw): the key is a secret"
+(umask 077 && echo 0001020304 >"$SB/short.key")
+echo "StampKeyFile $SB/short.key" >"$SB/short.conf"
+out=$("$MWM_BIN" -t -c "$SB/short.conf" 2>&1)
+check "-t refuses a stamp key that is not 32 hex digits" \
+	test "$out" = "$SB/short.conf: StampKeyFile $SB/short.key: key: expected 32 hexadecimal digits"
+
 done_testing
