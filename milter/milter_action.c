@@ -246,9 +246,6 @@ milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 
 	act_bare(msg->from, sender, sizeof(sender));
 	act_bare(rcpt, recipient, sizeof(recipient));
-	/* Sendmail writes IPv6 clients as "IPv6:addr". */
-	if (strncasecmp(addr, "IPv6:", 5) == 0)
-		addr += 5;
 	req.client_address = addr;
 	req.sasl_username = msg->auth;
 	req.sender = sender;

@@ -85,6 +85,9 @@ cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	}
 	milter_buf_init(&msg->buf, &msg->live->conf);
 	cb_macro(ctx, "{client_addr}", msg->client_addr, sizeof(msg->client_addr));
+	/* Sendmail writes IPv6 clients as "IPv6:addr": the address, everywhere. */
+	if (strncasecmp(msg->client_addr, "IPv6:", 5) == 0)
+		memmove(msg->client_addr, msg->client_addr + 5, strlen(msg->client_addr + 5) + 1);
 	cb_macro(ctx, "j", msg->mta_name, sizeof(msg->mta_name));
 	if (host != NULL)
 		mw_strlcpy(msg->client_name, host, sizeof(msg->client_name));

@@ -106,6 +106,9 @@ open_socket(const struct milter_conf *conf)
 		mw_fatal("cannot listen on MilterSocket %s (see the messages above)", conn);
 	if (ep.type == MW_EP_UNIX && chmod(ep.path, (mode_t) conf->socket_mode_bits) < 0)
 		mw_fatal("chmod %s: %m", ep.path);
+	/* Started as root: the socket belongs to User/Group, as the process will. */
+	if (ep.type == MW_EP_UNIX && mw_privs_chown(ep.path, conf->user, conf->group, err, sizeof(err)) < 0)
+		mw_fatal("MilterSocket: %s", err);
 	if (ep.type != MW_EP_UNIX && milter_nodelay_listeners() > 0)
 		mw_warn("TCP_NODELAY on the milter socket: %m");
 	smfi_settimeout((int) conf->milter_timeout);

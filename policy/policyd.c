@@ -503,17 +503,10 @@ sweep(time_t now)
 static void
 socket_owner(const char *path)
 {
-	struct passwd *pw;
-	struct group *gr;
-	gid_t	gid;
+	char	err[256];
 
-	if ((pw = getpwnam(conf.user)) == NULL)
-		return;				/* mw_privs_drop() will say why */
-	gid = pw->pw_gid;
-	if (conf.group != NULL && (gr = getgrnam(conf.group)) != NULL)
-		gid = gr->gr_gid;
-	if (chown(path, pw->pw_uid, gid) < 0)
-		mw_warn("chown %s: %m", path);
+	if (mw_privs_chown(path, conf.user, conf.group, err, sizeof(err)) < 0)
+		mw_warn("%s", err);		/* mw_privs_drop() will fail on a bad name */
 }
 
 /* load_all - configuration and tables; on failure nothing changes */

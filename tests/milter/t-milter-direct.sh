@@ -96,6 +96,20 @@ for h in X-Spam-Junk-1 X-Spam-Junk-64 X-Spam-Junk-65 X-Spam-Junk-200 X-Spam-Scor
 	check "200 forged X-Spam-* names: $h deleted" mwm_has "del $h yes"
 done
 mwm_stop
+
+# TrustedNetworks with an IPv6 client, as Postfix (addr) and Sendmail
+# (IPv6:addr) write it: SkipAuthenticated skips scoring for both.
+mwm_start v6 SpamdHosts "inet:$SPAMD_PORT@127.0.0.1" SkipAuthenticated yes \
+	TrustedNetworks "192.0.2.0/24, 2001:db8:7::/48" ||
+	{ echo "Bail out! milter did not start"; exit 1; }
+for c in 2001:db8:7::25 IPv6:2001:db8:7::25 IPv6:2001:DB8:7:0:0:0:0:25; do
+	mwm_send "msg=$MWM_S/ham.eml" "client=$c"
+	check "trusted IPv6 client $c: not scored" mwm_has "hdr X-Spam-Status: Unknown, not scored: trusted network"
+done
+mwm_send "msg=$MWM_S/ham.eml" client=IPv6:2001:db8:8::25
+check "untrusted IPv6 client IPv6:2001:db8:8::25: scored" mwm_has "hdr X-Spam-Flag: NO"
+check "the log shows the address without the IPv6: prefix" grep -q "client=client.example\[2001:db8:7::25\]" "$MWM_LOG"
+mwm_stop
 MWM_PID=${main[0]} MWM_CONN=${main[1]} MWM_LOG=${main[2]} MWM_SOCK=${main[3]}
 
 
