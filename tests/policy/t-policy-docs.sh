@@ -28,4 +28,17 @@ check "every key in mailwarren-policyd.conf(5)${missing:+ (missing:$missing)}" t
 
 out=$("$PD_BIN" -t -c "$sample" 2>&1)
 check "the sample configuration passes -t ($out)" test "$out" = "$sample: OK"
+
+# HostedDomains is required: unset, or only an empty file, is an error
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+grep -v '^HostedDomains ' "$sample" >"$d/nohosted.conf"
+out=$("$PD_BIN" -t -c "$d/nohosted.conf" 2>&1); rc=$?
+check "-t: no HostedDomains is an error (exit $rc)" \
+	bash -c "[ $rc != 0 ] && grep -qF 'HostedDomains: not set (list the domains this site takes mail for' <<<\"\$1\"" _ "$out"
+echo "# nothing yet" >"$d/hosted"
+{ grep -v '^HostedDomains ' "$sample"; echo "HostedDomains $d/hosted"; } >"$d/empty.conf"
+out=$("$PD_BIN" -t -c "$d/empty.conf" 2>&1); rc=$?
+check "-t: HostedDomains naming only an empty file is an error (exit $rc)" \
+	bash -c "[ $rc != 0 ] && grep -qF 'HostedDomains: no domains in the list or its files' <<<\"\$1\"" _ "$out"
 done_testing

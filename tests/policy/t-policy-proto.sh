@@ -128,7 +128,7 @@ printf '16.1.2.3/24 cust\n' >"$SB/bad.cidr"
 out=$("$PD_BIN" -f -c "$SB/bad.conf" 2>&1); rc=$?
 check "a bad CIDR file stops the start (exit $rc) naming file:line" \
 	test "$rc" = 1 -a "${out#*fatal: $SB/bad.cidr:1: 16.1.2.3/24: address has bits set beyond the /24 prefix}" != "$out"
-printf 'PolicySocket inet:127.0.0.1:10040\n' >"$SB/bad.conf"
+printf 'PolicySocket inet:127.0.0.1:10040\nHostedDomains example.com\n' >"$SB/bad.conf"
 out=$("$PD_BIN" -t -c "$SB/bad.conf" 2>&1)
 check "Postfix's inet:host:port form is refused with a hint" \
 	test "${out#*looks like Postfix}" != "$out"

@@ -94,7 +94,7 @@ check "a customer's unknown recipients: 550 each ($r)" test "$r" = "$UNKNOWN"
 r=$(for i in 1 2 3; do action 16.7.0.1 alice@hosted.example; done | sort -u)
 check "  ... and not counted: 3 known recipients still accepted ($r)" test "$r" = "action=DUNNO"
 check "  ... the 4th is over cust7's limit" \
-	test "$(action 16.7.0.1 bob@hosted.example)" = "action=450 4.7.1 Rate limit exceeded for cust7, try again later"
+	test "$(action 16.7.0.1 bob@hosted.example)" = "action=450 4.7.1 Rate limit exceeded, try again later"
 
 # Dovecot stalled: answers within RecipientUserdbTimeout, others at once
 AUTH_PIDS=$(pgrep -f "/auth( |$)" -P "$DC_PID" | tr "\n" " ")
