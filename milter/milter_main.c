@@ -4,7 +4,7 @@
 /* SUMMARY
 /*	SMTP-time virus rejection (libclamav) and spam scoring (spamd)
 /* SYNOPSIS
-/*	mailwarren-milter [-c FILE] [-f] [-t] [-v]
+/*	mailwarren-milter [-fhtv] [-c FILE] [--help] [--version]
 /* DESCRIPTION
 /*	mailwarren-milter is a milter for Postfix (smtpd_milters) and
 /*	Sendmail (INPUT_MAIL_FILTER).  It scans every message, headers and
@@ -25,6 +25,10 @@
 /*	exit with status 0 or 1.
 /* .IP -v
 /*	Verbose logging.
+/* .IP "-h, --help"
+/*	Print the usage line on stdout and exit 0.
+/* .IP --version
+/*	Print the version (and libclamav's and libmilter's) and exit 0.
 /* SIGNALS
 /*	SIGHUP reloads the configuration file, the relay tables it names
 /*	and the ClamAV database, without dropping a connection: messages
@@ -57,6 +61,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <getopt.h>
 
 /* Utility library. */
 
@@ -71,13 +76,16 @@
 #include "milter.h"
 #include "milter_negotiate.h"
 
-/* usage - complain and exit */
+#include <clamav.h>
+
+/* usage - the usage line; exit 0 (asked for) or 2 (a bad command line) */
 
 static void
-usage(const char *progname)
+usage(const char *progname, int asked)
 {
-	fprintf(stderr, "usage: %s [-c config_file] [-f] [-t] [-v]\n", progname);
-	exit(2);
+	fprintf(asked ? stdout : stderr, "usage: %s [-fhtv] [-c config_file] [--help] [--version]\n",
+		progname);
+	exit(asked ? 0 : 2);
 }
 
 /* open_socket - bind the milter socket (stale UNIX socket removed) */
@@ -128,8 +136,25 @@ main(int argc, char **argv)
 	int	ch;
 	int	rc;
 
-	while ((ch = getopt(argc, argv, "c:ftv")) != -1) {
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	char	ver[96];
+	unsigned int major, minor, pl;
+
+	while ((ch = getopt_long(argc, argv, "c:fhtv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(argv[0], 1);
+			break;
+		case 'V':
+			smfi_version(&major, &minor, &pl);
+			snprintf(ver, sizeof(ver), "libclamav %s, libmilter %u.%u.%u", cl_retver(),
+				 major, minor, pl);
+			printf("%s %s (%s)\n", MILTER_NAME, PACKAGE_VERSION, ver);
+			return (0);
 		case 'c':
 			path = optarg;
 			break;
@@ -143,11 +168,11 @@ main(int argc, char **argv)
 			mw_verbose++;
 			break;
 		default:
-			usage(argv[0]);
+			usage(argv[0], 0);
 		}
 	}
 	if (optind != argc)
-		usage(argv[0]);
+		usage(argv[0], 0);
 
 	/* -t: check the file (and the tables it names), report on stdout. */
 	if (test_only) {

@@ -16,7 +16,8 @@
 /*	Options: -c file (configuration, default
 /*	SYSCONFDIR/mailwarren/mailwarren-policyd.conf), -f (stay in the
 /*	foreground, log to stderr too), -t (check the configuration and
-/*	its tables, then exit), -v (verbose), -h (usage).
+/*	its tables, then exit), -v (verbose), -h or --help (usage on
+/*	stdout, exit 0), --version (print the version, exit 0).
 /*
 /*	Postfix makes the client pay 1 s whenever the server closes a
 /*	live connection, so this server never closes one except on a
@@ -58,6 +59,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <getopt.h>
 
 /* Utility library. */
 
@@ -131,13 +133,14 @@ static int reload_fd = -1;
 static struct reload_job *reload_job;	/* running */
 static int reload_again;		/* SIGHUP while running */
 
-/* usage - complain and exit */
+/* usage - the usage line; exit 0 (asked for) or 2 (a bad command line) */
 
 static void
-usage(const char *myname)
+usage(const char *myname, int asked)
 {
-	fprintf(stderr, "usage: %s [-fhtv] [-c config_file]\n", myname);
-	exit(2);
+	fprintf(asked ? stdout : stderr, "usage: %s [-fhtv] [-c config_file] [--help] [--version]\n",
+		myname);
+	exit(asked ? 0 : 2);
 }
 
 /* conn_free - release a connection's memory */
@@ -730,8 +733,20 @@ main(int argc, char **argv)
 	int	sfd;
 	int	ch;
 
-	while ((ch = getopt(argc, argv, "c:fhtv")) != -1) {
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:fhtv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(argv[0], 1);
+			break;
+		case 'V':
+			printf("mailwarren-policyd %s\n", PACKAGE_VERSION);
+			return (0);
 		case 'c':
 			config_path = optarg;
 			break;
@@ -745,11 +760,11 @@ main(int argc, char **argv)
 			mw_verbose++;
 			break;
 		default:
-			usage(argv[0]);
+			usage(argv[0], 0);
 		}
 	}
 	if (optind != argc)
-		usage(argv[0]);
+		usage(argv[0], 0);
 
 	if (check_only) {
 		struct policy_tables *t;

@@ -43,6 +43,16 @@ out=$("$MWM_BIN" -t -c "$SB/all.conf" 2>&1)
 check "-t accepts the sample with every key uncommented" test "$out" = "$SB/all.conf: OK"
 [ "$out" = "$SB/all.conf: OK" ] || diag "$out"
 
+# -h/--help: usage on stdout, exit 0; --version; a bad option: exit 2
+out=$("$MWM_BIN" -h 2>/dev/null); rc=$?
+check "-h: the usage line on stdout, exit 0 ($rc)" bash -c "[ $rc = 0 ] && grep -q '^usage: .*mailwarren-milter \[-fhtv\] \[-c config_file\]' <<<\"\$1\"" _ "$out"
+out=$("$MWM_BIN" --help 2>/dev/null); rc=$?
+check "--help: the same" bash -c "[ $rc = 0 ] && grep -q '^usage: ' <<<\"\$1\"" _ "$out"
+out=$("$MWM_BIN" --version 2>&1); rc=$?
+check "--version: \"$out\", exit 0" bash -c "[ $rc = 0 ] && grep -qE '^mailwarren-milter [0-9][0-9.]* \(libclamav [0-9.]+, libmilter [0-9.]+\)$' <<<\"\$1\"" _ "$out"
+"$MWM_BIN" -x >/dev/null 2>&1; rc=$?
+check "a bad option: exit 2 ($rc)" test "$rc" = 2
+
 # a stamp key others can read, or that is not 32 hex digits: refused
 cp "$SB/stamp.key" "$SB/open.key" && chmod 644 "$SB/open.key"
 echo "StampKeyFile $SB/open.key" >"$SB/open.conf"

@@ -29,6 +29,16 @@ check "every key in mailwarren-policyd.conf(5)${missing:+ (missing:$missing)}" t
 out=$("$PD_BIN" -t -c "$sample" 2>&1)
 check "the sample configuration passes -t ($out)" test "$out" = "$sample: OK"
 
+# -h/--help: usage on stdout, exit 0; --version; a bad option: exit 2
+out=$("$PD_BIN" -h 2>/dev/null); rc=$?
+check "-h: the usage line on stdout, exit 0 ($rc)" bash -c "[ $rc = 0 ] && grep -q '^usage: .*mailwarren-policyd \[-fhtv\]' <<<\"\$1\"" _ "$out"
+out=$("$PD_BIN" --help 2>/dev/null); rc=$?
+check "--help: the same" bash -c "[ $rc = 0 ] && grep -q '^usage: ' <<<\"\$1\"" _ "$out"
+out=$("$PD_BIN" --version 2>&1); rc=$?
+check "--version: \"$out\", exit 0" bash -c "[ $rc = 0 ] && grep -qE '^mailwarren-policyd [0-9][0-9.]*$' <<<\"\$1\"" _ "$out"
+"$PD_BIN" --bogus >/dev/null 2>&1; rc=$?
+check "a bad option: exit 2 ($rc)" test "$rc" = 2
+
 # HostedDomains is required: unset, or only an empty file, is an error
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
