@@ -19,6 +19,7 @@
 
 #include "mw_cfg.h"
 #include "mw_cidr.h"
+#include "mw_endpoint.h"
 #include "mw_relay.h"
 #include "mw_spamc.h"
 #include "mw_stamp.h"
@@ -228,7 +229,7 @@ extern long milter_ms_since(const struct timespec *);
   * Signals and the reload thread (milter_signal.c).
   */
 extern void milter_signal_block(void);
-extern void milter_signal_start(const char *);
+extern void milter_signal_start(const char *, const struct mw_endpoint *);
 extern void milter_signal_stop(void);
 
  /*

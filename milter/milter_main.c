@@ -91,7 +91,7 @@ usage(const char *progname, int asked)
 /* open_socket - bind the milter socket (stale UNIX socket removed) */
 
 static void
-open_socket(const struct milter_conf *conf)
+open_socket(const struct milter_conf *conf, struct mw_endpoint *epp)
 {
 	struct mw_endpoint ep;
 	char	conn[MW_EP_STR_MAX];
@@ -121,6 +121,7 @@ open_socket(const struct milter_conf *conf)
 		mw_warn("TCP_NODELAY on the milter socket: %m");
 	smfi_settimeout((int) conf->milter_timeout);
 	smfi_setbacklog(128);
+	*epp = ep;
 }
 
 int
@@ -130,6 +131,7 @@ main(int argc, char **argv)
 	struct mw_pidfile pf = {-1, NULL};
 	const struct milter_conf *conf;
 	struct milter_live *live;
+	struct mw_endpoint ep;
 	char	err[1024];
 	int	foreground = 0;
 	int	test_only = 0;
@@ -194,7 +196,7 @@ main(int argc, char **argv)
 	/* As root: pid file, socket; then drop privileges. */
 	if (conf->pid_file != NULL && mw_pidfile_open(&pf, conf->pid_file, err, sizeof(err)) < 0)
 		mw_fatal("PidFile: %s", err);
-	open_socket(conf);
+	open_socket(conf, &ep);
 	if (mw_privs_drop(conf->user, conf->group, NULL, err, sizeof(err)) < 0)
 		mw_fatal("%s", err);
 
@@ -210,7 +212,7 @@ main(int argc, char **argv)
 
 	/* Signals are blocked before the first thread exists. */
 	milter_signal_block();
-	milter_signal_start(path);
+	milter_signal_start(path, &ep);
 	mw_info("%s started on %s", MILTER_NAME, conf->milter_socket);
 	rc = smfi_main();
 	mw_info("%s stopping", MILTER_NAME);
