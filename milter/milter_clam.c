@@ -53,8 +53,11 @@
 /*	deleted files).  milter_clam_reload() reloads now.  With ReloadMode
 /*	concurrent the new engine is compiled beside the old one (twice
 /*	the memory for a while) and a failed reload keeps the old engine.
-/*	With ReloadMode blocking, new scans wait, the old engine is freed
-/*	first and the new one loaded (half the peak memory); if that load
+/*	With ReloadMode blocking, new scans wait (calling smfi_progress()
+/*	every second; once the reload waits for the scans in progress, no
+/*	new scan starts before it, however steady the traffic), the old
+/*	engine is freed first and the new one loaded (half the peak memory);
+/*	if that load
 /*	fails there is no engine and scans end as OnScanError says until a
 /*	later reload succeeds.
 /*
@@ -124,7 +127,13 @@
 #include "milter.h"
 
 static pthread_mutex_t clam_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_rwlock_t clam_block = PTHREAD_RWLOCK_INITIALIZER;	/* blocking reload */
+/*
+ * ReloadMode blocking: scans hold it shared, the reload exclusively.  It
+ * prefers the writer: once a reload waits, new scans wait behind it, so a
+ * steady stream of overlapping scans cannot starve the reload (glibc's
+ * default lock prefers readers).
+ */
+static pthread_rwlock_t clam_block = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static struct cl_engine *clam_engine;	/* the holder's reference */
 static char clam_version[64];
 static struct cl_stat clam_stat;
@@ -612,6 +621,33 @@ milter_clam_limit(const char *vir)
 	return (NULL);
 }
 
+/* clam_block_wait - take clam_block shared; tell the MTA while a reload runs */
+
+static void
+clam_block_wait(SMFICTX *ctx, const char *qid)
+{
+	struct timespec ts;
+	long	waited = 0;
+	int	rc;
+
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		if ((rc = pthread_rwlock_timedrdlock(&clam_block, &ts)) == 0)
+			break;
+		if (rc != ETIMEDOUT) {
+			pthread_rwlock_rdlock(&clam_block);
+			break;
+		}
+		/* a blocking reload: the MTA must not time out meanwhile */
+		if (ctx != NULL)
+			(void) smfi_progress(ctx);
+		waited++;
+	}
+	if (waited > 0)
+		mw_debug("%s: waited %ld s for a blocking reload", qid, waited);
+}
+
 /* milter_clam_scan - scan one message from memory */
 
 int
@@ -633,9 +669,9 @@ milter_clam_scan(SMFICTX *ctx, const struct milter_conf *conf, const char *qid,
 	cs.tmpdir = conf->temporary_directory;
 	cs.min_free = conf->temporary_min_free;
 	clam_slot_get(ctx, qid, len);
+	clam_block_wait(ctx, qid);
 	if (clam_room(cs.tmpdir, cs.min_free, why, sizeof(why)) < 0)
 		clam_short(&cs, why);		/* scan anyway: a virus found stands */
-	pthread_rwlock_rdlock(&clam_block);
 	pthread_mutex_lock(&clam_lock);
 	if ((e = clam_engine) != NULL)
 		cl_engine_addref(e);
