@@ -36,7 +36,9 @@
 /*	setresuid() to the target ids for real, effective and saved ids,
 /*	and finally verify that root cannot be regained.  Call
 /*	mw_msg_open() before this, so syslog still works in the chroot.
-/*	With user NULL nothing changes.  A process that is not root may
+/*	With user NULL, a process that is not root stays as it is and one
+/*	that is root is refused ("refusing to run as root: set User"): a
+/*	daemon is never root by omission.  A process that is not root may
 /*	only "drop" to its own user (a no-op), so the same configuration
 /*	works in a non-root test run; anything else is an error.
 /*
@@ -144,6 +146,10 @@ mw_privs_drop(const char *user, const char *group, const char *chroot_dir,
 	if (user == NULL || *user == '\0') {
 		if (chroot_dir != NULL)
 			return (mw_err(err, errlen, "chroot %s requires a user to run as", chroot_dir));
+		/* A daemon that talks to the network never stays root by default. */
+		if (geteuid() == 0 || getuid() == 0)
+			return (mw_err(err, errlen, "refusing to run as root: set User "
+				       "(the packages run as mailwarren), or start as that user"));
 		return (0);
 	}
 

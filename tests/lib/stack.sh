@@ -184,6 +184,11 @@ stack_milter_start() {
 		stack_conf_set "$conf" TemporaryDirectory "$SB/tmp"
 		stack_conf_set "$conf" SpamdHosts "inet:$SPAMD_PORT@127.0.0.1"
 		stack_conf_set "$conf" SpamdTimeout 20s
+		# unprivileged, as the packages run it (it refuses to stay root)
+		if [ "$(id -u)" = 0 ]; then
+			stack_conf_set "$conf" User nobody
+			stack_conf_set "$conf" Group nogroup
+		fi
 	fi
 	"$ST_BUILD/milter/mailwarren-milter" -f -c "$conf" </dev/null \
 		>>"$SB/log/mailwarren-milter.log" 2>&1 &
@@ -294,6 +299,8 @@ st_postfix_start() {
 		"$(st_snippet postfix/main.cf.policyd)" \
 		"$(st_snippet postfix/main.cf.milter)" \
 		"$(st_snippet postfix/main.cf.delivery)" \
+		"# the demo has no certificate: AUTH without TLS, on loopback only" \
+		"smtpd_tls_auth_only = no" \
 		"myhostname = mx.$ST_DOMAIN" || return 1
 	echo "$PF_SINK_PID" >"$SB/run/smtp-sink.pid"
 }

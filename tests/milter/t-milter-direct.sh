@@ -273,7 +273,7 @@ check "-t: unknown key is an error with file and line" grep -qF "bad2.conf:1: un
 out=$("$MWM_BIN" -t -c "$SB/main.conf" 2>&1)
 check "-t: a good file says OK" test "$out" = "$SB/main.conf: OK"
 mkdir -p "$SB/emptydb"
-printf 'MilterSocket local:%s/e.sock\nDatabaseDirectory %s/emptydb\nTemporaryDirectory %s/tmp\n' \
+printf 'MilterSocket local:%s/e.sock\nUser nobody\nDatabaseDirectory %s/emptydb\nTemporaryDirectory %s/tmp\n' \
 	"$SB" "$SB" "$SB" >"$SB/empty.conf"
 out=$(timeout 20 "$MWM_BIN" -f -c "$SB/empty.conf" 2>&1)
 rc=$?

@@ -10,7 +10,7 @@ keys=$(sed -n 's/^	{"\([A-Za-z]*\)", MW_CFG_.*/\1/p' "$src/policy/policy_conf.c"
 [ -n "$keys" ] || { echo "1..0 # SKIP no keys found"; exit 0; }
 sample=$src/conf.d/mailwarren/mailwarren-policyd.conf
 man5=$src/man/mailwarren-policyd.conf.5
-plan 3
+plan 9
 
 missing=
 for k in $keys; do

@@ -19,6 +19,8 @@ PIDS=()
 start_pd() {	# start_pd NAME FAILMODE - instance NAME on $SB/NAME.sock
 	cat >"$SB/$1.conf" <<EOF2
 PolicySocket local:$SB/$1.sock
+User nobody
+Group nogroup
 HostedDomains $D/hosted.txt
 CustomerNetworks $D/customers.cidr
 RateLimitMap $D/ratelimits

@@ -24,8 +24,14 @@ dovecot_start || { not_ok "dovecot starts"; done_testing; exit 1; }
 USERDB=$DC_DIR/run/auth-userdb
 
 PD_CONF=$SB/policyd.conf
+# policyd runs as the owner of the auth-userdb socket: the sandbox Dovecot
+# makes it mode 0666, and Dovecot then answers a client of another uid only
+# about users of that uid (auth-master-connection.c); a site gives the socket
+# mode 0660 with the daemon's group, or 0600 with its user, instead.
 cat >"$PD_CONF" <<EOF2
 PolicySocket local:$SB/pd.sock
+User dovecot
+Group dovecot
 HostedDomains $D/hosted.txt
 CustomerNetworks $D/customers.cidr
 RateLimitMap $D/ratelimits
