@@ -222,6 +222,9 @@ stack_policyd_start() {
 		stack_conf_set "$tmpl" SenderLoginMap "@SB@/etc/policy/sender-logins"
 		stack_conf_set "$tmpl" MessageRateLimit "100/1m, 1000/1h"
 		stack_conf_set "$tmpl" RateLimitMap "@SB@/etc/policy/rate-limits"
+		# recipient validation: unknown users refused during SMTP (no
+		# backscatter), through the demo Dovecot's auth-userdb socket
+		stack_conf_set "$tmpl" RecipientUserdb "local:@SB@/dovecot/run/auth-userdb"
 		PD_SOCK=$SB/run/unused.sock
 		policyd_config "$tmpl" || return 1
 		mv "$PD_CONF" "$SB/etc/mailwarren-policyd.conf"
@@ -273,6 +276,11 @@ st_dovecot_start() {
 	st_snippet dovecot/mailwarren.conf.ext |
 		if [ -n "$sieve" ]; then cat; else sed 's/ sieve spam_prefs$/ spam_prefs/'; fi \
 			>"$d/mailwarren.conf"
+	# the auth-userdb socket for mailwarren-policyd (nobody:nogroup): mode
+	# 0660 with its group (with 0666 Dovecot would answer another uid only
+	# about users of that uid)
+	printf '%s\n' 'service auth {' '  unix_listener auth-userdb {' '    mode = 0660' \
+		'    group = nogroup' '  }' '}' >"$d/99-policyd-userdb.conf"
 	DC_MAIL_LOCATION=
 	DC_MAIL_HOME=
 	DC_MAIL_PLUGIN_DIR=$mods
