@@ -137,6 +137,14 @@ static void msp_answer(struct msp_lookup *lk)
 
 static void msp_tempfail(struct msp_lookup *lk, const char *why)
 {
+	/* The earlier passdb's success must not carry the login through:
+	   with result_internalfail = continue (the default) or return, the
+	   chain would end in success without proxy fields and the proxy
+	   would serve the user itself. Without passdb_success the request
+	   ends in an internal failure (a temporary failure for the client)
+	   unless the rule is return-ok or continue-ok, which msp_start()
+	   refuses. */
+	lk->req->passdb_success = FALSE;
 	e_info(authdb_event(lk->req),
 	       "mailshard_proxy: user=%s home=%s reason=tempfail (%s)",
 	       lk->user, lk->dec.home >= 0 ?
@@ -308,6 +316,15 @@ static void msp_start(struct auth_request *req, struct msp_lookup *lk)
 	lk->start_ms = msp_now_ms();
 	auth_request_ref(req);
 
+	if (req->passdb->result_internalfail == AUTH_DB_RULE_RETURN_OK ||
+	    req->passdb->result_internalfail == AUTH_DB_RULE_CONTINUE_OK) {
+		/* a failure would become a success without proxy fields */
+		e_error(authdb_event(req), "mailshard_proxy: "
+			"result_internalfail must not be return-ok or continue-ok");
+		req->passdb_success = FALSE;
+		msp_reply(lk, PASSDB_RESULT_INTERNAL_FAILURE);
+		return;
+	}
 	if (!req->passdb_success) {
 		/* never authenticate by ourselves: no earlier passdb
 		   verified this user */
@@ -318,6 +335,7 @@ static void msp_start(struct auth_request *req, struct msp_lookup *lk)
 	}
 #if DOVECOT_PREREQ(2, 4, 0)
 	if (auth_request_set_passdb_fields(req, NULL) < 0) {
+		req->passdb_success = FALSE;
 		msp_reply(lk, PASSDB_RESULT_INTERNAL_FAILURE);
 		return;
 	}
@@ -326,6 +344,7 @@ static void msp_start(struct auth_request *req, struct msp_lookup *lk)
 			       norm, &why) < 0) {
 		e_error(authdb_event(req), "mailshard_proxy: username refused: %s",
 			why);
+		req->passdb_success = FALSE;
 		msp_reply(lk, PASSDB_RESULT_INTERNAL_FAILURE);
 		return;
 	}

@@ -70,7 +70,10 @@ DADM_PORT=$(sb_port)
 DADM_PW=farm-secret
 
 redis_start || { echo "Bail out! redis-server did not start"; exit 1; }
-DICT="redis:host=127.0.0.1:port=$REDIS_PORT:timeout_msecs=1000"
+# each proxy's dict service talks to Redis; the auth process and
+# mailshard-proxy(8) reach it through Dovecot's dict protocol (proxy::)
+REDIS_URI="redis:host=127.0.0.1:port=$REDIS_PORT:timeout_msecs=1000"
+DICT=proxy::mailshard_proxy
 
 # --- the shared mail directory, as one NFS filer would export it ---------
 SRV=$SB/srv
@@ -141,6 +144,15 @@ auth_verbose = yes
 lmtp_proxy = yes
 # each proxy serves many users from one address: no per-IP login limit
 mail_max_userip_connections = 1000
+dict {
+  mailshard_proxy = $REDIS_URI
+}
+service dict {
+  unix_listener dict {
+    mode = 0600
+    user = \$default_internal_user
+  }
+}
 "
 	dovecot_start
 }
@@ -233,6 +245,122 @@ for u in $USERS; do
 	lmtp_on r1 "$u" "${HOME[$u]}" || bad="$bad $u"
 done
 check "r1: each delivery landed on that backend (its own log)${bad:+ -$bad}" test -z "$bad"
+
+# --- the control command's configuration ------------------------------------
+CONF=$SB/mailshard-proxy.conf
+cat >"$CONF" <<EOF
+# the store of the proxies' passdb, through doveadm dict
+Dict $DICT
+DoveadmConfig $SB/p1/dovecot.conf
+# each backend's doveadm server
+Backend b1 ${ADDR[b1]}:$DADM_PORT
+Backend b2 ${ADDR[b2]}:$DADM_PORT
+Backend b3 ${ADDR[b3]}:$DADM_PORT
+DoveadmPassword $DADM_PW
+# above the passdb's max_decision_msecs=500
+HoldSeconds $HOLD
+EOF
+ctl() { "$PY" "$CTL" -c "$CONF" "$@"; }
+out=$(ctl status)
+check "mailshard-proxy status: all up, epoch 0" test "$out" = "b1 up 0
+b2 up 0
+b3 up 0"
+# state STATUS-LINE: mailshard-proxy status prints that line
+state() { local out; out=$(ctl status) && grep -qx "$1" <<<"$out"; }
+
+# --- b2 dies ------------------------------------------------------------------
+dovecot_use b2
+kids=$(ps -o pid= --ppid "$DC_PID")
+kill -KILL "$DC_PID" $kids 2>/dev/null
+dovecot_stop
+B2_USERS=$(for u in $USERS; do [ "${HOME[$u]}" = b2 ] && echo "$u"; done)
+NB2=$(wc -w <<<"$B2_USERS")
+first_b2=$(head -1 <<<"$B2_USERS")
+out=$(FC imap "$P1" "$IMAP_PORT" "$PW" r1 "$first_b2")
+check "b2 killed: its user $first_b2 cannot log in until b2 is marked down ($out)" \
+	eval '[ "${out#* }" = REFUSED ] || [ "${out#* }" = TEMPFAIL ]'
+out=$(ctl down b2 2>&1)
+check "mailshard-proxy down b2 (its doveadm server is gone: taken as not running)" \
+	state "b2 down 0"
+diag "$out"
+
+round r2 "$P2" "$P1" 1
+bad= moved=0
+for u in $USERS; do
+	if [ "${HOME[$u]}" = b2 ]; then
+		second=${RANK[$u]#* }
+		second=${second%% *}
+		[ "${READ[$u]}" = "$second" ] || bad="$bad $u:${READ[$u]}/$second"
+		moved=$((moved + 1))
+	elif [ "${READ[$u]}" != "${HOME[$u]}" ]; then
+		bad="$bad $u:${READ[$u]}/${HOME[$u]}(moved)"
+	fi
+done
+check "r2: b2's $NB2 users went to their next rendezvous choice, nobody else moved (moved $moved of $NUSERS = $((moved * 1000 / NUSERS))/1000)${bad:+ -$bad}" \
+	test -z "$bad"
+bad=
+while read -r u n; do
+	[ "$n" = 1 ] || bad="$bad $u:$n"
+done < <(FC imap "$P2" "$IMAP_PORT" "$PW" r1 $USERS)
+check "r2: nothing lost: every r1 message is still there, once, through the moved backends${bad:+ -$bad}" test -z "$bad"
+n=$(ctl where "$first_b2")
+check "r2: $first_b2 has an away record ($n)" eval '[[ "$n" == "$first_b2 "b[13]" b2 0" ]]'
+
+# --- b2 comes back while a moved user's IMAP IDLE session stays open ---------
+U=$first_b2
+V=$(sed -n 2p <<<"$B2_USERS")
+UAT=${READ[$U]}
+mkfifo "$SB/idle.in"
+FC idle "$P1" "$IMAP_PORT" "$U" "$PW" <"$SB/idle.in" >"$SB/idle.out" 2>&1 &
+IDLE_PID=$!
+exec 7>"$SB/idle.in"
+sb_wait_line() { sb_eventually 20 grep -qx "$1" "$SB/idle.out"; }
+check "$U: IMAP IDLE session open through p1, on $UAT" sb_wait_line idling
+if ! backend b2; then
+	echo "Bail out! b2 did not restart"
+	exit 1
+fi
+out=$(ctl up b2 2>&1)
+rc=$?
+diag "$out"
+check "mailshard-proxy up b2: exit 3, one user kept away (its IDLE session on $UAT)" \
+	eval '[ "$rc" = 3 ] && grep -q "0 kicked, 1 kept away" <<<"$out"'
+check "b2 is up again, epoch 1" state "b2 up 1"
+l2=$(logline p2)
+FC imap "$P2" "$IMAP_PORT" "$PW" r1 "$U" "$V" >/dev/null
+decided p2 "$l2"
+check "a new login of $U follows its open session to $UAT (p2's decision: ${WHERE[$U]:-none})" \
+	test "${WHERE[$U]:-}" = "$UAT"
+check "a moved user without sessions, $V, is home on b2 again (${WHERE[$V]:-none})" \
+	test "${WHERE[$V]:-}" = b2
+l1=$(logline p1)
+out=$(FC lmtp "$P1" "$LMTP_PORT" idle "$U")
+decided p1 "$l1"
+check "LMTP for $U through p1 goes to $UAT too (${WHERE[$U]:-none}, $out)" \
+	test "${WHERE[$U]:-}" = "$UAT" -a "$out" = "$U 250"
+out=$(ctl return b2 2>&1)
+rc=$?
+check "mailshard-proxy return b2 while the session is open: still kept away (exit $rc)" test "$rc" = 3
+out=$(ctl return -k b2 2>&1)
+rc=$?
+diag "$out"
+check "mailshard-proxy return -k b2: the IDLE session on $UAT was kicked, exit $rc" \
+	eval 'sb_wait_line kicked && [ "$rc" = 0 ]'
+exec 7>&-
+wait "$IDLE_PID" 2>/dev/null
+l2=$(logline p2)
+FC imap "$P2" "$IMAP_PORT" "$PW" r1 "$U" >/dev/null
+decided p2 "$l2"
+check "after the kick, $U logs in at home on b2 (${WHERE[$U]:-none})" test "${WHERE[$U]:-}" = b2
+out=$(grep -c "imap-login: Info: Login: user=<$U>" "$SB/b2/log/dovecot.log")
+check "b2's own log shows that login" test "$out" -ge 1
+
+round r3 "$P1" "$P2" 1
+bad=
+for u in $USERS; do
+	[ "${READ[$u]}" = "${HOME[$u]}" ] || bad="$bad $u:${READ[$u]}/${HOME[$u]}"
+done
+check "r3: everybody is home again${bad:+ -$bad}" test -z "$bad"
 
 for n in p1 p2 b1 b2 b3; do
 	dovecot_use $n
