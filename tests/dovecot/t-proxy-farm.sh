@@ -362,7 +362,80 @@ for u in $USERS; do
 done
 check "r3: everybody is home again${bad:+ -$bad}" test -z "$bad"
 
-for n in p1 p2 b1 b2 b3; do
+# --- a fourth backend ---------------------------------------------------------
+if ! backend b4; then
+	echo "Bail out! b4 did not start"
+	exit 1
+fi
+echo "Backend b4 ${ADDR[b4]}:$DADM_PORT" >>"$CONF"
+for p in "p1 $P1" "p2 $P2"; do
+	set -- $p
+	dovecot_use "$1"
+	dovecot_stop
+	if ! proxy "$1" "$2" "$BACKENDS4"; then
+		echo "Bail out! proxy $1 did not restart"
+		exit 1
+	fi
+done
+ok "b4 on ${ADDR[b4]}; both proxies restarted with four backends"
+declare -A HOME4
+while read -r u r; do
+	HOME4[$u]=${r%% *}
+done < <(FC rank "$BACKENDS4" $USERS)
+round r4 "$P2" "$P1" 1
+bad= moved=0
+for u in $USERS; do
+	[ "${READ[$u]}" = "${HOME4[$u]}" ] || bad="$bad $u:${READ[$u]}/${HOME4[$u]}"
+	if [ "${READ[$u]}" != "${HOME[$u]}" ]; then
+		moved=$((moved + 1))
+		[ "${READ[$u]}" = b4 ] || bad="$bad $u:${HOME[$u]}->${READ[$u]}"
+	fi
+done
+check "r4: every user on its rendezvous backend of four; the $moved that moved all went to b4${bad:+ -$bad}" \
+	test -z "$bad"
+# the fair share is 1/4; over 1,000,000 names test_shard and test_proxy
+# hold the movement to it + 1%; 300 names have a sampling error of 2.5%
+# (binomial), so here the bound is 3 of those: 1/4 + 7.5%
+diag "r4: moved $moved of $NUSERS users ($((moved * 1000 / NUSERS))/1000, fair share 250/1000)"
+bound=$(awk -v n="$NUSERS" 'BEGIN { printf "%d", n * 0.25 + 3 * sqrt(n * 0.1875) }')
+check "r4: the move stays within the fair share's sampling error ($moved <= $bound = 1/4 + 3 sd of $NUSERS)" \
+	test "$moved" -le "$bound"
+bad=
+while read -r u n; do
+	[ "$n" = 1 ] || bad="$bad $u:$n"
+done < <(FC imap "$P2" "$IMAP_PORT" "$PW" r2 $USERS)
+check "r4: nothing lost: every r2 message is there, once${bad:+ -$bad}" test -z "$bad"
+
+# --- the store unreachable ------------------------------------------------
+S=$(head -3 <<<"$USERS")
+marks() { local b; for b in b1 b2 b3 b4; do grep -c "Login: user=" "$SB/$b/log/dovecot.log"; done | paste -sd' '; }
+before=$(marks)
+redis_stop
+l1=$(logline p1)
+out=$(FC imap "$P1" "$IMAP_PORT" "$PW" r1 $S | awk '{print $2}' | sort -u)
+check "Redis stopped: IMAP logins through p1 fail temporarily ([UNAVAILABLE]: $out)" test "$out" = TEMPFAIL
+out=$(FC pop3 "$P1" "$POP3_PORT" "$PW" r1 $S | awk '{print $2}' | sort -u)
+check "... and POP3 logins ($out)" test "$out" = TEMPFAIL
+out=$(FC lmtp "$P2" "$LMTP_PORT" down $S | awk '{print $2}' | sort -u)
+check "... and LMTP through p2 answers 4xx (the sender retries; $out)" eval '[[ "$out" == 4?? ]]'
+check "... and no login reached any backend (per-backend login counts $before)" test "$(marks)" = "$before"
+check "... and p1 logged the store error and its tempfail" \
+	eval 'tail -n +"$l1" "$SB/p1/log/dovecot.log" | grep -q "mailshard_proxy: store:" &&
+		tail -n +"$l1" "$SB/p1/log/dovecot.log" | grep -q "reason=tempfail (store unavailable)"'
+out=$(grep -h "imap(\|pop3(" "$SB/p1/log/dovecot.log" "$SB/p2/log/dovecot.log" | head -3)
+check "no proxy ever served a user itself${out:+: $out}" test -z "$out"
+# store_failure = hash: the operator's choice to fail open to the pure hash
+dovecot_use p2
+dovecot_stop
+proxy p2 "$P2" "$BACKENDS4" store_failure=hash || { echo "Bail out! p2 did not restart"; exit 1; }
+l2=$(logline p2)
+FC imap "$P2" "$IMAP_PORT" "$PW" r1 $S >/dev/null
+decided p2 "$l2"
+bad=
+for u in $S; do [ "${WHERE[$u]:-}" = "${HOME4[$u]}" ] || bad="$bad $u:${WHERE[$u]:-none}"; done
+check "store_failure=hash: with Redis stopped, p2 sends users to their pure rendezvous backend${bad:+ -$bad}" test -z "$bad"
+
+for n in p1 p2 b1 b2 b3 b4; do
 	dovecot_use $n
 	dovecot_stop
 done
