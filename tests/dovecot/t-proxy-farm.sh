@@ -34,7 +34,7 @@ sb_need_cmd redis-server redis-server
 sb_need_cmd python3 python3
 [ -n "${MW_PROXY_NS:-}" ] || skip_all "no private mount namespace (unshare -m)"
 AUTHDB=${top_builddir:-.}/plugins/auth/.libs/libauthdb_mailshard_proxy.so
-CTL=${top}/plugins/auth/mailshard-proxy.py
+CTL=${top}/plugins/auth/mailshard-proxy
 . "$MW_TESTLIB/dovecot.sh"
 . "$MW_TESTLIB/redis.sh"
 [ -f "$AUTHDB" ] || skip_all "auth module not built ($AUTHDB)"
@@ -89,19 +89,15 @@ backend() {
 	mkdir -p "$SB/$1-idx" && chown 5000:5000 "$SB/$1-idx"
 	DC_MAIL_LOCATION="maildir:$SRV/%n/Maildir:INDEX=$SB/$1-idx/%n"
 	DC_MAIL_HOME="$SRV/%n"
-	DC_EXTRA_CONF="
-mmap_disable = yes
-mail_fsync = always
-login_trusted_networks = 127.0.0.0/8
-doveadm_password = $DADM_PW
-service doveadm {
-  inet_listener {
-    address = ${ADDR[$1]}
-    port = $DADM_PORT
-  }
-}"
+	# the shipped snippet, with this farm's addresses, ports and password
+	DC_EXTRA_CONF=$(sed -e "s|^login_trusted_networks = .*|login_trusted_networks = 127.0.0.0/8|" \
+		-e "s|^doveadm_password = .*|doveadm_password = $DADM_PW|" \
+		-e "s|port = 2425|port = $DADM_PORT|" -e "s|port = 24\$|port = $LMTP_PORT|" \
+		"$top/conf.d/dovecot/mailshard-backend.conf.ext")
+	grep -q "port = $DADM_PORT" <<<"$DC_EXTRA_CONF" && grep -q "port = $LMTP_PORT" <<<"$DC_EXTRA_CONF" ||
+		{ echo "backend: mailshard-backend.conf.ext changed: adapt the test" >&2; return 1; }
 	if [ ! -s "$SB/$1/users" ]; then
-		for u in $USERS; do
+		for u in $USERS pina pinb pinbad; do
 			dovecot_add_user "$u" "$PW"
 		done
 	fi
@@ -123,39 +119,31 @@ proxy() {
 		for u in $USERS; do
 			dovecot_add_user "$u" "$PW"
 		done
+		# pins: a passdb field, a userdb_ field, a backend that does not exist
+		dovecot_add_user pina "$PW" "mailshard_backend=$PIN_A"
+		dovecot_add_user pinb "$PW" "userdb_mailshard_backend=$PIN_B"
+		dovecot_add_user pinbad "$PW" "mailshard_backend=b9"
 	fi
-	DC_AUTH_CONF="passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $SB/$1/users
-  result_success = continue-ok
-}
-passdb {
-  driver = mailshard_proxy
-  args = backends=$3 dict=$DICT max_decision_msecs=500 ${4:-}
-  skip = unauthenticated
-}
-userdb {
-  driver = static
-  args = uid=5000 gid=5000
-}"
+	# the shipped snippet, with this farm's users, backends and store
+	DC_AUTH_CONF=$(sed -e "s|args = scheme=CRYPT /etc/dovecot/users|args = scheme=PLAIN $SB/$1/users|" \
+		-e "s|args = backends=.*|args = backends=$3 dict=$DICT max_decision_msecs=500 ${4:-}|" \
+		-e "s|uid=vmail gid=vmail|uid=5000 gid=5000|" \
+		-e "s|redis:host=10.0.0.5:port=6379:timeout_msecs=1000|$REDIS_URI|" \
+		"$top/conf.d/dovecot/auth-mailshard-proxy.conf.ext")
+	grep -q "backends=$3 " <<<"$DC_AUTH_CONF" && grep -qF "$REDIS_URI" <<<"$DC_AUTH_CONF" &&
+		grep -qF "$SB/$1/users" <<<"$DC_AUTH_CONF" ||
+		{ echo "proxy: auth-mailshard-proxy.conf.ext changed: adapt the test" >&2; return 1; }
 	DC_EXTRA_CONF="
-# one info line per mailshard_proxy decision
-auth_verbose = yes
-lmtp_proxy = yes
 # each proxy serves many users from one address: no per-IP login limit
 mail_max_userip_connections = 1000
-dict {
-  mailshard_proxy = $REDIS_URI
-}
-service dict {
-  unix_listener dict {
-    mode = 0600
-    user = \$default_internal_user
-  }
-}
 "
 	dovecot_start
 }
+
+# pina is pinned to its last rendezvous choice, pinb to its second
+r=$(FC rank "$BACKENDS3" pina pinb)
+PIN_A=$(sed -n '1s/.* //p' <<<"$r")
+PIN_B=$(sed -n '2s/^pinb [^ ]* \([^ ]*\).*/\1/p' <<<"$r")
 
 for b in b1 b2 b3; do
 	if ! backend "$b"; then
@@ -246,6 +234,59 @@ for u in $USERS; do
 done
 check "r1: each delivery landed on that backend (its own log)${bad:+ -$bad}" test -z "$bad"
 
+# --- pins, and bad input ------------------------------------------------------
+l1=$(logline p1)
+out=$(FC imap "$P1" "$IMAP_PORT" "$PW" r1 pina pinb pinbad | paste -sd' ')
+decided p1 "$l1"
+check "pins: pina (passdb field) on $PIN_A, pinb (userdb_ field) on $PIN_B (${WHERE[pina]:-none} ${WHERE[pinb]:-none})" \
+	test "${WHERE[pina]:-}" = "$PIN_A" -a "${WHERE[pinb]:-}" = "$PIN_B"
+check "a pin to a backend that is not configured: temporary failure, and an error ($out)" \
+	eval '[[ "$out" == *"pinbad TEMPFAIL"* ]] &&
+		tail -n +"$l1" "$SB/p1/log/dovecot.log" | grep -q "mailshard_backend \"b9\" is not a configured backend"'
+u=$(for u in $USERS; do [ "${HOME[$u]}" = b1 ] && echo "$u" && break; done)
+redis_cli SET mailshard-proxy/backend/b1 sideways >/dev/null
+l1=$(logline p1)
+out=$(FC imap "$P1" "$IMAP_PORT" "$PW" r1 "$u")
+check "a stored state that does not parse: temporary failure ($out), and the error names it" \
+	eval '[ "$out" = "$u TEMPFAIL" ] &&
+		tail -n +"$l1" "$SB/p1/log/dovecot.log" | grep -q "state of backend b1 \"sideways\""'
+redis_cli DEL mailshard-proxy/backend/b1 >/dev/null
+redis_cli SET "mailshard-proxy/away/$u" "b2 b1" >/dev/null
+out=$(FC imap "$P1" "$IMAP_PORT" "$PW" r1 "$u")
+check "an away record that does not parse: temporary failure ($out)" test "$out" = "$u TEMPFAIL"
+redis_cli DEL "mailshard-proxy/away/$u" >/dev/null
+out=$(FC imap "$P1" "$IMAP_PORT" "$PW" r1 "$u")
+check "with the bad values gone, $u logs in again ($out)" test "$out" = "$u 1"
+out=$(FC imap "$P1" "$IMAP_PORT" wrong r1 "$u")
+check "a wrong password is refused (the passdb never authenticates by itself: $out)" test "$out" = "$u REFUSED"
+# a proxy whose passdb args are wrong: its auth process stops, with the reason
+dovecot_use p3
+DC_LISTEN=127.0.1.3 DC_IMAP_PORT=$IMAP_PORT DC_POP3_PORT=$POP3_PORT DC_LMTP_PORT=$LMTP_PORT
+DC_MAIL_LOCATION= DC_MAIL_HOME=
+dovecot_add_user "$u" "$PW"
+DC_AUTH_CONF="passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $SB/p3/users
+  result_success = continue-ok
+}
+passdb {
+  driver = mailshard_proxy
+  args = backends=b1 dict=$DICT
+  result_internalfail = return-fail
+}
+userdb {
+  driver = static
+  args = uid=5000 gid=5000
+}"
+if dovecot_start; then
+	out=$(FC imap 127.0.1.3 "$IMAP_PORT" "$PW" r1 "$u")
+	check "passdb args backends=b1: the login fails ($out) and the auth process says why" \
+		eval '[ "$out" != "$u 1" ] && grep -q "Fatal: passdb mailshard_proxy: args: backend \"b1\": expected NAME=HOST" "$DC_LOG"'
+	dovecot_stop
+else
+	not_ok "a proxy with bad passdb args starts its master (the auth process reports the error)"
+fi
+
 # --- the control command's configuration ------------------------------------
 CONF=$SB/mailshard-proxy.conf
 cat >"$CONF" <<EOF
@@ -265,6 +306,21 @@ out=$(ctl status)
 check "mailshard-proxy status: all up, epoch 0" test "$out" = "b1 up 0
 b2 up 0
 b3 up 0"
+printf 'Dict %s\nBogus 1\n' "$DICT" >"$SB/bad.conf"
+out=$("$PY" "$CTL" -c "$SB/bad.conf" status 2>&1)
+rc=$?
+check "mailshard-proxy: an unknown configuration key is an error (exit $rc: $out)" \
+	eval '[ "$rc" = 1 ] && [[ "$out" == *"bad.conf:2: unknown key Bogus"* ]]'
+out=$(ctl frobnicate 2>&1)
+rc=$?
+check "mailshard-proxy: an unknown command prints the usage (exit $rc)" eval '[ "$rc" = 2 ] && [[ "$out" == usage:* ]]'
+out=$(ctl down 2>&1)
+rc=$?
+check "mailshard-proxy: down without a name prints the usage (exit $rc)" eval '[ "$rc" = 2 ] && [[ "$out" == usage:* ]]'
+out=$(ctl down b7 2>&1)
+rc=$?
+check "mailshard-proxy: down of a backend that is not configured is an error (exit $rc)" \
+	eval '[ "$rc" = 1 ] && [[ "$out" == *"b7 is not a Backend"* ]]'
 # state STATUS-LINE: mailshard-proxy status prints that line
 state() { local out; out=$(ctl status) && grep -qx "$1" <<<"$out"; }
 
