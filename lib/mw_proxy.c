@@ -75,7 +75,7 @@
 /*	functions return -1 with the reason in *why; mw_proxy_decide()
 /*	returns -1 (with err) for a pin that names no backend.
 /* SEE ALSO
-/*	mw_shard(3), mailshard-proxy(7)
+/*	mw_shard(3), mailshard-proxy(8)
 /*--*/
 
 /* System library. */

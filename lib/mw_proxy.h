@@ -6,7 +6,7 @@
 /* SYNOPSIS
 /*	#include "mw_proxy.h"
 /* DESCRIPTION
-/*	See mw_proxy.c and mailshard-proxy(7).
+/*	See mw_proxy.c and mailshard-proxy(8).
 /*--*/
 #ifndef MW_PROXY_H
 #define MW_PROXY_H

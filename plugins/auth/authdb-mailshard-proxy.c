@@ -28,14 +28,14 @@
 /*	from a down home gets its away record stored before the answer.
 /*
 /*	All decisions, the store layout and the failure behaviour are
-/*	documented in mailshard-proxy(7).
+/*	documented in mailshard-proxy(8).
 /* DIAGNOSTICS
 /*	One info line per decision (user, home, backend, reason); an
 /*	unreachable store or a value that does not parse is an error
 /*	line and, by default (store_failure=tempfail), a temporary
 /*	failure of the login or delivery.
 /* SEE ALSO
-/*	mw_proxy(3), mailshard-proxy(7), mailshard-proxy(8)
+/*	mw_proxy(3), mailshard-proxy(8)
 /*--*/
 
 #include "auth-common.h"
@@ -438,18 +438,26 @@ static int msp_preinit(pool_t pool, struct event *event,
 	struct msp_passdb_module *module;
 	const char *error;
 
+	/* passdb mailshard_proxy { mailshard_proxy_* = ...  dict NAME { } } */
 	if (settings_get(event, &mailshard_proxy_setting_parser_info, 0,
 			 &set, error_r) < 0)
 		return -1;
 	module = p_new(pool, struct msp_passdb_module, 1);
-	error = msp_configure(module, pool, set->mailshard_proxy_backends,
-			      set->mailshard_proxy_dict,
-			      set->mailshard_proxy_key_prefix,
-			      set->mailshard_proxy_store_failure,
-			      set->mailshard_proxy_max_decision_msecs,
-			      set->mailshard_proxy_pin_field);
+	error = msp_configure(module, pool,
+			      set->passdb_mailshard_proxy_backends, "dict { }",
+			      set->passdb_mailshard_proxy_key_prefix,
+			      set->passdb_mailshard_proxy_store_failure,
+			      set->passdb_mailshard_proxy_max_decision_msecs,
+			      set->passdb_mailshard_proxy_pin_field);
 	settings_free(set);
+	if (error == NULL) {
+		/* the store: the dict { } filter inside this passdb */
+		if (dict_init_auto(event, &module->dict, &error) <= 0)
+			error = t_strconcat("the store (dict { } inside the "
+					    "passdb): ", error, NULL);
+	}
 	if (error != NULL) {
+		mw_proxy_free(module->proxy);
 		*error_r = t_strconcat("passdb mailshard_proxy: ", error, NULL);
 		return -1;
 	}
@@ -502,17 +510,20 @@ static struct passdb_module *msp_preinit(pool_t pool, const char *args)
 
 static void msp_init(struct passdb_module *_module)
 {
+#if DOVECOT_PREREQ(2, 4, 0)
+	/* 2.4: the dict was made by msp_preinit() from its settings */
+	(void)_module;
+#else
 	struct msp_passdb_module *module = (struct msp_passdb_module *)_module;
 	struct dict_settings set;
 	const char *error;
 
 	i_zero(&set);
-#if !DOVECOT_PREREQ(2, 4, 0)
 	set.base_dir = global_auth_settings->base_dir;
-#endif
 	if (dict_init(module->dict_uri, &set, &module->dict, &error) < 0)
 		i_fatal("passdb mailshard_proxy: dict %s: %s",
 			module->dict_uri, error);
+#endif
 }
 
 static void msp_deinit(struct passdb_module *_module)
