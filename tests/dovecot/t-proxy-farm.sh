@@ -462,6 +462,94 @@ while read -r u n; do
 done < <(FC imap "$P2" "$IMAP_PORT" "$PW" r2 $USERS)
 check "r4: nothing lost: every r2 message is there, once${bad:+ -$bad}" test -z "$bad"
 
+# --- the same farm behind Dovecot 2.3's director, compared ------------------
+# (after the mailshard proxies' rounds, not at the same time: the director
+# places users by its own hash, so both tiers at once would serve some users
+# from two backends)
+if [ -x /usr/lib/dovecot/director ]; then
+	DIR_PORT=$(sb_port)
+	dovecot_use d1
+	DC_LISTEN=127.0.1.3
+	DC_IMAP_PORT=$IMAP_PORT DC_POP3_PORT=$POP3_PORT DC_LMTP_PORT=$LMTP_PORT
+	DC_MAIL_LOCATION= DC_MAIL_HOME=
+	for u in $USERS; do dovecot_add_user "$u" "$PW"; done
+	# the same password check as the mailshard proxies, then the director
+	DC_AUTH_CONF="passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $SB/d1/users
+  override_fields = proxy=y port=%{lport}
+}
+userdb {
+  driver = static
+  args = uid=5000 gid=5000
+}"
+	DC_EXTRA_CONF="
+mail_max_userip_connections = 1000
+director_servers = 127.0.1.3:$DIR_PORT
+director_mail_servers = ${ADDR[b1]} ${ADDR[b2]} ${ADDR[b3]} ${ADDR[b4]}
+director_username_hash = %Ln
+lmtp_proxy = yes
+service director {
+  unix_listener login/director {
+    mode = 0666
+  }
+  fifo_listener login/proxy-notify {
+    mode = 0666
+  }
+  unix_listener director-userdb {
+    mode = 0600
+  }
+  inet_listener {
+    address = 127.0.1.3
+    port = $DIR_PORT
+  }
+}
+service imap-login {
+  executable = imap-login director
+}
+service pop3-login {
+  executable = pop3-login director
+}
+protocol lmtp {
+  auth_socket_path = director-userdb
+}"
+	if dovecot_start && sb_eventually 20 eval 'doveadm -c "$SB/d1/dovecot.conf" director status | grep -q "^${ADDR[b4]} "'; then
+		ok "director on 127.0.1.3 (ring of one) over the same four backends"
+		t0=$(date +%s%N)
+		bad=
+		while read -r u code; do [ "$code" = 250 ] || bad="$bad $u:$code"; done < <(FC lmtp 127.0.1.3 "$LMTP_PORT" r5 $USERS)
+		t1=$(date +%s%N)
+		while read -r u n; do [ "$n" = 1 ] || bad="$bad $u:$n"; done < <(FC imap 127.0.1.3 "$IMAP_PORT" "$PW" r5 $USERS)
+		t2=$(date +%s%N)
+		check "r5 through the director: LMTP 250 and IMAP reads the message for all $NUSERS users${bad:+ -$bad}" test -z "$bad"
+		printf '%s\n' $USERS >"$SB/userlist"
+		declare -A DHOST=() DN=()
+		while read -r u _ h _; do DHOST[$u]=$h; done < <(doveadm -c "$SB/d1/dovecot.conf" director map -f "$SB/userlist" 2>/dev/null)
+		bad= same=0
+		for u in $USERS; do
+			b=${DHOST[$u]:-none}
+			for n in b1 b2 b3 b4; do [ "${ADDR[$n]}" = "$b" ] && b=$n; done
+			DN[$b]=$((${DN[$b]:-0} + 1))
+			lmtp_on r5 "$u" "$b" || bad="$bad $u:$b"
+			[ "$b" = "${HOME4[$u]}" ] && same=$((same + 1))
+		done
+		check "r5: each delivery landed on the director's backend for the user${bad:+ -$bad}" test -z "$bad"
+		# the mailshard proxies' last full IMAP round, timed the same way
+		t3=$(date +%s%N)
+		FC imap "$P1" "$IMAP_PORT" "$PW" r5 $USERS >/dev/null
+		t4=$(date +%s%N)
+		declare -A MN=()
+		for u in $USERS; do MN[${HOME4[$u]}]=$((${MN[${HOME4[$u]}]:-0} + 1)); done
+		diag "director vs mailshard_proxy, same farm, same run (timings are one run, 4 clients, not a benchmark):"
+		diag "  users per backend b1/b2/b3/b4: director ${DN[b1]:-0}/${DN[b2]:-0}/${DN[b3]:-0}/${DN[b4]:-0}, mailshard ${MN[b1]:-0}/${MN[b2]:-0}/${MN[b3]:-0}/${MN[b4]:-0}; same backend for $same of $NUSERS"
+		diag "  $NUSERS IMAP logins+SEARCH: director $(((t2 - t1) / 1000000)) ms, mailshard_proxy $(((t4 - t3) / 1000000)) ms; LMTP $NUSERS deliveries via director $(((t1 - t0) / 1000000)) ms"
+	else
+		not_ok "director on 127.0.1.3 over the same four backends"
+	fi
+	dovecot_stop
+	dovecot_use p1
+fi
+
 # --- the store unreachable ------------------------------------------------
 S=$(head -3 <<<"$USERS")
 marks() { local b; for b in b1 b2 b3 b4; do grep -c "Login: user=" "$SB/$b/log/dovecot.log"; done | paste -sd' '; }
