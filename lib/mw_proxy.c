@@ -17,9 +17,10 @@
 /*	const MW_PROXY *proxy;
 /*	const char *name;
 /*
-/*	int	mw_proxy_state_parse(value, state, why)
+/*	int	mw_proxy_states_parse(proxy, value, states, why)
+/*	const MW_PROXY *proxy;
 /*	const char *value;
-/*	MW_PROXY_STATE *state;
+/*	MW_PROXY_STATE *states;
 /*	const char **why;
 /*
 /*	int	mw_proxy_away_parse(proxy, value, away, why)
@@ -55,9 +56,11 @@
 /*	user's home is the weighted rendezvous choice of mw_shard(3)
 /*	over the names and weights, exactly as volumes are chosen.
 /*
-/*	mw_proxy_state_parse() reads a backend's stored state, "STATE
-/*	EPOCH" with STATE up, down, hold or returning; NULL (no record)
-/*	is up with epoch 0.  mw_proxy_away_parse() reads an away record
+/*	mw_proxy_states_parse() reads the backends' stored states, one
+/*	value "NAME=STATE:EPOCH ..." (STATE up, down, hold or returning)
+/*	into states[] (one per configured backend, in list order); a
+/*	backend not listed, or NULL (no record), is up with epoch 0; a
+/*	name that is not configured here is ignored.  mw_proxy_away_parse() reads an away record
 /*	"AT HOME EPOCH" (two configured backend names and a number);
 /*	mw_proxy_away_format() writes one.
 /*
@@ -319,28 +322,58 @@ split_words(const char *value, char *buf, size_t len, char **words, int want)
 	return (n == want ? 0 : -1);
 }
 
-/* mw_proxy_state_parse - "STATE EPOCH", or NULL for up 0 */
+/* mw_proxy_states_parse - "NAME=STATE:EPOCH ...", or NULL: all up 0 */
 
 int
-mw_proxy_state_parse(const char *value, MW_PROXY_STATE *state, const char **why)
+mw_proxy_states_parse(const MW_PROXY *proxy, const char *value,
+		              MW_PROXY_STATE *states, const char **why)
 {
-	char	buf[MW_PROXY_VALUE_MAX], *w[2];
-	int	i;
+	unsigned char seen[MW_SHARD_VOLUMES_MAX];
+	char	name[MW_SHARD_NAME_MAX + 1], word[16], num[24];
+	const char *cp, *eq, *colon, *end;
+	unsigned long long epoch;
+	size_t	n;
+	int	i, j;
 
-	state->state = MW_PROXY_UP;
-	state->epoch = 0;
+	for (i = 0; i < proxy->count; i++) {
+		states[i].state = MW_PROXY_UP;
+		states[i].epoch = 0;
+		seen[i] = 0;
+	}
 	if (value == NULL)
 		return (0);
-	if (split_words(value, buf, sizeof(buf), w, 2) < 0)
-		return (*why = "expected STATE EPOCH", -1);
-	for (i = 0; i <= MW_PROXY_RETURNING; i++)
-		if (strcmp(w[0], state_names[i]) == 0)
-			break;
-	if (i > MW_PROXY_RETURNING)
-		return (*why = "STATE is not up, down, hold or returning", -1);
-	if (parse_num(w[1], ~0ULL, &state->epoch) < 0)
-		return (*why = "EPOCH is not a number", -1);
-	state->state = i;
+	for (cp = value; *(cp += strspn(cp, " ")) != '\0'; cp = end) {
+		end = cp + strcspn(cp, " ");
+		if ((eq = memchr(cp, '=', end - cp)) == NULL
+		    || (colon = memchr(eq, ':', end - eq)) == NULL)
+			return (*why = "expected NAME=STATE:EPOCH ...", -1);
+		if ((n = eq - cp) == 0 || n > MW_SHARD_NAME_MAX)
+			return (*why = "a backend name is empty or too long", -1);
+		memcpy(name, cp, n);
+		name[n] = '\0';
+		if ((n = colon - eq - 1) >= sizeof(word))
+			return (*why = "STATE is not up, down, hold or returning", -1);
+		memcpy(word, eq + 1, n);
+		word[n] = '\0';
+		for (j = 0; j <= MW_PROXY_RETURNING; j++)
+			if (strcmp(word, state_names[j]) == 0)
+				break;
+		if (j > MW_PROXY_RETURNING)
+			return (*why = "STATE is not up, down, hold or returning", -1);
+		if ((n = end - colon - 1) == 0 || n >= sizeof(num))
+			return (*why = "EPOCH is not a number", -1);
+		memcpy(num, colon + 1, n);
+		num[n] = '\0';
+		if (parse_num(num, ~0ULL, &epoch) < 0)
+			return (*why = "EPOCH is not a number", -1);
+		/* a name this proxy does not know: another proxy's, ignored */
+		if ((i = mw_proxy_find(proxy, name)) < 0)
+			continue;
+		if (seen[i]++)
+			return (*why = "a backend is listed twice", -1);
+		states[i].state = j;
+		states[i].epoch = epoch;
+	}
 	return (0);
 }
 

@@ -65,7 +65,8 @@ typedef struct MW_PROXY_DECISION {
 extern MW_PROXY *mw_proxy_create(const char *, char *);
 extern void mw_proxy_free(MW_PROXY *);
 extern int mw_proxy_find(const MW_PROXY *, const char *);
-extern int mw_proxy_state_parse(const char *, MW_PROXY_STATE *, const char **);
+extern int mw_proxy_states_parse(const MW_PROXY *, const char *, MW_PROXY_STATE *,
+				         const char **);
 extern int mw_proxy_away_parse(const MW_PROXY *, const char *, MW_PROXY_AWAY *,
 			               const char **);
 extern void mw_proxy_away_format(const MW_PROXY *, const MW_PROXY_AWAY *,

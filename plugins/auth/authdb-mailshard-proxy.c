@@ -250,27 +250,20 @@ static void msp_lookup_done(struct msp_lookup *lk)
 		msp_decide(lk);
 }
 
-struct msp_state_lookup {
-	struct msp_lookup *lk;
-	int index;
-};
-
-static void msp_state_callback(const struct dict_lookup_result *result,
-			       struct msp_state_lookup *sl)
+static void msp_states_callback(const struct dict_lookup_result *result,
+			        struct msp_lookup *lk)
 {
-	struct msp_lookup *lk = sl->lk;
 	const char *why;
 
 	if (result->ret < 0) {
 		if (lk->store_error == NULL)
 			lk->store_error = p_strdup(lk->req->pool, result->error);
-	} else if (mw_proxy_state_parse(result->ret > 0 ? result->value : NULL,
-					&lk->states[sl->index], &why) < 0) {
+	} else if (mw_proxy_states_parse(lk->module->proxy,
+					 result->ret > 0 ? result->value : NULL,
+					 lk->states, &why) < 0) {
 		if (lk->store_error == NULL)
 			lk->store_error = p_strdup_printf(lk->req->pool,
-				"state of backend %s \"%s\": %s",
-				lk->module->proxy->backends[sl->index].name,
-				result->value, why);
+				"backend states \"%s\": %s", result->value, why);
 	}
 	msp_lookup_done(lk);
 }
@@ -305,10 +298,8 @@ static void msp_start(struct auth_request *req, struct msp_lookup *lk)
 	struct msp_passdb_module *module =
 		(struct msp_passdb_module *)req->passdb->passdb;
 	struct dict_op_settings set;
-	struct msp_state_lookup *sl;
 	char norm[MW_SHARD_USER_MAX + 1];
 	const char *why;
-	int i;
 
 	lk->req = req;
 	lk->module = module;
@@ -354,20 +345,15 @@ static void msp_start(struct auth_request *req, struct msp_lookup *lk)
 		lk->pin = p_strdup(req->pool, lk->pin);
 	lk->states = p_new(req->pool, MW_PROXY_STATE, module->proxy->count);
 
-	/* one lookup per backend state and one for the away record; a
-	   synchronous driver calls back before dict_lookup_async()
-	   returns, so count one more until all are issued */
+	/* two lookups, the backends' states and the away record, whatever
+	   the number of backends; a synchronous driver calls back before
+	   dict_lookup_async() returns, so count one more until both are
+	   issued */
 	i_zero(&set);
-	lk->pending = module->proxy->count + 2;
-	for (i = 0; i < module->proxy->count; i++) {
-		sl = p_new(req->pool, struct msp_state_lookup, 1);
-		sl->lk = lk;
-		sl->index = i;
-		dict_lookup_async(module->dict, &set,
-				  t_strconcat(module->prefix, "backend/",
-					      module->proxy->backends[i].name, NULL),
-				  msp_state_callback, sl);
-	}
+	lk->pending = 3;
+	dict_lookup_async(module->dict, &set,
+			  t_strconcat(module->prefix, "backends", NULL),
+			  msp_states_callback, lk);
 	dict_lookup_async(module->dict, &set,
 			  t_strconcat(module->prefix, "away/", lk->user, NULL),
 			  msp_away_callback, lk);

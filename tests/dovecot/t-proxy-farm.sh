@@ -244,13 +244,13 @@ check "a pin to a backend that is not configured: temporary failure, and an erro
 	eval '[[ "$out" == *"pinbad TEMPFAIL"* ]] &&
 		tail -n +"$l1" "$SB/p1/log/dovecot.log" | grep -q "mailshard_backend \"b9\" is not a configured backend"'
 u=$(for u in $USERS; do [ "${HOME[$u]}" = b1 ] && echo "$u" && break; done)
-redis_cli SET mailshard-proxy/backend/b1 sideways >/dev/null
+redis_cli SET mailshard-proxy/backends "b1=sideways:0" >/dev/null
 l1=$(logline p1)
 out=$(FC imap "$P1" "$IMAP_PORT" "$PW" r1 "$u")
 check "a stored state that does not parse: temporary failure ($out), and the error names it" \
 	eval '[ "$out" = "$u TEMPFAIL" ] &&
-		tail -n +"$l1" "$SB/p1/log/dovecot.log" | grep -q "state of backend b1 \"sideways\""'
-redis_cli DEL mailshard-proxy/backend/b1 >/dev/null
+		tail -n +"$l1" "$SB/p1/log/dovecot.log" | grep -q "backend states \"b1=sideways:0\": STATE is not"'
+redis_cli DEL mailshard-proxy/backends >/dev/null
 redis_cli SET "mailshard-proxy/away/$u" "b2 b1" >/dev/null
 out=$(FC imap "$P1" "$IMAP_PORT" "$PW" r1 "$u")
 check "an away record that does not parse: temporary failure ($out)" test "$out" = "$u TEMPFAIL"
@@ -300,6 +300,7 @@ Backend b3 ${ADDR[b3]}:$DADM_PORT
 DoveadmPassword $DADM_PW
 # above the passdb's max_decision_msecs=500
 HoldSeconds $HOLD
+LockFile $SB/mailshard-proxy.lock
 EOF
 ctl() { "$PY" "$CTL" -c "$CONF" "$@"; }
 out=$(ctl status)

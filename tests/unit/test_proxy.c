@@ -71,23 +71,30 @@ test_values(void **state)
 {
 	char	err[MW_SHARD_ERR_MAX], buf[MW_PROXY_VALUE_MAX];
 	MW_PROXY *p = mw_proxy_create(THREE, err);
-	MW_PROXY_STATE st;
+	MW_PROXY_STATE st[3];
 	MW_PROXY_AWAY aw;
 	const char *why;
 
 	assert_non_null(p);
-	assert_int_equal(mw_proxy_state_parse(NULL, &st, &why), 0);
-	assert_int_equal(st.state, MW_PROXY_UP);
-	assert_int_equal(mw_proxy_state_parse("down 7", &st, &why), 0);
-	assert_int_equal(st.state, MW_PROXY_DOWN);
-	assert_true(st.epoch == 7);
-	assert_int_equal(mw_proxy_state_parse("returning 18446744073709551615", &st, &why), 0);
-	assert_int_equal(st.state, MW_PROXY_RETURNING);
-	assert_int_equal(mw_proxy_state_parse("sideways 1", &st, &why), -1);
-	assert_int_equal(mw_proxy_state_parse("down", &st, &why), -1);
-	assert_int_equal(mw_proxy_state_parse("down 1 2", &st, &why), -1);
-	assert_int_equal(mw_proxy_state_parse("down x", &st, &why), -1);
-	assert_int_equal(mw_proxy_state_parse("", &st, &why), -1);
+	assert_int_equal(mw_proxy_states_parse(p, NULL, st, &why), 0);
+	assert_int_equal(st[0].state, MW_PROXY_UP);
+	assert_int_equal(mw_proxy_states_parse(p, "b2=down:7  b9=hold:1 b3=returning:18446744073709551615",
+					       st, &why), 0);
+	assert_int_equal(st[0].state, MW_PROXY_UP);
+	assert_true(st[0].epoch == 0);
+	assert_int_equal(st[1].state, MW_PROXY_DOWN);
+	assert_true(st[1].epoch == 7);
+	assert_int_equal(st[2].state, MW_PROXY_RETURNING);
+	assert_int_equal(mw_proxy_states_parse(p, "", st, &why), 0);
+	assert_int_equal(st[1].state, MW_PROXY_UP);
+	assert_int_equal(mw_proxy_states_parse(p, "b1=sideways:1", st, &why), -1);
+	assert_int_equal(mw_proxy_states_parse(p, "b1=down", st, &why), -1);
+	assert_int_equal(mw_proxy_states_parse(p, "b1=down:", st, &why), -1);
+	assert_int_equal(mw_proxy_states_parse(p, "b1=down:x", st, &why), -1);
+	assert_int_equal(mw_proxy_states_parse(p, "b1 down 1", st, &why), -1);
+	assert_int_equal(mw_proxy_states_parse(p, "=down:1", st, &why), -1);
+	assert_int_equal(mw_proxy_states_parse(p, "b1=down:1 b1=up:2", st, &why), -1);
+	assert_int_equal(mw_proxy_states_parse(p, "sideways", st, &why), -1);
 
 	assert_int_equal(mw_proxy_away_parse(p, "b2 b1 3", &aw, &why), 0);
 	assert_int_equal(aw.at, 1);
