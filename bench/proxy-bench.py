@@ -8,7 +8,9 @@ Each round runs N IMAP sessions (LOGIN, LOGOUT) from C clients through every
 front, in an order rotated per round; it measures the rate and the CPU per
 login of the front's Dovecot instance (master and all descendants, reaped
 ones included: bench/dovecot-bench.py instance_cpu) plus the EXTRA pids
-(e.g. the Redis server a front uses), and the backends' CPU per login
+(e.g. the Redis server a front uses), the part of it spent in the auth and
+dict processes and the EXTRA pids (where the placement decision runs), and
+the backends' CPU per login
 (--backends PID,...). Prints per-round lines and the medians, and each
 front's median rate and CPU as a ratio to the first front's.
 """
@@ -93,27 +95,32 @@ def main():
     for rep in range(a.reps):
         order = fronts[rep % len(fronts):] + fronts[:rep % len(fronts)]
         for name, addr, master, extra in order:
-            c0 = db.instance_cpu(master)[0] + sum(pid_cpu(p) for p in extra)
+            i0 = db.instance_cpu(master)
+            c0 = i0[0] + sum(pid_cpu(p) for p in extra)
+            a0 = i0[1].get("auth", 0) + i0[1].get("dict", 0) + sum(pid_cpu(p) for p in extra)
             b0 = sum(db.instance_cpu(p)[0] for p in backends)
             t0 = time.monotonic()
             bad = sum(pool.map(worker, [(addr, a.port, range(k, a.logins, a.conc), users) for k in range(a.conc)]))
             dt = time.monotonic() - t0
-            c1 = db.instance_cpu(master)[0] + sum(pid_cpu(p) for p in extra)
+            i1 = db.instance_cpu(master)
+            c1 = i1[0] + sum(pid_cpu(p) for p in extra)
+            a1 = i1[1].get("auth", 0) + i1[1].get("dict", 0) + sum(pid_cpu(p) for p in extra)
             b1 = sum(db.instance_cpu(p)[0] for p in backends)
             r = {"rate": a.logins / dt, "cpu_ms": 1000 * (c1 - c0) / a.logins,
-                 "backend_cpu_ms": 1000 * (b1 - b0) / a.logins, "bad": bad}
+                 "backend_cpu_ms": 1000 * (b1 - b0) / a.logins, "bad": bad,
+                 "auth_cpu_ms": 1000 * (a1 - a0) / a.logins}
             res[name].append(r)
             print(f"round {rep + 1} {name:10s} {r['rate']:7.1f} logins/s  front CPU {r['cpu_ms']:.3f} ms/login"
-                  f"  backends {r['backend_cpu_ms']:.3f} ms/login  failed {bad}", flush=True)
+                  f"  (auth+dict+store {r['auth_cpu_ms']:.3f})  backends {r['backend_cpu_ms']:.3f} ms/login  failed {bad}", flush=True)
     print()
     base = fronts[0][0]
     mb = {k: statistics.median(x[k] for x in res[base]) for k in ("rate", "cpu_ms")}
     print(f"medians over {a.reps} rounds of {a.logins} logins, {a.conc} clients (ratios to {base}):")
     for name, *_ in fronts:
-        m = {k: statistics.median(x[k] for x in res[name]) for k in ("rate", "cpu_ms", "backend_cpu_ms")}
+        m = {k: statistics.median(x[k] for x in res[name]) for k in ("rate", "cpu_ms", "backend_cpu_ms", "auth_cpu_ms")}
         lo, hi = min(x["rate"] for x in res[name]), max(x["rate"] for x in res[name])
         print(f"  {name:10s} {m['rate']:7.1f} logins/s (min {lo:.1f}, max {hi:.1f}, {m['rate'] / mb['rate']:.3f})"
-              f"  front CPU {m['cpu_ms']:.3f} ms/login ({m['cpu_ms'] / mb['cpu_ms']:.3f})"
+              f"  front CPU {m['cpu_ms']:.3f} ms/login ({m['cpu_ms'] / mb['cpu_ms']:.3f}; auth+dict+store {m['auth_cpu_ms']:.3f})"
               f"  backends {m['backend_cpu_ms']:.3f} ms/login  failed {sum(x['bad'] for x in res[name])}")
 
 
