@@ -132,7 +132,7 @@ passdb passwd-file {
   result_success = continue-ok
 }
 passdb mailshard_proxy {
-  mailshard_proxy_backends = b1=127.0.3.11 b2=127.0.3.12
+  backends = b1=127.0.3.11 b2=127.0.3.12
   skip = unauthenticated
   result_internalfail = return-fail
   dict proxy {

@@ -14,14 +14,27 @@
 # backend's doveadm server); a fourth backend moves at most its fair share
 # + 1%; an unreachable store fails logins temporarily (store_failure =
 # tempfail) and never sends a user elsewhere. On 2.3 the same farm also
-# runs behind Dovecot's director, compared in the same run.
+# runs behind Dovecot's director, compared in the same run. The same test
+# runs on Dovecot 2.3 and 2.4 (the snippets of conf.d/dovecot or
+# conf.d/dovecot-2.4; 2.4 has no director).
 
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # the auth process loads $(moduledir)/auth/libauthdb_<driver>.so from its
 # compiled-in directory: show it our module in a private mount namespace
-if [ -z "${MW_PROXY_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+# (in a chroot whose root is no mount point, as the Debian 13 test chroot,
+# mounts cannot be made private: there, with no shared mount at all,
+# nothing can propagate out and the propagation is left unchanged)
+ns_prop=private
+if ! unshare -m --propagation private true 2>/dev/null &&
+	! grep -q ' shared:' /proc/self/mountinfo 2>/dev/null; then
+	ns_prop=unchanged
+fi
+if [ -z "${MW_PROXY_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation $ns_prop true 2>/dev/null; then
 	export MW_PROXY_NS=1
-	exec unshare -m --propagation private "${BASH:-bash}" "$0" "$@"
+	# the module overlays (dovecot_overlay) are bound in this namespace,
+	# so that doveadm (mailshard-proxy) sees them too
+	export DC_PRIVATE_NS=1
+	exec unshare -m --propagation $ns_prop "${BASH:-bash}" "$0" "$@"
 fi
 . "$top/tests/lib/sandbox.sh"
 
@@ -49,16 +62,17 @@ PW=pw
 P1=127.0.1.1 P2=127.0.1.2
 declare -A ADDR=([b1]=127.0.2.1 [b2]=127.0.2.2 [b3]=127.0.2.3 [b4]=127.0.2.4)
 
-# the auth modules: Dovecot's own plus ours, bind-mounted over the module
-# dir in this namespace only (copied: never rewrite a mapped .so in place)
-MODS=/usr/lib/dovecot/modules/auth
-mkdir -p "$SB/authmods"
-for f in "$MODS"/*; do [ -e "$f" ] && cp -a "$f" "$SB/authmods/"; done
-cp "$AUTHDB" "$SB/authmods/libauthdb_mailshard_proxy.so"
-if ! mount --bind "$SB/authmods" "$MODS"; then
-	echo "Bail out! cannot bind-mount the auth module dir"
-	exit 1
+# the auth modules: Dovecot's own plus ours, over the module dir in this
+# namespace only; on 2.4 the settings module that declares the passdb's
+# settings too
+dovecot_overlay auth "$AUTHDB" || { echo "Bail out! cannot overlay the auth module dir"; exit 1; }
+dovecot_mailwarren_settings || { echo "Bail out! cannot overlay the settings module"; exit 1; }
+if [ -n "$DC_V24" ]; then
+	CONFD=$top/conf.d/dovecot-2.4
+else
+	CONFD=$top/conf.d/dovecot
 fi
+diag "Dovecot $DC_FULL_VERSION, snippets of $CONFD"
 
 # every instance listens on the same port numbers, each on its own address
 # (the proxies pass the port the client reached on to the backend, as the
@@ -70,10 +84,13 @@ DADM_PORT=$(sb_port)
 DADM_PW=farm-secret
 
 redis_start || { echo "Bail out! redis-server did not start"; exit 1; }
-# each proxy's dict service talks to Redis; the auth process and
-# mailshard-proxy(8) reach it through Dovecot's dict protocol (proxy::)
+# each proxy's dict service talks to Redis; the auth process reaches it
+# through Dovecot's dict protocol (proxy::), and so does mailshard-proxy(8)
+# on 2.3 (on 2.4 it names the dict_server filter holding the Redis dict)
 REDIS_URI="redis:host=127.0.0.1:port=$REDIS_PORT:timeout_msecs=1000"
 DICT=proxy::mailshard_proxy
+CTL_DICT=$DICT
+[ -n "$DC_V24" ] && CTL_DICT=dict_server
 
 # --- the shared mail directory, as one NFS filer would export it ---------
 SRV=$SB/srv
@@ -93,7 +110,7 @@ backend() {
 	DC_EXTRA_CONF=$(sed -e "s|^login_trusted_networks = .*|login_trusted_networks = 127.0.0.0/8|" \
 		-e "s|^doveadm_password = .*|doveadm_password = $DADM_PW|" \
 		-e "s|port = 2425|port = $DADM_PORT|" -e "s|port = 24\$|port = $LMTP_PORT|" \
-		"$top/conf.d/dovecot/mailshard-backend.conf.ext")
+		"$CONFD/mailshard-backend.conf.ext")
 	grep -q "port = $DADM_PORT" <<<"$DC_EXTRA_CONF" && grep -q "port = $LMTP_PORT" <<<"$DC_EXTRA_CONF" ||
 		{ echo "backend: mailshard-backend.conf.ext changed: adapt the test" >&2; return 1; }
 	if [ ! -s "$SB/$1/users" ]; then
@@ -125,14 +142,27 @@ proxy() {
 		dovecot_add_user pinbad "$PW" "mailshard_backend=b9"
 	fi
 	# the shipped snippet, with this farm's users, backends and store
-	DC_AUTH_CONF=$(sed -e "s|args = scheme=CRYPT /etc/dovecot/users|args = scheme=PLAIN $SB/$1/users|" \
-		-e "s|args = backends=.*|args = backends=$3 dict=$DICT max_decision_msecs=500 ${4:-}|" \
-		-e "s|uid=vmail gid=vmail|uid=5000 gid=5000|" \
-		-e "s|redis:host=10.0.0.5:port=6379:timeout_msecs=1000|$REDIS_URI|" \
-		"$top/conf.d/dovecot/auth-mailshard-proxy.conf.ext")
-	grep -q "backends=$3 " <<<"$DC_AUTH_CONF" && grep -qF "$REDIS_URI" <<<"$DC_AUTH_CONF" &&
-		grep -qF "$SB/$1/users" <<<"$DC_AUTH_CONF" ||
-		{ echo "proxy: auth-mailshard-proxy.conf.ext changed: adapt the test" >&2; return 1; }
+	if [ -n "$DC_V24" ]; then
+		DC_AUTH_CONF=$(sed -e "s|passwd_file_path = /etc/dovecot/users|passwd_file_path = $SB/$1/users|" \
+			-e "s|^  backends = .*|  backends = $3\\n  max_decision_msecs = 500${4:+\\n  $4}|" \
+			-e "s|uid = vmail|uid = 5000|" -e "s|gid = vmail|gid = 5000|" \
+			-e "s|redis_host = 10.0.0.5|redis_host = 127.0.0.1|" \
+			-e "s|redis_port = 6379|redis_port = $REDIS_PORT|" \
+			"$CONFD/auth-mailshard-proxy.conf.ext" | sed 's/^\(  [a-z_]*\)=/\1 = /')
+		grep -q "^  backends = $3\$" <<<"$DC_AUTH_CONF" &&
+			grep -q "redis_port = $REDIS_PORT" <<<"$DC_AUTH_CONF" &&
+			grep -qF "$SB/$1/users" <<<"$DC_AUTH_CONF" ||
+			{ echo "proxy: auth-mailshard-proxy.conf.ext changed: adapt the test" >&2; return 1; }
+	else
+		DC_AUTH_CONF=$(sed -e "s|args = scheme=CRYPT /etc/dovecot/users|args = scheme=PLAIN $SB/$1/users|" \
+			-e "s|args = backends=.*|args = backends=$3 dict=$DICT max_decision_msecs=500 ${4:-}|" \
+			-e "s|uid=vmail gid=vmail|uid=5000 gid=5000|" \
+			-e "s|redis:host=10.0.0.5:port=6379:timeout_msecs=1000|$REDIS_URI|" \
+			"$CONFD/auth-mailshard-proxy.conf.ext")
+		grep -q "backends=$3 " <<<"$DC_AUTH_CONF" && grep -qF "$REDIS_URI" <<<"$DC_AUTH_CONF" &&
+			grep -qF "$SB/$1/users" <<<"$DC_AUTH_CONF" ||
+			{ echo "proxy: auth-mailshard-proxy.conf.ext changed: adapt the test" >&2; return 1; }
+	fi
 	DC_EXTRA_CONF="
 # each proxy serves many users from one address: no per-IP login limit
 mail_max_userip_connections = 1000
@@ -264,7 +294,26 @@ dovecot_use p3
 DC_LISTEN=127.0.1.3 DC_IMAP_PORT=$IMAP_PORT DC_POP3_PORT=$POP3_PORT DC_LMTP_PORT=$LMTP_PORT
 DC_MAIL_LOCATION= DC_MAIL_HOME=
 dovecot_add_user "$u" "$PW"
-DC_AUTH_CONF="passdb {
+if [ -n "$DC_V24" ]; then
+	DC_AUTH_CONF="passdb passwd-file {
+  passwd_file_path = $SB/p3/users
+  result_success = continue-ok
+}
+passdb mailshard_proxy {
+  backends = b1
+  result_internalfail = return-fail
+  dict proxy {
+    dict_proxy_name = mailshard_proxy
+  }
+}
+userdb static {
+  fields {
+    uid = 5000
+    gid = 5000
+  }
+}"
+else
+	DC_AUTH_CONF="passdb {
   driver = passwd-file
   args = scheme=PLAIN $SB/p3/users
   result_success = continue-ok
@@ -278,10 +327,11 @@ userdb {
   driver = static
   args = uid=5000 gid=5000
 }"
+fi
 if dovecot_start; then
 	out=$(FC imap 127.0.1.3 "$IMAP_PORT" "$PW" r1 "$u")
 	check "passdb args backends=b1: the login fails ($out) and the auth process says why" \
-		eval '[ "$out" != "$u 1" ] && grep -q "Fatal: passdb mailshard_proxy: args: backend \"b1\": expected NAME=HOST" "$DC_LOG"'
+		eval '[ "$out" != "$u 1" ] && grep -qE "(Fatal|Error): .*passdb mailshard_proxy: (args: )?backend \"b1\": expected NAME=HOST" "$DC_LOG"'
 	dovecot_stop
 else
 	not_ok "a proxy with bad passdb args starts its master (the auth process reports the error)"
@@ -291,7 +341,7 @@ fi
 CONF=$SB/mailshard-proxy.conf
 cat >"$CONF" <<EOF
 # the store of the proxies' passdb, through doveadm dict
-Dict $DICT
+Dict $CTL_DICT
 DoveadmConfig $SB/p1/dovecot.conf
 # each backend's doveadm server
 Backend b1 ${ADDR[b1]}:$DADM_PORT
@@ -307,7 +357,7 @@ out=$(ctl status)
 check "mailshard-proxy status: all up, epoch 0" test "$out" = "b1 up 0
 b2 up 0
 b3 up 0"
-printf 'Dict %s\nBogus 1\n' "$DICT" >"$SB/bad.conf"
+printf 'Dict %s\nBogus 1\n' "$CTL_DICT" >"$SB/bad.conf"
 out=$("$PY" "$CTL" -c "$SB/bad.conf" status 2>&1)
 rc=$?
 check "mailshard-proxy: an unknown configuration key is an error (exit $rc: $out)" \
@@ -409,7 +459,7 @@ l2=$(logline p2)
 FC imap "$P2" "$IMAP_PORT" "$PW" r1 "$U" >/dev/null
 decided p2 "$l2"
 check "after the kick, $U logs in at home on b2 (${WHERE[$U]:-none})" test "${WHERE[$U]:-}" = b2
-out=$(grep -c "imap-login: Info: Login: user=<$U>" "$SB/b2/log/dovecot.log")
+out=$(grep -cE "imap-login: Info: (Login|Logged in): user=<$U>" "$SB/b2/log/dovecot.log")
 check "b2's own log shows that login" test "$out" -ge 1
 
 round r3 "$P1" "$P2" 1
@@ -553,7 +603,7 @@ fi
 
 # --- the store unreachable ------------------------------------------------
 S=$(head -3 <<<"$USERS")
-marks() { local b; for b in b1 b2 b3 b4; do grep -c "Login: user=" "$SB/$b/log/dovecot.log"; done | paste -sd' '; }
+marks() { local b; for b in b1 b2 b3 b4; do grep -cE "(Login|Logged in): user=" "$SB/$b/log/dovecot.log"; done | paste -sd' '; }
 before=$(marks)
 redis_stop
 l1=$(logline p1)
