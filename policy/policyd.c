@@ -478,11 +478,12 @@ overload_action(const struct policy_req *req)
 
 	/*
 	 * A 4xx, not DEFER_IF_PERMIT: behind reject_unauth_destination that
-	 * would turn a customer's relaying into a permanent 554.  The commit
-	 * point (END-OF-MESSAGE) and the states that are never refused get
-	 * DUNNO, as from policy_decide(): only a counter is missed.
+	 * would turn a customer's relaying into a permanent 554.  The message
+	 * checks (DATA, END-OF-MESSAGE: default_action=DUNNO in our snippets)
+	 * and the states that are never refused get DUNNO, as in an outage:
+	 * only a count is missed.
 	 */
-	if (strcmp(req->protocol_state, "RCPT") == 0 || strcmp(req->protocol_state, "DATA") == 0)
+	if (strcmp(req->protocol_state, "RCPT") == 0)
 		return (OVERLOAD_ACTION);
 	return ("DUNNO");
 }

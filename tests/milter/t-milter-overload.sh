@@ -69,6 +69,13 @@ check "  ... naming the cap, the need and the limit" \
 ip netns exec "$NS" prlimit --nofile=512:512 "$MWM_BIN" -f -c "$SB/m.conf" </dev/null >"$SB/refused.log" 2>&1
 check "the milter does not start with it either" test $? -ne 0
 check "  ... and says why" grep -q "MaxConnections 300 needs 964 descriptors" "$SB/refused.log"
+lim=$(sed -n 's/^LimitNOFILE=//p' "$MW_TOP_SRCDIR/packaging/systemd/mailwarren-milter.service")
+sed -i 's/^MaxConnections .*/MaxConnections 65536/' "$SB/m.conf"
+need=$(ip netns exec "$NS" prlimit --nofile=256:256 "$MWM_BIN" -t -c "$SB/m.conf" 2>&1 |
+	sed -n 's/.*MaxConnections 65536 needs \([0-9]*\) descriptors.*/\1/p')
+check "the unit's LimitNOFILE ($lim) holds the largest MaxConnections (65536: ${need:-?} descriptors)" \
+	test -n "$need" -a "${lim:-0}" -ge "${need:-1}"
+sed -i 's/^MaxConnections .*/MaxConnections 300/' "$SB/m.conf"
 start 512:1024 || { echo "Bail out! the milter did not start"; exit 1; }
 check "soft limit 512, hard 1024: started, the soft limit raised to the 964 it needs" \
 	grep -Eq '^Max open files +964 +1024 ' "/proc/$PID/limits"

@@ -61,6 +61,13 @@ check "  ... naming the cap, the need and the limit" \
 ip netns exec "$NS" prlimit --nofile=256:256 "$PD_BIN" -f -c "$SB/p.conf" >"$SB/refused.log" 2>&1
 check "the daemon does not start with it either" test $? -ne 0
 check "  ... and says why" grep -q "MaxConnections 300 needs 428 descriptors" "$SB/refused.log"
+lim=$(sed -n 's/^LimitNOFILE=//p' "$MW_TOP_SRCDIR/packaging/systemd/mailwarren-policyd.service")
+sed -i 's/^MaxConnections .*/MaxConnections 65536/' "$SB/p.conf"
+need=$(ip netns exec "$NS" prlimit --nofile=256:256 "$PD_BIN" -t -c "$SB/p.conf" 2>&1 |
+	sed -n 's/.*MaxConnections 65536 needs \([0-9]*\) descriptors.*/\1/p')
+check "the unit's LimitNOFILE ($lim) holds the largest MaxConnections (65536: ${need:-?} descriptors)" \
+	test -n "$need" -a "${lim:-0}" -ge "${need:-1}"
+sed -i 's/^MaxConnections .*/MaxConnections 300/' "$SB/p.conf"
 start 256:1024 || { echo "Bail out! policyd did not start"; exit 1; }
 check "soft limit 256, hard 1024: started, the soft limit raised to the 428 it needs" \
 	grep -Eq '^Max open files +428 +1024 ' "/proc/$PID/limits"
