@@ -285,6 +285,7 @@ conn_peer(int fd, char *buf, size_t len)
 
 static void conn_process(struct conn *, time_t);
 static void overflow_process(struct conn *);
+static void reload_fd_limit(long long);
 static void redis_done(void *, int);
 static void userdb_done(void *, int);
 
@@ -787,21 +788,6 @@ reload_start(void)
 	reload_job = job;
 }
 
-static int fd_limit(char *, size_t);
-
-/* reload_fd_limit - a larger MaxConnections needs room, or the old value stays */
-
-static void
-reload_fd_limit(long long was_max)
-{
-	char	err[512];
-
-	if (conf.max_connections > was_max && fd_limit(err, sizeof(err)) < 0) {
-		mw_warn("reload: %s; MaxConnections stays %lld", err, was_max);
-		conf.max_connections = was_max;
-	}
-}
-
 /* reload_finish - the thread is done: swap, or keep the old and say why */
 
 static void
@@ -945,6 +931,19 @@ fd_limit(char *err, size_t errlen)
 	if (mw_verbose)
 		mw_info("descriptor limit %llu for MaxConnections %lld", limit, conf.max_connections);
 	return (0);
+}
+
+/* reload_fd_limit - a larger MaxConnections needs room, or the old value stays */
+
+static void
+reload_fd_limit(long long was_max)
+{
+	char	err[512];
+
+	if (conf.max_connections > was_max && fd_limit(err, sizeof(err)) < 0) {
+		mw_warn("reload: %s; MaxConnections stays %lld", err, was_max);
+		conf.max_connections = was_max;
+	}
 }
 
 /* main - start up, then serve */

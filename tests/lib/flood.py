@@ -22,6 +22,8 @@ usage: flood.py [options] ADDR      (ADDR: HOST:PORT or a UNIX socket path)
   --complete              after the probes, send the rest of each half
                           request still open and count the answers
   --pid PID               report the CPU seconds PID used during --hold
+  --ready FILE            create FILE once the storm is connected (for a
+                          benchmark that runs its load beside the storm)
 
 Prints key=value lines (counts), e.g. flood_connected=, flood_answered=,
 flood_deferred= (a policy answer containing 451 4.3.5), flood_eof= (closed
@@ -240,6 +242,7 @@ def main():
     ap.add_argument("--reconnect", action="store_true")
     ap.add_argument("--complete", action="store_true")
     ap.add_argument("--pid", type=int)
+    ap.add_argument("--ready", help="touch this file once the storm is connected")
     o = ap.parse_args()
     need = o.flood + o.established + 64
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -262,6 +265,8 @@ def main():
         out["flood_" + k] = v
     out["flood_pending"] = storm.pending()
     out["flood_open"] = len(storm.state)
+    if o.ready:
+        open(o.ready, "w").close()
 
     if o.hold > 0:
         storm.reconnect = o.reconnect

@@ -66,7 +66,7 @@ out=$(ip netns exec "$NS" prlimit --nofile=512:512 "$MWM_BIN" -t -c "$SB/m.conf"
 check "-t: MaxConnections 300 under a hard limit of 512 is refused" test $? -ne 0
 check "  ... naming the cap, the need and the limit" \
 	grep -q "MaxConnections 300 needs 964 descriptors, but the descriptor limit is 512 (hard limit 512)" <<<"$out"
-ip netns exec "$NS" prlimit --nofile=512:512 "$MWM_BIN" -f -c "$SB/m.conf" </dev/null >"$SB/refused.log" 2>&1
+timeout 20 ip netns exec "$NS" prlimit --nofile=512:512 "$MWM_BIN" -f -c "$SB/m.conf" </dev/null >"$SB/refused.log" 2>&1
 check "the milter does not start with it either" test $? -ne 0
 check "  ... and says why" grep -q "MaxConnections 300 needs 964 descriptors" "$SB/refused.log"
 lim=$(sed -n 's/^LimitNOFILE=//p' "$MW_TOP_SRCDIR/packaging/systemd/mailwarren-milter.service")

@@ -58,7 +58,7 @@ out=$(ip netns exec "$NS" prlimit --nofile=256:256 "$PD_BIN" -t -c "$SB/p.conf" 
 check "-t: MaxConnections 300 under a hard limit of 256 is refused" test $? -ne 0
 check "  ... naming the cap, the need and the limit" \
 	grep -q "MaxConnections 300 needs 428 descriptors, but the descriptor limit is 256 (hard limit 256)" <<<"$out"
-ip netns exec "$NS" prlimit --nofile=256:256 "$PD_BIN" -f -c "$SB/p.conf" >"$SB/refused.log" 2>&1
+timeout 20 ip netns exec "$NS" prlimit --nofile=256:256 "$PD_BIN" -f -c "$SB/p.conf" >"$SB/refused.log" 2>&1
 check "the daemon does not start with it either" test $? -ne 0
 check "  ... and says why" grep -q "MaxConnections 300 needs 428 descriptors" "$SB/refused.log"
 lim=$(sed -n 's/^LimitNOFILE=//p' "$MW_TOP_SRCDIR/packaging/systemd/mailwarren-policyd.service")
