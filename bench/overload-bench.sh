@@ -70,7 +70,7 @@ SpamdHosts none
 EOC
 
 start() {	# start NAME BIN CONF LIMIT - in the namespace; sets PID
-	nsx prlimit --nofile="$4" "$2" -f -c "$3" >"$W/$1.log" 2>&1 &
+	ip netns exec "$NS" prlimit --nofile="$4" "$2" -f -c "$3" >"$W/$1.log" 2>&1 &	# execs: $! is the daemon
 	PID=$!
 	PIDS+=($PID)
 	local i

@@ -270,6 +270,8 @@ def main():
 
     if o.hold > 0:
         storm.reconnect = o.reconnect
+        while o.reconnect and len(storm.state) < o.flood:
+            storm.open_one()             # the storm at full strength again
         c0 = cpu_seconds(o.pid) if o.pid else 0
         end = time.monotonic() + o.hold
         while time.monotonic() < end:
