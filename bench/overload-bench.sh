@@ -13,16 +13,16 @@
 #    ROUNDS rounds of A (no idle), B (4,000 idle), A' (no idle again): the
 #    A/A' spread is the noise band.
 #
-# usage: bench/overload-bench.sh [-r ROUNDS] [-n REQUESTS] [-t SECS]
-# Root (ip netns).  Builds the optimised tree in _build-bench as
+# usage: bench/overload-bench.sh [-r ROUNDS] [-n REQUESTS] [-t SECS] [-p "1 2"]
+# Root (ip netns add, nsenter --net: also inside a chroot).  Builds the optimised tree in _build-bench as
 # policy-bench.sh does.  Tests never assert these figures.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 PY=${MW_PYTHON:-/usr/bin/python3}
-ROUNDS=5 REQS=200000 SECS=30
-while getopts r:n:t: opt; do
+ROUNDS=5 REQS=200000 SECS=30 PARTS="1 2"
+while getopts r:n:t:p: opt; do
 	case $opt in
-	r) ROUNDS=$OPTARG ;; n) REQS=$OPTARG ;; t) SECS=$OPTARG ;;
+	r) ROUNDS=$OPTARG ;; n) REQS=$OPTARG ;; t) SECS=$OPTARG ;; p) PARTS=$OPTARG ;;
 	*) sed -n '2,20p' "$0"; exit 2 ;;
 	esac
 done
@@ -49,7 +49,7 @@ cleanup() {
 trap cleanup EXIT
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-nsx() { ip netns exec "$NS" "$@"; }
+nsx() { nsenter --net="/run/netns/$NS" "$@"; }
 echo "== load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) on $(nproc) cores, shared"
 
 "$PY" "$TOP/bench/gen-policy-corpus.py" "$W/c" -n 1000 -d 1000 >/dev/null
@@ -70,7 +70,7 @@ SpamdHosts none
 EOC
 
 start() {	# start NAME BIN CONF LIMIT - in the namespace; sets PID
-	ip netns exec "$NS" prlimit --nofile="$4" "$2" -f -c "$3" >"$W/$1.log" 2>&1 &	# execs: $! is the daemon
+	nsenter --net="/run/netns/$NS" prlimit --nofile="$4" "$2" -f -c "$3" >"$W/$1.log" 2>&1 &	# execs: $! is the daemon
 	PID=$!
 	PIDS+=($PID)
 	local i
@@ -92,6 +92,7 @@ saturate() {	# saturate LABEL PROTO PORT - one SECS-second storm against $PID
 		"$(sed -n 's/^probes_ok=//p' <<<"$out")" "$(( $(sed -n 's/^probes_ok=//p' <<<"$out") + $(sed -n 's/^probes_failed=//p' <<<"$out") ))"
 }
 
+case " $PARTS " in *" 1 "*)
 echo "== 1. CPU during a $SECS s saturation (10,000 reconnecting storm connections, 4 established)"
 sed 's/^LogAccepts no/LogAccepts no\nMaxConnections 300/' "$W/p.conf" >"$W/p300.conf"
 start policyd "$PD" "$W/p300.conf" 1024:1024 10040
@@ -107,6 +108,8 @@ prlimit --pid "$PID" --nofile=200:200
 saturate "milter EMFILE (limit 200)" milter 27840
 echo "  milter warning lines: $(grep -c warning "$W/milter.log")"
 stop
+;; esac
+case " $PARTS " in *" 2 "*)
 
 echo "== 2. policyd rate with 4,000 idle connections beside the load ($ROUNDS rounds, $REQS requests, 8 connections)"
 start policyd "$PD" "$W/p.conf" 8192:8192 10040
@@ -120,9 +123,9 @@ for r in $(seq "$ROUNDS"); do
 	echo " round $r"
 	run A
 	rm -f "$W/ready"
-	nsx prlimit --nofile=20000:20000 "$PY" "$FLOOD" --proto policy --established 0 --flood 4000 --send none \
-		--wait 60 --hold 100000 --ready "$W/ready" "127.0.0.1:10040" >/dev/null 2>&1 &
-	hp=$!
+	nsenter --net="/run/netns/$NS" prlimit --nofile=20000:20000 "$PY" "$FLOOD" --proto policy --established 0 \
+		--flood 4000 --send none --wait 60 --hold 100000 --ready "$W/ready" "127.0.0.1:10040" >/dev/null 2>&1 &
+	hp=$!		# ip and prlimit exec: the holder itself
 	for i in $(seq 600); do [ -f "$W/ready" ] && break; sleep 0.1; done
 	echo "  (idle connections held: $(nsx ss -tn state established '( dport = :10040 )' | tail -n +2 | wc -l))"
 	run B
@@ -144,4 +147,5 @@ print("  median req/s: A (no idle) %.0f, A' (no idle) %.0f, B (4,000 idle) %.0f"
 print("  B / mean(A, A') = %.1f%%; A/A' noise band: median %.1f%%, max %.1f%% (per round)"
       % (100 * b / ((a + a2) / 2), statistics.median(aa), max(aa)))
 PY
+;; esac
 echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -16,6 +16,7 @@ FLOOD=$MW_TESTLIB/flood.py
 sb_need_root
 sb_need_cmd ip iproute2
 sb_need_cmd prlimit util-linux
+sb_need_cmd nsenter util-linux
 sb_init milter-overload
 mwm_db
 
@@ -38,7 +39,7 @@ EOC
 PID=
 start() {	# start SOFT:HARD
 	: >"$SB/m.log"
-	ip netns exec "$NS" prlimit --nofile="$1" "$MWM_BIN" -f -c "$SB/m.conf" </dev/null >>"$SB/m.log" 2>&1 &
+	nsenter --net="/run/netns/$NS" prlimit --nofile="$1" "$MWM_BIN" -f -c "$SB/m.conf" </dev/null >>"$SB/m.log" 2>&1 &
 	PID=$!
 	sb_at_exit "mw_kill_pid $PID 10"
 	local i
@@ -51,7 +52,7 @@ start() {	# start SOFT:HARD
 	return 1
 }
 flood() {
-	ip netns exec "$NS" prlimit --nofile=20000:20000 "$PY" "$FLOOD" --proto milter "$@" "127.0.0.1:$PORT" 2>>"$SB/flood.err"
+	nsenter --net="/run/netns/$NS" prlimit --nofile=20000:20000 "$PY" "$FLOOD" --proto milter "$@" "127.0.0.1:$PORT" 2>>"$SB/flood.err"
 }
 val() {
 	sed -n "s/^$1=//p" <<<"$OUT"
@@ -62,16 +63,16 @@ warnings() {
 
 # 1. The start check: MaxConnections 300 needs 3 x 300 + 64 descriptors.
 conf 300
-out=$(ip netns exec "$NS" prlimit --nofile=512:512 "$MWM_BIN" -t -c "$SB/m.conf" 2>&1)
+out=$(nsenter --net="/run/netns/$NS" prlimit --nofile=512:512 "$MWM_BIN" -t -c "$SB/m.conf" 2>&1)
 check "-t: MaxConnections 300 under a hard limit of 512 is refused" test $? -ne 0
 check "  ... naming the cap, the need and the limit" \
 	grep -q "MaxConnections 300 needs 964 descriptors, but the descriptor limit is 512 (hard limit 512)" <<<"$out"
-timeout 20 ip netns exec "$NS" prlimit --nofile=512:512 "$MWM_BIN" -f -c "$SB/m.conf" </dev/null >"$SB/refused.log" 2>&1
+timeout 20 nsenter --net="/run/netns/$NS" prlimit --nofile=512:512 "$MWM_BIN" -f -c "$SB/m.conf" </dev/null >"$SB/refused.log" 2>&1
 check "the milter does not start with it either" test $? -ne 0
 check "  ... and says why" grep -q "MaxConnections 300 needs 964 descriptors" "$SB/refused.log"
 lim=$(sed -n 's/^LimitNOFILE=//p' "$MW_TOP_SRCDIR/packaging/systemd/mailwarren-milter.service")
 sed -i 's/^MaxConnections .*/MaxConnections 65536/' "$SB/m.conf"
-need=$(ip netns exec "$NS" prlimit --nofile=256:256 "$MWM_BIN" -t -c "$SB/m.conf" 2>&1 |
+need=$(nsenter --net="/run/netns/$NS" prlimit --nofile=256:256 "$MWM_BIN" -t -c "$SB/m.conf" 2>&1 |
 	sed -n 's/.*MaxConnections 65536 needs \([0-9]*\) descriptors.*/\1/p')
 check "the unit's LimitNOFILE ($lim) holds the largest MaxConnections (65536: ${need:-?} descriptors)" \
 	test -n "$need" -a "${lim:-0}" -ge "${need:-1}"

@@ -14,6 +14,7 @@ FLOOD=$MW_TESTLIB/flood.py
 sb_need_root
 sb_need_cmd ip iproute2
 sb_need_cmd prlimit util-linux
+sb_need_cmd nsenter util-linux
 sb_init policy-overload
 
 NS=mwpo-$$-$RANDOM
@@ -30,12 +31,12 @@ conf() {	# conf MAXCONN - the golden tables on the namespace's TCP port
 PID=
 start() {	# start SOFT:HARD - the daemon in the namespace under that limit
 	: >"$SB/p.log"
-	ip netns exec "$NS" prlimit --nofile="$1" "$PD_BIN" -f -c "$SB/p.conf" >>"$SB/p.log" 2>&1 &
+	nsenter --net="/run/netns/$NS" prlimit --nofile="$1" "$PD_BIN" -f -c "$SB/p.conf" >>"$SB/p.log" 2>&1 &
 	PID=$!
 	sb_at_exit "mw_kill_pid $PID"
 	local i
 	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$NS" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1).close()" 2>/dev/null && return 0
+		nsenter --net="/run/netns/$NS" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1).close()" 2>/dev/null && return 0
 		sb_pid_running "$PID" || break
 		sleep 0.1
 	done
@@ -43,7 +44,7 @@ start() {	# start SOFT:HARD - the daemon in the namespace under that limit
 	return 1
 }
 flood() {	# flood ARGS... - tests/lib/flood.py in the namespace; key=value on stdout
-	ip netns exec "$NS" prlimit --nofile=20000:20000 "$PY" "$FLOOD" --proto policy "$@" "127.0.0.1:$PORT" 2>>"$SB/flood.err"
+	nsenter --net="/run/netns/$NS" prlimit --nofile=20000:20000 "$PY" "$FLOOD" --proto policy "$@" "127.0.0.1:$PORT" 2>>"$SB/flood.err"
 }
 val() {		# val KEY - from $OUT
 	sed -n "s/^$1=//p" <<<"$OUT"
@@ -54,16 +55,16 @@ warnings() {	# warnings REGEX - warning lines in the daemon's log
 
 # 1. The start check: MaxConnections 300 needs 300 + 128 descriptors.
 conf 300
-out=$(ip netns exec "$NS" prlimit --nofile=256:256 "$PD_BIN" -t -c "$SB/p.conf" 2>&1)
+out=$(nsenter --net="/run/netns/$NS" prlimit --nofile=256:256 "$PD_BIN" -t -c "$SB/p.conf" 2>&1)
 check "-t: MaxConnections 300 under a hard limit of 256 is refused" test $? -ne 0
 check "  ... naming the cap, the need and the limit" \
 	grep -q "MaxConnections 300 needs 428 descriptors, but the descriptor limit is 256 (hard limit 256)" <<<"$out"
-timeout 20 ip netns exec "$NS" prlimit --nofile=256:256 "$PD_BIN" -f -c "$SB/p.conf" >"$SB/refused.log" 2>&1
+timeout 20 nsenter --net="/run/netns/$NS" prlimit --nofile=256:256 "$PD_BIN" -f -c "$SB/p.conf" >"$SB/refused.log" 2>&1
 check "the daemon does not start with it either" test $? -ne 0
 check "  ... and says why" grep -q "MaxConnections 300 needs 428 descriptors" "$SB/refused.log"
 lim=$(sed -n 's/^LimitNOFILE=//p' "$MW_TOP_SRCDIR/packaging/systemd/mailwarren-policyd.service")
 sed -i 's/^MaxConnections .*/MaxConnections 65536/' "$SB/p.conf"
-need=$(ip netns exec "$NS" prlimit --nofile=256:256 "$PD_BIN" -t -c "$SB/p.conf" 2>&1 |
+need=$(nsenter --net="/run/netns/$NS" prlimit --nofile=256:256 "$PD_BIN" -t -c "$SB/p.conf" 2>&1 |
 	sed -n 's/.*MaxConnections 65536 needs \([0-9]*\) descriptors.*/\1/p')
 check "the unit's LimitNOFILE ($lim) holds the largest MaxConnections (65536: ${need:-?} descriptors)" \
 	test -n "$need" -a "${lim:-0}" -ge "${need:-1}"
