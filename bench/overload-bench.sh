@@ -48,7 +48,7 @@ cleanup() {
 }
 trap cleanup EXIT
 ip netns add "$NS"
-ip -n "$NS" link set lo up
+nsenter --net="/run/netns/$NS" ip link set lo up
 nsx() { nsenter --net="/run/netns/$NS" "$@"; }
 echo "== load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) on $(nproc) cores, shared"
 

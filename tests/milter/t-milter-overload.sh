@@ -23,7 +23,7 @@ mwm_db
 NS=mwmo-$$-$RANDOM
 ip netns add "$NS" || { echo "Bail out! ip netns add failed"; exit 1; }
 sb_at_exit "ip netns del $NS"
-ip -n "$NS" link set lo up
+nsenter --net="/run/netns/$NS" ip link set lo up
 PORT=27840			# the namespace's own loopback: no one else there
 
 conf() {	# conf MAXCONN

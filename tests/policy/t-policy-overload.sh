@@ -20,7 +20,7 @@ sb_init policy-overload
 NS=mwpo-$$-$RANDOM
 ip netns add "$NS" || { echo "Bail out! ip netns add failed"; exit 1; }
 sb_at_exit "ip netns del $NS"
-ip -n "$NS" link set lo up
+nsenter --net="/run/netns/$NS" ip link set lo up
 PORT=10040			# the namespace's own loopback: no one else there
 T=$MW_TOP_SRCDIR/tests/policy
 
