@@ -88,7 +88,7 @@ saturate() {	# saturate LABEL PROTO PORT - one SECS-second storm against $PID
 		--send full --wait 60 --hold "$SECS" --reconnect --pid "$PID" --probes 2 "127.0.0.1:$3")
 	cpu=$(sed -n 's/^cpu_seconds=//p' <<<"$out")
 	printf '  %-26s cpu %5.2f s in %s s = %5.1f%% of a core; refused/deferred during it: %s; probes ok %s/%s\n' \
-		"$1" "$cpu" "$SECS" "$(echo "100 * $cpu / $SECS" | bc -l)" "$(sed -n 's/^hold_refused=//p' <<<"$out")" \
+		"$1" "$cpu" "$SECS" "$(awk -v c="$cpu" -v s="$SECS" 'BEGIN { print 100 * c / s }')" "$(sed -n 's/^hold_refused=//p' <<<"$out")" \
 		"$(sed -n 's/^probes_ok=//p' <<<"$out")" "$(( $(sed -n 's/^probes_ok=//p' <<<"$out") + $(sed -n 's/^probes_failed=//p' <<<"$out") ))"
 }
 
