@@ -71,7 +71,7 @@
 #include "milter.h"
 
 #define ACCEPT_PAUSE_MS	100
-#define REFUSE_BATCH	1024		/* callers closed at once per pause */
+#define REFUSE_BATCH	256		/* callers closed per pause: bounds the CPU a storm costs */
 #define OVERLOAD_LOG_SECONDS 60
 #define TRACK_MAX	(1 << 22)	/* descriptors watched at most */
 

@@ -93,7 +93,7 @@
 #define OVERFLOW_MAX	64
 #define OVERFLOW_TIMEOUT 5		/* seconds for an overflow request */
 #define ACCEPT_PAUSE_MS	100
-#define REFUSE_BATCH	1024		/* callers closed at once per pause */
+#define REFUSE_BATCH	256		/* callers closed per pause: bounds the CPU a storm costs */
 #define OVERLOAD_LOG_SECONDS 60
 #define FD_RESERVE	64		/* listener, epoll, Redis, userdb, syslog, tables... */
 #define FD_NEED(max)	((unsigned long long) (max) + OVERFLOW_MAX + FD_RESERVE)
