@@ -77,6 +77,7 @@ struct milter_conf {
 	struct mw_cfg_list trusted_networks;
 	char   *reload_mode;
 	unsigned long long milter_timeout;
+	long long max_connections;
 	char   *socket_mode;
 	int	relay_policy;
 	struct mw_cfg_list hosted_domains;
@@ -231,6 +232,14 @@ extern long milter_ms_since(const struct timespec *);
 extern void milter_signal_block(void);
 extern void milter_signal_start(const char *, const struct mw_endpoint *);
 extern void milter_signal_stop(void);
+
+ /*
+  * Connection cap and accept() back-off (milter_accept.c).  Each MTA
+  * connection may hold its socket, a spool file and a spamd connection.
+  */
+#define MILTER_FD_NEED(max)	((unsigned long long) (max) * 3 + 64)
+
+extern int milter_accept_init(const struct milter_conf *, char *, size_t);
 
  /*
   * Callbacks (milter_cb.c).

@@ -73,6 +73,7 @@ const struct mw_cfg_entry milter_cfg_table[] = {
 	{"Group", MW_CFG_STRING, NULL, C(group), 0, 0},
 	{"PidFile", MW_CFG_STRING, NULL, C(pid_file), 0, 0},
 	{"MilterTimeout", MW_CFG_TIME, "300s", C(milter_timeout), 1, 86400},
+	{"MaxConnections", MW_CFG_INT, "4096", C(max_connections), 1, 65536},
 	{"DatabaseDirectory", MW_CFG_STRING, "/var/lib/clamav", C(database_directory), 0, 0},
 	{"DatabaseCheckInterval", MW_CFG_TIME, "60s", C(database_check_interval), 0, 86400},
 	{"ReloadMode", MW_CFG_STRING, "concurrent", C(reload_mode), 0, 0},

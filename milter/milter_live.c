@@ -48,7 +48,8 @@
 /*	and installs it when it is good.  A bad file keeps the current
 /*	configuration and logs "reload of path failed ...: file:line:
 /*	reason".  Settings that only a restart can change (MilterSocket,
-/*	SocketMode, User, Group, PidFile, MilterTimeout) are logged as
+/*	SocketMode, User, Group, PidFile, MilterTimeout, MaxConnections)
+/*	are logged as
 /*	"needs restart" when they differ and keep, in the new configuration,
 /*	the values the process started with (so every later reload of the
 /*	same file says so again).  Everything else applies to the next message.
@@ -224,6 +225,11 @@ live_restart_only(const struct milter_conf *o, struct milter_conf *n)
 		mw_warn("reload: MilterTimeout changed to %llus: needs restart; still using %llus",
 			n->milter_timeout, o->milter_timeout);
 		n->milter_timeout = o->milter_timeout;
+	}
+	if (o->max_connections != n->max_connections) {
+		mw_warn("reload: MaxConnections changed to %lld: needs restart; still using %lld",
+			n->max_connections, o->max_connections);
+		n->max_connections = o->max_connections;
 	}
 	return (0);
 }

@@ -67,6 +67,7 @@
 
 #include "mw_cfg.h"
 #include "mw_endpoint.h"
+#include "mw_fdlimit.h"
 #include "mw_msg.h"
 #include "mw_privs.h"
 #include "mw_spamc.h"
@@ -135,6 +136,7 @@ main(int argc, char **argv)
 	char	err[1024];
 	int	foreground = 0;
 	int	test_only = 0;
+	unsigned long long limit;
 	int	ch;
 	int	rc;
 
@@ -178,7 +180,14 @@ main(int argc, char **argv)
 
 	/* -t: check the file (and the tables it names), report on stdout. */
 	if (test_only) {
-		if ((live = milter_live_load(path, err, sizeof(err))) != NULL)
+		if ((live = milter_live_load(path, err, sizeof(err))) != NULL
+		    && mw_fdlimit_raise(MILTER_FD_NEED(live->conf.max_connections), "MaxConnections",
+			 live->conf.max_connections, &limit, err, sizeof(err)) < 0) {
+			printf("%s: %s\n", path, err);
+			milter_live_put(live);
+			return (1);
+		}
+		if (live != NULL)
 			printf("%s: OK\n", path);
 		else
 			printf("%s\n", err);
@@ -192,6 +201,8 @@ main(int argc, char **argv)
 	milter_live_install(live);
 	live = milter_live_get();		/* main's reference: the start-up settings */
 	conf = &live->conf;
+	if (milter_accept_init(conf, err, sizeof(err)) < 0)
+		mw_fatal("%s: %s", path, err);
 
 	/* As root: pid file, socket; then drop privileges. */
 	if (conf->pid_file != NULL && mw_pidfile_open(&pf, conf->pid_file, err, sizeof(err)) < 0)

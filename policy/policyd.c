@@ -66,6 +66,7 @@
 #include "mw_cache.h"
 #include "mw_cfg.h"
 #include "mw_endpoint.h"
+#include "mw_fdlimit.h"
 #include "mw_msg.h"
 #include "mw_privs.h"
 #include "mw_str.h"
@@ -83,6 +84,23 @@
 #define OUT_MAX		(64 * 1024)	/* unsent replies before we stop reading */
 #define SWEEP_SECONDS	30
 
+ /*
+  * Overload.  Over MaxConnections, up to OVERFLOW_MAX more connections are
+  * taken to answer their one request with a deferral, then closed; past
+  * that, and when accept() fails for want of descriptors or memory, the
+  * listener is left alone for ACCEPT_PAUSE_MS (the kernel's backlog holds
+  * the callers) instead of being retried at once.  Each kind of trouble is
+  * logged at most once per OVERLOAD_LOG_SECONDS, with a count.
+  */
+#define OVERFLOW_MAX	64
+#define OVERFLOW_TIMEOUT 5		/* seconds for an overflow request */
+#define ACCEPT_PAUSE_MS	100
+#define REFUSE_BATCH	256		/* callers closed per pause: bounds the CPU a storm costs */
+#define OVERLOAD_LOG_SECONDS 60
+#define FD_RESERVE	64		/* listener, epoll, Redis, userdb, syslog, tables... */
+#define FD_NEED(max)	((unsigned long long) (max) + OVERFLOW_MAX + FD_RESERVE)
+#define OVERLOAD_ACTION	"451 4.3.5 Policy service overloaded, try again later"
+
 struct conn {
 	int	fd;
 	char   *in;			/* received, not yet parsed */
@@ -97,6 +115,8 @@ struct conn {
 	int	waiting;		/* a question is with Redis or the userdb */
 	size_t	wait_len;		/* size of the request it answers */
 	int	closing;		/* closed while waiting: free on answer */
+	int	overflow;		/* over MaxConnections: defer, then close */
+	int	answered;		/* overflow: its deferral is queued */
 	struct policy_pending *pending;
 	struct conn *prev;
 	struct conn *next;
@@ -108,6 +128,12 @@ static mw_rate *rate;
 static const char *config_path = DEF_CONFIG;
 static struct conn *conns;
 static long long nconns;
+static long long noverflow;		/* of nconns, over MaxConnections */
+static long long accept_paused_until;	/* ms; 0: listening */
+static int reserve_fd = -1;		/* spent to refuse a caller at EMFILE */
+static struct mw_ratelog cap_log = MW_RATELOG_INIT(OVERLOAD_LOG_SECONDS);
+static struct mw_ratelog fail_log = MW_RATELOG_INIT(OVERLOAD_LOG_SECONDS);
+static int fail_errno;			/* the last accept() failure */
 static int epfd = -1;
 static int listen_fd = -1;		/* epoll tags: the address of these */
 static int signal_fd = -1;
@@ -169,6 +195,8 @@ conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	nconns--;
+	if (c->overflow)
+		noverflow--;
 	if (c->waiting)
 		c->closing = 1;
 	else
@@ -259,6 +287,8 @@ conn_peer(int fd, char *buf, size_t len)
 }
 
 static void conn_process(struct conn *, time_t);
+static void overflow_process(struct conn *);
+static void reload_fd_limit(long long);
 static void redis_done(void *, int);
 static void userdb_done(void *, int);
 
@@ -370,6 +400,10 @@ conn_process(struct conn *c, time_t now)
 	char	peer[80];
 	ssize_t	n;
 
+	if (c->overflow) {
+		overflow_process(c);
+		return;
+	}
 	while (!c->waiting) {
 		n = policy_proto_parse(c->in + c->in_off, c->in_len - c->in_off, conf.max_line_length,
 				       (unsigned) conf.max_attributes, &req, err, sizeof(err));
@@ -440,46 +474,197 @@ conn_input(struct conn *c, time_t now)
 	conn_process(c, now);
 }
 
-/* accept_conns - take every pending connection */
+/* overload_action - the answer over MaxConnections: defer, lose nothing */
+
+static const char *
+overload_action(const struct policy_req *req)
+{
+
+	/*
+	 * A 4xx, not DEFER_IF_PERMIT: behind reject_unauth_destination that
+	 * would turn a customer's relaying into a permanent 554.  The message
+	 * checks (DATA, END-OF-MESSAGE: default_action=DUNNO in our snippets)
+	 * and the states that are never refused get DUNNO, as in an outage:
+	 * only a count is missed.
+	 */
+	if (strcmp(req->protocol_state, "RCPT") == 0)
+		return (OVERLOAD_ACTION);
+	return ("DUNNO");
+}
+
+/* overflow_process - a connection over the cap: answer its request, then close */
+
+static void
+overflow_process(struct conn *c)
+{
+	struct policy_req req;
+	char	err[256];
+	ssize_t	n;
+
+	if (c->answered)
+		return;				/* more input after it: ignored */
+	n = policy_proto_parse(c->in, c->in_len, conf.max_line_length,
+			       (unsigned) conf.max_attributes, &req, err, sizeof(err));
+	if (n == 0)
+		return;
+	if (n < 0 || conn_reply(c, overload_action(&req)) < 0) {
+		conn_close(c);			/* no reply: Postfix retries, then default_action */
+		return;
+	}
+	c->answered = 1;
+	if (conn_flush(c) < 0 || c->out_len == 0)
+		conn_close(c);
+}
+
+/* conn_add - a new connection, in the list and in epoll; -1: refused */
+
+static int
+conn_add(int fd, time_t now, int overflow)
+{
+	struct epoll_event ev;
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (-1);
+	c->fd = fd;
+	c->last = now;
+	c->events = EPOLLIN;
+	c->overflow = overflow;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(c);
+		return (-1);
+	}
+	c->next = conns;
+	if (conns)
+		conns->prev = c;
+	conns = c;
+	nconns++;
+	noverflow += overflow;
+	return (0);
+}
+
+/* accept_pause - leave the listener alone for a while */
+
+static void
+accept_pause(void)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.data.ptr = &listen_fd;
+	if (accept_paused_until == 0)
+		(void) epoll_ctl(epfd, EPOLL_CTL_MOD, listen_fd, &ev);
+	accept_paused_until = mw_now_ms() + ACCEPT_PAUSE_MS;
+}
+
+/* accept_resume - listen again once the pause is over */
+
+static void
+accept_resume(long long now_ms)
+{
+	struct epoll_event ev;
+
+	if (accept_paused_until == 0 || now_ms < accept_paused_until)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &listen_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, listen_fd, &ev) < 0)
+		mw_fatal("epoll_ctl: %m");
+	accept_paused_until = 0;
+}
+
+/* overload_log - one line per interval for each kind of trouble */
+
+static void
+overload_log(time_t now, unsigned long long deferred, unsigned long long refused)
+{
+	unsigned long long n;
+
+	if ((deferred > 0 || cap_log.count > 0)
+	    && (n = mw_ratelog_add(&cap_log, now, deferred)) > 0)
+		mw_warn("MaxConnections (%lld) reached: %llu connection(s) over it taken only "
+			"to answer \"%s\" and be closed, since the last warning; accepting "
+			"paused while %d such are open", conf.max_connections, n, OVERLOAD_ACTION, OVERFLOW_MAX);
+	if ((refused > 0 || fail_log.count > 0)
+	    && (n = mw_ratelog_add(&fail_log, now, refused)) > 0)
+		mw_warn("accept: %s: %llu connection(s) refused since the last warning; "
+			"accepting paused %d ms at a time", strerror(fail_errno), n, ACCEPT_PAUSE_MS);
+}
+
+/* refuse_pending - out of descriptors: spend the reserve to close the callers waiting */
+
+static unsigned long long
+refuse_pending(int lfd)
+{
+	unsigned long long n = 0;
+	int	fd;
+
+	if (reserve_fd < 0)
+		return (0);
+	close(reserve_fd);
+	while (n < REFUSE_BATCH && (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		close(fd);			/* Postfix retries, then default_action */
+		n++;
+	}
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return (n);
+}
+
+/* accept_conns - take every pending connection, or pause */
 
 static void
 accept_conns(int lfd, time_t now)
 {
-	struct epoll_event ev;
-	struct conn *c;
+	unsigned long long deferred = 0;
+	unsigned long long refused = 0;
+	int	over;
 	int	fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (nconns >= conf.max_connections) {
-			mw_warn("MaxConnections (%lld) reached; refusing a connection", conf.max_connections);
-			close(fd);
-			continue;
+	for (;;) {
+		if ((over = nconns - noverflow >= conf.max_connections) && noverflow >= OVERFLOW_MAX) {
+			accept_pause();		/* callers wait in the backlog */
+			break;
 		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			mw_warn("out of memory; refusing a connection");
-			close(fd);
-			continue;
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			fail_errno = errno;
+			if (errno == EMFILE || errno == ENFILE)
+				refused += refuse_pending(lfd);
+			accept_pause();		/* EMFILE, ENFILE, ENOBUFS, ENOMEM... */
+			break;
 		}
-		c->fd = fd;
-		c->last = now;
-		c->events = EPOLLIN;
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.ptr = c;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			mw_warn("epoll_ctl: %m; refusing a connection");
+		if (conn_add(fd, now, over) < 0) {
+			fail_errno = errno ? errno : ENOMEM;
 			close(fd);
-			free(c);
-			continue;
+			refused++;
+			accept_pause();
+			break;
 		}
-		c->next = conns;
-		if (conns)
-			conns->prev = c;
-		conns = c;
-		nconns++;
+		deferred += over;
 	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-		mw_warn("accept: %m");
+	overload_log(now, deferred, refused);
+}
+
+/* sweep_overflow - close overflow connections that did not send their request in time */
+
+static void
+sweep_overflow(time_t now)
+{
+	struct conn *c;
+	struct conn *next;
+
+	for (c = conns; c != NULL && noverflow > 0; c = next) {
+		next = c->next;
+		if (c->overflow && now - c->last >= OVERFLOW_TIMEOUT)
+			conn_close(c);
+	}
 }
 
 /* sweep - close idle connections, expire rate counters */
@@ -490,6 +675,7 @@ sweep(time_t now)
 	struct conn *c;
 	struct conn *next;
 
+	sweep_overflow(now);
 	for (c = conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->out_len == 0 && !c->waiting
@@ -652,6 +838,7 @@ reload_finish(void)
 	struct reload_job *job = reload_job;
 	struct policy_tables *old;
 	uint64_t n;
+	long long was_max = conf.max_connections;
 
 	if (job == NULL || read(reload_fd, &n, sizeof(n)) != sizeof(n))
 		return;
@@ -665,6 +852,7 @@ reload_finish(void)
 			mw_cache_clear(rcpt_cache);	/* users may have come or gone */
 		mw_cfg_free(policy_conf_table, &conf);
 		conf = job->conf;
+		reload_fd_limit(was_max);
 		old = tables;
 		tables = job->tables;
 		tables_summary("reloaded", tables, elapsed_ms(&job->start));
@@ -700,15 +888,25 @@ serve(void)
 	struct signalfd_siginfo si;
 	time_t	now;
 	time_t	last_sweep = time(NULL);
+	int	timeout;
 	int	n;
 	int	i;
 
 	for (;;) {
-		n = epoll_wait(epfd, ev, 64, (redis && policy_redis_busy(redis))
-			       || (userdb && policy_userdb_busy(userdb)) ? 5 : 1000 * SWEEP_SECONDS);
+		timeout = (redis && policy_redis_busy(redis))
+			|| (userdb && policy_userdb_busy(userdb)) ? 5 : 1000 * SWEEP_SECONDS;
+		if (accept_paused_until != 0 && timeout > ACCEPT_PAUSE_MS)
+			timeout = ACCEPT_PAUSE_MS;
+		if ((noverflow > 0 || cap_log.count > 0 || fail_log.count > 0) && timeout > 1000)
+			timeout = 1000;
+		n = epoll_wait(epfd, ev, 64, timeout);
 		if (n < 0 && errno != EINTR)
 			mw_fatal("epoll_wait: %m");
 		now = time(NULL);
+		accept_resume(mw_now_ms());
+		if (noverflow > 0)
+			sweep_overflow(now);
+		overload_log(now, 0, 0);
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.ptr == &listen_fd) {
 				accept_conns(listen_fd, now);
@@ -731,7 +929,7 @@ serve(void)
 				struct conn *c = ev[i].data.ptr;
 
 				if (ev[i].events & EPOLLOUT) {
-					if (conn_flush(c) < 0) {
+					if (conn_flush(c) < 0 || (c->answered && c->out_len == 0)) {
 						conn_close(c);
 						continue;
 					}
@@ -748,6 +946,34 @@ serve(void)
 			sweep(now);
 			last_sweep = now;
 		}
+	}
+}
+
+/* fd_limit - room for MaxConnections: raise the soft limit, or say why not */
+
+static int
+fd_limit(char *err, size_t errlen)
+{
+	unsigned long long limit;
+
+	if (mw_fdlimit_raise(FD_NEED(conf.max_connections), "MaxConnections",
+			     conf.max_connections, &limit, err, errlen) < 0)
+		return (-1);
+	if (mw_verbose)
+		mw_info("descriptor limit %llu for MaxConnections %lld", limit, conf.max_connections);
+	return (0);
+}
+
+/* reload_fd_limit - a larger MaxConnections needs room, or the old value stays */
+
+static void
+reload_fd_limit(long long was_max)
+{
+	char	err[512];
+
+	if (conf.max_connections > was_max && fd_limit(err, sizeof(err)) < 0) {
+		mw_warn("reload: %s; MaxConnections stays %lld", err, was_max);
+		conf.max_connections = was_max;
 	}
 }
 
@@ -814,6 +1040,12 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s: PolicySocket: %s\n", config_path, err);
 			return (1);
 		}
+		if (fd_limit(err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: %s\n", config_path, err);
+			policy_tables_free(t);
+			mw_cfg_free(policy_conf_table, &conf);
+			return (1);
+		}
 		printf("%s: OK\n", config_path);
 		policy_tables_free(t);
 		mw_cfg_free(policy_conf_table, &conf);
@@ -831,6 +1063,10 @@ main(int argc, char **argv)
 		mw_fatal("out of memory");
 	if (mw_endpoint_parse(conf.policy_socket, &ep, err, sizeof(err)) < 0)
 		mw_fatal("%s: PolicySocket: %s", config_path, err);
+	if (fd_limit(err, sizeof(err)) < 0)
+		mw_fatal("%s: %s", config_path, err);
+	if ((reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		mw_fatal("open /dev/null: %m");
 
 	/* Signals go to a signalfd, never to a handler. */
 	signal(SIGPIPE, SIG_IGN);
