@@ -297,7 +297,9 @@ st_dovecot_start() {
 			sed -E -e 's/^#(spam_prefs_(threshold|action|mailbox) = )/\1/' \
 				-e "s|^#spam_prefs_stamp_key_file = .*|spam_prefs_stamp_key_file = $ST_STAMP_KEY|" \
 				>"$d/95-spam-prefs.conf"
+		# the demo's userdb is keyed by bare names, one domain: strip it
 		st_snippet dovecot-2.4/mailwarren.conf.ext |
+			sed 's/^auth_username_format = .*/auth_username_format = %{user | lower | username}/' |
 			if [ -n "$sieve" ]; then cat; else sed '/^    sieve = yes$/d'; fi \
 				>"$d/mailwarren.conf"
 	else
@@ -308,7 +310,9 @@ st_dovecot_start() {
 			sed -E -e 's/^  #(spam_prefs_(threshold|action|mailbox) = )/  \1/' \
 				-e "s|^  #spam_prefs_stamp_key_file = .*|  spam_prefs_stamp_key_file = $ST_STAMP_KEY|" \
 				>"$d/95-spam-prefs.conf"
+		# the demo's userdb is keyed by bare names, one domain: strip it
 		st_snippet dovecot/mailwarren.conf.ext |
+			sed 's/^auth_username_format = .*/auth_username_format = %Ln/' |
 			if [ -n "$sieve" ]; then cat; else sed 's/ sieve spam_prefs$/ spam_prefs/'; fi \
 				>"$d/mailwarren.conf"
 	fi
