@@ -157,12 +157,13 @@ spam_prefs_read_header(struct mail *mail, struct spam_prefs_hdr_scan *scan,
    with *reason_r (why none) and *why_r (detail for the log, or NULL) */
 static bool
 spam_prefs_score(struct mail_deliver_context *ctx, const char *key_files,
-		 long *score_r, enum spam_prefs_reason *reason_r,
-		 const char **why_r)
+		 const char *max_age_str, long *score_r,
+		 enum spam_prefs_reason *reason_r, const char **why_r)
 {
 	struct spam_prefs_hdr_scan *scan;
 	const struct spam_prefs_stamp_keys *keys = NULL;
 	const char *errstr, *value;
+	long long max_age = 0;
 	char err[256];
 
 	*reason_r = SPAM_PREFS_REASON_NO_SCORE;
@@ -172,6 +173,15 @@ spam_prefs_score(struct mail_deliver_context *ctx, const char *key_files,
 		e_error(ctx->event, "spam_prefs: spam_prefs_stamp_key_file: "
 			"%s: no score is believed (the message goes to "
 			"INBOX)", errstr);
+		*reason_r = SPAM_PREFS_REASON_KEY_ERROR;
+		return FALSE;
+	}
+	if (keys != NULL && max_age_str != NULL &&
+	    spam_prefs_parse_age(max_age_str, &max_age) < 0) {
+		e_error(ctx->event, "spam_prefs: invalid "
+			"spam_prefs_stamp_max_age '%s' (seconds, or with s, m, "
+			"h or d): no score is believed (the message goes to "
+			"INBOX)", max_age_str);
 		*reason_r = SPAM_PREFS_REASON_KEY_ERROR;
 		return FALSE;
 	}
@@ -192,7 +202,7 @@ spam_prefs_score(struct mail_deliver_context *ctx, const char *key_files,
 	if (spam_prefs_stamp_score(keys,
 			spam_prefs_hdr_scan_field(scan, SPAM_PREFS_HDR_STAMP),
 			spam_prefs_hdr_scan_field(scan, SPAM_PREFS_HDR_MSGID),
-			(long long) time(NULL), score_r, reason_r,
+			(long long) time(NULL), max_age, score_r, reason_r,
 			err, sizeof(err)) < 0) {
 		if (*reason_r == SPAM_PREFS_REASON_BAD_STAMP)
 			*why_r = t_strdup(err);
@@ -228,7 +238,9 @@ spam_prefs_decide_mail(struct mail_deliver_context *ctx,
 	}
 
 	key_files = mw_settings_str(set, "spam_prefs_stamp_key_file");
-	have_score = spam_prefs_score(ctx, key_files, &score, &unscored, &why);
+	have_score = spam_prefs_score(ctx, key_files,
+		mw_settings_str(set, "spam_prefs_stamp_max_age"),
+		&score, &unscored, &why);
 
 	sender = ctx->mail_from == NULL || smtp_address_isnull(ctx->mail_from) ?
 		NULL : smtp_address_encode(ctx->mail_from);

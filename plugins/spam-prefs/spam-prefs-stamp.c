@@ -5,6 +5,7 @@
    headers are not looked at. No Dovecot dependency (unit tested by
    tests/unit/test_spam_prefs.c). */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,10 +53,37 @@ int spam_prefs_stamp_keys_load(const char *files,
 	return 0;
 }
 
+#define AGE_LIMIT (10LL * 366 * 86400)
+
+/* spam_prefs_parse_age - "3600", "90m", "2d" */
+int spam_prefs_parse_age(const char *str, long long *secs_r)
+{
+	long long v = 0, unit = 1;
+	bool digits = false;
+
+	for (; *str >= '0' && *str <= '9'; str++) {
+		v = v * 10 + (*str - '0');
+		if (v > AGE_LIMIT)
+			return -1;
+		digits = true;
+	}
+	switch (*str) {
+	case 's': unit = 1; str++; break;
+	case 'm': unit = 60; str++; break;
+	case 'h': unit = 3600; str++; break;
+	case 'd': unit = 86400; str++; break;
+	default: break;
+	}
+	if (!digits || *str != '\0' || v * unit > AGE_LIMIT)
+		return -1;
+	*secs_r = v * unit;
+	return 0;
+}
+
 /* spam_prefs_stamp_score - the verified score, or why there is none */
 int spam_prefs_stamp_score(const struct spam_prefs_stamp_keys *keys,
 			   const char *stamp, const char *msgid, long long now,
-			   long *milli_r, enum spam_prefs_reason *reason_r,
+			   long long max_age, long *milli_r, enum spam_prefs_reason *reason_r,
 			   char *err, size_t errlen)
 {
 	struct mw_stamp_info info;
@@ -66,7 +94,7 @@ int spam_prefs_stamp_score(const struct spam_prefs_stamp_keys *keys,
 		return -1;
 	}
 	*reason_r = SPAM_PREFS_REASON_BAD_STAMP;
-	if (mw_stamp_verify(keys->key, keys->n, stamp, msgid, now, 0,
+	if (mw_stamp_verify(keys->key, keys->n, stamp, msgid, now, max_age,
 			    &info, err, errlen) < 0)
 		return -1;
 	/* mw_stamp's score syntax is a subset of spam_prefs_parse_score's */

@@ -23,15 +23,22 @@ int spam_prefs_stamp_keys_load(const char *files,
 			       struct spam_prefs_stamp_keys *keys,
 			       char *err, size_t errlen);
 
+/* spam_prefs_stamp_max_age: seconds, with an optional unit s, m, h or d
+   ("2d"); 0 for no limit. 0 with *secs_r, or -1 (not such a value, or
+   beyond 10 years). */
+int spam_prefs_parse_age(const char *str, long long *secs_r);
+
 /* The score a message's stamp carries: 0 with *milli_r when stamp (the
    first X-Mailwarren-Stamp value, NULL if none) verifies against msgid
-   (the first Message-ID value, NULL if none) with one of the keys; -1
+   (the first Message-ID value, NULL if none) with one of the keys and,
+   with max_age > 0, was made at most max_age seconds before now (and no
+   more than 300 s after it); -1
    otherwise, with *reason_r SPAM_PREFS_REASON_NO_STAMP (no stamp) or
    SPAM_PREFS_REASON_BAD_STAMP (err says why: malformed, no Message-ID,
-   bad mac - forged, replayed from another message, another key). */
+   stale, bad mac - forged, replayed from another message, another key). */
 int spam_prefs_stamp_score(const struct spam_prefs_stamp_keys *keys,
 			   const char *stamp, const char *msgid, long long now,
-			   long *milli_r, enum spam_prefs_reason *reason_r,
+			   long long max_age, long *milli_r, enum spam_prefs_reason *reason_r,
 			   char *err, size_t errlen);
 
 #endif

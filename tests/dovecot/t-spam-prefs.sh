@@ -9,7 +9,8 @@
 # With spam_prefs_stamp_key_file (set per user here, through userdb), only
 # the score of an X-Mailwarren-Stamp that verifies is believed: stamps
 # made by the milter's own code (tests/lib/stamp-make), forged scores,
-# a replayed stamp, 64 junk X-Spam-* headers, an unreadable key file.
+# a replayed stamp, 64 junk X-Spam-* headers, an unreadable key file,
+# spam_prefs_stamp_max_age.
 
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib/sandbox.sh"
@@ -79,6 +80,10 @@ dovecot_add_user st pw userdb_spam_prefs_threshold=5 \
 	userdb_spam_prefs_stamp_key_file="$KEY"
 dovecot_add_user stbad pw userdb_spam_prefs_threshold=5 \
 	userdb_spam_prefs_stamp_key_file="$KEY_ROOT"
+dovecot_add_user stage pw userdb_spam_prefs_threshold=5 \
+	userdb_spam_prefs_stamp_key_file="$KEY" userdb_spam_prefs_stamp_max_age=1h
+dovecot_add_user stagebad pw userdb_spam_prefs_threshold=5 \
+	userdb_spam_prefs_stamp_key_file="$KEY" userdb_spam_prefs_stamp_max_age=soon
 
 chgrp "$DC_MAIL_GID" "$KEY"
 
@@ -227,6 +232,19 @@ check "unreadable key file: an error line naming the file" \
 check "unreadable key file: reason=stamp-key-error" \
 	grep -qE 'lmtp\(stbad\).*score=none threshold=5 action=inbox reason=stamp-key-error$' "$DC_LOG"
 
+# spam_prefs_stamp_max_age = 1h: a stamp made 2 hours ago is stale
+s_old=$("$STAMP_MAKE" "$KEY" '<s4@x.example>' 20 $(($(date +%s) - 7200)))
+codes="$(smsg stage 'Message-ID: <s4@x.example>\nSubject: fresh\nX-Mailwarren-Stamp: %s\n\nx\n' "$(stamp '<s4@x.example>' 20)")"
+codes="$codes $(smsg stage 'Message-ID: <s4@x.example>\nSubject: old\nX-Mailwarren-Stamp: %s\n\nx\n' "$s_old")"
+codes="$codes $(smsg stagebad 'Message-ID: <s4@x.example>\nSubject: fresh\nX-Mailwarren-Stamp: %s\n\nx\n' "$(stamp '<s4@x.example>' 20)")"
+check "max age: LMTP accepted all 3" test "$codes" = "250 250 250"
+expect "max age 1h: the fresh stamp's 20 in Junk, the 2-hour-old one in INBOX" stage "INBOX 1 Junk 1"
+check "max age: the old stamp is logged as stale (reason=bad-stamp)" \
+	grep -qE 'lmtp\(stage\).*score=none threshold=5 action=inbox reason=bad-stamp stamp="stale stamp' "$DC_LOG"
+expect "invalid spam_prefs_stamp_max_age: no score believed, INBOX" stagebad "INBOX 1 Junk -"
+check "invalid spam_prefs_stamp_max_age: an error line naming the setting" \
+	grep -qF "spam_prefs: invalid spam_prefs_stamp_max_age 'soon'" "$DC_LOG"
+
 # --- with Pigeonhole: fileinto still works, spam via implicit keep -----------
 if [ -n "$have_sieve" ]; then
 	home=$DC_DIR/mail/sievy
@@ -250,7 +268,8 @@ else
 fi
 
 bad=$(grep -E ': (Error|Fatal|Panic):' "$DC_LOG" | grep -v "spam_prefs: invalid spam_prefs_threshold 'five'" |
-	grep -vF "spam_prefs: spam_prefs_stamp_key_file: $KEY_ROOT: Permission denied")
+	grep -vF "spam_prefs: spam_prefs_stamp_key_file: $KEY_ROOT: Permission denied" |
+	grep -vF "spam_prefs: invalid spam_prefs_stamp_max_age 'soon'")
 check "no other Error/Fatal/Panic in the Dovecot log" test -z "$bad"
 [ -z "$bad" ] || diag "$bad"
 

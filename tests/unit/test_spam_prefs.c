@@ -356,6 +356,31 @@ write_key(const char *dir, const char *name, const char *text, mode_t mode)
 }
 
 static void
+test_parse_age(void **state)
+{
+	static const struct {
+		const char *in;
+		int	ret;
+		long long secs;
+	} cases[] = {
+		{"0", 0, 0}, {"3600", 0, 3600}, {"90s", 0, 90}, {"90m", 0, 5400},
+		{"36h", 0, 129600}, {"2d", 0, 172800}, {"3660d", 0, 3660LL * 86400},
+		{"", -1, 0}, {"d", -1, 0}, {"-1", -1, 0}, {"1w", -1, 0},
+		{"1 d", -1, 0}, {"1dd", -1, 0}, {"3661d", -1, 0},
+		{"99999999999999999999", -1, 0}, {" 5", -1, 0},
+	};
+	long long v;
+	size_t	i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = -7;
+		assert_int_equal(spam_prefs_parse_age(cases[i].in, &v), cases[i].ret);
+		if (cases[i].ret == 0)
+			assert_int_equal(v, cases[i].secs);
+	}
+}
+
+static void
 test_stamp(void **state)
 {
 	static const char k1hex[] = "000102030405060708090a0b0c0d0e0f\n";
@@ -403,37 +428,47 @@ test_stamp(void **state)
 	assert_int_equal(spam_prefs_stamp_keys_load(list, &keys, err, sizeof(err)), 0);
 	assert_int_equal(mw_stamp_make(&k1, "<m@x>", "20", 1700000000, stamp, sizeof(stamp)), 0);
 	milli = 0;
-	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, " <m@x>", 1800000000,
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, " <m@x>", 1800000000, 0,
 						&milli, &why, err, sizeof(err)), 0);
 	assert_int_equal(milli, 20000);
 	/* negative scores too, with the second key of the list */
 	assert_int_equal(mw_stamp_make(&k2, "<n@x>", "-1.5", 1700000000, stamp, sizeof(stamp)), 0);
-	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<n@x>", 0,
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<n@x>", 0, 0,
 						&milli, &why, err, sizeof(err)), 0);
 	assert_int_equal(milli, -1500);
 	/* replayed onto another Message-ID, or none */
-	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<other@x>", 0,
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<other@x>", 0, 0,
 						&milli, &why, err, sizeof(err)), -1);
 	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
 	assert_non_null(strstr(err, "bad mac"));
-	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, NULL, 0,
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, NULL, 0, 0,
 						&milli, &why, err, sizeof(err)), -1);
 	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
 	/* a key not on the list */
-	assert_int_equal(spam_prefs_stamp_score(&one, stamp, "<n@x>", 0,
+	assert_int_equal(spam_prefs_stamp_score(&one, stamp, "<n@x>", 0, 0,
 						&milli, &why, err, sizeof(err)), -1);
 	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
 	/* forged: the score changed, or garbage */
 	assert_int_equal(spam_prefs_stamp_score(&keys,
-		"v=1; t=1700000000; score=-100; mac=0123456789abcdef", "<n@x>", 0,
+		"v=1; t=1700000000; score=-100; mac=0123456789abcdef", "<n@x>", 0, 0,
 		&milli, &why, err, sizeof(err)), -1);
 	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
-	assert_int_equal(spam_prefs_stamp_score(&keys, "100", "<n@x>", 0,
+	assert_int_equal(spam_prefs_stamp_score(&keys, "100", "<n@x>", 0, 0,
 						&milli, &why, err, sizeof(err)), -1);
 	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
 	assert_non_null(strstr(err, "malformed"));
+	/* max age: 3600 s; made at 1700000000 */
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<n@x>", 1700003600, 3600,
+						&milli, &why, err, sizeof(err)), 0);
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<n@x>", 1700003601, 3600,
+						&milli, &why, err, sizeof(err)), -1);
+	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
+	assert_non_null(strstr(err, "stale"));
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<n@x>", 1699999000, 3600,
+						&milli, &why, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "stale"));	/* from the future */
 	/* no stamp */
-	assert_int_equal(spam_prefs_stamp_score(&keys, NULL, "<n@x>", 0,
+	assert_int_equal(spam_prefs_stamp_score(&keys, NULL, "<n@x>", 0, 0,
 						&milli, &why, err, sizeof(err)), -1);
 	assert_int_equal(why, SPAM_PREFS_REASON_NO_STAMP);
 	assert_string_equal(spam_prefs_reason_name(SPAM_PREFS_REASON_NO_STAMP), "no-stamp");
@@ -458,6 +493,7 @@ main(void)
 		cmocka_unit_test(test_format_score),
 		cmocka_unit_test(test_hdr_scan),
 		cmocka_unit_test(test_hdr_scan_fields),
+		cmocka_unit_test(test_parse_age),
 		cmocka_unit_test(test_stamp),
 	};
 
