@@ -94,52 +94,22 @@ static const char *mailshard_getenv(struct mail_user *user, const char *name)
 	return value == NULL || *value == '\0' ? NULL : value;
 }
 
-/* mailshard_subpath - check mailshard_maildir or mailshard_index_dir */
-static const char *
-mailshard_subpath(struct mail_user *user, const char *name,
-		  const char *value, bool absolute)
-{
-	char norm[MW_SHARD_PATH_MAX];
-	const char *why;
-
-	if (mw_shard_path_normalize(absolute ? value :
-				    t_strconcat("/", value, NULL),
-				    norm, &why) < 0 ||
-	    (!absolute && value[0] == '/')) {
-		user->error = p_strdup_printf(user->pool,
-			"mailshard: invalid %s '%s': %s", name, value,
-			!absolute && value[0] == '/' ?
-			"must be relative to the user's directory" : why);
-		return NULL;
-	}
-	return t_strdup(absolute ? norm : norm + 1);
-}
-
-/* mailshard_location - "maildir:DIR/MAILDIR[:INDEX=...]" */
+/* mailshard_location - "maildir:DIR/MAILDIR[:INDEX=...]", built by
+   mw_shard_location() as the auth module builds it (byte-identical) */
 static const char *
 mailshard_location(struct mail_user *user, const MW_SHARD_PLACE *place)
 {
-	const char *maildir, *index_dir, *location;
+	char err[MW_SHARD_ERR_MAX];
+	MW_SHARD_LOC *loc = t_new(MW_SHARD_LOC, 1);
 
-	maildir = mailshard_getenv(user, "mailshard_maildir");
-	maildir = mailshard_subpath(user, "mailshard_maildir",
-				    maildir == NULL ? "Maildir" : maildir, FALSE);
-	if (maildir == NULL)
+	if (mw_shard_location(place,
+			      mailshard_getenv(user, "mailshard_maildir"),
+			      mailshard_getenv(user, "mailshard_index_dir"),
+			      loc, err) < 0) {
+		user->error = p_strdup_printf(user->pool, "mailshard: %s", err);
 		return NULL;
-	location = t_strconcat("maildir:", place->path, "/", maildir, NULL);
-
-	/* index files on local disk: INDEX_DIR/VOLUME/<path in volume> */
-	index_dir = mailshard_getenv(user, "mailshard_index_dir");
-	if (index_dir != NULL) {
-		index_dir = mailshard_subpath(user, "mailshard_index_dir",
-					      index_dir, TRUE);
-		if (index_dir == NULL)
-			return NULL;
-		location = t_strconcat(location, ":INDEX=", index_dir, "/",
-			place->volume->name,
-			place->path + place->volume->path_len, NULL);
 	}
-	return location;
+	return loc->location;
 }
 
 /* mailshard_place_user - compute, check and apply the user's directory */
