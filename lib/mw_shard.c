@@ -52,6 +52,11 @@
 /*	MW_SHARD_LOC *loc;
 /*	char	err[MW_SHARD_ERR_MAX];
 /*
+/*	int	mw_shard_volume_ready(name, path, err)
+/*	const char *name;
+/*	const char *path;
+/*	char	err[MW_SHARD_ERR_MAX];
+/*
 /*	const char *mw_shard_reason_name(reason)
 /*	int	reason;
 /* DESCRIPTION
@@ -117,9 +122,17 @@
 /*	index_path is ""), and the 2.3 mail location
 /*	"maildir:MAIL_PATH" with ":INDEX=INDEX_PATH" when an index
 /*	directory is set.
+/*
+/*	mw_shard_volume_ready() checks that the volume name at path
+/*	holds its marker file MW_SHARD_MARKER (created by the operator
+/*	on the filer itself, so that it is missing when the filesystem
+/*	is not mounted): every route refuses a user of a volume without
+/*	it, temporarily, instead of creating an empty maildir on a bare
+/*	mount point.
 /* DIAGNOSTICS
 /*	mw_shard_normalize(), mw_shard_path_normalize(),
-/*	mw_shard_place() and mw_shard_location() return 0, or -1 with
+/*	mw_shard_place(), mw_shard_location() and
+/*	mw_shard_volume_ready() return 0, or -1 with
 /*	the reason in *why or err;
 /*	mw_shard_create() returns NULL with the reason in err.
 /* SEE ALSO
@@ -128,6 +141,8 @@
 
 /* System library. */
 
+#include <sys/stat.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -783,6 +798,23 @@ mw_shard_location(const MW_SHARD_PLACE *place, const char *maildir,
 	if (n < 0 || (size_t) n >= sizeof(loc->location))
 		return (shard_err(err, "mail location of user %s is too long",
 				  place->user), -1);
+	return (0);
+}
+
+/* mw_shard_volume_ready - the volume's marker file is there */
+
+int
+mw_shard_volume_ready(const char *name, const char *path, char *err)
+{
+	char	marker[MW_SHARD_PATH_MAX + sizeof(MW_SHARD_MARKER) + 1];
+	struct stat st;
+
+	snprintf(marker, sizeof(marker), "%s/%s", path, MW_SHARD_MARKER);
+	if (stat(marker, &st) < 0) {
+		shard_err(err, "volume %s not mounted or not initialised: "
+			  "stat(%.160s) failed: %s", name, marker, strerror(errno));
+		return (-1);
+	}
 	return (0);
 }
 

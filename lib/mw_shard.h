@@ -85,6 +85,7 @@ extern int mw_shard_place(const MW_SHARD *, const char *, const char *,
 			          const char *, MW_SHARD_PLACE *, char *);
 extern int mw_shard_location(const MW_SHARD_PLACE *, const char *,
 			             const char *, MW_SHARD_LOC *, char *);
+extern int mw_shard_volume_ready(const char *, const char *, char *);
 extern const char *mw_shard_reason_name(int);
 
 #endif

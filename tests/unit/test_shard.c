@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "mw_siphash.h"
@@ -376,6 +377,27 @@ test_location(void **state)
 	assert_int_equal(mw_shard_location(&p, NULL, "/i\x1bx", &l, err), -1);
 	assert_null(strchr(err, '\x1b'));	/* echoed safely */
 	mw_shard_free(s);
+}
+
+/* volume_ready - the marker file decides */
+
+static void
+test_volume_ready(void **state)
+{
+	char	dir[] = "/tmp/test_shard.XXXXXX";
+	char	err[MW_SHARD_ERR_MAX], marker[64];
+	FILE   *fp;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(mw_shard_volume_ready("v1", dir, err), -1);
+	assert_non_null(strstr(err, "volume v1 not mounted or not initialised: stat("));
+	assert_non_null(strstr(err, "/.mailshard-volume) failed: No such file"));
+	snprintf(marker, sizeof(marker), "%s/%s", dir, MW_SHARD_MARKER);
+	assert_non_null(fp = fopen(marker, "w"));
+	fclose(fp);
+	assert_int_equal(mw_shard_volume_ready("v1", dir, err), 0);
+	unlink(marker);
+	rmdir(dir);
 }
 
 /* hostile_names_stay_inside - every accepted name maps below its volume */
@@ -763,6 +785,7 @@ main(void)
 		cmocka_unit_test(test_place_letters),
 		cmocka_unit_test(test_place_pins),
 		cmocka_unit_test(test_location),
+		cmocka_unit_test(test_volume_ready),
 		cmocka_unit_test(test_hostile_names_stay_inside),
 		cmocka_unit_test(test_balance),
 		cmocka_unit_test(test_balance_hash11),
