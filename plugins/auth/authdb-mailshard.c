@@ -1,0 +1,350 @@
+/* authdb-mailshard.c - libauthdb_mailshard.so, the userdb driver
+   "mailshard": placement in Dovecot's long-lived auth process instead of
+   in every mail process (one source for Dovecot 2.3 and 2.4).
+
+   Chained after the site's own userdb (passwd-file, LDAP, SQL, ... with
+   result_success = continue-ok), it adds the user's home and mail
+   location to that reply, computed by lib/mw_shard.c exactly as the
+   mailshard mail plugin computes them (mw_shard_place() and
+   mw_shard_location(): the two routes give the same bytes). Every
+   protocol and doveadm then get them from the userdb reply, so no
+   mailwarren code runs in the imap, pop3 or lmtp processes, and %h works
+   in any setting.
+
+   Per user, the earlier userdb's fields mailshard_volume and
+   mailshard_path pin the user, and mailshard_volumes, mailshard_layout,
+   mailshard_maildir and mailshard_index_dir override the module's
+   settings, as they override the plugin's. A reply that already has a
+   mail location (2.3 "mail", 2.4 "mail_driver" or "mail_path") is left
+   alone. A user no earlier userdb found stays unknown: this userdb never
+   invents users. A refused username, a bad pin or setting, or a volume
+   without its marker file (not mounted) fails the lookup temporarily
+   (LMTP 451, IMAP and POP3 temporary failure, nothing created) with one
+   error line naming the user (in the log prefix), the volume and the
+   reason.
+
+   Settings: on 2.3 from the userdb's args string (mw_auth_args_parse():
+   volumes= layout= maildir= index_dir=), parse errors are fatal when the
+   auth process starts; on 2.4 the plugin's own settings (mailshard_volumes,
+   ...) at top level or inside the userdb's block. */
+
+#include "auth-common.h"
+#include "userdb.h"
+#include "mw-auth.h"
+#include "mw_shard.h"
+#if DOVECOT_PREREQ(2, 4, 0)
+#  include "mw-settings.h"
+#endif
+
+/* the auth process refuses a module built for another ABI */
+extern const char *authdb_mailshard_version;
+const char *authdb_mailshard_version = DOVECOT_ABI_VERSION;
+
+void authdb_mailshard_init(void);
+void authdb_mailshard_deinit(void);
+
+enum mailshard_set {
+	MAILSHARD_SET_VOLUMES,
+	MAILSHARD_SET_LAYOUT,
+	MAILSHARD_SET_MAILDIR,
+	MAILSHARD_SET_INDEX_DIR,
+	MAILSHARD_SET_COUNT
+};
+
+/* The settings, by their 2.4 names (also the per-user field names) and
+   their 2.3 args keys; in enum mailshard_set order. */
+static const struct mw_auth_setting mailshard_settings[] = {
+	{ "mailshard_volumes", "volumes", NULL },
+	{ "mailshard_layout", "layout", NULL },
+	{ "mailshard_maildir", "maildir", NULL },
+	{ "mailshard_index_dir", "index_dir", NULL },
+	{ NULL, NULL, NULL }
+};
+
+struct mailshard_userdb_module {
+	struct userdb_module module;
+	/* the configured values, NULL when unset */
+	const char *set[MAILSHARD_SET_COUNT];
+	/* set[VOLUMES] and set[LAYOUT], parsed when the auth process
+	   starts */
+	MW_SHARD *shard;
+};
+
+/* The volumes and layout of the last user who overrode them (userdb
+   mailshard_volumes or mailshard_layout): parsed again only when they
+   change. */
+static struct {
+	char *volumes, *layout;		/* i_strdup()ed; layout may be NULL */
+	MW_SHARD *shard;
+} mailshard_override;
+
+/* mailshard_override_clear - forget the per-user configuration */
+static void mailshard_override_clear(void)
+{
+	mw_shard_free(mailshard_override.shard);
+	i_free(mailshard_override.volumes);
+	i_free(mailshard_override.layout);
+	i_zero(&mailshard_override);
+}
+
+/* mailshard_shard - the configuration for these volumes and layout: the
+   module's own, or the per-user one; NULL with err set if it does not
+   parse */
+static const MW_SHARD *
+mailshard_shard(const struct mailshard_userdb_module *module,
+		const char *volumes, const char *layout, char *err)
+{
+	MW_SHARD *shard;
+
+	if (null_strcmp(volumes, module->set[MAILSHARD_SET_VOLUMES]) == 0 &&
+	    null_strcmp(layout, module->set[MAILSHARD_SET_LAYOUT]) == 0)
+		return module->shard;
+	if (mailshard_override.shard != NULL &&
+	    null_strcmp(mailshard_override.volumes, volumes) == 0 &&
+	    null_strcmp(mailshard_override.layout, layout) == 0)
+		return mailshard_override.shard;
+	if ((shard = mw_shard_create(volumes, layout, err)) == NULL)
+		return NULL;
+	mailshard_override_clear();
+	mailshard_override.volumes = i_strdup(volumes);
+	mailshard_override.layout = i_strdup(layout);
+	mailshard_override.shard = shard;
+	return shard;
+}
+
+/* mailshard_value - the user's override of a setting, or the module's */
+static const char *
+mailshard_value(const struct mailshard_userdb_module *module,
+		const struct auth_request *req, enum mailshard_set idx)
+{
+	const char *value;
+
+	value = mw_auth_userdb_field(req, mailshard_settings[idx].name);
+	return value != NULL ? value : module->set[idx];
+}
+
+/* mailshard_has_location - the reply so far sets the mail location */
+static bool mailshard_has_location(const struct auth_request *req)
+{
+#if DOVECOT_PREREQ(2, 4, 0)
+	return mw_auth_userdb_has(req, "mail_driver") ||
+		mw_auth_userdb_has(req, "mail_path");
+#else
+	return mw_auth_userdb_has(req, "mail");
+#endif
+}
+
+/* mailshard_set_location - add home and the mail location to the reply */
+static void
+mailshard_set_location(struct auth_request *req, const MW_SHARD_LOC *loc)
+{
+	auth_request_set_userdb_field(req, "home", loc->home);
+#if DOVECOT_PREREQ(2, 4, 0)
+	auth_request_set_userdb_field(req, "mail_driver", "maildir");
+	auth_request_set_userdb_field(req, "mail_path", loc->mail_path);
+	if (loc->index_path[0] != '\0') {
+		auth_request_set_userdb_field(req, "mail_index_path",
+					      loc->index_path);
+	}
+#else
+	auth_request_set_userdb_field(req, "mail", loc->location);
+#endif
+}
+
+/* mailshard_place - place the user; 0, or -1 with err set */
+static int
+mailshard_place(const struct mailshard_userdb_module *module,
+		struct auth_request *req, char *err)
+{
+	const MW_SHARD *shard;
+	MW_SHARD_PLACE place;
+	MW_SHARD_LOC *loc;
+	char why[MW_SHARD_ERR_MAX];
+
+	shard = mailshard_shard(module,
+		mailshard_value(module, req, MAILSHARD_SET_VOLUMES),
+		mailshard_value(module, req, MAILSHARD_SET_LAYOUT), why);
+	if (shard == NULL) {
+		i_snprintf(err, MW_SHARD_ERR_MAX,
+			   "mailshard_volumes/mailshard_layout: %s", why);
+		return -1;
+	}
+	if (mw_shard_place(shard, req->fields.user,
+			   mw_auth_userdb_field(req, "mailshard_volume"),
+			   mw_auth_userdb_field(req, "mailshard_path"),
+			   &place, err) < 0 ||
+	    mw_shard_volume_ready(place.volume->name, place.volume->path,
+				  err) < 0)
+		return -1;
+	loc = t_new(MW_SHARD_LOC, 1);
+	if (mw_shard_location(&place,
+			      mailshard_value(module, req, MAILSHARD_SET_MAILDIR),
+			      mailshard_value(module, req, MAILSHARD_SET_INDEX_DIR),
+			      loc, err) < 0)
+		return -1;
+	mailshard_set_location(req, loc);
+	e_debug(authdb_event(req),
+		"mailshard: volume=%s reason=%s home=%s mail=%s",
+		place.volume->name, mw_shard_reason_name(place.reason),
+		loc->home, loc->location);
+	return 0;
+}
+
+static void
+mailshard_lookup(struct auth_request *req, userdb_callback_t *callback)
+{
+	const struct mailshard_userdb_module *module =
+		(const struct mailshard_userdb_module *)req->userdb->userdb;
+	enum userdb_result result = USERDB_RESULT_OK;
+	char err[MW_SHARD_ERR_MAX];
+
+#if DOVECOT_PREREQ(2, 4, 0)
+	/* this userdb's own "fields { }", as the built-in drivers apply it */
+	if (auth_request_set_userdb_fields(req, NULL) < 0) {
+		mw_auth_userdb_tempfail(req);
+		callback(USERDB_RESULT_INTERNAL_FAILURE, req);
+		return;
+	}
+#endif
+	if (!req->userdb_success) {
+		/* no earlier userdb found the user (or none ran) */
+		e_debug(authdb_event(req),
+			"mailshard: no earlier userdb returned the user");
+		callback(USERDB_RESULT_USER_UNKNOWN, req);
+		return;
+	}
+	if (mailshard_has_location(req)) {
+		e_debug(authdb_event(req), "mailshard: the userdb returned "
+			"a mail location, leaving the user alone");
+		callback(USERDB_RESULT_OK, req);
+		return;
+	}
+	T_BEGIN {
+		if (mailshard_place(module, req, err) < 0) {
+			e_error(authdb_event(req), "%s", err);
+			mw_auth_userdb_tempfail(req);
+			result = USERDB_RESULT_INTERNAL_FAILURE;
+		}
+	} T_END;
+	callback(result, req);
+}
+
+/* mailshard_check_subdirs - the configured maildir and index_dir pass
+   mw_shard_location(), tried on a made-up user of the first volume */
+static int
+mailshard_check_subdirs(const struct mailshard_userdb_module *module,
+			char *err)
+{
+	MW_SHARD_PLACE place;
+	MW_SHARD_LOC *loc;
+	int ret;
+
+	i_zero(&place);
+	place.volume = &module->shard->volumes[0];
+	place.reason = MW_SHARD_BY_HASH;
+	i_snprintf(place.user, sizeof(place.user), "x");
+	i_snprintf(place.path, sizeof(place.path), "%s/x", place.volume->path);
+	T_BEGIN {
+		loc = t_new(MW_SHARD_LOC, 1);
+		ret = mw_shard_location(&place,
+					module->set[MAILSHARD_SET_MAILDIR],
+					module->set[MAILSHARD_SET_INDEX_DIR],
+					loc, err);
+	} T_END;
+	return ret;
+}
+
+/* mailshard_module_new - check the settings, parse the volumes */
+static int
+mailshard_module_new(pool_t pool, const struct mw_auth_setting *table,
+		     struct userdb_module **module_r, const char **error_r)
+{
+	struct mailshard_userdb_module *module;
+	char err[MW_SHARD_ERR_MAX];
+	unsigned int i;
+
+	module = p_new(pool, struct mailshard_userdb_module, 1);
+	for (i = 0; i < MAILSHARD_SET_COUNT; i++)
+		module->set[i] = table[i].value;
+	if (module->set[MAILSHARD_SET_VOLUMES] == NULL) {
+		*error_r = "mailshard_volumes is not set";
+		return -1;
+	}
+	module->shard = mw_shard_create(module->set[MAILSHARD_SET_VOLUMES],
+					module->set[MAILSHARD_SET_LAYOUT], err);
+	if (module->shard == NULL) {
+		*error_r = t_strdup_printf(
+			"mailshard_volumes/mailshard_layout: %s", err);
+		return -1;
+	}
+	/* maildir and index_dir: the same check as at every lookup, with a
+	   place that needs no volume on disk */
+	if (mailshard_check_subdirs(module, err) < 0) {
+		*error_r = t_strdup(err);
+		mw_shard_free(module->shard);
+		return -1;
+	}
+	/* no caching key: every lookup checks the volume's marker again */
+	*module_r = &module->module;
+	return 0;
+}
+
+#if DOVECOT_PREREQ(2, 4, 0)
+static int
+mailshard_preinit(pool_t pool, struct event *event,
+		  struct userdb_module **module_r, const char **error_r)
+{
+	struct mw_auth_setting table[N_ELEMENTS(mailshard_settings)];
+	const char *error;
+
+	memcpy(table, mailshard_settings, sizeof(table));
+	if (mw_auth_settings_read(pool, event, &mailshard_setting_parser_info,
+				  table, &error) < 0 ||
+	    mailshard_module_new(pool, table, module_r, &error) < 0) {
+		*error_r = t_strdup_printf("userdb mailshard: %s", error);
+		return -1;
+	}
+	return 0;
+}
+#else
+static struct userdb_module *
+mailshard_preinit(pool_t pool, const char *args)
+{
+	struct mw_auth_setting table[N_ELEMENTS(mailshard_settings)];
+	struct userdb_module *module;
+	const char *error;
+
+	memcpy(table, mailshard_settings, sizeof(table));
+	if (mw_auth_args_parse(pool, args, table, &error) < 0 ||
+	    mailshard_module_new(pool, table, &module, &error) < 0)
+		i_fatal("userdb mailshard: %s", error);
+	return module;
+}
+#endif
+
+static void mailshard_deinit(struct userdb_module *_module)
+{
+	struct mailshard_userdb_module *module =
+		(struct mailshard_userdb_module *)_module;
+
+	mw_shard_free(module->shard);
+	module->shard = NULL;
+}
+
+static struct userdb_module_interface mailshard_userdb = {
+	.name = "mailshard",
+	.preinit = mailshard_preinit,
+	.deinit = mailshard_deinit,
+	.lookup = mailshard_lookup,
+};
+
+void authdb_mailshard_init(void)
+{
+	userdb_register_module(&mailshard_userdb);
+}
+
+void authdb_mailshard_deinit(void)
+{
+	userdb_unregister_module(&mailshard_userdb);
+	mailshard_override_clear();
+}
