@@ -32,6 +32,7 @@
 #include "userdb.h"
 #include "mw-auth.h"
 #include "mw_shard.h"
+#include "mw-place.h"
 #if DOVECOT_PREREQ(2, 4, 0)
 #  include "mw-settings.h"
 #endif
@@ -65,52 +66,7 @@ struct mailshard_userdb_module {
 	struct userdb_module module;
 	/* the configured values, NULL when unset */
 	const char *set[MAILSHARD_SET_COUNT];
-	/* set[VOLUMES] and set[LAYOUT], parsed when the auth process
-	   starts */
-	MW_SHARD *shard;
 };
-
-/* The volumes and layout of the last user who overrode them (userdb
-   mailshard_volumes or mailshard_layout): parsed again only when they
-   change. */
-static struct {
-	char *volumes, *layout;		/* i_strdup()ed; layout may be NULL */
-	MW_SHARD *shard;
-} mailshard_override;
-
-/* mailshard_override_clear - forget the per-user configuration */
-static void mailshard_override_clear(void)
-{
-	mw_shard_free(mailshard_override.shard);
-	i_free(mailshard_override.volumes);
-	i_free(mailshard_override.layout);
-	i_zero(&mailshard_override);
-}
-
-/* mailshard_shard - the configuration for these volumes and layout: the
-   module's own, or the per-user one; NULL with err set if it does not
-   parse */
-static const MW_SHARD *
-mailshard_shard(const struct mailshard_userdb_module *module,
-		const char *volumes, const char *layout, char *err)
-{
-	MW_SHARD *shard;
-
-	if (null_strcmp(volumes, module->set[MAILSHARD_SET_VOLUMES]) == 0 &&
-	    null_strcmp(layout, module->set[MAILSHARD_SET_LAYOUT]) == 0)
-		return module->shard;
-	if (mailshard_override.shard != NULL &&
-	    null_strcmp(mailshard_override.volumes, volumes) == 0 &&
-	    null_strcmp(mailshard_override.layout, layout) == 0)
-		return mailshard_override.shard;
-	if ((shard = mw_shard_create(volumes, layout, err)) == NULL)
-		return NULL;
-	mailshard_override_clear();
-	mailshard_override.volumes = i_strdup(volumes);
-	mailshard_override.layout = i_strdup(layout);
-	mailshard_override.shard = shard;
-	return shard;
-}
 
 /* mailshard_value - the user's override of a setting, or the module's */
 static const char *
@@ -136,57 +92,64 @@ static bool mailshard_has_location(const struct auth_request *req)
 
 /* mailshard_set_location - add home and the mail location to the reply */
 static void
-mailshard_set_location(struct auth_request *req, const MW_SHARD_LOC *loc)
+mailshard_set_location(struct auth_request *req, const struct mw_place *place)
 {
-	auth_request_set_userdb_field(req, "home", loc->home);
+	auth_request_set_userdb_field(req, "home", place->home);
 #if DOVECOT_PREREQ(2, 4, 0)
 	auth_request_set_userdb_field(req, "mail_driver", "maildir");
-	auth_request_set_userdb_field(req, "mail_path", loc->mail_path);
-	if (loc->index_path[0] != '\0') {
+	auth_request_set_userdb_field(req, "mail_path", place->maildir);
+	if (place->index_dir != NULL) {
 		auth_request_set_userdb_field(req, "mail_index_path",
-					      loc->index_path);
+					      place->index_dir);
 	}
 #else
-	auth_request_set_userdb_field(req, "mail", loc->location);
+	auth_request_set_userdb_field(req, "mail", place->location);
 #endif
 }
 
-/* mailshard_place - place the user; 0, or -1 with err set */
+/* mailshard_error - an error of mw-place.c without its "mailshard: ": the
+   auth log prefix already names the driver (and the user) */
+static const char *mailshard_error(const char *error)
+{
+	return str_begins(error, "mailshard: ") ? error + 11 : error;
+}
+
+/* mailshard_settings_for - the module's settings with the user's
+   overrides and pins from the reply so far */
+static void
+mailshard_settings_for(const struct mailshard_userdb_module *module,
+		       const struct auth_request *req,
+		       struct mw_place_settings *pset)
+{
+	i_zero(pset);
+	pset->volumes = mailshard_value(module, req, MAILSHARD_SET_VOLUMES);
+	pset->layout = mailshard_value(module, req, MAILSHARD_SET_LAYOUT);
+	pset->maildir = mailshard_value(module, req, MAILSHARD_SET_MAILDIR);
+	pset->index_dir = mailshard_value(module, req, MAILSHARD_SET_INDEX_DIR);
+	pset->pin_volume = mw_auth_userdb_field(req, "mailshard_volume");
+	pset->pin_path = mw_auth_userdb_field(req, "mailshard_path");
+}
+
+/* mailshard_place - place the user; 0, or -1 with *error_r set */
 static int
 mailshard_place(const struct mailshard_userdb_module *module,
-		struct auth_request *req, char *err)
+		struct auth_request *req, const char **error_r)
 {
-	const MW_SHARD *shard;
-	MW_SHARD_PLACE place;
-	MW_SHARD_LOC *loc;
-	char why[MW_SHARD_ERR_MAX];
+	struct mw_place_settings pset;
+	struct mw_place place;
+	char err[MW_SHARD_ERR_MAX];
 
-	shard = mailshard_shard(module,
-		mailshard_value(module, req, MAILSHARD_SET_VOLUMES),
-		mailshard_value(module, req, MAILSHARD_SET_LAYOUT), why);
-	if (shard == NULL) {
-		i_snprintf(err, MW_SHARD_ERR_MAX,
-			   "mailshard_volumes/mailshard_layout: %s", why);
+	mailshard_settings_for(module, req, &pset);
+	if (mw_place_user(&pset, req->fields.user, &place, error_r) < 0)
+		return -1;
+	if (mw_shard_volume_ready(place.volume, place.volume_path, err) < 0) {
+		*error_r = t_strdup(err);
 		return -1;
 	}
-	if (mw_shard_place(shard, req->fields.user,
-			   mw_auth_userdb_field(req, "mailshard_volume"),
-			   mw_auth_userdb_field(req, "mailshard_path"),
-			   &place, err) < 0 ||
-	    mw_shard_volume_ready(place.volume->name, place.volume->path,
-				  err) < 0)
-		return -1;
-	loc = t_new(MW_SHARD_LOC, 1);
-	if (mw_shard_location(&place,
-			      mailshard_value(module, req, MAILSHARD_SET_MAILDIR),
-			      mailshard_value(module, req, MAILSHARD_SET_INDEX_DIR),
-			      loc, err) < 0)
-		return -1;
-	mailshard_set_location(req, loc);
+	mailshard_set_location(req, &place);
 	e_debug(authdb_event(req),
 		"mailshard: volume=%s reason=%s home=%s mail=%s",
-		place.volume->name, mw_shard_reason_name(place.reason),
-		loc->home, loc->location);
+		place.volume, place.reason, place.home, place.location);
 	return 0;
 }
 
@@ -196,7 +159,7 @@ mailshard_lookup(struct auth_request *req, userdb_callback_t *callback)
 	const struct mailshard_userdb_module *module =
 		(const struct mailshard_userdb_module *)req->userdb->userdb;
 	enum userdb_result result = USERDB_RESULT_OK;
-	char err[MW_SHARD_ERR_MAX];
+	const char *error;
 
 #if DOVECOT_PREREQ(2, 4, 0)
 	/* this userdb's own "fields { }", as the built-in drivers apply it */
@@ -220,8 +183,8 @@ mailshard_lookup(struct auth_request *req, userdb_callback_t *callback)
 		return;
 	}
 	T_BEGIN {
-		if (mailshard_place(module, req, err) < 0) {
-			e_error(authdb_event(req), "%s", err);
+		if (mailshard_place(module, req, &error) < 0) {
+			e_error(authdb_event(req), "%s", mailshard_error(error));
 			mw_auth_userdb_tempfail(req);
 			result = USERDB_RESULT_INTERNAL_FAILURE;
 		}
@@ -229,61 +192,34 @@ mailshard_lookup(struct auth_request *req, userdb_callback_t *callback)
 	callback(result, req);
 }
 
-/* mailshard_check_subdirs - the configured maildir and index_dir pass
-   mw_shard_location(), tried on a made-up user of the first volume */
-static int
-mailshard_check_subdirs(const struct mailshard_userdb_module *module,
-			char *err)
-{
-	MW_SHARD_PLACE place;
-	MW_SHARD_LOC *loc;
-	int ret;
-
-	i_zero(&place);
-	place.volume = &module->shard->volumes[0];
-	place.reason = MW_SHARD_BY_HASH;
-	i_snprintf(place.user, sizeof(place.user), "x");
-	i_snprintf(place.path, sizeof(place.path), "%s/x", place.volume->path);
-	T_BEGIN {
-		loc = t_new(MW_SHARD_LOC, 1);
-		ret = mw_shard_location(&place,
-					module->set[MAILSHARD_SET_MAILDIR],
-					module->set[MAILSHARD_SET_INDEX_DIR],
-					loc, err);
-	} T_END;
-	return ret;
-}
-
-/* mailshard_module_new - check the settings, parse the volumes */
+/* mailshard_module_new - check the settings: they must place a made-up
+   user (volumes, layout, maildir and index_dir as every lookup uses them) */
 static int
 mailshard_module_new(pool_t pool, const struct mw_auth_setting *table,
 		     struct userdb_module **module_r, const char **error_r)
 {
 	struct mailshard_userdb_module *module;
-	char err[MW_SHARD_ERR_MAX];
+	struct mw_place_settings pset;
+	struct mw_place place;
+	const char *error;
 	unsigned int i;
+	int ret;
 
 	module = p_new(pool, struct mailshard_userdb_module, 1);
 	for (i = 0; i < MAILSHARD_SET_COUNT; i++)
 		module->set[i] = table[i].value;
-	if (module->set[MAILSHARD_SET_VOLUMES] == NULL) {
-		*error_r = "mailshard_volumes is not set";
+	i_zero(&pset);
+	pset.volumes = module->set[MAILSHARD_SET_VOLUMES];
+	pset.layout = module->set[MAILSHARD_SET_LAYOUT];
+	pset.maildir = module->set[MAILSHARD_SET_MAILDIR];
+	pset.index_dir = module->set[MAILSHARD_SET_INDEX_DIR];
+	T_BEGIN {
+		ret = mw_place_user(&pset, "x", &place, &error);
+		if (ret < 0)
+			*error_r = p_strdup(pool, mailshard_error(error));
+	} T_END;
+	if (ret < 0)
 		return -1;
-	}
-	module->shard = mw_shard_create(module->set[MAILSHARD_SET_VOLUMES],
-					module->set[MAILSHARD_SET_LAYOUT], err);
-	if (module->shard == NULL) {
-		*error_r = t_strdup_printf(
-			"mailshard_volumes/mailshard_layout: %s", err);
-		return -1;
-	}
-	/* maildir and index_dir: the same check as at every lookup, with a
-	   place that needs no volume on disk */
-	if (mailshard_check_subdirs(module, err) < 0) {
-		*error_r = t_strdup(err);
-		mw_shard_free(module->shard);
-		return -1;
-	}
 	/* no caching key: every lookup checks the volume's marker again */
 	*module_r = &module->module;
 	return 0;
@@ -298,7 +234,7 @@ mailshard_preinit(pool_t pool, struct event *event,
 	const char *error;
 
 	memcpy(table, mailshard_settings, sizeof(table));
-	if (mw_auth_settings_read(pool, event, &mailshard_setting_parser_info,
+	if (mw_auth_settings_read(pool, event, &mw_mailshard_setting_parser_info,
 				  table, &error) < 0 ||
 	    mailshard_module_new(pool, table, module_r, &error) < 0) {
 		*error_r = t_strdup_printf("userdb mailshard: %s", error);
@@ -322,19 +258,9 @@ mailshard_preinit(pool_t pool, const char *args)
 }
 #endif
 
-static void mailshard_deinit(struct userdb_module *_module)
-{
-	struct mailshard_userdb_module *module =
-		(struct mailshard_userdb_module *)_module;
-
-	mw_shard_free(module->shard);
-	module->shard = NULL;
-}
-
 static struct userdb_module_interface mailshard_userdb = {
 	.name = "mailshard",
 	.preinit = mailshard_preinit,
-	.deinit = mailshard_deinit,
 	.lookup = mailshard_lookup,
 };
 
@@ -346,5 +272,5 @@ void authdb_mailshard_init(void)
 void authdb_mailshard_deinit(void)
 {
 	userdb_unregister_module(&mailshard_userdb);
-	mailshard_override_clear();
+	mw_place_deinit();
 }

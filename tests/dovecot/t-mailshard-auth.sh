@@ -23,12 +23,10 @@ AUTHMOD=$(mw_module plugins/auth libauthdb_mailshard.so auth)
 PLUGIN=$(mw_module plugins/mailshard lib20_mailshard_plugin.so)
 DAPLUGIN=$(mw_module plugins/mailshard lib10_doveadm_mailshard_plugin.so doveadm)
 . "$MW_TESTLIB/dovecot.sh"
-. "$MW_TESTLIB/dovecot-overlay.sh"
 
 sb_init mailshard-auth
 
 PY=${MW_PYTHON:-python3}
-LDA=/usr/lib/dovecot/dovecot-lda
 
 # --- volumes: v1 and v2 (weight 2) take hashed users, legacy only pins;
 # "bare" has no marker file, as an unmounted mount point would
@@ -43,11 +41,12 @@ where() {	# USER [LAYOUT [PIN_VOLUME]] -> "VOLUME PATH" per mailshard(7)
 	"$PY" "$MW_TESTLIB/mailshard.py" "$VOLS" "${2:-hash:2:2}" "$1" ${3:+"$3"}
 }
 
-# Dovecot finds auth modules and doveadm plugins only in its compiled-in
-# directories: both instances run with our build bound over them, in a
-# private mount namespace (tests/lib/dovecot-overlay.sh)
+# Dovecot finds auth modules, doveadm plugins and (2.4) settings modules
+# only in its compiled-in directories: both instances run with our build
+# bound over them, in a private mount namespace (dovecot_overlay)
 dovecot_overlay auth "$AUTHMOD"
 dovecot_overlay doveadm "$DAPLUGIN"
+dovecot_mailwarren_settings
 dovecot_modules "$PLUGIN"
 
 # --- the same users in both instances --------------------------------------
@@ -64,8 +63,7 @@ add_users() {	# into the current instance
 	done
 	# passwd-file takes ':' in the last column; dovecot_add_user does not
 	printf '%s:{PLAIN}pw:5000:5000::::%s\n' lena userdb_mailshard_layout=letters:3 \
-		ownmail "userdb_mail=maildir:$SRV/other/ownmail/Maildir userdb_home=$SRV/other/ownmail" \
-		>>"$DC_USERS"
+		ownmail "$(dovecot_userdb_mail "$SRV/other/ownmail")" >>"$DC_USERS"
 	dovecot_add_user pinvol pw userdb_mailshard_volume=legacy
 	dovecot_add_user pinpath pw "userdb_mailshard_path=$SRV/legacy//p/i/pinpath/"
 	dovecot_add_user badpin pw "userdb_mailshard_path=$SB/elsewhere/badpin"
@@ -81,7 +79,32 @@ PLACED="$HASHED lena pinvol pinpath idxuser x.. p%u $ERIC"
 add_users
 DC_MAIL_LOCATION=
 DC_MAIL_HOME=
-DC_AUTH_CONF="passdb {
+if [ -n "$DC_V24" ]; then
+	# 2.4: the plugin's own settings, here inside the userdb's block
+	DC_AUTH_CONF="passdb passwd-file {
+  passwd_file_path = $DC_USERS
+}
+userdb passwd-file {
+  passwd_file_path = $DC_USERS
+  result_success = continue-ok
+}
+userdb mailshard {
+  mailshard_volumes = $VOLS
+  mailshard_layout = hash:2:2
+  mailshard_maildir = Maildir
+}"
+	DC_EXTRA_CONF="
+# let odd names reach the userdb
+auth_username_chars =
+# %{home} in another setting: only works when the userdb returns the home
+mail_attribute {
+  dict file {
+    path = %{home}/dovecot-attributes
+  }
+}
+imap_metadata = yes"
+else
+	DC_AUTH_CONF="passdb {
   driver = passwd-file
   args = scheme=PLAIN $DC_USERS
 }
@@ -94,13 +117,13 @@ userdb {
   driver = mailshard
   args = volumes=\"$VOLS\" layout=hash:2:2 maildir=Maildir
 }"
-DC_EXTRA_CONF="
+	DC_EXTRA_CONF="
 # let odd names reach the userdb
 auth_username_chars =
 # %h in another setting: only works when the userdb returns the home
 mail_attribute_dict = file:%h/dovecot-attributes
 imap_metadata = yes"
-AUTH_PORTS=
+fi
 
 # --- instance "plug": the mail plugin's route, same volumes and users -----
 dovecot_use plug
@@ -109,13 +132,10 @@ DC_MAIL_LOCATION=
 DC_MAIL_HOME=
 DC_MAIL_PLUGINS=mailshard
 DC_MAIL_PLUGIN_DIR=$SB/modules
-DC_EXTRA_CONF="
-auth_username_chars =
-plugin {
-  mailshard_volumes = $VOLS
-  mailshard_layout = hash:2:2
-  mailshard_maildir = Maildir
-}"
+DC_EXTRA_CONF="auth_username_chars ="
+DC_PLUGIN_SETTINGS="mailshard_volumes = $VOLS
+mailshard_layout = hash:2:2
+mailshard_maildir = Maildir"
 
 dovecot_use dovecot
 if ! dovecot_start; then
@@ -164,32 +184,41 @@ expect() {	# USER -> "HOME MAIL" that mailshard(7) gives (tests/lib/mailshard.py
 	printf '%s maildir:%s/Maildir%s\n' "$dir" "$dir" "$idx"
 }
 ufield() {	# FIELD USER -> the field of doveadm user in the current instance
-	"$DC_DOVEADM" -c "$DC_CONF" user -f "$1" "$2" 2>/dev/null
+	dovecot_doveadm user -f "$1" "$2" 2>/dev/null
+}
+uloc() {	# USER -> "HOME MAIL" from doveadm user; MAIL as 2.3's location
+	# (on 2.4 made of mail_driver, mail_path and mail_index_path, as
+	# doveadm mailshard where prints it)
+	local i
+	if [ -n "$DC_V24" ]; then
+		i=$(ufield mail_index_path "$1")
+		echo "$(ufield home "$1") $(ufield mail_driver "$1"):$(ufield mail_path "$1")${i:+:INDEX=$i}"
+	else
+		echo "$(ufield home "$1") $(ufield mail "$1")"
+	fi
 }
 wherecol() {	# DOVEADM-ARGS... -> "HOME MAIL" from doveadm mailshard where
-	"$DC_DOVEADM" -c "$DC_CONF" "$@" 2>/dev/null | awk 'NR == 2 { print $4, $5 }'
+	dovecot_doveadm "$@" 2>/dev/null | awk 'NR == 2 { print $4, $5 }'
 }
 
 # --- doveadm user: home and mail from the auth module ----------------------
 bad=
 for u in $PLACED; do
 	want=$(expect "$u")
-	got="$(ufield home "$u") $(ufield mail "$u")"
+	got=$(uloc "$u")
 	[ "$got" = "$want" ] || bad="$bad [$u: want '$want', got '$got']"
 done
 check "doveadm user: home and mail of $(wc -w <<<"$PLACED") users as mailshard(7) gives them (hash, weights, letters:3 override, volume and path pins, index_dir, UTF-8, '%')${bad:+ -$bad}" \
 	test -z "$bad"
-check "doveadm user -f mail ownmail: the explicit userdb mail is left alone" \
-	test "$(ufield mail ownmail)" = "maildir:$SRV/other/ownmail/Maildir"
-check "doveadm user ownmail: its own home too" \
-	test "$(ufield home ownmail)" = "$SRV/other/ownmail"
-"$DC_DOVEADM" -c "$DC_CONF" user nosuch >/dev/null 2>&1
+check "doveadm user ownmail: the explicit userdb mail location and home are left alone" \
+	test "$(uloc ownmail)" = "$SRV/other/ownmail maildir:$SRV/other/ownmail/Maildir"
+dovecot_doveadm user nosuch >/dev/null 2>&1
 check "doveadm user nosuch: unknown (67); the module invents no user" test $? = 67
 
 # --- the plugin's route: the same strings, byte for byte --------------------
 declare -A AUTHSAYS=()
 for u in $PLACED; do
-	AUTHSAYS[$u]="$(ufield home "$u") $(ufield mail "$u")"
+	AUTHSAYS[$u]=$(uloc "$u")
 done
 dovecot_use plug
 bad=
@@ -219,9 +248,9 @@ for u in $PLACED; do
 	read -r home _ < <(expect "$u")
 	if [ "$u" = "$ERIC" ]; then
 		# the LMTP client speaks ASCII only: dovecot-lda for the UTF-8 name
-		msg "$u" auth | $LDA -c "$DC_CONF" -d "$u" -f a@example.net -a rcpt@example.test &&
+		msg "$u" auth | dovecot_lda -d "$u" -f a@example.net -a rcpt@example.test &&
 			c1=250 || c1=$?
-		msg "$u" plug | $LDA -c "$PLUG_CONF" -d "$u" -f a@example.net -a rcpt@example.test &&
+		msg "$u" plug | dc_run "$DC_LDA" -c "$PLUG_CONF" -d "$u" -f a@example.net -a rcpt@example.test &&
 			c2=250 || c2=$?
 	else
 		c1=$(deliver "$DC_LMTP_PORT" "$u" auth)
@@ -238,7 +267,7 @@ check "LMTP (dovecot-lda for $ERIC) through each route: every user's two message
 check "explicit mail: ownmail's delivery goes to its own maildir" \
 	eval '[ "$(deliver "$DC_LMTP_PORT" ownmail auth)" = 250 ] && [ "$(maildir_of ownmail auth)" = "$SRV/other/ownmail/Maildir" ]'
 read -r juandir _ < <(expect juan)
-msg juan lda | $LDA -c "$DC_CONF" -d juan -f a@example.net
+msg juan lda | dovecot_lda -d juan -f a@example.net
 check "dovecot-lda -d juan (auth route): exit 0, stored beside the LMTP ones" \
 	eval '[ $? = 0 ] && [ "$(maildir_of juan lda)" = "$juandir/Maildir" ]'
 check "home directory mode is private (0700)" test "$(stat -c %a "$juandir")" = 700
@@ -261,7 +290,7 @@ check "IMAP: lena (letters:3) reads both routes' messages" \
 
 # --- no mailwarren code in the mail processes --------------------------------
 check "the auth instance loads no mail plugin (mail_plugins empty)" \
-	test -z "$("$DC_DOVECONF" -c "$DC_CONF" -h mail_plugins 2>/dev/null)"
+	test -z "$(dc_run "$DC_DOVECONF" -c "$DC_CONF" -h mail_plugins 2>/dev/null)"
 # an IMAP session held open: its imap process maps no mailwarren object
 cat >"$SB/held.py" <<'PYEOF'
 import imaplib, sys, time
@@ -287,7 +316,7 @@ check "the auth process (pid ${auth_pid:-none}) maps libauthdb_mailshard.so" \
 wait $held
 
 # --- %h in another setting ---------------------------------------------------
-"$DC_DOVEADM" -c "$DC_CONF" mailbox metadata set -u juan INBOX /private/comment "auth-home" 2>"$SB/meta.err"
+dovecot_doveadm mailbox metadata set -u juan INBOX /private/comment "auth-home" 2>"$SB/meta.err"
 check "mail_attribute_dict = file:%h/...: doveadm mailbox metadata set writes into juan's home" \
 	eval '[ -s "$juandir/dovecot-attributes" ] && ! grep -q . "$SB/meta.err"'
 [ -s "$SB/meta.err" ] && diag "$(cat "$SB/meta.err")"
@@ -341,9 +370,9 @@ check "no marker: IMAP LOGIN gets NO [UNAVAILABLE] or a disconnect, an internal 
 	login_temp "$DC_IMAP_PORT" imap "a NO [UNAVAILABLE] Internal error occurred" imap-login
 check "no marker: POP3 PASS gets -ERR [SYS/TEMP] or a disconnect, an internal (temporary) login failure" \
 	login_temp "$DC_POP3_PORT" pop3 "-ERR [SYS/TEMP] Internal error occurred" pop3-login
-"$DC_DOVEADM" -c "$DC_CONF" user nomount >/dev/null 2>&1
+dovecot_doveadm user nomount >/dev/null 2>&1
 check "no marker: doveadm user fails temporarily (75)" test $? = 75
-msg nomount lda | $LDA -c "$DC_CONF" -d nomount -f a@example.net 2>/dev/null
+msg nomount lda | dovecot_lda -d nomount -f a@example.net 2>/dev/null
 check "no marker: dovecot-lda exits 75 (EX_TEMPFAIL)" test $? = 75
 check "no marker: the bare mount point stays empty" test -z "$(ls -A "$SRV/bare")"
 check "no marker: one log line names the user, the volume and the reason" \
@@ -355,9 +384,9 @@ check "bad path pin: LMTP 451 and the log says why" \
 
 # --- hostile usernames: refused in auth, with a clear line ------------------
 for h in .. .hidden 'a/b' '../../../tmp/x' "$LONG"; do
-	"$DC_DOVEADM" -c "$DC_CONF" user "$h" >/dev/null 2>&1
+	dovecot_doveadm user "$h" >/dev/null 2>&1
 	rc1=$?
-	msg x hostile | $LDA -c "$DC_CONF" -d "$h" -f a@example.net 2>/dev/null
+	msg x hostile | dovecot_lda -d "$h" -f a@example.net 2>/dev/null
 	rc2=$?
 	check "hostile username '${h:0:20}': doveadm user 75, dovecot-lda 75" \
 		test "$rc1 $rc2" = "75 75"
@@ -407,7 +436,7 @@ userdb {
 	local rc found
 	: >"$DC_LOG"
 	dovecot_start || return 1
-	"$DC_DOVEADM" -c "$DC_CONF" user juan >/dev/null 2>&1
+	dovecot_doveadm user juan >/dev/null 2>&1
 	rc=$?
 	sb_eventually 50 grep -qF "Fatal: userdb mailshard: $2" "$DC_LOG"
 	found=$?

@@ -259,15 +259,27 @@ st_dovecot_start() {
 		ln -sf /usr/lib/dovecot/modules/lib90_sieve_plugin.so "$mods/"
 		sieve=1
 	fi
-	# the shipped snippets with the demo's values
-	st_snippet dovecot/90-mailshard.conf |
-		sed -e "s|^  #mailshard_volumes = .*|  mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
-			>"$d/90-mailshard.conf"
-	st_snippet dovecot/95-spam-prefs.conf |
-		sed -E -e 's/^  #(spam_prefs_(threshold|action|mailbox) = )/  \1/' >"$d/95-spam-prefs.conf"
-	st_snippet dovecot/mailwarren.conf.ext |
-		if [ -n "$sieve" ]; then cat; else sed 's/ sieve spam_prefs$/ spam_prefs/'; fi \
-			>"$d/mailwarren.conf"
+	# the shipped snippets of the Dovecot under test with the demo's values
+	if [ -n "$DC_V24" ]; then
+		dovecot_mailwarren_settings || return 1
+		st_snippet dovecot-2.4/90-mailshard.conf |
+			sed -e "s|^#mailshard_volumes = .*|mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
+				>"$d/90-mailshard.conf"
+		st_snippet dovecot-2.4/95-spam-prefs.conf |
+			sed -E -e 's/^#(spam_prefs_(threshold|action|mailbox) = )/\1/' >"$d/95-spam-prefs.conf"
+		st_snippet dovecot-2.4/mailwarren.conf.ext |
+			if [ -n "$sieve" ]; then cat; else sed '/^    sieve = yes$/d'; fi \
+				>"$d/mailwarren.conf"
+	else
+		st_snippet dovecot/90-mailshard.conf |
+			sed -e "s|^  #mailshard_volumes = .*|  mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
+				>"$d/90-mailshard.conf"
+		st_snippet dovecot/95-spam-prefs.conf |
+			sed -E -e 's/^  #(spam_prefs_(threshold|action|mailbox) = )/  \1/' >"$d/95-spam-prefs.conf"
+		st_snippet dovecot/mailwarren.conf.ext |
+			if [ -n "$sieve" ]; then cat; else sed 's/ sieve spam_prefs$/ spam_prefs/'; fi \
+				>"$d/mailwarren.conf"
+	fi
 	DC_MAIL_LOCATION=
 	DC_MAIL_HOME=
 	DC_MAIL_PLUGIN_DIR=$mods
