@@ -111,7 +111,7 @@ mailshard_set_location(struct auth_request *req, const struct mw_place *place)
    auth log prefix already names the driver (and the user) */
 static const char *mailshard_error(const char *error)
 {
-	return str_begins(error, "mailshard: ") ? error + 11 : error;
+	return strncmp(error, "mailshard: ", 11) == 0 ? error + 11 : error;
 }
 
 /* mailshard_settings_for - the module's settings with the user's
@@ -234,10 +234,11 @@ mailshard_preinit(pool_t pool, struct event *event,
 	const char *error;
 
 	memcpy(table, mailshard_settings, sizeof(table));
+	/* the auth process prefixes "userdb NAME: " itself */
 	if (mw_auth_settings_read(pool, event, &mw_mailshard_setting_parser_info,
 				  table, &error) < 0 ||
 	    mailshard_module_new(pool, table, module_r, &error) < 0) {
-		*error_r = t_strdup_printf("userdb mailshard: %s", error);
+		*error_r = error;
 		return -1;
 	}
 	return 0;

@@ -201,6 +201,16 @@ wherecol() {	# DOVEADM-ARGS... -> "HOME MAIL" from doveadm mailshard where
 	dovecot_doveadm "$@" 2>/dev/null | awk 'NR == 2 { print $4, $5 }'
 }
 
+authlog() {	# USER-AND-NEXT-CHAR TEXT -> the auth log has TEXT for the user:
+	# 2.3 "auth: Error: mailshard(juan,127.0.0.1,...): TEXT",
+	# 2.4 "auth(juan,127.0.0.1,...): Error: mailshard: TEXT"
+	if [ -n "$DC_V24" ]; then
+		grep -F "auth($1" "$DC_LOG" | grep -qF ": Error: mailshard: $2"
+	else
+		grep -F "auth: Error: mailshard($1" "$DC_LOG" | grep -qF "): $2"
+	fi
+}
+
 # --- doveadm user: home and mail from the auth module ----------------------
 bad=
 for u in $PLACED; do
@@ -307,7 +317,8 @@ sb_eventually 50 grep -q IN "$SB/held.out"
 # the only imap process of this instance now (no other session is open)
 imap_pid=$(pgrep -P "$DC_PID" -x imap)
 diag "imap processes of master $DC_PID: $imap_pid; children: $(pgrep -P "$DC_PID" | tr '\n' ' ')"
-maps=$(grep -E 'mailshard|mailwarren|authdb' "/proc/$imap_pid/maps" 2>/dev/null)
+# (the user's own files may be mapped too: their paths hold the sandbox's)
+maps=$(grep -E '/lib[^/]*(mailshard|mailwarren|authdb)[^/]*\.so' "/proc/$imap_pid/maps" 2>/dev/null)
 check "anna's imap process (pid ${imap_pid:-none}) maps no mailwarren module" \
 	eval '[ -n "$imap_pid" ] && [ -r "/proc/$imap_pid/maps" ] && [ -z "$maps" ]'
 auth_pid=$(pgrep -P "$DC_PID" -x auth | head -1)
@@ -355,7 +366,10 @@ else:
     print("BAD", repr(text))
 PYEOF
 login_fails() {	# SERVICE -> how many internal login failures of nomount
-	grep -c "$1: Info: Disconnected: Internal login failure (pid=[0-9]* id=[0-9]*): user=<nomount>" "$DC_LOG"
+	# 2.3 "Disconnected: Internal login failure (pid=N id=N): user=<..>",
+	# 2.4 "Login aborted: Internal login failure (pid=N id=N) (internal
+	# failure, ...) (internal_failure): user=<..>"
+	grep -cE "$1: Info: (Disconnected|Login aborted): Internal login failure \(pid=[0-9]+ id=[0-9]+\)( \(internal failure[^)]*\) \(internal_failure\))?: user=<nomount>" "$DC_LOG"
 }
 login_temp() {	# PORT PROTO WANT SERVICE -> the reply is temporary, and the
 	# log has one more internal login failure for nomount
@@ -375,12 +389,12 @@ check "no marker: doveadm user fails temporarily (75)" test $? = 75
 msg nomount lda | dovecot_lda -d nomount -f a@example.net 2>/dev/null
 check "no marker: dovecot-lda exits 75 (EX_TEMPFAIL)" test $? = 75
 check "no marker: the bare mount point stays empty" test -z "$(ls -A "$SRV/bare")"
-check "no marker: one log line names the user, the volume and the reason" \
-	grep -qF "auth: Error: mailshard(nomount,127.0.0.1,<" "$DC_LOG"
-check "... volume bare not mounted or not initialised: stat(...) failed: No such file or directory" \
-	grep -q "auth: Error: mailshard(nomount[,)].*: volume bare not mounted or not initialised: stat($SRV/bare/.mailshard-volume) failed: No such file or directory" "$DC_LOG"
+check "no marker: one log line names the user, the volume and the reason (IMAP login)" \
+	authlog nomount,127.0.0.1, "volume bare not mounted or not initialised: stat($SRV/bare/.mailshard-volume) failed: No such file or directory"
+check "no marker: ... and for LMTP, doveadm and dovecot-lda" \
+	eval 'authlog "nomount," "volume bare not mounted" && authlog "nomount)" "volume bare not mounted"'
 check "bad path pin: LMTP 451 and the log says why" \
-	eval '[ "$(deliver "$DC_LMTP_PORT" badpin auth)" = 451 ] && grep -q "mailshard(badpin.*: mailshard_path $SB/elsewhere/badpin is not inside a configured volume" "$DC_LOG"'
+	eval '[ "$(deliver "$DC_LMTP_PORT" badpin auth)" = 451 ] && authlog "badpin," "mailshard_path $SB/elsewhere/badpin is not inside a configured volume"'
 
 # --- hostile usernames: refused in auth, with a clear line ------------------
 for h in .. .hidden 'a/b' '../../../tmp/x' "$LONG"; do
@@ -392,9 +406,9 @@ for h in .. .hidden 'a/b' '../../../tmp/x' "$LONG"; do
 		test "$rc1 $rc2" = "75 75"
 done
 check "hostile usernames: the log says why ('/')" \
-	grep -qF "mailshard(a/b): username \"a/b\" refused: '/' in username" "$DC_LOG"
+	authlog "a/b)" "username \"a/b\" refused: '/' in username"
 check "hostile usernames: the log says why (leading '.')" \
-	grep -qF "mailshard(..): username \"..\" refused: username starts with '.'" "$DC_LOG"
+	authlog "..)" "username \"..\" refused: username starts with '.'"
 check "hostile usernames: the log says why (length)" \
 	grep -qF "refused: username longer than 255 bytes" "$DC_LOG"
 out=$(dovecot_client pop3 "$DC_POP3_PORT" '..' pw)
@@ -413,14 +427,26 @@ check "no /tmp/x escaped" test ! -e /tmp/x
 bad=$(grep -E ': (Fatal|Panic):' "$DC_LOG" | grep -vE '^.{15} lda(\([^)]*\))?(<[^>]*>)*: Fatal: ')
 check "no Fatal/Panic in the auth instance's log but dovecot-lda's refusals${bad:+: $bad}" test -z "$bad"
 
-# --- bad module args: the auth process refuses to start, naming the arg -----
+# --- bad settings: the auth process refuses to start, naming them -----------
 dovecot_use bad
 dovecot_add_user juan pw
 DC_MAIL_LOCATION=
 DC_MAIL_HOME=
-badargs() {	# ARGS WANT -> start "bad" with userdb mailshard args ARGS: the
-	# log then has "Fatal: userdb mailshard: WANT" and doveadm user fails
-	DC_AUTH_CONF="passdb {
+badconf() {	# SETTINGS -> DC_AUTH_CONF with userdb mailshard configured by
+	# SETTINGS: 2.3 its args, 2.4 the lines of its block
+	if [ -n "$DC_V24" ]; then
+		DC_AUTH_CONF="passdb passwd-file {
+  passwd_file_path = $DC_USERS
+}
+userdb passwd-file {
+  passwd_file_path = $DC_USERS
+  result_success = continue-ok
+}
+userdb mailshard {
+$1
+}"
+	else
+		DC_AUTH_CONF="passdb {
   driver = passwd-file
   args = scheme=PLAIN $DC_USERS
 }
@@ -433,12 +459,17 @@ userdb {
   driver = mailshard
   args = $1
 }"
+	fi
+}
+badargs() {	# SETTINGS WANT -> start "bad" with them: the log then has
+	# "Fatal: userdb mailshard: WANT" and doveadm user fails
 	local rc found
+	badconf "$1"
 	: >"$DC_LOG"
 	dovecot_start || return 1
 	dovecot_doveadm user juan >/dev/null 2>&1
 	rc=$?
-	sb_eventually 50 grep -qF "Fatal: userdb mailshard: $2" "$DC_LOG"
+	sb_eventually 20 grep -qF "Fatal: userdb mailshard: $2" "$DC_LOG"
 	found=$?
 	dovecot_stop
 	[ $rc != 0 ] && [ $found = 0 ] && return 0
@@ -446,19 +477,51 @@ userdb {
 	dovecot_log 5 | while read -r l; do diag "$l"; done
 	return 1
 }
-check "args: an unknown key is fatal at auth start, naming it" \
-	badargs "volumes=v1=$SRV/mail/v1 bogus=1" "args: unknown key 'bogus' (keys: volumes, layout, maildir, index_dir)"
-check "args: no volumes is fatal" badargs "layout=hash:2:2" "mailshard_volumes is not set"
-check "args: a bad volume list is fatal, naming the volume" \
-	badargs "volumes=\"v1=$SRV/mail/v1 v1=$SRV/mail/v2\"" "mailshard_volumes/mailshard_layout: volume v1 is defined twice"
-check "args: a bad layout is fatal" badargs "volumes=v1=$SRV/mail/v1 layout=hash:9:9" \
-	"mailshard_volumes/mailshard_layout: layout \"hash:9:9\""
-check "args: an absolute maildir is fatal" badargs "volumes=v1=$SRV/mail/v1 maildir=/Maildir" \
-	"invalid mailshard_maildir '/Maildir': must be relative"
-check "args: an unterminated quote is fatal" badargs "volumes=\"v1=$SRV/mail/v1" \
-	"args: volumes: unterminated '\"'"
-check "args: a word without '=' is fatal" badargs "volumes=v1=$SRV/mail/v1 Maildir" \
-	"args: 'Maildir' is not KEY=VALUE"
+if [ -n "$DC_V24" ]; then
+	check "no mailshard_volumes is fatal at auth start" \
+		badargs "mailshard_layout = hash:2:2" "mailshard_volumes is not set"
+	check "a bad volume list is fatal, naming the volume" \
+		badargs "mailshard_volumes = v1=$SRV/mail/v1 v1=$SRV/mail/v2" \
+		"mailshard_volumes/mailshard_layout: volume v1 is defined twice"
+	check "a bad layout is fatal" \
+		badargs "mailshard_volumes = v1=$SRV/mail/v1
+mailshard_layout = hash:9:9" "mailshard_volumes/mailshard_layout: layout \"hash:9:9\""
+	check "an absolute maildir is fatal" \
+		badargs "mailshard_volumes = v1=$SRV/mail/v1
+mailshard_maildir = /Maildir" "invalid mailshard_maildir '/Maildir': must be relative"
+	badconf "mailshard_volumez = v1=$SRV/mail/v1"
+	check "a misspelt setting: doveconf refuses the configuration" \
+		eval '! dovecot_start 2>"$SB/bad-start.err" && grep -q "Unknown setting: mailshard_volumez" "$SB/bad-start.err"'
+	# the settings the mail plugin reads, at top level: the auth process
+	# sees them too (settings_get() with the plugin's own info)
+	badconf ""
+	DC_EXTRA_CONF="mailshard_volumes = v1=$SRV/mail/v1
+mailshard_maildir = Top"
+	read -r _ jdir < <(VOLS="v1=$SRV/mail/v1" where juan)
+	if dovecot_start; then
+		out=$(ufield mail_path juan)
+		dovecot_stop
+	else
+		out="(no start)"
+	fi
+	check "top-level mailshard_volumes and mailshard_maildir reach the auth module (mail_path $out)" \
+		test "$out" = "$jdir/Top"
+	DC_EXTRA_CONF=
+else
+	check "args: an unknown key is fatal at auth start, naming it" \
+		badargs "volumes=v1=$SRV/mail/v1 bogus=1" "args: unknown key 'bogus' (keys: volumes, layout, maildir, index_dir)"
+	check "args: no volumes is fatal" badargs "layout=hash:2:2" "mailshard_volumes is not set"
+	check "args: a bad volume list is fatal, naming the volume" \
+		badargs "volumes=\"v1=$SRV/mail/v1 v1=$SRV/mail/v2\"" "mailshard_volumes/mailshard_layout: volume v1 is defined twice"
+	check "args: a bad layout is fatal" badargs "volumes=v1=$SRV/mail/v1 layout=hash:9:9" \
+		"mailshard_volumes/mailshard_layout: layout \"hash:9:9\""
+	check "args: an absolute maildir is fatal" badargs "volumes=v1=$SRV/mail/v1 maildir=/Maildir" \
+		"invalid mailshard_maildir '/Maildir': must be relative"
+	check "args: an unterminated quote is fatal" badargs "volumes=\"v1=$SRV/mail/v1" \
+		"args: volumes: unterminated '\"'"
+	check "args: a word without '=' is fatal" badargs "volumes=v1=$SRV/mail/v1 Maildir" \
+		"args: 'Maildir' is not KEY=VALUE"
+fi
 dovecot_use dovecot
 
 dovecot_stop
