@@ -4,9 +4,10 @@
 
    Chained after the site's own userdb (passwd-file, LDAP, SQL, ... with
    result_success = continue-ok), it adds the user's home and mail
-   location to that reply, computed by lib/mw_shard.c exactly as the
-   mailshard mail plugin computes them (mw_shard_place() and
-   mw_shard_location(): the two routes give the same bytes). Every
+   location to that reply, computed by mw_place_user()
+   (plugins/common/mw-place.c, with lib/mw_shard.c's mw_shard_place() and
+   mw_shard_location()), the function the mailshard mail plugin calls: the
+   two routes give the same bytes. Every
    protocol and doveadm then get them from the userdb reply, so no
    mailwarren code runs in the imap, pop3 or lmtp processes, and %h works
    in any setting.
