@@ -131,10 +131,10 @@ spam_prefs_decide_mail(struct mail_deliver_context *ctx,
 	int ret;
 
 	thr_str = spam_prefs_setting(set, "spam_prefs_threshold",
-				    SPAM_PREFS_DEFAULT_THRESHOLD);
+				     SPAM_PREFS_DEFAULT_THRESHOLD);
 	act_str = spam_prefs_setting(set, "spam_prefs_action", "junk");
 	mailbox = spam_prefs_setting(set, "spam_prefs_mailbox",
-				    SPAM_PREFS_DEFAULT_MAILBOX);
+				     SPAM_PREFS_DEFAULT_MAILBOX);
 	if (spam_prefs_parse_score(thr_str, &threshold) < 0 ||
 	    spam_prefs_parse_action(act_str, &action) < 0) {
 		e_error(ctx->event, "spam_prefs: invalid spam_prefs_threshold "

@@ -112,7 +112,7 @@ _DC_VARS="DC_DIR DC_PID DC_CONF DC_USERS DC_LOG DC_IMAP_PORT DC_POP3_PORT
 DC_LMTP_PORT DC_LISTEN DC_MAIL_UID DC_MAIL_GID DC_MAIL_LOCATION DC_MAIL_HOME
 DC_MAIL_PLUGINS DC_MAIL_PLUGIN_DIR DC_AUTH_CONF DC_EXTRA_CONF DC_AUTH_PENALTY
 DC_START_TIMEOUT DC_DELIVERY_PLUGINS DC_PLUGIN_SETTINGS DC_IMPORT_ENV"
-declare -A _DC_SAVED=()
+declare -gA _DC_SAVED=()
 
 dovecot_use() {
 	local name=$1 v
@@ -146,7 +146,7 @@ dovecot_modules() {
 
 # module overlays: SUBDIR -> directory of links bound over it (shared by
 # every instance of the test)
-declare -A DC_OVERLAYS=() _DC_BOUND=()
+declare -gA DC_OVERLAYS=() _DC_BOUND=()
 dovecot_overlay() {
 	local sub=$1 so dir f sodir
 	shift || return 2
