@@ -149,9 +149,13 @@ def unshare_opts():
     back, so unchanged is as private (as tests/lib/dovecot.sh does)"""
     if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0:
         return ["--propagation", "private"]
-    if " shared:" not in open("/proc/self/mountinfo").read():
-        return ["--propagation", "unchanged"]
-    sys.exit("unshare -m cannot make the mounts private here")
+    # only the mounts holding the module directory matter (the binds go below it)
+    for line in open("/proc/self/mountinfo"):
+        f = line.split()
+        mp = f[4] if f[4] == "/" else f[4] + "/"
+        if (MODDIR + "/").startswith(mp) and any(x.startswith("shared:") for x in f[6:f.index("-")]):
+            sys.exit("unshare -m cannot make the mounts private here")
+    return ["--propagation", "unchanged"]
 
 
 def ns_cmd(binds, cmd):
