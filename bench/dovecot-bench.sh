@@ -19,7 +19,10 @@
 #  3. unless -G: the same two set-ups once more with their lmtp and imap
 #     processes under valgrind's callgrind (300 deliveries, 40 logins, one
 #     client): instructions per delivery and per login, which unlike the
-#     rates do not depend on what else runs on the machine.
+#     rates do not depend on what else runs on the machine;
+#  4. unless -G: bench/dovecot-callgrind.py, stock against placement in
+#     the auth process (libauthdb_mailshard.so), every Dovecot process
+#     under callgrind (auth, config, log, imap-login, ... included).
 # Loopback only, bounded in count and time. Tests never assert these figures.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +31,7 @@ while getopts r:m:l:c:G opt; do
 	case $opt in
 	r) REPS=$OPTARG ;; m) MSGS=$OPTARG ;; l) LOGINS=$OPTARG ;; c) CONC=$OPTARG ;;
 	G) CALLGRIND= ;;
-	*) sed -n '2,23p' "$0"; exit 2 ;;
+	*) sed -n '2,26p' "$0"; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "dovecot-bench.sh: run as root" >&2; exit 2; }
@@ -40,7 +43,10 @@ echo "== build (optimised, no sanitizers) in $B"
 mkdir -p "$B"
 (cd "$B" && { [ -f Makefile ] || "$TOP/configure" --disable-integration-tests >/dev/null; } &&
 	make -j"$(nproc)" plugins/mailshard/lib20_mailshard_plugin.la \
-		plugins/spam-prefs/lib95_spam_prefs_plugin.la bench/shard-bench >/dev/null)
+		plugins/spam-prefs/lib95_spam_prefs_plugin.la \
+		plugins/auth/libauthdb_mailshard.la bench/shard-bench >/dev/null)
+# Dovecot 2.4 only (no such target on 2.3): the settings module
+make -C "$B" plugins/common/libmailwarren_settings.la >/dev/null 2>&1 || :
 
 echo "== placement: bench/shard-bench 1000000 (hash:2:2, 4 volumes, then 16)"
 "$B/bench/shard-bench" 1000000
@@ -58,4 +64,14 @@ elif [ -n "$CALLGRIND" ]; then
 	echo "== instructions (callgrind): lmtp and imap processes, stock vs plugins"
 	"$PY" "$TOP/bench/dovecot-bench.py" --plugins "$B/plugins" --callgrind \
 		--msgs 300 --logins 40 --users 20 --conc 1
+fi
+if [ -n "$CALLGRIND" ] && command -v valgrind >/dev/null; then
+	echo "== instructions (callgrind), every Dovecot process: stock vs placement in auth"
+	SETMOD=
+	[ -f "$B/plugins/common/.libs/libmailwarren_settings.so" ] &&
+		SETMOD="--settings-module $B/plugins/common/.libs/libmailwarren_settings.so"
+	# shellcheck disable=SC2086  # SETMOD is two words or none
+	"$PY" "$TOP/bench/dovecot-callgrind.py" \
+		--authmod "$B/plugins/auth/.libs/libauthdb_mailshard.so" $SETMOD \
+		--users 20 --base-msgs 40 --msgs 160 --base-logins 20 --logins 40
 fi

@@ -56,6 +56,18 @@
 /*	MW_SHARD_PLACE *place;
 /*	char	err[MW_SHARD_ERR_MAX];
 /*
+/*	int	mw_shard_location(place, maildir, index_dir, loc, err)
+/*	const MW_SHARD_PLACE *place;
+/*	const char *maildir;
+/*	const char *index_dir;
+/*	MW_SHARD_LOC *loc;
+/*	char	err[MW_SHARD_ERR_MAX];
+/*
+/*	int	mw_shard_volume_ready(name, path, err)
+/*	const char *name;
+/*	const char *path;
+/*	char	err[MW_SHARD_ERR_MAX];
+/*
 /*	const char *mw_shard_reason_name(reason)
 /*	int	reason;
 /* DESCRIPTION
@@ -121,9 +133,30 @@
 /*	pin_path (must lie strictly inside a configured volume) wins,
 /*	then a non-empty pin_volume (a configured volume, of any weight:
 /*	the hashed directories stay the same), then the hash.
+/*
+/*	mw_shard_location() turns a place into the strings Dovecot
+/*	needs, for every route that sets them (the mail plugin, the
+/*	auth module, on Dovecot 2.3 and 2.4), so that the routes agree
+/*	byte for byte: the home (place->path), the maildir
+/*	HOME/MAILDIR (maildir: relative to the home, normalised as a
+/*	path; NULL or "" means "Maildir"), the index directory
+/*	INDEX_DIR/VOLUME/<place->path below the volume's path>
+/*	(index_dir: absolute, normalised; NULL or "" means none, and
+/*	index_path is ""), and the 2.3 mail location
+/*	"maildir:MAIL_PATH" with ":INDEX=INDEX_PATH" when an index
+/*	directory is set.
+/*
+/*	mw_shard_volume_ready() checks that the volume name at path
+/*	holds its marker file MW_SHARD_MARKER (created by the operator
+/*	on the filer itself, so that it is missing when the filesystem
+/*	is not mounted): every route refuses a user of a volume without
+/*	it, temporarily, instead of creating an empty maildir on a bare
+/*	mount point.
 /* DIAGNOSTICS
-/*	mw_shard_normalize(), mw_shard_path_normalize() and
-/*	mw_shard_place() return 0, or -1 with the reason in *why or err;
+/*	mw_shard_normalize(), mw_shard_path_normalize(),
+/*	mw_shard_place(), mw_shard_location() and
+/*	mw_shard_volume_ready() return 0, or -1 with
+/*	the reason in *why or err;
 /*	mw_shard_create() returns NULL with the reason in err.
 /* SEE ALSO
 /*	mailshard(7), mw_siphash(3)
@@ -131,6 +164,8 @@
 
 /* System library. */
 
+#include <sys/stat.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -794,6 +829,85 @@ mw_shard_place(const MW_SHARD *shard, const char *user, const char *pin_volume,
 	place->path[vlen] = '/';
 	memcpy(place->path + vlen + 1, subdirs, slen);
 	memcpy(place->path + vlen + 1 + slen, place->user, ulen + 1);
+	return (0);
+}
+
+/* location_err - a refused mailshard_maildir or mailshard_index_dir */
+
+static int
+location_err(char *err, const char *name, const char *value, const char *why)
+{
+	char	shown[64];
+
+	mw_printable(shown, sizeof(shown), value, strlen(value));
+	shard_err(err, "invalid %s '%s': %s", name, shown, why);
+	return (-1);
+}
+
+/* mw_shard_location - home, maildir, index dir and 2.3 mail location */
+
+int
+mw_shard_location(const MW_SHARD_PLACE *place, const char *maildir,
+		          const char *index_dir, MW_SHARD_LOC *loc, char *err)
+{
+	char	raw[MW_SHARD_PATH_MAX + 1];
+	char	norm[MW_SHARD_PATH_MAX];
+	const char *why;
+	int	n;
+
+	/* the maildir: one or more components below the user's directory */
+	if (maildir == NULL || *maildir == '\0')
+		maildir = MW_SHARD_DEFAULT_MAILDIR;
+	if (*maildir == '/')
+		return (location_err(err, "mailshard_maildir", maildir,
+				     "must be relative to the user's directory"));
+	raw[0] = '/';
+	if (mw_strlcpy(raw + 1, maildir, sizeof(raw) - 1) >= sizeof(raw) - 1)
+		return (location_err(err, "mailshard_maildir", maildir, "path too long"));
+	if (mw_shard_path_normalize(raw, norm, &why) < 0)
+		return (location_err(err, "mailshard_maildir", maildir, why));
+	mw_strlcpy(loc->home, place->path, sizeof(loc->home));
+	/* norm is "/MAILDIR": it brings its own separator */
+	n = snprintf(loc->mail_path, sizeof(loc->mail_path), "%s%s",
+		     place->path, norm);
+	if (n < 0 || (size_t) n >= sizeof(loc->mail_path))
+		return (shard_err(err, "maildir of user %s is too long", place->user), -1);
+
+	/* index files elsewhere: INDEX_DIR/VOLUME/<path in volume> */
+	loc->index_path[0] = '\0';
+	if (index_dir != NULL && *index_dir != '\0') {
+		if (mw_shard_path_normalize(index_dir, norm, &why) < 0)
+			return (location_err(err, "mailshard_index_dir", index_dir, why));
+		n = snprintf(loc->index_path, sizeof(loc->index_path), "%s/%s%s",
+			     norm, place->volume->name,
+			     place->path + place->volume->path_len);
+		if (n < 0 || (size_t) n >= sizeof(loc->index_path))
+			return (shard_err(err, "index path of user %s is too long",
+					  place->user), -1);
+	}
+	n = snprintf(loc->location, sizeof(loc->location), "maildir:%s%s%s",
+		     loc->mail_path, loc->index_path[0] ? ":INDEX=" : "",
+		     loc->index_path);
+	if (n < 0 || (size_t) n >= sizeof(loc->location))
+		return (shard_err(err, "mail location of user %s is too long",
+				  place->user), -1);
+	return (0);
+}
+
+/* mw_shard_volume_ready - the volume's marker file is there */
+
+int
+mw_shard_volume_ready(const char *name, const char *path, char *err)
+{
+	char	marker[MW_SHARD_PATH_MAX + sizeof(MW_SHARD_MARKER) + 1];
+	struct stat st;
+
+	snprintf(marker, sizeof(marker), "%s/%s", path, MW_SHARD_MARKER);
+	if (stat(marker, &st) < 0) {
+		shard_err(err, "volume %s not mounted or not initialised: "
+			  "stat(%.160s) failed: %s", name, marker, strerror(errno));
+		return (-1);
+	}
 	return (0);
 }
 

@@ -21,9 +21,11 @@
 #define MW_SHARD_PATH_MAX	1024	/* bytes in a volume or user path */
 #define MW_SHARD_LETTERS_MAX	8	/* letters:N, N at most */
 #define MW_SHARD_ERR_MAX	256	/* room for an error text */
+#define MW_SHARD_LOC_MAX	4352	/* bytes in a mail location */
 
 #define MW_SHARD_DEFAULT_LAYOUT	"hash:2:2"
 #define MW_SHARD_MARKER		".mailshard-volume"
+#define MW_SHARD_DEFAULT_MAILDIR "Maildir"
 
 /* Why a user lives where it does. */
 #define MW_SHARD_BY_HASH	0	/* rendezvous hashing over volumes */
@@ -63,6 +65,15 @@ typedef struct MW_SHARD_PLACE {
 	char	path[MW_SHARD_PATH_MAX];	/* the user's directory */
 } MW_SHARD_PLACE;
 
+/* The strings a user's place gives Dovecot (mw_shard_location()). */
+typedef struct MW_SHARD_LOC {
+	char	home[MW_SHARD_PATH_MAX];	/* the user's directory */
+	char	mail_path[2 * MW_SHARD_PATH_MAX];	/* HOME/MAILDIR */
+	/* INDEX_DIR/VOLUME/<path in volume>, or "" without an index dir */
+	char	index_path[2 * MW_SHARD_PATH_MAX + MW_SHARD_NAME_MAX + 2];
+	char	location[MW_SHARD_LOC_MAX];	/* maildir:MAIL_PATH[:INDEX=..] */
+} MW_SHARD_LOC;
+
 extern uint64_t mw_shard_hash(const void *, size_t);
 extern int mw_shard_normalize(const char *, size_t, char *, const char **);
 extern int mw_shard_path_normalize(const char *, char *, const char **);
@@ -76,6 +87,9 @@ extern MW_SHARD *mw_shard_create_set(const char *const *, const unsigned *,
 extern int mw_shard_find(const MW_SHARD *, const char *);
 extern int mw_shard_place(const MW_SHARD *, const char *, const char *,
 			          const char *, MW_SHARD_PLACE *, char *);
+extern int mw_shard_location(const MW_SHARD_PLACE *, const char *,
+			             const char *, MW_SHARD_LOC *, char *);
+extern int mw_shard_volume_ready(const char *, const char *, char *);
 extern const char *mw_shard_reason_name(int);
 
 #endif

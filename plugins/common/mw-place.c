@@ -1,8 +1,8 @@
 /* mw-place.c - a user's home, maildir and index directory from the
    mailshard settings (see mw-place.h). The volume and the user's
-   directory are mw_shard_place()'s; this adds the maildir below it and
-   the index directory INDEX_DIR/VOLUME/<the user's path in the volume>,
-   after checking both settings. */
+   directory are mw_shard_place()'s, the maildir below it and the index
+   directory INDEX_DIR/VOLUME/<the user's path in the volume>
+   mw_shard_location()'s (lib/mw_shard.c, which checks both settings). */
 
 #include "lib.h"
 #include "mw_shard.h"
@@ -44,30 +44,6 @@ mw_place_shard(const char *volumes, const char *layout, char *err)
 	return shard;
 }
 
-/* mw_place_subpath - check mailshard_maildir (relative) or
-   mailshard_index_dir (absolute); the normalised path, or NULL */
-static const char *
-mw_place_subpath(const char *name, const char *value, bool absolute,
-		 const char **error_r)
-{
-	char norm[MW_SHARD_PATH_MAX];
-	const char *why;
-
-	if (!absolute && value[0] == '/') {
-		*error_r = t_strdup_printf("mailshard: invalid %s '%s': "
-			"must be relative to the user's directory", name, value);
-		return NULL;
-	}
-	if (mw_shard_path_normalize(absolute ? value :
-				    t_strconcat("/", value, NULL),
-				    norm, &why) < 0) {
-		*error_r = t_strdup_printf("mailshard: invalid %s '%s': %s",
-					   name, value, why);
-		return NULL;
-	}
-	return t_strdup(absolute ? norm : norm + 1);
-}
-
 static const char *mw_place_nonempty(const char *value)
 {
 	return value == NULL || *value == '\0' ? NULL : value;
@@ -77,9 +53,9 @@ int mw_place_user(const struct mw_place_settings *set, const char *username,
 		  struct mw_place *place_r, const char **error_r)
 {
 	char err[MW_SHARD_ERR_MAX];
-	const char *maildir, *index_dir;
 	const MW_SHARD *shard;
 	MW_SHARD_PLACE place;
+	MW_SHARD_LOC locbuf, *loc = &locbuf;
 
 	i_zero(place_r);
 	if (mw_place_nonempty(set->volumes) == NULL) {
@@ -99,32 +75,23 @@ int mw_place_user(const struct mw_place_settings *set, const char *username,
 		return -1;
 	}
 
-	maildir = mw_place_nonempty(set->maildir);
-	maildir = mw_place_subpath("mailshard_maildir",
-				   maildir == NULL ? "Maildir" : maildir,
-				   FALSE, error_r);
-	if (maildir == NULL)
+	/* the strings: lib/mw_shard.c's mw_shard_location(), the one
+	   builder of every route (unit-tested in tests/unit/test_shard).
+	   On the C stack, not t_new(): it fills every field, and zeroing
+	   12 KB on the data stack cost more than the whole placement
+	   (callgrind, bench/dovecot-callgrind.py) */
+	if (mw_shard_location(&place, mw_place_nonempty(set->maildir),
+			      mw_place_nonempty(set->index_dir), loc, err) < 0) {
+		*error_r = t_strdup_printf("mailshard: %s", err);
 		return -1;
-	index_dir = mw_place_nonempty(set->index_dir);
-	if (index_dir != NULL) {
-		index_dir = mw_place_subpath("mailshard_index_dir", index_dir,
-					     TRUE, error_r);
-		if (index_dir == NULL)
-			return -1;
-		/* INDEX_DIR/VOLUME/<path in volume> */
-		index_dir = t_strconcat(index_dir, "/", place.volume->name,
-			place.path + place.volume->path_len, NULL);
 	}
-
 	place_r->volume = t_strdup(place.volume->name);
 	place_r->volume_path = t_strdup(place.volume->path);
-	place_r->home = t_strdup(place.path);
-	place_r->maildir = t_strconcat(place.path, "/", maildir, NULL);
-	place_r->index_dir = index_dir;
-	place_r->location = index_dir == NULL ?
-		t_strconcat("maildir:", place_r->maildir, NULL) :
-		t_strconcat("maildir:", place_r->maildir, ":INDEX=",
-			    index_dir, NULL);
+	place_r->home = t_strdup(loc->home);
+	place_r->maildir = t_strdup(loc->mail_path);
+	place_r->index_dir = loc->index_path[0] == '\0' ? NULL :
+		t_strdup(loc->index_path);
+	place_r->location = t_strdup(loc->location);
 	place_r->reason = mw_shard_reason_name(place.reason);
 	return 0;
 }

@@ -17,7 +17,6 @@
 #include "mw-dovecot.h"
 #include "mailshard-volume.h"
 
-#include <sys/stat.h>
 #include <sys/vfs.h>
 
 #ifndef NFS_SUPER_MAGIC
@@ -56,15 +55,12 @@ int mailshard_volume_check(struct mail_user *user, const char *name,
 			   const char *path, enum mailshard_nfs_check mode)
 {
 	struct mw_storage_nfs_settings nfs_set;
-	const char *marker, *unsafe, *error;
+	char err[MW_SHARD_ERR_MAX];
+	const char *unsafe, *error;
 	struct statfs sfs;
-	struct stat st;
 
-	marker = t_strconcat(path, "/", MW_SHARD_MARKER, NULL);
-	if (stat(marker, &st) < 0) {
-		user->error = p_strdup_printf(user->pool,
-			"mailshard: volume %s not mounted or not initialised: "
-			"stat(%s) failed: %m", name, marker);
+	if (mw_shard_volume_ready(name, path, err) < 0) {
+		user->error = p_strdup_printf(user->pool, "mailshard: %s", err);
 		return -1;
 	}
 	if (mode == MAILSHARD_NFS_CHECK_OFF)

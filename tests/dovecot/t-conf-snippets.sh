@@ -100,6 +100,22 @@ for f in 90-mailshard.conf 95-spam-prefs.conf; do
 	fi
 done
 
+# the auth module's snippet: inert as shipped (no userdb), and the
+# commented userdb chain parses once uncommented
+src=$confd/91-mailshard-auth.conf
+mkconf shipped.conf "$src"
+out=$(dconf "$SB/shipped.conf")
+check "91-mailshard-auth.conf: doveconf accepts it as shipped" test $? = 0
+check "91-mailshard-auth.conf: inert as shipped (no userdb, no mailshard setting)" \
+	eval '! grep -qE "^(userdb|mailshard)" <<<"$out"'
+sed -E 's/^#(userdb|  |})/\1/' "$src" >"$SB/auth-on.conf"
+mkconf on.conf "$SB/auth-on.conf"
+out=$(dconf "$SB/on.conf")
+check "91-mailshard-auth.conf: the userdb chain parses when uncommented" test $? = 0
+check "91-mailshard-auth.conf: ... passwd-file (continue-ok), then mailshard with its volumes" \
+	eval 'grep -q "result_success = continue-ok" <<<"$out" && grep -qE "(driver = mailshard|^userdb mailshard)" <<<"$out" && grep -qE "volumes.*v1=/srv/mail/v1" <<<"$out"'
+[ $? = 0 ] || diag "$out"
+
 src=$confd/mailwarren.conf.ext
 mkconf ext.conf "$src"
 out=$(dconf "$SB/ext.conf")

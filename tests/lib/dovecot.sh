@@ -184,15 +184,25 @@ dovecot_overlay() {
 
 # _dc_unshare_opts: how unshare keeps the binds private. It makes every
 # mount of the new namespace private by default, which fails in a chroot
-# whose root is no mount point (Debian 13 test chroot): there, with no
-# shared mount at all (so nothing can propagate back), it keeps the
-# propagation unchanged; otherwise it refuses.
+# whose root is no mount point (Debian 13 test chroot): there, when no
+# mount holding $DC_MODULE_ROOT is shared (so the binds, made below it,
+# cannot propagate back), it keeps the propagation unchanged; otherwise it
+# refuses. A shared mount elsewhere (e.g. /run/netns after "ip netns add")
+# does not matter.
 _DC_UNSHARE_OPTS=unset
+_dc_module_root_shared() {
+	# the mounts whose mount point is $DC_MODULE_ROOT or above it; any shared?
+	awk -v p="$DC_MODULE_ROOT/" '{
+		mp = ($5 == "/") ? "/" : $5 "/"
+		if (index(p, mp) != 1) next
+		for (i = 7; $i != "-"; i++) if ($i ~ /^shared:/) found = 1
+	} END { exit found ? 0 : 1 }' /proc/self/mountinfo
+}
 _dc_unshare_opts() {
 	[ "$_DC_UNSHARE_OPTS" = unset ] || return 0
 	if unshare -m true 2>/dev/null; then
 		_DC_UNSHARE_OPTS=
-	elif ! grep -q ' shared:' /proc/self/mountinfo; then
+	elif ! _dc_module_root_shared; then
 		_DC_UNSHARE_OPTS="--propagation unchanged"
 	else
 		echo "dovecot.sh: unshare -m cannot make the mounts private here" >&2

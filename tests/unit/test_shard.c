@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "mw_siphash.h"
@@ -320,6 +321,83 @@ test_place_pins(void **state)
 	assert_int_equal(mw_shard_place(s, "a\x1b", NULL, NULL, &p, err), -1);
 	assert_null(strchr(err, '\x1b'));	/* echoed safely */
 	mw_shard_free(s);
+}
+
+/* location - the strings every Dovecot route gives Dovecot */
+
+static void
+test_location(void **state)
+{
+	char	err[MW_SHARD_ERR_MAX];
+	MW_SHARD_PLACE p;
+	MW_SHARD_LOC l;
+	MW_SHARD *s;
+
+	s = mw_shard_create("v1=/srv/mail/v1 legacy=/srv/legacy:0", NULL, err);
+	assert_non_null(s);
+	assert_int_equal(mw_shard_place(s, "maria", NULL, NULL, &p, err), 0);
+
+	/* defaults: Maildir, no index directory */
+	assert_int_equal(mw_shard_location(&p, NULL, NULL, &l, err), 0);
+	assert_string_equal(l.home, p.path);
+	assert_string_equal(l.mail_path, "/srv/mail/v1/10/60/maria/Maildir");
+	assert_string_equal(l.index_path, "");
+	assert_string_equal(l.location, "maildir:/srv/mail/v1/10/60/maria/Maildir");
+	assert_int_equal(mw_shard_location(&p, "", "", &l, err), 0);
+	assert_string_equal(l.location, "maildir:/srv/mail/v1/10/60/maria/Maildir");
+
+	/* maildir and index directory normalised; INDEX= below the volume */
+	assert_int_equal(mw_shard_location(&p, "mail//box/", "/var/idx//", &l, err), 0);
+	assert_string_equal(l.mail_path, "/srv/mail/v1/10/60/maria/mail/box");
+	assert_string_equal(l.index_path, "/var/idx/v1/10/60/maria");
+	assert_string_equal(l.location, "maildir:/srv/mail/v1/10/60/maria/mail/box"
+			    ":INDEX=/var/idx/v1/10/60/maria");
+
+	/* a path pin: the index path follows the path below its volume */
+	assert_int_equal(mw_shard_place(s, "maria", NULL, "/srv/legacy/m/a/maria",
+					&p, err), 0);
+	assert_int_equal(mw_shard_location(&p, NULL, "/idx", &l, err), 0);
+	assert_string_equal(l.home, "/srv/legacy/m/a/maria");
+	assert_string_equal(l.location, "maildir:/srv/legacy/m/a/maria/Maildir"
+			    ":INDEX=/idx/legacy/m/a/maria");
+
+	/* refused: absolute or escaping maildir, relative or odd index dir */
+	assert_int_equal(mw_shard_location(&p, "/Maildir", NULL, &l, err), -1);
+	assert_string_equal(err, "invalid mailshard_maildir '/Maildir': "
+			    "must be relative to the user's directory");
+	assert_int_equal(mw_shard_location(&p, "../x", NULL, &l, err), -1);
+	assert_non_null(strstr(err, "'..'"));
+	assert_int_equal(mw_shard_location(&p, ".", NULL, &l, err), -1);
+	assert_int_equal(mw_shard_location(&p, "a:b", NULL, &l, err), -1);
+	assert_non_null(strstr(err, "':'"));
+	assert_int_equal(mw_shard_location(&p, NULL, "idx", &l, err), -1);
+	assert_string_equal(err, "invalid mailshard_index_dir 'idx': "
+			    "not an absolute path");
+	assert_int_equal(mw_shard_location(&p, NULL, "/", &l, err), -1);
+	assert_int_equal(mw_shard_location(&p, NULL, "/i\x1bx", &l, err), -1);
+	assert_null(strchr(err, '\x1b'));	/* echoed safely */
+	mw_shard_free(s);
+}
+
+/* volume_ready - the marker file decides */
+
+static void
+test_volume_ready(void **state)
+{
+	char	dir[] = "/tmp/test_shard.XXXXXX";
+	char	err[MW_SHARD_ERR_MAX], marker[64];
+	FILE   *fp;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(mw_shard_volume_ready("v1", dir, err), -1);
+	assert_non_null(strstr(err, "volume v1 not mounted or not initialised: stat("));
+	assert_non_null(strstr(err, "/.mailshard-volume) failed: No such file"));
+	snprintf(marker, sizeof(marker), "%s/%s", dir, MW_SHARD_MARKER);
+	assert_non_null(fp = fopen(marker, "w"));
+	fclose(fp);
+	assert_int_equal(mw_shard_volume_ready("v1", dir, err), 0);
+	unlink(marker);
+	rmdir(dir);
 }
 
 /* hostile_names_stay_inside - every accepted name maps below its volume */
@@ -798,6 +876,8 @@ main(void)
 		cmocka_unit_test(test_place_hash),
 		cmocka_unit_test(test_place_letters),
 		cmocka_unit_test(test_place_pins),
+		cmocka_unit_test(test_location),
+		cmocka_unit_test(test_volume_ready),
 		cmocka_unit_test(test_hostile_names_stay_inside),
 		cmocka_unit_test(test_balance),
 		cmocka_unit_test(test_balance_hash11),
