@@ -21,6 +21,8 @@
 # "ns": the command words that run a command as the instance sees the
 # module directories (empty without overlays; on 2.4 plugin mode
 # unshare -m ... as tests/lib/dovecot.sh's dc_run).
+# The DC_* settings below are read by the library's generator:
+# shellcheck disable=SC2034
 set -eu
 [ $# = 4 ] || { sed -n '7,22p' "$0" >&2; exit 2; }
 MODE=$1 DIR=$2 BUILD=$3 NUSERS=$4

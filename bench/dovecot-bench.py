@@ -110,9 +110,12 @@ def stop(info, proc, timeout=30):
         os.kill(p, 9)
 
 
+CLIENT_TIMEOUT = 30   # seconds per reply; --callgrind: 600 (everything runs under valgrind)
+
+
 class Conn:
     def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT)
         self.buf = b""
 
     def line(self):
@@ -447,6 +450,8 @@ def main():
     modes = ["stock"] + ([] if a.no_aa else ["stock2"]) + (["plugin"] if a.plugins else [])
     os.makedirs(a.workdir, exist_ok=True)
     if a.callgrind:
+        global CLIENT_TIMEOUT
+        CLIENT_TIMEOUT = 600
         return callgrind_main(a, modes)
     results = []
     with mp.Pool(a.conc) as pool:
