@@ -5,7 +5,7 @@
 # time per user.
 #
 # usage (as root; the lock keeps two benchmarks from overlapping):
-#   flock /tmp/mw-bench.lock bench/dovecot-bench.sh [-r REPS] [-m MSGS] [-l LOGINS] [-c CONC] [-G] [-T]
+#   flock /tmp/mw-bench.lock bench/dovecot-bench.sh [-r REPS] [-m MSGS] [-l LOGINS] [-c CONC] [-A] [-G] [-T]
 #
 # Builds an optimised (non-sanitizer) tree in _build-bench (_build-bench24
 # against Dovecot 2.4, with its settings module), then
@@ -23,20 +23,24 @@
 #     login over every Dovecot process (the master under valgrind
 #     --trace-children=yes: config, log, anvil, stats, auth, imap-login,
 #     imap, lmtp), stock, stock2 and plugins, 300 deliveries and 40 logins,
-#     one client; unlike the rates they do not depend on what else runs.
+#     one client; per mode three instances (warm-up only, + deliveries,
+#     + logins), per operation = (phase - warm-up only) / count; unlike the
+#     rates they do not depend on what else runs (nine valgrind'd instances: 10-30 minutes on a busy 2-core machine).
+# -A: no stock2 (A/A) instance, in both parts.
 # The instances' configuration comes from the test library's generator
 # (tests/lib/dovecot.sh, through bench/dovecot-bench-instance.sh), in 2.4
 # syntax on 2.4. Loopback only, bounded in count and time. Tests never
 # assert these figures.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-REPS=10 MSGS=2000 LOGINS=2000 CONC=4 CALLGRIND=1 TIMING=1
-while getopts r:m:l:c:GT opt; do
+REPS=10 MSGS=2000 LOGINS=2000 CONC=4 CALLGRIND=1 TIMING=1 AA=
+while getopts r:m:l:c:AGT opt; do
 	case $opt in
 	r) REPS=$OPTARG ;; m) MSGS=$OPTARG ;; l) LOGINS=$OPTARG ;; c) CONC=$OPTARG ;;
 	G) CALLGRIND= ;;
 	T) TIMING= ;;
-	*) sed -n '2,31p' "$0"; exit 2 ;;
+	A) AA=--no-aa ;;
+	*) sed -n '2,35p' "$0"; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "dovecot-bench.sh: run as root" >&2; exit 2; }
@@ -59,9 +63,9 @@ echo "== placement: bench/shard-bench 1000000 (hash:2:2, 4 volumes, then 16)"
 "$B/bench/shard-bench" 1000000 hash:2:2 16
 
 if [ -n "$TIMING" ]; then
-	echo "== Dovecot $(dovecot --version): stock, stock2, mailshard + spam_prefs, $REPS repetitions"
+	echo "== Dovecot $(dovecot --version): stock, ${AA:+no }stock2, mailshard + spam_prefs, $REPS repetitions"
 	echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-	"$PY" "$TOP/bench/dovecot-bench.py" --plugins "$B" --reps "$REPS" \
+	"$PY" "$TOP/bench/dovecot-bench.py" --plugins "$B" --reps "$REPS" $AA \
 		--msgs "$MSGS" --logins "$LOGINS" --conc "$CONC"
 	echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
@@ -69,7 +73,7 @@ fi
 if [ -n "$CALLGRIND" ] && ! command -v valgrind >/dev/null; then
 	echo "== no valgrind (Debian package valgrind): instruction counts skipped"
 elif [ -n "$CALLGRIND" ]; then
-	echo "== Dovecot $(dovecot --version): instructions (callgrind), every Dovecot process, stock, stock2, plugins"
-	"$PY" "$TOP/bench/dovecot-bench.py" --plugins "$B" --callgrind \
+	echo "== Dovecot $(dovecot --version): instructions (callgrind), every Dovecot process, stock, ${AA:+no }stock2, plugins"
+	"$PY" "$TOP/bench/dovecot-bench.py" --plugins "$B" --callgrind $AA \
 		--msgs 300 --logins 40 --users 20 --conc 1
 fi
