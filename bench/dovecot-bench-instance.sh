@@ -55,6 +55,17 @@ plugin)
 	done
 	if [ -n "$DC_V24" ]; then
 		need "$(mw_module plugins/common libmailwarren_settings.so settings)"
+		# In a chroot whose root is no mount point unshare -m cannot make
+		# the mounts private; the library then keeps the propagation only
+		# when no mount at all is shared. A shared mount elsewhere (e.g.
+		# /run/netns after "ip netns add" in the chroot) cannot carry the
+		# overlay's bind back: keep the propagation unchanged as long as no
+		# shared mount lies on the way to the module directory.
+		if ! unshare -m true 2>/dev/null; then
+			on_way=$(awk -v d="$DC_MODULE_ROOT/settings" '/ shared:/ {
+				if (d == $5 || index(d, $5 "/") == 1 || $5 == "/") print $5 }' /proc/self/mountinfo)
+			[ -z "$on_way" ] && _DC_UNSHARE_OPTS="--propagation unchanged"
+		fi
 		dovecot_mailwarren_settings
 	fi
 	MAILROOT=$SB/srv

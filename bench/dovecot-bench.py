@@ -429,7 +429,8 @@ def callgrind_main(a, modes):
                 with open(a.json, "a") as f:
                     f.write(json.dumps(dict(r, kind="callgrind", msgs=a.msgs, logins=a.logins))
                             + "\n")
-    for other in sorted(modes[1:], key=lambda m: m != "stock2"):
+    for other in sorted(set(modes) - {"stock"} if "stock" in modes else [],
+                        key=lambda m: m != "stock2"):
         print("%s/stock instructions: per delivery %.2f%%, per login %.2f%%" % (
             other, 100 * rs[other]["lmtp_instr"] / rs["stock"]["lmtp_instr"],
             100 * rs[other]["imap_instr"] / rs["stock"]["imap_instr"]))
@@ -453,12 +454,19 @@ def main():
     ap.add_argument("--callgrind", action="store_true",
                     help="instead of timing: count the instructions of every Dovecot process "
                     "under valgrind's callgrind, one instance per mode")
+    ap.add_argument("--modes", help="comma-separated subset of stock,plugin,stock2 (callgrind: "
+                    "e.g. to finish an interrupted run; ratios need stock)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root")
     # stock2: a second stock instance in every repetition, the A/A noise band
     # (callgrind runs the modes in this order: stock2 last)
     modes = ["stock"] + (["plugin"] if a.plugins else []) + ([] if a.no_aa else ["stock2"])
+    if a.modes:
+        want = a.modes.split(",")
+        if not set(want) <= set(modes) or not want:
+            sys.exit(f"--modes: a subset of {','.join(modes)}")
+        modes = [m for m in modes if m in want]
     os.makedirs(a.workdir, exist_ok=True)
     if a.callgrind:
         global CLIENT_TIMEOUT
