@@ -33,6 +33,17 @@
 /*	const MW_SHARD *shard;
 /*	const char *norm_user;
 /*
+/*	int	mw_shard_pick_skip(shard, norm_user, skip)
+/*	const MW_SHARD *shard;
+/*	const char *norm_user;
+/*	const unsigned char *skip;
+/*
+/*	MW_SHARD *mw_shard_create_set(names, weights, count, err)
+/*	const char *const *names;
+/*	const unsigned *weights;
+/*	int	count;
+/*	char	err[MW_SHARD_ERR_MAX];
+/*
 /*	int	mw_shard_find(shard, name)
 /*	const MW_SHARD *shard;
 /*	const char *name;
@@ -92,7 +103,19 @@
 /*
 /*	mw_shard_pick() returns the index of the hashed volume of a
 /*	normalised name; mw_shard_find() the index of a volume by name,
-/*	or -1.
+/*	or -1.  mw_shard_pick_skip() is mw_shard_pick() over the volumes
+/*	i with skip[i] == 0 only (skip has one byte per volume; NULL
+/*	skips none): the same rule, so a user whose first choice is
+/*	skipped gets its next choice and everybody else keeps theirs.
+/*	It returns -1 when every volume of weight above 0 is skipped.
+/*
+/*	mw_shard_create_set() makes the same rendezvous set from count
+/*	names (volume name syntax, unique) and weights (0 to
+/*	MW_SHARD_WEIGHT_MAX, one at least above 0), without paths: the
+/*	Dovecot proxy tier picks backends with it (a name's score does
+/*	not depend on its path, so volumes and backends of the same
+/*	names and weights pick alike).  mw_shard_place() must not be
+/*	used on such a set.
 /*
 /*	mw_shard_place() computes the directory of user: a non-empty
 /*	pin_path (must lie strictly inside a configured volume) wins,
@@ -506,6 +529,65 @@ bad:
 	return (NULL);
 }
 
+/* mw_shard_create_set - a rendezvous set of names and weights, no paths */
+
+MW_SHARD *
+mw_shard_create_set(const char *const *names, const unsigned *weights,
+		            int count, char *err)
+{
+	MW_SHARD *shard;
+	MW_SHARD_VOLUME *vol;
+	int	i, j, hashed = 0;
+
+	if (count <= 0 || count > MW_SHARD_VOLUMES_MAX) {
+		shard_err(err, "%d members: expected 1 to %d", count, MW_SHARD_VOLUMES_MAX);
+		return (NULL);
+	}
+	if ((shard = calloc(1, sizeof(*shard))) == NULL
+	    || (shard->volumes = calloc(count, sizeof(*shard->volumes))) == NULL) {
+		shard_err(err, "out of memory");
+		mw_shard_free(shard);
+		return (NULL);
+	}
+	shard->levels = 2, shard->width = 2;	/* unused: no directories */
+	for (i = 0; i < count; i++) {
+		vol = shard->volumes + i;
+		if (!valid_name(names[i])) {
+			shard_err(err, "name \"%.64s\": use 1-64 letters, digits, "
+				  "'.', '_', '-' (not starting with '.')", names[i]);
+			goto bad;
+		}
+		if (weights[i] > MW_SHARD_WEIGHT_MAX) {
+			shard_err(err, "%s: weight %u is above %d", names[i], weights[i],
+				  MW_SHARD_WEIGHT_MAX);
+			goto bad;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(shard->volumes[j].name, names[i]) == 0) {
+				shard_err(err, "%s is defined twice", names[i]);
+				goto bad;
+			}
+		mw_strlcpy(vol->name, names[i], sizeof(vol->name));
+		vol->weight = weights[i];
+		vol->name_hash = mw_shard_hash(vol->name, strlen(vol->name));
+		hashed += vol->weight > 0;
+		shard->count++;
+	}
+	if (hashed == 0) {
+		shard_err(err, "no member has a weight above 0");
+		goto bad;
+	}
+	if (shard_group(shard) < 0) {
+		shard_err(err, "out of memory");
+		goto bad;
+	}
+	return (shard);
+
+bad:
+	mw_shard_free(shard);
+	return (NULL);
+}
+
 /* mw_shard_free - release a parsed configuration */
 
 void
@@ -527,10 +609,10 @@ shard_key(uint64_t x, unsigned weight)
 	return (-log(((double) x + 0.5) / 9007199254740992.0) / weight);
 }
 
-/* pick_hashed - weighted rendezvous over volumes of weight > 0 */
+/* pick_hashed - weighted rendezvous over volumes of weight > 0, not skipped */
 
 static int
-pick_hashed(const MW_SHARD *shard, uint64_t user_hash)
+pick_hashed(const MW_SHARD *shard, uint64_t user_hash, const unsigned char *skip)
 {
 	uint64_t x[MW_SHARD_VOLUMES_MAX], top, low;
 	const MW_SHARD_GROUP *g;
@@ -558,6 +640,8 @@ pick_hashed(const MW_SHARD *shard, uint64_t user_hash)
 		m = shard->members + g->first;
 		top = 0;
 		for (j = 0; j < g->count; j++) {
+			if (skip != NULL && skip[m[j]])
+				continue;
 			x[j] = mw_fmix64(user_hash ^ shard->volumes[m[j]].name_hash) >> 11;
 			if (x[j] > top)
 				top = x[j];
@@ -565,7 +649,7 @@ pick_hashed(const MW_SHARD *shard, uint64_t user_hash)
 		low = top - (top >> 32);
 		low = low > 2 ? low - 2 : 0;
 		for (j = 0; j < g->count; j++) {
-			if (x[j] < low)
+			if ((skip != NULL && skip[m[j]]) || x[j] < low)
 				continue;
 			key = shard_key(x[j], g->weight);
 			if (best < 0 || key < best_key || (key == best_key && m[j] < best)) {
@@ -582,7 +666,16 @@ pick_hashed(const MW_SHARD *shard, uint64_t user_hash)
 int
 mw_shard_pick(const MW_SHARD *shard, const char *norm_user)
 {
-	return (pick_hashed(shard, mw_shard_hash(norm_user, strlen(norm_user))));
+	return (pick_hashed(shard, mw_shard_hash(norm_user, strlen(norm_user)), NULL));
+}
+
+/* mw_shard_pick_skip - the same, over the volumes not marked in skip */
+
+int
+mw_shard_pick_skip(const MW_SHARD *shard, const char *norm_user,
+		           const unsigned char *skip)
+{
+	return (pick_hashed(shard, mw_shard_hash(norm_user, strlen(norm_user)), skip));
 }
 
 /* mw_shard_find - a volume by name */
@@ -686,7 +779,7 @@ mw_shard_place(const MW_SHARD *shard, const char *user, const char *pin_volume,
 		}
 		place->reason = MW_SHARD_BY_PIN_VOLUME;
 	} else {
-		i = pick_hashed(shard, hash);
+		i = pick_hashed(shard, hash, NULL);
 		place->reason = MW_SHARD_BY_HASH;
 	}
 	place->volume = shard->volumes + i;

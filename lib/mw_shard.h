@@ -69,6 +69,10 @@ extern int mw_shard_path_normalize(const char *, char *, const char **);
 extern MW_SHARD *mw_shard_create(const char *, const char *, char *);
 extern void mw_shard_free(MW_SHARD *);
 extern int mw_shard_pick(const MW_SHARD *, const char *);
+extern int mw_shard_pick_skip(const MW_SHARD *, const char *,
+			              const unsigned char *);
+extern MW_SHARD *mw_shard_create_set(const char *const *, const unsigned *,
+				             int, char *);
 extern int mw_shard_find(const MW_SHARD *, const char *);
 extern int mw_shard_place(const MW_SHARD *, const char *, const char *,
 			          const char *, MW_SHARD_PLACE *, char *);

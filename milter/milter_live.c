@@ -36,7 +36,7 @@
 /*	reload never changes the settings under a callback in flight.
 /*
 /*	milter_live_load() reads and checks path, then builds the spamd
-/*	host list and the relay tables.  The same rules apply at start and
+/*	host list, reads the StampKeyFile key and builds the relay tables.  The same rules apply at start and
 /*	at reload (an unknown key is an error in both), so a file that
 /*	reloads also starts.
 /*
@@ -48,7 +48,8 @@
 /*	and installs it when it is good.  A bad file keeps the current
 /*	configuration and logs "reload of path failed ...: file:line:
 /*	reason".  Settings that only a restart can change (MilterSocket,
-/*	SocketMode, User, Group, PidFile, MilterTimeout) are logged as
+/*	SocketMode, User, Group, PidFile, MilterTimeout, MaxConnections)
+/*	are logged as
 /*	"needs restart" when they differ and keep, in the new configuration,
 /*	the values the process started with (so every later reload of the
 /*	same file says so again).  Everything else applies to the next message.
@@ -90,6 +91,7 @@ live_free(struct milter_live *lv)
 {
 	mw_spamc_free(lv->spamc);
 	mw_relay_tables_free(&lv->relay);
+	memset(&lv->stamp_key, 0, sizeof(lv->stamp_key));
 	milter_cfg_free(&lv->conf);
 	free(lv);
 }
@@ -122,6 +124,13 @@ milter_live_load(const char *path, char *err, size_t errlen)
 					  (int) c->spamd_timeout * 1000, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "%s: SpamdHosts: %s", path, why);
 		goto fail;
+	}
+	if (c->stamp_key_file != NULL) {
+		if (mw_stamp_key_load(c->stamp_key_file, &lv->stamp_key, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: StampKeyFile %s", path, why);
+			goto fail;
+		}
+		lv->stamp = 1;
 	}
 	if (c->relay_policy) {
 		src.hosted_domains = &c->hosted_domains;
@@ -216,6 +225,11 @@ live_restart_only(const struct milter_conf *o, struct milter_conf *n)
 		mw_warn("reload: MilterTimeout changed to %llus: needs restart; still using %llus",
 			n->milter_timeout, o->milter_timeout);
 		n->milter_timeout = o->milter_timeout;
+	}
+	if (o->max_connections != n->max_connections) {
+		mw_warn("reload: MaxConnections changed to %lld: needs restart; still using %lld",
+			n->max_connections, o->max_connections);
+		n->max_connections = o->max_connections;
 	}
 	return (0);
 }

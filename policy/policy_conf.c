@@ -80,7 +80,7 @@ const struct mw_cfg_entry policy_conf_table[] = {
 	{"MaxLineLength", MW_CFG_SIZE, "8K", C(max_line_length), 256, 1024 * 1024},
 	{"MaxAttributes", MW_CFG_INT, "256", C(max_attributes), 16, 10000},
 	{"IdleTimeout", MW_CFG_TIME, "1h", C(idle_timeout), 301, 7 * 86400},
-	{"MaxConnections", MW_CFG_INT, "4096", C(max_connections), 1, 1000000},
+	{"MaxConnections", MW_CFG_INT, "4096", C(max_connections), 1, 65536},
 	{"LogAccepts", MW_CFG_BOOL, "yes", C(log_accepts), 0, 0},
 	{"RecipientUserdb", MW_CFG_STRING, NULL, C(recipient_userdb), 0, 0},
 	{"RecipientUserdbTimeout", MW_CFG_INT, "500", C(recipient_userdb_timeout), 1, 60000},
@@ -227,6 +227,13 @@ policy_tables_load(struct policy_conf *conf, char *err, size_t errlen)
 	src.suspended_list = &conf->suspended_list;
 	if (mw_relay_tables_load(&t->relay, &src, err, errlen) < 0)
 		goto fail;
+	/* Without hosted domains every inbound recipient would get 554. */
+	if (mw_map_count(t->relay.hosted) == 0) {
+		snprintf(err, errlen, "HostedDomains: %s (list the domains this site takes mail for, "
+			 "or every inbound recipient is refused)",
+			 conf->hosted_domains.n == 0 ? "not set" : "no domains in the list or its files");
+		goto fail;
+	}
 	if (conf->message_rate_limit != NULL
 	    && mw_rate_parse(conf->message_rate_limit, &t->messages, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "MessageRateLimit: %s", why);

@@ -16,7 +16,8 @@
 /*	Options: -c file (configuration, default
 /*	SYSCONFDIR/mailwarren/mailwarren-policyd.conf), -f (stay in the
 /*	foreground, log to stderr too), -t (check the configuration and
-/*	its tables, then exit), -v (verbose), -h (usage).
+/*	its tables, then exit), -v (verbose), -h or --help (usage on
+/*	stdout, exit 0), --version (print the version, exit 0).
 /*
 /*	Postfix makes the client pay 1 s whenever the server closes a
 /*	live connection, so this server never closes one except on a
@@ -58,12 +59,14 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <getopt.h>
 
 /* Utility library. */
 
 #include "mw_cache.h"
 #include "mw_cfg.h"
 #include "mw_endpoint.h"
+#include "mw_fdlimit.h"
 #include "mw_msg.h"
 #include "mw_privs.h"
 #include "mw_str.h"
@@ -81,6 +84,23 @@
 #define OUT_MAX		(64 * 1024)	/* unsent replies before we stop reading */
 #define SWEEP_SECONDS	30
 
+ /*
+  * Overload.  Over MaxConnections, up to OVERFLOW_MAX more connections are
+  * taken to answer their one request with a deferral, then closed; past
+  * that, and when accept() fails for want of descriptors or memory, the
+  * listener is left alone for ACCEPT_PAUSE_MS (the kernel's backlog holds
+  * the callers) instead of being retried at once.  Each kind of trouble is
+  * logged at most once per OVERLOAD_LOG_SECONDS, with a count.
+  */
+#define OVERFLOW_MAX	64
+#define OVERFLOW_TIMEOUT 5		/* seconds for an overflow request */
+#define ACCEPT_PAUSE_MS	100
+#define REFUSE_BATCH	256		/* callers closed per pause: bounds the CPU a storm costs */
+#define OVERLOAD_LOG_SECONDS 60
+#define FD_RESERVE	64		/* listener, epoll, Redis, userdb, syslog, tables... */
+#define FD_NEED(max)	((unsigned long long) (max) + OVERFLOW_MAX + FD_RESERVE)
+#define OVERLOAD_ACTION	"451 4.3.5 Policy service overloaded, try again later"
+
 struct conn {
 	int	fd;
 	char   *in;			/* received, not yet parsed */
@@ -95,6 +115,8 @@ struct conn {
 	int	waiting;		/* a question is with Redis or the userdb */
 	size_t	wait_len;		/* size of the request it answers */
 	int	closing;		/* closed while waiting: free on answer */
+	int	overflow;		/* over MaxConnections: defer, then close */
+	int	answered;		/* overflow: its deferral is queued */
 	struct policy_pending *pending;
 	struct conn *prev;
 	struct conn *next;
@@ -106,6 +128,12 @@ static mw_rate *rate;
 static const char *config_path = DEF_CONFIG;
 static struct conn *conns;
 static long long nconns;
+static long long noverflow;		/* of nconns, over MaxConnections */
+static long long accept_paused_until;	/* ms; 0: listening */
+static int reserve_fd = -1;		/* spent to refuse a caller at EMFILE */
+static struct mw_ratelog cap_log = MW_RATELOG_INIT(OVERLOAD_LOG_SECONDS);
+static struct mw_ratelog fail_log = MW_RATELOG_INIT(OVERLOAD_LOG_SECONDS);
+static int fail_errno;			/* the last accept() failure */
 static int epfd = -1;
 static int listen_fd = -1;		/* epoll tags: the address of these */
 static int signal_fd = -1;
@@ -131,13 +159,14 @@ static int reload_fd = -1;
 static struct reload_job *reload_job;	/* running */
 static int reload_again;		/* SIGHUP while running */
 
-/* usage - complain and exit */
+/* usage - the usage line; exit 0 (asked for) or 2 (a bad command line) */
 
 static void
-usage(const char *myname)
+usage(const char *myname, int asked)
 {
-	fprintf(stderr, "usage: %s [-fhtv] [-c config_file]\n", myname);
-	exit(2);
+	fprintf(asked ? stdout : stderr, "usage: %s [-fhtv] [-c config_file] [--help] [--version]\n",
+		myname);
+	exit(asked ? 0 : 2);
 }
 
 /* conn_free - release a connection's memory */
@@ -166,6 +195,8 @@ conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	nconns--;
+	if (c->overflow)
+		noverflow--;
 	if (c->waiting)
 		c->closing = 1;
 	else
@@ -256,6 +287,8 @@ conn_peer(int fd, char *buf, size_t len)
 }
 
 static void conn_process(struct conn *, time_t);
+static void overflow_process(struct conn *);
+static void reload_fd_limit(long long);
 static void redis_done(void *, int);
 static void userdb_done(void *, int);
 
@@ -367,6 +400,10 @@ conn_process(struct conn *c, time_t now)
 	char	peer[80];
 	ssize_t	n;
 
+	if (c->overflow) {
+		overflow_process(c);
+		return;
+	}
 	while (!c->waiting) {
 		n = policy_proto_parse(c->in + c->in_off, c->in_len - c->in_off, conf.max_line_length,
 				       (unsigned) conf.max_attributes, &req, err, sizeof(err));
@@ -437,46 +474,197 @@ conn_input(struct conn *c, time_t now)
 	conn_process(c, now);
 }
 
-/* accept_conns - take every pending connection */
+/* overload_action - the answer over MaxConnections: defer, lose nothing */
+
+static const char *
+overload_action(const struct policy_req *req)
+{
+
+	/*
+	 * A 4xx, not DEFER_IF_PERMIT: behind reject_unauth_destination that
+	 * would turn a customer's relaying into a permanent 554.  The message
+	 * checks (DATA, END-OF-MESSAGE: default_action=DUNNO in our snippets)
+	 * and the states that are never refused get DUNNO, as in an outage:
+	 * only a count is missed.
+	 */
+	if (strcmp(req->protocol_state, "RCPT") == 0)
+		return (OVERLOAD_ACTION);
+	return ("DUNNO");
+}
+
+/* overflow_process - a connection over the cap: answer its request, then close */
+
+static void
+overflow_process(struct conn *c)
+{
+	struct policy_req req;
+	char	err[256];
+	ssize_t	n;
+
+	if (c->answered)
+		return;				/* more input after it: ignored */
+	n = policy_proto_parse(c->in, c->in_len, conf.max_line_length,
+			       (unsigned) conf.max_attributes, &req, err, sizeof(err));
+	if (n == 0)
+		return;
+	if (n < 0 || conn_reply(c, overload_action(&req)) < 0) {
+		conn_close(c);			/* no reply: Postfix retries, then default_action */
+		return;
+	}
+	c->answered = 1;
+	if (conn_flush(c) < 0 || c->out_len == 0)
+		conn_close(c);
+}
+
+/* conn_add - a new connection, in the list and in epoll; -1: refused */
+
+static int
+conn_add(int fd, time_t now, int overflow)
+{
+	struct epoll_event ev;
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (-1);
+	c->fd = fd;
+	c->last = now;
+	c->events = EPOLLIN;
+	c->overflow = overflow;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(c);
+		return (-1);
+	}
+	c->next = conns;
+	if (conns)
+		conns->prev = c;
+	conns = c;
+	nconns++;
+	noverflow += overflow;
+	return (0);
+}
+
+/* accept_pause - leave the listener alone for a while */
+
+static void
+accept_pause(void)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.data.ptr = &listen_fd;
+	if (accept_paused_until == 0)
+		(void) epoll_ctl(epfd, EPOLL_CTL_MOD, listen_fd, &ev);
+	accept_paused_until = mw_now_ms() + ACCEPT_PAUSE_MS;
+}
+
+/* accept_resume - listen again once the pause is over */
+
+static void
+accept_resume(long long now_ms)
+{
+	struct epoll_event ev;
+
+	if (accept_paused_until == 0 || now_ms < accept_paused_until)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &listen_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, listen_fd, &ev) < 0)
+		mw_fatal("epoll_ctl: %m");
+	accept_paused_until = 0;
+}
+
+/* overload_log - one line per interval for each kind of trouble */
+
+static void
+overload_log(time_t now, unsigned long long deferred, unsigned long long refused)
+{
+	unsigned long long n;
+
+	if ((deferred > 0 || cap_log.count > 0)
+	    && (n = mw_ratelog_add(&cap_log, now, deferred)) > 0)
+		mw_warn("MaxConnections (%lld) reached: %llu connection(s) over it taken only "
+			"to answer \"%s\" and be closed, since the last warning; accepting "
+			"paused while %d such are open", conf.max_connections, n, OVERLOAD_ACTION, OVERFLOW_MAX);
+	if ((refused > 0 || fail_log.count > 0)
+	    && (n = mw_ratelog_add(&fail_log, now, refused)) > 0)
+		mw_warn("accept: %s: %llu connection(s) refused since the last warning; "
+			"accepting paused %d ms at a time", strerror(fail_errno), n, ACCEPT_PAUSE_MS);
+}
+
+/* refuse_pending - out of descriptors: spend the reserve to close the callers waiting */
+
+static unsigned long long
+refuse_pending(int lfd)
+{
+	unsigned long long n = 0;
+	int	fd;
+
+	if (reserve_fd < 0)
+		return (0);
+	close(reserve_fd);
+	while (n < REFUSE_BATCH && (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		close(fd);			/* Postfix retries, then default_action */
+		n++;
+	}
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return (n);
+}
+
+/* accept_conns - take every pending connection, or pause */
 
 static void
 accept_conns(int lfd, time_t now)
 {
-	struct epoll_event ev;
-	struct conn *c;
+	unsigned long long deferred = 0;
+	unsigned long long refused = 0;
+	int	over;
 	int	fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (nconns >= conf.max_connections) {
-			mw_warn("MaxConnections (%lld) reached; refusing a connection", conf.max_connections);
-			close(fd);
-			continue;
+	for (;;) {
+		if ((over = nconns - noverflow >= conf.max_connections) && noverflow >= OVERFLOW_MAX) {
+			accept_pause();		/* callers wait in the backlog */
+			break;
 		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			mw_warn("out of memory; refusing a connection");
-			close(fd);
-			continue;
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			fail_errno = errno;
+			if (errno == EMFILE || errno == ENFILE)
+				refused += refuse_pending(lfd);
+			accept_pause();		/* EMFILE, ENFILE, ENOBUFS, ENOMEM... */
+			break;
 		}
-		c->fd = fd;
-		c->last = now;
-		c->events = EPOLLIN;
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.ptr = c;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			mw_warn("epoll_ctl: %m; refusing a connection");
+		if (conn_add(fd, now, over) < 0) {
+			fail_errno = errno ? errno : ENOMEM;
 			close(fd);
-			free(c);
-			continue;
+			refused++;
+			accept_pause();
+			break;
 		}
-		c->next = conns;
-		if (conns)
-			conns->prev = c;
-		conns = c;
-		nconns++;
+		deferred += over;
 	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-		mw_warn("accept: %m");
+	overload_log(now, deferred, refused);
+}
+
+/* sweep_overflow - close overflow connections that did not send their request in time */
+
+static void
+sweep_overflow(time_t now)
+{
+	struct conn *c;
+	struct conn *next;
+
+	for (c = conns; c != NULL && noverflow > 0; c = next) {
+		next = c->next;
+		if (c->overflow && now - c->last >= OVERFLOW_TIMEOUT)
+			conn_close(c);
+	}
 }
 
 /* sweep - close idle connections, expire rate counters */
@@ -487,6 +675,7 @@ sweep(time_t now)
 	struct conn *c;
 	struct conn *next;
 
+	sweep_overflow(now);
 	for (c = conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->out_len == 0 && !c->waiting
@@ -503,17 +692,10 @@ sweep(time_t now)
 static void
 socket_owner(const char *path)
 {
-	struct passwd *pw;
-	struct group *gr;
-	gid_t	gid;
+	char	err[256];
 
-	if ((pw = getpwnam(conf.user)) == NULL)
-		return;				/* mw_privs_drop() will say why */
-	gid = pw->pw_gid;
-	if (conf.group != NULL && (gr = getgrnam(conf.group)) != NULL)
-		gid = gr->gr_gid;
-	if (chown(path, pw->pw_uid, gid) < 0)
-		mw_warn("chown %s: %m", path);
+	if (mw_privs_chown(path, conf.user, conf.group, err, sizeof(err)) < 0)
+		mw_warn("%s", err);		/* mw_privs_drop() will fail on a bad name */
 }
 
 /* load_all - configuration and tables; on failure nothing changes */
@@ -568,7 +750,8 @@ reload_work(void *arg)
 	struct reload_job *job = arg;
 	uint64_t one = 1;
 
-	if (load_all(&job->conf, &job->tables, MW_CFG_UNKNOWN_WARN, job->err, sizeof(job->err)) < 0)
+	/* The same rules as at start: a file that would not start does not reload. */
+	if (load_all(&job->conf, &job->tables, 0, job->err, sizeof(job->err)) < 0)
 		job->tables = NULL;
 	if (write(reload_fd, &one, sizeof(one)) != sizeof(one))
 		mw_warn("reload: eventfd write: %m");
@@ -602,6 +785,51 @@ reload_start(void)
 	reload_job = job;
 }
 
+/* keep_str - a restart-only string setting: warn, keep the running value */
+
+static void
+keep_str(const char *key, char **was, char **now)
+{
+	if (*was == NULL ? *now == NULL : *now != NULL && strcmp(*was, *now) == 0)
+		return;
+	mw_warn("reload: %s changed to \"%s\": needs restart; still using \"%s\"",
+		key, *now ? *now : "(unset)", *was ? *was : "(unset)");
+	free(*now);
+	*now = *was;				/* the old configuration gives it up */
+	*was = NULL;
+}
+
+/* keep_num - a restart-only number: warn, keep the running value */
+
+static void
+keep_num(const char *key, long long was, long long *now)
+{
+	if (was == *now)
+		return;
+	mw_warn("reload: %s changed to %lld: needs restart; still using %lld", key, *now, was);
+	*now = was;
+}
+
+/*
+ * restart_only - settings a reload cannot change (the socket, the process,
+ * the connections to the stores and the cache are made once, at start)
+ * keep, in the new configuration, the values the process runs with, so that
+ * every reload of a changed file says so again.
+ */
+static void
+restart_only(struct policy_conf *was, struct policy_conf *now)
+{
+	keep_str("PolicySocket", &was->policy_socket, &now->policy_socket);
+	keep_str("User", &was->user, &now->user);
+	keep_str("Group", &was->group, &now->group);
+	keep_str("PidFile", &was->pid_file, &now->pid_file);
+	keep_str("RateStore", &was->rate_store, &now->rate_store);
+	keep_num("RedisTimeout", was->redis_timeout, &now->redis_timeout);
+	keep_str("RecipientUserdb", &was->recipient_userdb, &now->recipient_userdb);
+	keep_num("RecipientUserdbTimeout", was->recipient_userdb_timeout, &now->recipient_userdb_timeout);
+	keep_num("RecipientCacheSize", was->recipient_cache_size, &now->recipient_cache_size);
+}
+
 /* reload_finish - the thread is done: swap, or keep the old and say why */
 
 static void
@@ -610,6 +838,7 @@ reload_finish(void)
 	struct reload_job *job = reload_job;
 	struct policy_tables *old;
 	uint64_t n;
+	long long was_max = conf.max_connections;
 
 	if (job == NULL || read(reload_fd, &n, sizeof(n)) != sizeof(n))
 		return;
@@ -618,22 +847,12 @@ reload_finish(void)
 	if (job->tables == NULL) {
 		mw_error("reload failed, keeping the old configuration: %s", job->err);
 	} else {
-		if (strcmp(job->conf.policy_socket, conf.policy_socket) != 0)
-			mw_warn("reload: PolicySocket changed; takes effect at restart");
-		if (strcmp(job->conf.rate_store, conf.rate_store) != 0)
-			mw_warn("reload: RateStore changed; takes effect at restart");
-		if ((job->conf.recipient_userdb == NULL) != (conf.recipient_userdb == NULL)
-		    || (job->conf.recipient_userdb != NULL
-			&& strcmp(job->conf.recipient_userdb, conf.recipient_userdb) != 0))
-			mw_warn("reload: RecipientUserdb changed; takes effect at restart");
+		restart_only(&conf, &job->conf);
 		if (rcpt_cache != NULL)
 			mw_cache_clear(rcpt_cache);	/* users may have come or gone */
-		/* The socket, user and pid file are those of the running process. */
-		free(job->conf.policy_socket);
-		job->conf.policy_socket = conf.policy_socket;
-		conf.policy_socket = NULL;
 		mw_cfg_free(policy_conf_table, &conf);
 		conf = job->conf;
+		reload_fd_limit(was_max);
 		old = tables;
 		tables = job->tables;
 		tables_summary("reloaded", tables, elapsed_ms(&job->start));
@@ -669,15 +888,25 @@ serve(void)
 	struct signalfd_siginfo si;
 	time_t	now;
 	time_t	last_sweep = time(NULL);
+	int	timeout;
 	int	n;
 	int	i;
 
 	for (;;) {
-		n = epoll_wait(epfd, ev, 64, (redis && policy_redis_busy(redis))
-			       || (userdb && policy_userdb_busy(userdb)) ? 5 : 1000 * SWEEP_SECONDS);
+		timeout = (redis && policy_redis_busy(redis))
+			|| (userdb && policy_userdb_busy(userdb)) ? 5 : 1000 * SWEEP_SECONDS;
+		if (accept_paused_until != 0 && timeout > ACCEPT_PAUSE_MS)
+			timeout = ACCEPT_PAUSE_MS;
+		if ((noverflow > 0 || cap_log.count > 0 || fail_log.count > 0) && timeout > 1000)
+			timeout = 1000;
+		n = epoll_wait(epfd, ev, 64, timeout);
 		if (n < 0 && errno != EINTR)
 			mw_fatal("epoll_wait: %m");
 		now = time(NULL);
+		accept_resume(mw_now_ms());
+		if (noverflow > 0)
+			sweep_overflow(now);
+		overload_log(now, 0, 0);
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.ptr == &listen_fd) {
 				accept_conns(listen_fd, now);
@@ -700,7 +929,7 @@ serve(void)
 				struct conn *c = ev[i].data.ptr;
 
 				if (ev[i].events & EPOLLOUT) {
-					if (conn_flush(c) < 0) {
+					if (conn_flush(c) < 0 || (c->answered && c->out_len == 0)) {
 						conn_close(c);
 						continue;
 					}
@@ -717,6 +946,34 @@ serve(void)
 			sweep(now);
 			last_sweep = now;
 		}
+	}
+}
+
+/* fd_limit - room for MaxConnections: raise the soft limit, or say why not */
+
+static int
+fd_limit(char *err, size_t errlen)
+{
+	unsigned long long limit;
+
+	if (mw_fdlimit_raise(FD_NEED(conf.max_connections), "MaxConnections",
+			     conf.max_connections, &limit, err, errlen) < 0)
+		return (-1);
+	if (mw_verbose)
+		mw_info("descriptor limit %llu for MaxConnections %lld", limit, conf.max_connections);
+	return (0);
+}
+
+/* reload_fd_limit - a larger MaxConnections needs room, or the old value stays */
+
+static void
+reload_fd_limit(long long was_max)
+{
+	char	err[512];
+
+	if (conf.max_connections > was_max && fd_limit(err, sizeof(err)) < 0) {
+		mw_warn("reload: %s; MaxConnections stays %lld", err, was_max);
+		conf.max_connections = was_max;
 	}
 }
 
@@ -737,8 +994,20 @@ main(int argc, char **argv)
 	int	sfd;
 	int	ch;
 
-	while ((ch = getopt(argc, argv, "c:fhtv")) != -1) {
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:fhtv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(argv[0], 1);
+			break;
+		case 'V':
+			printf("mailwarren-policyd %s\n", PACKAGE_VERSION);
+			return (0);
 		case 'c':
 			config_path = optarg;
 			break;
@@ -752,11 +1021,11 @@ main(int argc, char **argv)
 			mw_verbose++;
 			break;
 		default:
-			usage(argv[0]);
+			usage(argv[0], 0);
 		}
 	}
 	if (optind != argc)
-		usage(argv[0]);
+		usage(argv[0], 0);
 
 	if (check_only) {
 		struct policy_tables *t;
@@ -769,6 +1038,12 @@ main(int argc, char **argv)
 		}
 		if (mw_endpoint_parse(conf.policy_socket, &ep, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: PolicySocket: %s\n", config_path, err);
+			return (1);
+		}
+		if (fd_limit(err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: %s\n", config_path, err);
+			policy_tables_free(t);
+			mw_cfg_free(policy_conf_table, &conf);
 			return (1);
 		}
 		printf("%s: OK\n", config_path);
@@ -788,6 +1063,10 @@ main(int argc, char **argv)
 		mw_fatal("out of memory");
 	if (mw_endpoint_parse(conf.policy_socket, &ep, err, sizeof(err)) < 0)
 		mw_fatal("%s: PolicySocket: %s", config_path, err);
+	if (fd_limit(err, sizeof(err)) < 0)
+		mw_fatal("%s: %s", config_path, err);
+	if ((reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		mw_fatal("open /dev/null: %m");
 
 	/* Signals go to a signalfd, never to a handler. */
 	signal(SIGPIPE, SIG_IGN);

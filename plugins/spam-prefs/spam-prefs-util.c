@@ -109,6 +109,12 @@ const char *spam_prefs_reason_name(enum spam_prefs_reason reason)
 		return "allow";
 	case SPAM_PREFS_REASON_DENY:
 		return "deny";
+	case SPAM_PREFS_REASON_NO_STAMP:
+		return "no-stamp";
+	case SPAM_PREFS_REASON_BAD_STAMP:
+		return "bad-stamp";
+	case SPAM_PREFS_REASON_KEY_ERROR:
+		return "stamp-key-error";
 	case SPAM_PREFS_REASON_NO_SCORE:
 		break;
 	}
@@ -117,19 +123,45 @@ const char *spam_prefs_reason_name(enum spam_prefs_reason reason)
 
 /* The header scanner's states: at the start of a line, after a CR at
    the start of a line, in a field name, between the name and the colon,
-   in the wanted field's value, in any other line. */
+   in a wanted field's value, in any other line. */
 enum {
 	HDR_LINE_START, HDR_LINE_CR, HDR_NAME, HDR_NAME_BLANK, HDR_VALUE,
 	HDR_SKIP,
 };
 
-static const char hdr_name[] = "x-spam-score";
+/* by enum spam_prefs_hdr_field; no name is a prefix of another */
+static const struct {
+	const char *name;		/* lower case */
+	size_t len, max;
+} hdr_fields[SPAM_PREFS_HDR_COUNT] = {
+	{ "x-spam-score", 12, SPAM_PREFS_HDR_VALUE_MAX },
+	{ "message-id", 10, SPAM_PREFS_HDR_MSGID_MAX },
+	{ "x-mailwarren-stamp", 18, SPAM_PREFS_HDR_VALUE_MAX },
+};
 
-/* spam_prefs_hdr_scan_init - before the first byte */
+/* spam_prefs_hdr_scan_init_fields - before the first byte */
+void spam_prefs_hdr_scan_init_fields(struct spam_prefs_hdr_scan *scan,
+				     unsigned int wanted)
+{
+	scan->state = HDR_LINE_START;
+	scan->matched = 0;
+	scan->candidates = 0;
+	scan->wanted = wanted & (SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_COUNT) - 1);
+	scan->found = 0;
+	scan->cur = -1;
+	scan->done = false;
+	for (unsigned int i = 0; i < SPAM_PREFS_HDR_COUNT; i++) {
+		scan->f[i].too_long = false;
+		scan->f[i].len = 0;
+		scan->f[i].value[0] = '\0';
+	}
+}
+
+/* spam_prefs_hdr_scan_init - X-Spam-Score only */
 void spam_prefs_hdr_scan_init(struct spam_prefs_hdr_scan *scan)
 {
-	memset(scan, 0, sizeof(*scan));
-	scan->state = HDR_LINE_START;
+	spam_prefs_hdr_scan_init_fields(scan,
+		SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_SCORE));
 }
 
 /* hdr_lower - ASCII lower case, no locale */
@@ -138,16 +170,51 @@ static char hdr_lower(unsigned char c)
 	return (char) (c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c);
 }
 
-/* hdr_value_add - one byte of the value */
+/* hdr_value_add - one byte of the current field's value */
 static void hdr_value_add(struct spam_prefs_hdr_scan *scan, unsigned char c)
 {
-	if (scan->len == 0 && (c == ' ' || c == '\t'))
+	unsigned int i = (unsigned int) scan->cur;
+
+	if (scan->f[i].len == 0 && (c == ' ' || c == '\t'))
 		return;		/* the blanks after the colon */
-	if (scan->len == SPAM_PREFS_HDR_VALUE_MAX) {
-		scan->too_long = true;
+	if (scan->f[i].len == hdr_fields[i].max) {
+		scan->f[i].too_long = true;
 		return;
 	}
-	scan->value[scan->len++] = c == '\0' ? (char) 0x80 : (char) c;
+	scan->f[i].value[scan->f[i].len++] = c == '\0' ? (char) 0x80 : (char) c;
+}
+
+/* hdr_name_byte - one more byte of a field name: narrows the candidates */
+static void hdr_name_byte(struct spam_prefs_hdr_scan *scan, unsigned char c)
+{
+	char lc = hdr_lower(c);
+
+	for (unsigned int i = 0; i < SPAM_PREFS_HDR_COUNT; i++) {
+		if ((scan->candidates & SPAM_PREFS_HDR_BIT(i)) != 0 &&
+		    (scan->matched >= hdr_fields[i].len ||
+		     hdr_fields[i].name[scan->matched] != lc))
+			scan->candidates &= ~SPAM_PREFS_HDR_BIT(i);
+	}
+	scan->matched++;
+}
+
+/* hdr_name_end - the candidate whose whole name was seen, or -1 */
+static int hdr_name_end(const struct spam_prefs_hdr_scan *scan)
+{
+	for (unsigned int i = 0; i < SPAM_PREFS_HDR_COUNT; i++) {
+		if ((scan->candidates & SPAM_PREFS_HDR_BIT(i)) != 0 &&
+		    scan->matched == hdr_fields[i].len)
+			return (int) i;
+	}
+	return -1;
+}
+
+/* hdr_value_start - the colon after a wanted name */
+static void hdr_value_start(struct spam_prefs_hdr_scan *scan, int field)
+{
+	scan->cur = field;
+	scan->found |= SPAM_PREFS_HDR_BIT(field);
+	scan->state = HDR_VALUE;
 }
 
 /* spam_prefs_hdr_scan - feed bytes of the message */
@@ -156,6 +223,7 @@ size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
 {
 	const unsigned char *p = data, *end = data + size, *nl, *stop;
 	unsigned char c;
+	int field;
 
 	while (p < end && !scan->done) {
 		/* the rest of a line: to its end in one step */
@@ -180,14 +248,16 @@ size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
 		case HDR_LINE_START:
 			if (c == ' ' || c == '\t') {
 				/* a continuation line: part of the value if the
-				   previous line was the wanted field */
-				if (scan->found)
+				   previous line was a wanted field */
+				if (scan->cur >= 0)
 					hdr_value_add(scan, c);
-				scan->state = scan->found ? HDR_VALUE : HDR_SKIP;
+				scan->state = scan->cur >= 0 ? HDR_VALUE : HDR_SKIP;
 				break;
 			}
-			if (scan->found || c == '\n') {
-				/* the field ended, or the header did */
+			/* a field that was read ended here */
+			scan->cur = -1;
+			if (scan->found == scan->wanted || c == '\n') {
+				/* every wanted field read, or the header ended */
 				scan->done = true;
 				p--;
 				break;
@@ -196,21 +266,25 @@ size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
 				scan->state = HDR_LINE_CR;
 				break;
 			}
+			/* the first of each wanted field only */
+			scan->candidates = scan->wanted & ~scan->found;
 			scan->matched = 0;
 			scan->state = HDR_NAME;
 			/* fall through */
 		case HDR_NAME:
 			if (c == '\n') {
 				scan->state = HDR_LINE_START;
-			} else if (scan->matched < sizeof(hdr_name) - 1 &&
-				   hdr_lower(c) == hdr_name[scan->matched]) {
-				scan->matched++;
-			} else if (scan->matched == sizeof(hdr_name) - 1 &&
-				   (c == ':' || c == ' ' || c == '\t')) {
-				scan->state = c == ':' ? HDR_VALUE : HDR_NAME_BLANK;
-				scan->found = c == ':';
+			} else if (c == ':' || c == ' ' || c == '\t') {
+				if ((field = hdr_name_end(scan)) < 0)
+					scan->state = HDR_SKIP;
+				else if (c == ':')
+					hdr_value_start(scan, field);
+				else
+					scan->state = HDR_NAME_BLANK;
 			} else {
-				scan->state = HDR_SKIP;
+				hdr_name_byte(scan, c);
+				if (scan->candidates == 0)
+					scan->state = HDR_SKIP;
 			}
 			break;
 		case HDR_LINE_CR:
@@ -222,7 +296,7 @@ size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
 			break;
 		case HDR_NAME_BLANK:
 			if (c == ':')
-				scan->found = true, scan->state = HDR_VALUE;
+				hdr_value_start(scan, hdr_name_end(scan));
 			else if (c == '\n')
 				scan->state = HDR_LINE_START;
 			else if (c != ' ' && c != '\t')
@@ -233,13 +307,22 @@ size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
 	return (size_t) (p - data);
 }
 
-/* spam_prefs_hdr_scan_value - the value found, or NULL */
+/* spam_prefs_hdr_scan_field - a wanted field's value found, or NULL */
+const char *spam_prefs_hdr_scan_field(struct spam_prefs_hdr_scan *scan,
+				      enum spam_prefs_hdr_field field)
+{
+	if ((unsigned int) field >= SPAM_PREFS_HDR_COUNT ||
+	    (scan->found & SPAM_PREFS_HDR_BIT(field)) == 0 ||
+	    scan->f[field].too_long)
+		return NULL;
+	scan->f[field].value[scan->f[field].len] = '\0';
+	return scan->f[field].value;
+}
+
+/* spam_prefs_hdr_scan_value - the X-Spam-Score value found, or NULL */
 const char *spam_prefs_hdr_scan_value(struct spam_prefs_hdr_scan *scan)
 {
-	if (!scan->found || scan->too_long)
-		return NULL;
-	scan->value[scan->len] = '\0';
-	return scan->value;
+	return spam_prefs_hdr_scan_field(scan, SPAM_PREFS_HDR_SCORE);
 }
 
 /* entry_match - one list entry: "user@domain" or "@domain" */

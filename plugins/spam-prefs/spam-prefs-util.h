@@ -20,6 +20,11 @@ enum spam_prefs_reason {
 	SPAM_PREFS_REASON_SCORE,	/* score at or above threshold: action */
 	SPAM_PREFS_REASON_ALLOW,	/* sender on the allow list: INBOX */
 	SPAM_PREFS_REASON_DENY,		/* sender on the deny list: action */
+	/* with spam_prefs_stamp_key_file (spam-prefs-stamp.h): no score
+	   believed, INBOX */
+	SPAM_PREFS_REASON_NO_STAMP,	/* no X-Mailwarren-Stamp */
+	SPAM_PREFS_REASON_BAD_STAMP,	/* a stamp that does not verify */
+	SPAM_PREFS_REASON_KEY_ERROR,	/* the key file(s) could not be read */
 };
 
 struct spam_prefs_decision {
@@ -42,34 +47,58 @@ const char *spam_prefs_reason_name(enum spam_prefs_reason reason);
    @domains separated by white space or commas, ignoring case. */
 bool spam_prefs_list_match(const char *list, const char *sender);
 
-/* The first X-Spam-Score field of a message header, found by feeding
+/* The first X-Spam-Score field of a message header (and, on request,
+   the first Message-ID and X-Mailwarren-Stamp fields), found by feeding
    the message from its first byte in pieces of any size, up to the empty
    line that ends the header (the body is never looked at). Names match
    ignoring case, with optional blanks before the colon; folded lines are
    unfolded (line breaks dropped, blanks kept, except those before the
    first character of the value), CRs dropped, NULs turned into 0x80. A
-   value longer than SPAM_PREFS_HDR_VALUE_MAX bytes is unusable (a score
-   is a few characters). */
+   value longer than its field's limit is unusable: SPAM_PREFS_HDR_VALUE_MAX
+   bytes for a score or a stamp (a few dozen characters),
+   SPAM_PREFS_HDR_MSGID_MAX for a Message-ID (RFC 5322's line length). */
 #define SPAM_PREFS_HDR_VALUE_MAX 255
+#define SPAM_PREFS_HDR_MSGID_MAX 998
+
+enum spam_prefs_hdr_field {
+	SPAM_PREFS_HDR_SCORE,		/* X-Spam-Score */
+	SPAM_PREFS_HDR_MSGID,		/* Message-ID */
+	SPAM_PREFS_HDR_STAMP,		/* X-Mailwarren-Stamp */
+	SPAM_PREFS_HDR_COUNT
+};
+#define SPAM_PREFS_HDR_BIT(field) (1U << (field))
 
 struct spam_prefs_hdr_scan {
 	int state;			/* where in a line we are */
 	unsigned int matched;		/* bytes of the field name seen */
-	bool found;			/* the value is being or was read */
+	unsigned int candidates;	/* wanted names still matching */
+	unsigned int wanted;		/* SPAM_PREFS_HDR_BIT()s to find */
+	unsigned int found;		/* ... found (the first of each) */
+	int cur;			/* field being read, or -1 */
 	bool done;			/* nothing more to read */
-	bool too_long;
-	size_t len;
-	char value[SPAM_PREFS_HDR_VALUE_MAX + 1];
+	struct {
+		bool too_long;
+		size_t len;
+		char value[SPAM_PREFS_HDR_MSGID_MAX + 1];
+	} f[SPAM_PREFS_HDR_COUNT];
 };
 
+/* X-Spam-Score only */
 void spam_prefs_hdr_scan_init(struct spam_prefs_hdr_scan *scan);
-/* Feeds size bytes; returns how many were used. Once scan->done, the
-   rest of the message need not be fed. */
+/* The fields of a mask of SPAM_PREFS_HDR_BIT()s (not 0) */
+void spam_prefs_hdr_scan_init_fields(struct spam_prefs_hdr_scan *scan,
+				     unsigned int wanted);
+/* Feeds size bytes; returns how many were used. Once scan->done (every
+   wanted field read, or the header ended), the rest of the message need
+   not be fed. */
 size_t spam_prefs_hdr_scan(struct spam_prefs_hdr_scan *scan,
 			   const unsigned char *data, size_t size);
-/* The field's value after the last byte (or end of input): NULL if the
-   header has no X-Spam-Score field or its value is too long. */
+/* The X-Spam-Score value after the last byte (or end of input): NULL if
+   the header has no X-Spam-Score field or its value is too long. */
 const char *spam_prefs_hdr_scan_value(struct spam_prefs_hdr_scan *scan);
+/* The same for any wanted field. */
+const char *spam_prefs_hdr_scan_field(struct spam_prefs_hdr_scan *scan,
+				      enum spam_prefs_hdr_field field);
 
 /* The decision: allow wins, then deny, then the score. */
 struct spam_prefs_decision

@@ -114,6 +114,12 @@ else
 		eval 'grep -qE "^mail_plugins = .*mailshard" <<<"$out" &&
 			[ "$(grep -c "mail_plugins = .*sieve spam_prefs" <<<"$out")" = 2 ]'
 fi
+# issue 19: the username keeps its domain (juan@a and juan@b are two users;
+# it is Dovecot's default, so doveconf -n does not show it: ask -a)
+if [ -n "$DC_V24" ]; then want_fmt='%{user | lower}'; else want_fmt='%Lu'; fi
+check "mailwarren.conf.ext: auth_username_format = $want_fmt keeps the domain" \
+	eval 'grep -qxF "auth_username_format = $want_fmt" "$src" &&
+		dc_run doveconf -c "$SB/ext.conf" -a 2>/dev/null | grep -qxF "auth_username_format = $want_fmt"'
 
 if command -v postconf >/dev/null 2>&1; then
 	mkdir -p "$SB/postfix"

@@ -112,7 +112,8 @@ else
 	dovecot_start || { not_ok "dovecot_start"; echo "Bail out! private Dovecot did not start"; exit 1; }
 	ok "dovecot_start: mail_attribute_dict under %h"
 	check "LMTP to juan: 451, the session fails" test "$(deliver juan hello)" = 451
-	check "the log names mail_attribute_dict and %h" \
+	# the log process writes the line after the 451 went out: wait for it
+	check "the log names mail_attribute_dict and %h" sb_eventually 10 \
 		grep -q "userdb didn't return a home directory, but mail_attribute_dict used it (%h)" "$DC_LOG"
 	out=$(dovecot_doveadm mailbox metadata set -u juan INBOX /private/comment hello 2>&1)
 	check "doveadm mailbox metadata set -u juan fails too, naming the setting" \
@@ -123,7 +124,7 @@ else
 	conf '~' '%h'
 	dovecot_start || { not_ok "dovecot_start"; echo "Bail out! private Dovecot did not start"; exit 1; }
 	check "sieve = file:%h/...: LMTP 451" test "$(deliver juan hello)" = 451
-	check "the log names the sieve setting and %h" \
+	check "the log names the sieve setting and %h" sb_eventually 10 \
 		grep -q "userdb didn't return a home directory, but plugin setting sieve used it (%h)" "$DC_LOG"
 	dovecot_stop
 	conf '~'

@@ -6,6 +6,11 @@
 # decision; the same checks on Dovecot 2.3 and 2.4 (Pigeonhole 2.4); with
 # Pigeonhole loaded too, a user's own Sieve fileinto still
 # works and spam still goes to Junk through Sieve's implicit keep.
+# With spam_prefs_stamp_key_file (set per user here, through userdb), only
+# the score of an X-Mailwarren-Stamp that verifies is believed: stamps
+# made by the milter's own code (tests/lib/stamp-make), forged scores,
+# a replayed stamp, 64 junk X-Spam-* headers, an unreadable key file,
+# spam_prefs_stamp_max_age.
 
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib/sandbox.sh"
@@ -21,6 +26,17 @@ PLUGIN=$(mw_module plugins/spam-prefs lib95_spam_prefs_plugin.so)
 sb_init spam-prefs
 
 PY=${MW_PYTHON:-python3}
+STAMP_MAKE=${top_builddir:-$top}/tests/lib/stamp-make
+sb_need_cmd "$STAMP_MAKE" "make check (tests/lib/stamp-make)"
+
+# the site key: readable by the delivery user's group only (mode 0640);
+# a second one readable by root alone, which the delivery user cannot read
+KEY=$SB/stamp.key
+KEY_ROOT=$SB/stamp-root.key
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$KEY"
+cp "$KEY" "$KEY_ROOT"
+chmod 0640 "$KEY"
+chmod 0600 "$KEY_ROOT"
 
 # mail_plugin_dir is one directory: link our plugin and, when installed,
 # Pigeonhole's next to each other
@@ -60,6 +76,16 @@ dovecot_add_user sam pw userdb_spam_prefs_threshold=5 userdb_spam_prefs_mailbox=
 dovecot_add_user bad pw userdb_spam_prefs_threshold=five
 dovecot_add_user sievy pw userdb_spam_prefs_threshold=5
 dovecot_add_user hdr pw userdb_spam_prefs_threshold=5
+dovecot_add_user st pw userdb_spam_prefs_threshold=5 \
+	userdb_spam_prefs_stamp_key_file="$KEY"
+dovecot_add_user stbad pw userdb_spam_prefs_threshold=5 \
+	userdb_spam_prefs_stamp_key_file="$KEY_ROOT"
+dovecot_add_user stage pw userdb_spam_prefs_threshold=5 \
+	userdb_spam_prefs_stamp_key_file="$KEY" userdb_spam_prefs_stamp_max_age=1h
+dovecot_add_user stagebad pw userdb_spam_prefs_threshold=5 \
+	userdb_spam_prefs_stamp_key_file="$KEY" userdb_spam_prefs_stamp_max_age=soon
+
+chgrp "$DC_MAIL_GID" "$KEY"
 
 if ! dovecot_start; then
 	not_ok "dovecot_start"
@@ -159,6 +185,66 @@ expect "folded 9.1 and lower-case 6 to Junk; the first of two (1.0) and a score 
 check "folded header read as 9.100" grep -qE 'lmtp\(hdr\).*score=9.100 threshold=5 action=junk:Junk' "$DC_LOG"
 check "a score in the body is no score" grep -qE 'lmtp\(hdr\).*score=none threshold=5 action=inbox' "$DC_LOG"
 
+# --- spam_prefs_stamp_key_file: only a verified stamp's score counts ---------
+stamp() {	# MSGID SCORE -> the milter's X-Mailwarren-Stamp value
+	"$STAMP_MAKE" "$KEY" "$1" "$2"
+}
+smsg() {	# USER TEXT (printf format, %s = the stamp) STAMP -> reply code
+	# shellcheck disable=SC2059
+	printf "$2" "$3" | dovecot_client lmtp "$DC_LMTP_PORT" a@x.example "$1@example.test" |
+		awk '{print $2}'
+}
+s20=$(stamp '<s1@x.example>' 20)
+s1=$(stamp '<s2@x.example>' 1.5)
+check "stamp-make (the milter's mw_stamp_make) made stamps" \
+	test -n "$s20" -a -n "$s1"
+junk64=
+for i in $(seq 1 64); do
+	junk64="${junk64}X-Spam-$([ $((i % 2)) = 0 ] && echo Score || echo Flag): 100\n"
+done
+codes="$(smsg st 'Message-ID: <s1@x.example>\nSubject: stamp20\nX-Mailwarren-Stamp: %s\n\nx\n' "$s20")"
+codes="$codes $(smsg st 'Message-ID: <s2@x.example>\nX-Spam-Score: 100\nSubject: stamp1.5\nX-Mailwarren-Stamp: %s\n\nx\n' "$s1")"
+codes="$codes $(smsg st 'Message-ID: <s3@x.example>\nSubject: forged100\nX-Spam-Score: 100\n\nx\n%s' '')"
+codes="$codes $(smsg st 'Message-ID: <s3@x.example>\nSubject: replayed\nX-Mailwarren-Stamp: %s\n\nx\n' "$s20")"
+codes="$codes $(smsg st 'X-Spam-Score: -100\nMessage-ID:\n <s1@x.example>\nSubject: forged-100\nX-Mailwarren-Stamp: %s\n\nx\n' "$s20")"
+codes="$codes $(smsg st "Message-ID: <s2@x.example>\nSubject: junk64\n${junk64}X-Mailwarren-Stamp: %s\nX-Mailwarren-Stamp: $s20\n\nx\n" "$s1")"
+check "stamps: LMTP accepted all 6" test "$codes" = "250 250 250 250 250 250"
+expect "stamp 20 and forged -100 + stamp 20 in Junk; stamp 1.5 (+ forged 100), forged 100 alone, a replayed stamp, 64 junk headers + stamp 1.5 in INBOX" \
+	st "INBOX 4 Junk 2"
+check "the stamp's 20 is the score filed (reason=score stamp=ok)" \
+	grep -qE 'lmtp\(st\).*spam_prefs: from=<a@x.example> score=20.000 threshold=5 action=junk:Junk reason=score stamp=ok' "$DC_LOG"
+check "the stamp's 1.5, not the X-Spam-Score 100 beside it" \
+	test "$(grep -cE 'lmtp\(st\).*score=1.500 threshold=5 action=inbox reason=below-threshold stamp=ok' "$DC_LOG")" = 2
+check "X-Spam-Score 100 without a stamp: unscored, reason=no-stamp" \
+	grep -qE 'lmtp\(st\).*score=none threshold=5 action=inbox reason=no-stamp$' "$DC_LOG"
+check "a stamp replayed onto another Message-ID: reason=bad-stamp, bad mac" \
+	grep -qE 'lmtp\(st\).*score=none threshold=5 action=inbox reason=bad-stamp stamp="bad mac' "$DC_LOG"
+check "a forged first X-Spam-Score -100 is ignored: the stamp's 20 files it" \
+	test "$(grep -cE 'lmtp\(st\).*score=20.000 threshold=5 action=junk:Junk reason=score stamp=ok' "$DC_LOG")" = 2
+check "stamp users: one decision line per delivery (6)" \
+	test "$(grep -cE 'lmtp\(st\).*spam_prefs: from=<' "$DC_LOG")" = 6
+
+check "unreadable key file: LMTP still answers 250" \
+	test "$(smsg stbad 'Message-ID: <s1@x.example>\nX-Spam-Score: 100\nX-Mailwarren-Stamp: %s\n\nx\n' "$s20")" = 250
+expect "unreadable key file: no score believed, INBOX" stbad "INBOX 1 Junk -"
+check "unreadable key file: an error line naming the file" \
+	grep -qF "spam_prefs: spam_prefs_stamp_key_file: $KEY_ROOT: Permission denied" "$DC_LOG"
+check "unreadable key file: reason=stamp-key-error" \
+	grep -qE 'lmtp\(stbad\).*score=none threshold=5 action=inbox reason=stamp-key-error$' "$DC_LOG"
+
+# spam_prefs_stamp_max_age = 1h: a stamp made 2 hours ago is stale
+s_old=$("$STAMP_MAKE" "$KEY" '<s4@x.example>' 20 $(($(date +%s) - 7200)))
+codes="$(smsg stage 'Message-ID: <s4@x.example>\nSubject: fresh\nX-Mailwarren-Stamp: %s\n\nx\n' "$(stamp '<s4@x.example>' 20)")"
+codes="$codes $(smsg stage 'Message-ID: <s4@x.example>\nSubject: old\nX-Mailwarren-Stamp: %s\n\nx\n' "$s_old")"
+codes="$codes $(smsg stagebad 'Message-ID: <s4@x.example>\nSubject: fresh\nX-Mailwarren-Stamp: %s\n\nx\n' "$(stamp '<s4@x.example>' 20)")"
+check "max age: LMTP accepted all 3" test "$codes" = "250 250 250"
+expect "max age 1h: the fresh stamp's 20 in Junk, the 2-hour-old one in INBOX" stage "INBOX 1 Junk 1"
+check "max age: the old stamp is logged as stale (reason=bad-stamp)" \
+	grep -qE 'lmtp\(stage\).*score=none threshold=5 action=inbox reason=bad-stamp stamp="stale stamp' "$DC_LOG"
+expect "invalid spam_prefs_stamp_max_age: no score believed, INBOX" stagebad "INBOX 1 Junk -"
+check "invalid spam_prefs_stamp_max_age: an error line naming the setting" \
+	grep -qF "spam_prefs: invalid spam_prefs_stamp_max_age 'soon'" "$DC_LOG"
+
 # --- with Pigeonhole: fileinto still works, spam via implicit keep -----------
 if [ -n "$have_sieve" ]; then
 	home=$DC_DIR/mail/sievy
@@ -181,7 +267,9 @@ else
 	done
 fi
 
-bad=$(grep -E ': (Error|Fatal|Panic):' "$DC_LOG" | grep -v "spam_prefs: invalid spam_prefs_threshold 'five'")
+bad=$(grep -E ': (Error|Fatal|Panic):' "$DC_LOG" | grep -v "spam_prefs: invalid spam_prefs_threshold 'five'" |
+	grep -vF "spam_prefs: spam_prefs_stamp_key_file: $KEY_ROOT: Permission denied" |
+	grep -vF "spam_prefs: invalid spam_prefs_stamp_max_age 'soon'")
 check "no other Error/Fatal/Panic in the Dovecot log" test -z "$bad"
 [ -z "$bad" ] || diag "$bad"
 

@@ -28,6 +28,8 @@
 #                        pid file (from any shell, e.g. "./demo down")
 #   stack_running        true if any daemon of the stack in $SB is alive
 #   stack_milter_start / stack_milter_stop     the milter alone
+#   ST_STAMP_KEY         the site's stamp key file (milter StampKeyFile,
+#                        spam_prefs_stamp_key_file), made by the stack
 #   stack_policyd_start / stack_policyd_stop   the policy daemon alone
 #   stack_send TAG ARG...  one SMTP session through Postfix (smtp_session.py
 #                        ARGs, plus the header "X-Demo-Tag: TAG"; --port
@@ -173,9 +175,26 @@ st_db() {
 # ---------------------------------------------------------------------------
 # daemons
 
+# st_stamp_key: the site's stamp key, shared by the milter (StampKeyFile)
+# and spam_prefs (spam_prefs_stamp_key_file), made once per sandbox. As
+# root: root:nogroup mode 0640, readable by the milter (Group nogroup) and,
+# through Dovecot's mail_access_groups = nogroup, by the delivery
+# processes (uid 5000), by nobody else; otherwise 0600, everything running
+# as the one user. ST_STAMP_KEY is its path.
+st_stamp_key() {
+	ST_STAMP_KEY=$SB/etc/stamp.key
+	[ -f "$ST_STAMP_KEY" ] && return 0
+	mkdir -p "$SB/etc" || return 1
+	(umask 077; head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$ST_STAMP_KEY") || return 1
+	if [ "$(id -u)" = 0 ]; then
+		chgrp nogroup "$ST_STAMP_KEY" && chmod 0640 "$ST_STAMP_KEY"
+	fi
+}
+
 stack_milter_start() {
 	local conf=$SB/etc/mailwarren-milter.conf i
 	mkdir -p "$SB/etc" "$SB/run" "$SB/log" || return 1
+	st_stamp_key || return 1
 	if [ ! -f "$conf" ]; then
 		cp "$ST_CONFD/mailwarren/mailwarren-milter.conf" "$conf" || return 1
 		stack_conf_set "$conf" MilterSocket "inet:$ST_MILTER_PORT@127.0.0.1"
@@ -184,6 +203,12 @@ stack_milter_start() {
 		stack_conf_set "$conf" TemporaryDirectory "$SB/tmp"
 		stack_conf_set "$conf" SpamdHosts "inet:$SPAMD_PORT@127.0.0.1"
 		stack_conf_set "$conf" SpamdTimeout 20s
+		stack_conf_set "$conf" StampKeyFile "$ST_STAMP_KEY"
+		# unprivileged, as the packages run it (it refuses to stay root)
+		if [ "$(id -u)" = 0 ]; then
+			stack_conf_set "$conf" User nobody
+			stack_conf_set "$conf" Group nogroup
+		fi
 	fi
 	"$ST_BUILD/milter/mailwarren-milter" -f -c "$conf" </dev/null \
 		>>"$SB/log/mailwarren-milter.log" 2>&1 &
@@ -217,6 +242,9 @@ stack_policyd_start() {
 		stack_conf_set "$tmpl" SenderLoginMap "@SB@/etc/policy/sender-logins"
 		stack_conf_set "$tmpl" MessageRateLimit "100/1m, 1000/1h"
 		stack_conf_set "$tmpl" RateLimitMap "@SB@/etc/policy/rate-limits"
+		# recipient validation: unknown users refused during SMTP (no
+		# backscatter), through the demo Dovecot's auth-userdb socket
+		stack_conf_set "$tmpl" RecipientUserdb "local:@SB@/dovecot/run/auth-userdb"
 		PD_SOCK=$SB/run/unused.sock
 		policyd_config "$tmpl" || return 1
 		mv "$PD_CONF" "$SB/etc/mailwarren-policyd.conf"
@@ -266,8 +294,12 @@ st_dovecot_start() {
 			sed -e "s|^#mailshard_volumes = .*|mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
 				>"$d/90-mailshard.conf"
 		st_snippet dovecot-2.4/95-spam-prefs.conf |
-			sed -E -e 's/^#(spam_prefs_(threshold|action|mailbox) = )/\1/' >"$d/95-spam-prefs.conf"
+			sed -E -e 's/^#(spam_prefs_(threshold|action|mailbox) = )/\1/' \
+				-e "s|^#spam_prefs_stamp_key_file = .*|spam_prefs_stamp_key_file = $ST_STAMP_KEY|" \
+				>"$d/95-spam-prefs.conf"
+		# the demo's userdb is keyed by bare names, one domain: strip it
 		st_snippet dovecot-2.4/mailwarren.conf.ext |
+			sed 's/^auth_username_format = .*/auth_username_format = %{user | lower | username}/' |
 			if [ -n "$sieve" ]; then cat; else sed '/^    sieve = yes$/d'; fi \
 				>"$d/mailwarren.conf"
 	else
@@ -275,10 +307,24 @@ st_dovecot_start() {
 			sed -e "s|^  #mailshard_volumes = .*|  mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
 				>"$d/90-mailshard.conf"
 		st_snippet dovecot/95-spam-prefs.conf |
-			sed -E -e 's/^  #(spam_prefs_(threshold|action|mailbox) = )/  \1/' >"$d/95-spam-prefs.conf"
+			sed -E -e 's/^  #(spam_prefs_(threshold|action|mailbox) = )/  \1/' \
+				-e "s|^  #spam_prefs_stamp_key_file = .*|  spam_prefs_stamp_key_file = $ST_STAMP_KEY|" \
+				>"$d/95-spam-prefs.conf"
+		# the demo's userdb is keyed by bare names, one domain: strip it
 		st_snippet dovecot/mailwarren.conf.ext |
+			sed 's/^auth_username_format = .*/auth_username_format = %Ln/' |
 			if [ -n "$sieve" ]; then cat; else sed 's/ sieve spam_prefs$/ spam_prefs/'; fi \
 				>"$d/mailwarren.conf"
+	fi
+	# the auth-userdb socket for mailwarren-policyd (nobody:nogroup): mode
+	# 0660 with its group (with 0666 Dovecot would answer another uid only
+	# about users of that uid)
+	printf '%s\n' 'service auth {' '  unix_listener auth-userdb {' '    mode = 0660' \
+		'    group = nogroup' '  }' '}' >"$d/99-policyd-userdb.conf"
+	# the stamp key's group, for the delivery processes (st_stamp_key)
+	st_stamp_key || return 1
+	if [ "$(id -u)" = 0 ]; then
+		echo 'mail_access_groups = nogroup' >"$d/99-stamp-key.conf"
 	fi
 	DC_MAIL_LOCATION=
 	DC_MAIL_HOME=
@@ -306,6 +352,8 @@ st_postfix_start() {
 		"$(st_snippet postfix/main.cf.policyd)" \
 		"$(st_snippet postfix/main.cf.milter)" \
 		"$(st_snippet postfix/main.cf.delivery)" \
+		"# the demo has no certificate: AUTH without TLS, on loopback only" \
+		"smtpd_tls_auth_only = no" \
 		"myhostname = mx.$ST_DOMAIN" || return 1
 	echo "$PF_SINK_PID" >"$SB/run/smtp-sink.pid"
 }

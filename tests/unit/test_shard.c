@@ -693,6 +693,98 @@ test_pick_ties(void **state)
 	       ties);
 }
 
+/* ref_pick_skip - ref_pick over the volumes not skipped */
+
+static int
+ref_pick_skip(const MW_SHARD *shard, const char *norm_user,
+	              const unsigned char *skip)
+{
+	uint64_t h = mw_shard_hash(norm_user, strlen(norm_user));
+	double	key, best_key = 0;
+	int	i, best = -1;
+
+	for (i = 0; i < shard->count; i++) {
+		const MW_SHARD_VOLUME *vol = shard->volumes + i;
+
+		if (vol->weight == 0 || skip[i])
+			continue;
+		key = -log(((double) (mw_fmix64(h ^ vol->name_hash) >> 11) + 0.5)
+			   / 9007199254740992.0) / vol->weight;
+		if (best < 0 || key < best_key) {
+			best = i;
+			best_key = key;
+		}
+	}
+	return (best);
+}
+
+/* test_pick_skip - a skipped member's users go to their next choice, and
+   nobody else moves; the set of names alone picks as the volumes do */
+
+static void
+test_pick_skip(void **state)
+{
+	static const char *const names[] = {"b1", "b2", "b3", "b4"};
+	static const unsigned weights[] = {1, 2, 1, 0};
+	unsigned char skip[4];
+	char	err[MW_SHARD_ERR_MAX], name[32];
+	MW_SHARD *vols, *set;
+	int	i, k, p, moved[4] = {0};
+
+	vols = mw_shard_create("b1=/a b2=/b:2 b3=/c b4=/d:0", NULL, err);
+	set = mw_shard_create_set(names, weights, 4, err);
+	assert_non_null(vols);
+	assert_non_null(set);
+	for (i = 0; i < 100000; i++) {
+		snprintf(name, sizeof(name), "user%d", i);
+		p = mw_shard_pick(vols, name);
+		assert_int_equal(mw_shard_pick_skip(vols, name, NULL), p);
+		assert_int_equal(mw_shard_pick(set, name), p);
+		for (k = 0; k < 3; k++) {
+			memset(skip, 0, sizeof(skip));
+			skip[k] = 1;
+			if (p != k) {
+				assert_int_equal(mw_shard_pick_skip(set, name, skip), p);
+			} else {
+				assert_int_equal(mw_shard_pick_skip(set, name, skip),
+						 ref_pick_skip(set, name, skip));
+				moved[k]++;
+			}
+		}
+		memset(skip, 1, sizeof(skip));
+		assert_int_equal(mw_shard_pick_skip(set, name, skip), -1);
+		skip[3] = 0;		/* weight 0: never picked */
+		assert_int_equal(mw_shard_pick_skip(set, name, skip), -1);
+	}
+	printf("# skipping b1, b2, b3 moves %d, %d, %d of 100000 users\n",
+	       moved[0], moved[1], moved[2]);
+	mw_shard_free(vols);
+	mw_shard_free(set);
+}
+
+/* test_create_set - bad sets are refused with the reason */
+
+static void
+test_create_set(void **state)
+{
+	static const char *const dup[] = {"a", "a"};
+	static const char *const bad[] = {"a", "b/c"};
+	static const char *const ok2[] = {"a", "b"};
+	static const unsigned w11[] = {1, 1}, w00[] = {0, 0}, wbig[] = {1, 1000001};
+	char	err[MW_SHARD_ERR_MAX];
+
+	assert_null(mw_shard_create_set(dup, w11, 2, err));
+	assert_non_null(strstr(err, "twice"));
+	assert_null(mw_shard_create_set(bad, w11, 2, err));
+	assert_non_null(strstr(err, "b/c"));
+	assert_null(mw_shard_create_set(ok2, w00, 2, err));
+	assert_non_null(strstr(err, "weight above 0"));
+	assert_null(mw_shard_create_set(ok2, wbig, 2, err));
+	assert_non_null(strstr(err, "1000001"));
+	assert_null(mw_shard_create_set(ok2, w11, 0, err));
+	mw_shard_free(mw_shard_create_set(ok2, w11, 2, err));
+}
+
 int
 main(void)
 {
@@ -712,6 +804,8 @@ main(void)
 		cmocka_unit_test(test_movement),
 		cmocka_unit_test(test_pick_reference),
 		cmocka_unit_test(test_pick_ties),
+		cmocka_unit_test(test_pick_skip),
+		cmocka_unit_test(test_create_set),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

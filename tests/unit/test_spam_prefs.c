@@ -1,5 +1,6 @@
 /* test_spam_prefs - spam_prefs decisions: score parsing, sender lists,
-   the decision table (plugins/spam-prefs/spam-prefs-util.c) */
+   the decision table, the header scanner (plugins/spam-prefs/
+   spam-prefs-util.c); the stamp keys and check (spam-prefs-stamp.c) */
 
 #include "config.h"
 
@@ -11,8 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "spam-prefs-util.h"
+#include "spam-prefs-stamp.h"
 
 static void
 test_parse_score(void **state)
@@ -221,6 +226,262 @@ test_hdr_scan(void **state)
 	}
 }
 
+/* scan_fields - the scanner for a mask of fields, in pieces of step */
+static void
+scan_fields(struct spam_prefs_hdr_scan *sc, unsigned int wanted,
+	    const char *msg, size_t len, size_t step)
+{
+	size_t off = 0, n, used;
+
+	spam_prefs_hdr_scan_init_fields(sc, wanted);
+	while (off < len && !sc->done) {
+		n = len - off < step ? len - off : step;
+		used = spam_prefs_hdr_scan(sc, (const unsigned char *) msg + off, n);
+		assert_true(used <= n);
+		if (used < n)
+			assert_true(sc->done);
+		off += used;
+	}
+}
+
+#define B(f) SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_ ## f)
+
+static void
+test_hdr_scan_fields(void **state)
+{
+	static const struct {
+		const char *msg;
+		const char *score, *msgid, *stamp;	/* NULL: none */
+	} cases[] = {
+		{"Message-ID: <a@b>\nX-Mailwarren-Stamp: v=1; t=1\nX-Spam-Score: 3\n\n",
+		 "3", "<a@b>", "v=1; t=1"},
+		/* the first of each; folded; any case; blanks before the colon */
+		{"message-id :\n <first@x>\nMessage-ID: <second@x>\n"
+		 "X-MAILWARREN-STAMP: s1\n\tmore\nX-Mailwarren-Stamp: s2\n\n",
+		 NULL, "<first@x>", "s1\tmore"},
+		/* near misses of each name */
+		{"Message-IDs: <a>\nMessage-I: <b>\nX-Mailwarren-Stam: c\n"
+		 "X-Mailwarren-Stamps: d\nX-Spam-Scores: 1\nX-Message-ID: <e>\n\n",
+		 NULL, NULL, NULL},
+		/* only the header: not in the body */
+		{"Subject: s\r\n\r\nMessage-ID: <b@x>\r\nX-Mailwarren-Stamp: v\r\n",
+		 NULL, NULL, NULL},
+		{"X-Spam-Score: 9\r\nMessage-ID: <c@x>\r\n\r\n", "9", "<c@x>", NULL},
+	};
+	static const size_t steps[] = {1, 2, 5, 100000};
+	struct spam_prefs_hdr_scan sc;
+	char	msg[8192], want[32];
+	const char *v;
+	size_t	i, k, len;
+	int	j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			scan_fields(&sc, B(SCORE) | B(MSGID) | B(STAMP), cases[i].msg,
+				    strlen(cases[i].msg), steps[k]);
+#define CHECK_FIELD(f, w) do { \
+			v = spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_ ## f); \
+			if ((w) == NULL ? v != NULL : v == NULL || strcmp(v, (w)) != 0) \
+				fail_msg("case %zu step %zu " #f ": \"%s\", want \"%s\"", \
+					 i, steps[k], v == NULL ? "(none)" : v, \
+					 (w) == NULL ? "(none)" : (w)); \
+		} while (0)
+			CHECK_FIELD(SCORE, cases[i].score);
+			CHECK_FIELD(MSGID, cases[i].msgid);
+			CHECK_FIELD(STAMP, cases[i].stamp);
+		}
+	}
+	/* only what was asked for: the score is not read for MSGID|STAMP */
+	scan_fields(&sc, B(MSGID) | B(STAMP), cases[0].msg, strlen(cases[0].msg), 3);
+	assert_null(spam_prefs_hdr_scan_value(&sc));
+	assert_string_equal(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_STAMP), "v=1; t=1");
+	/* the scan stops when every field was read: the body is not fed */
+	len = (size_t) snprintf(msg, sizeof(msg), "X-Mailwarren-Stamp: s\nMessage-ID: <m>\n"
+				"To: b\n\nbody");
+	scan_fields(&sc, B(MSGID) | B(STAMP), msg, len, 100000);
+	assert_true(sc.done);
+	/* the 64-junk-header message: 64 forged X-Spam-* fields (and 64
+	   stamps) before and after the one the milter wrote; the first
+	   of each is read, however many there are */
+	len = (size_t) snprintf(msg, sizeof(msg), "Message-ID: <junk@x>\n");
+	for (j = 0; j < 64; j++)
+		len += (size_t) snprintf(msg + len, sizeof(msg) - len,
+					 "X-Spam-%s: %d\n", j % 2 ? "Score" : "Flag", j);
+	len += (size_t) snprintf(msg + len, sizeof(msg) - len, "X-Mailwarren-Stamp: real\n");
+	for (j = 0; j < 64; j++)
+		len += (size_t) snprintf(msg + len, sizeof(msg) - len,
+					 "X-Mailwarren-Stamp: forged %d\n", j);
+	len += (size_t) snprintf(msg + len, sizeof(msg) - len, "\nbody\n");
+	assert_true(len < sizeof(msg) - 1);
+	for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		scan_fields(&sc, B(SCORE) | B(MSGID) | B(STAMP), msg, len, steps[k]);
+		assert_string_equal(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_STAMP), "real");
+		assert_string_equal(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_MSGID), "<junk@x>");
+		snprintf(want, sizeof(want), "%d", 1);
+		assert_string_equal(spam_prefs_hdr_scan_value(&sc), want);
+	}
+	/* limits: a Message-ID up to 998 bytes, a stamp up to 255 */
+	for (len = SPAM_PREFS_HDR_MSGID_MAX; len <= SPAM_PREFS_HDR_MSGID_MAX + 1; len++) {
+		k = (size_t) snprintf(msg, sizeof(msg), "Message-ID: %0*d\nX-Mailwarren-Stamp: %0*d\n\n",
+				      (int) len, 7, (int) (len - SPAM_PREFS_HDR_MSGID_MAX + SPAM_PREFS_HDR_VALUE_MAX), 7);
+		scan_fields(&sc, B(MSGID) | B(STAMP), msg, k, 64);
+		if (len == SPAM_PREFS_HDR_MSGID_MAX) {
+			assert_int_equal(strlen(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_MSGID)), len);
+			assert_int_equal(strlen(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_STAMP)),
+					 SPAM_PREFS_HDR_VALUE_MAX);
+		} else {
+			assert_null(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_MSGID));
+			assert_null(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_STAMP));
+		}
+	}
+	/* not a field */
+	assert_null(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_COUNT));
+}
+
+/* write_key - a key file of mode mode in dir; its path */
+static const char *
+write_key(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	static char path[4][512];
+	static int slot;
+	char   *p = path[slot++ % 4];
+	FILE   *fp;
+
+	snprintf(p, 512, "%s/%s", dir, name);
+	assert_non_null(fp = fopen(p, "w"));
+	fputs(text, fp);
+	fclose(fp);
+	assert_int_equal(chmod(p, mode), 0);
+	return p;
+}
+
+static void
+test_parse_age(void **state)
+{
+	static const struct {
+		const char *in;
+		int	ret;
+		long long secs;
+	} cases[] = {
+		{"0", 0, 0}, {"3600", 0, 3600}, {"90s", 0, 90}, {"90m", 0, 5400},
+		{"36h", 0, 129600}, {"2d", 0, 172800}, {"3660d", 0, 3660LL * 86400},
+		{"", -1, 0}, {"d", -1, 0}, {"-1", -1, 0}, {"1w", -1, 0},
+		{"1 d", -1, 0}, {"1dd", -1, 0}, {"3661d", -1, 0},
+		{"99999999999999999999", -1, 0}, {" 5", -1, 0},
+	};
+	long long v;
+	size_t	i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = -7;
+		assert_int_equal(spam_prefs_parse_age(cases[i].in, &v), cases[i].ret);
+		if (cases[i].ret == 0)
+			assert_int_equal(v, cases[i].secs);
+	}
+}
+
+static void
+test_stamp(void **state)
+{
+	static const char k1hex[] = "000102030405060708090a0b0c0d0e0f\n";
+	static const char k2hex[] = "f0e0d0c0b0a090807060504030201000\n";
+	struct spam_prefs_stamp_keys keys, one;
+	struct mw_stamp_key k1, k2;
+	enum spam_prefs_reason why;
+	char	dir[] = "/tmp/test_spam_prefs.XXXXXX";
+	char	list[2048], err[512], stamp[MW_STAMP_VALUE_MAX];
+	const char *f1, *f2, *fbad, *fopen_;
+	long	milli;
+
+	assert_non_null(mkdtemp(dir));
+	f1 = write_key(dir, "k1", k1hex, 0640);
+	f2 = write_key(dir, "k2", k2hex, 0600);
+	fbad = write_key(dir, "bad", "xyz\n", 0600);
+	fopen_ = write_key(dir, "open", k1hex, 0644);
+	assert_int_equal(mw_stamp_key_parse(k1hex, &k1, NULL, 0), 0);
+	assert_int_equal(mw_stamp_key_parse(k2hex, &k2, NULL, 0), 0);
+
+	/* a list (rotation: old and new key), separated by blanks */
+	snprintf(list, sizeof(list), "  %s\t%s ", f2, f1);
+	assert_int_equal(spam_prefs_stamp_keys_load(list, &keys, err, sizeof(err)), 0);
+	assert_int_equal(keys.n, 2);
+	assert_int_equal(spam_prefs_stamp_keys_load(f1, &one, err, sizeof(err)), 0);
+	assert_int_equal(one.n, 1);
+	/* bad lists: the error names the file; no key is kept */
+	snprintf(list, sizeof(list), "%s %s", f1, fbad);
+	assert_int_equal(spam_prefs_stamp_keys_load(list, &keys, err, sizeof(err)), -1);
+	assert_int_equal(keys.n, 0);
+	assert_non_null(strstr(err, fbad));
+	assert_int_equal(spam_prefs_stamp_keys_load(fopen_, &keys, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, fopen_));
+	assert_non_null(strstr(err, "others"));
+	snprintf(list, sizeof(list), "%s/missing", dir);
+	assert_int_equal(spam_prefs_stamp_keys_load(list, &keys, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, list));
+	assert_int_equal(spam_prefs_stamp_keys_load(" \t ", &keys, err, sizeof(err)), -1);
+	snprintf(list, sizeof(list), "%s %s %s %s %s %s %s %s %s", f1, f1, f1, f1, f1, f1, f1, f1, f1);
+	assert_int_equal(spam_prefs_stamp_keys_load(list, &keys, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than"));
+
+	/* the check: the milter's stamp (mw_stamp_make) of 20 for <m@x> */
+	snprintf(list, sizeof(list), "%s %s", f2, f1);
+	assert_int_equal(spam_prefs_stamp_keys_load(list, &keys, err, sizeof(err)), 0);
+	assert_int_equal(mw_stamp_make(&k1, "<m@x>", "20", 1700000000, stamp, sizeof(stamp)), 0);
+	milli = 0;
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, " <m@x>", 1800000000, 0,
+						&milli, &why, err, sizeof(err)), 0);
+	assert_int_equal(milli, 20000);
+	/* negative scores too, with the second key of the list */
+	assert_int_equal(mw_stamp_make(&k2, "<n@x>", "-1.5", 1700000000, stamp, sizeof(stamp)), 0);
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<n@x>", 0, 0,
+						&milli, &why, err, sizeof(err)), 0);
+	assert_int_equal(milli, -1500);
+	/* replayed onto another Message-ID, or none */
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<other@x>", 0, 0,
+						&milli, &why, err, sizeof(err)), -1);
+	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
+	assert_non_null(strstr(err, "bad mac"));
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, NULL, 0, 0,
+						&milli, &why, err, sizeof(err)), -1);
+	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
+	/* a key not on the list */
+	assert_int_equal(spam_prefs_stamp_score(&one, stamp, "<n@x>", 0, 0,
+						&milli, &why, err, sizeof(err)), -1);
+	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
+	/* forged: the score changed, or garbage */
+	assert_int_equal(spam_prefs_stamp_score(&keys,
+		"v=1; t=1700000000; score=-100; mac=0123456789abcdef", "<n@x>", 0, 0,
+		&milli, &why, err, sizeof(err)), -1);
+	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
+	assert_int_equal(spam_prefs_stamp_score(&keys, "100", "<n@x>", 0, 0,
+						&milli, &why, err, sizeof(err)), -1);
+	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
+	assert_non_null(strstr(err, "malformed"));
+	/* max age: 3600 s; made at 1700000000 */
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<n@x>", 1700003600, 3600,
+						&milli, &why, err, sizeof(err)), 0);
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<n@x>", 1700003601, 3600,
+						&milli, &why, err, sizeof(err)), -1);
+	assert_int_equal(why, SPAM_PREFS_REASON_BAD_STAMP);
+	assert_non_null(strstr(err, "stale"));
+	assert_int_equal(spam_prefs_stamp_score(&keys, stamp, "<n@x>", 1699999000, 3600,
+						&milli, &why, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "stale"));	/* from the future */
+	/* no stamp */
+	assert_int_equal(spam_prefs_stamp_score(&keys, NULL, "<n@x>", 0, 0,
+						&milli, &why, err, sizeof(err)), -1);
+	assert_int_equal(why, SPAM_PREFS_REASON_NO_STAMP);
+	assert_string_equal(spam_prefs_reason_name(SPAM_PREFS_REASON_NO_STAMP), "no-stamp");
+	assert_string_equal(spam_prefs_reason_name(SPAM_PREFS_REASON_BAD_STAMP), "bad-stamp");
+	assert_string_equal(spam_prefs_reason_name(SPAM_PREFS_REASON_KEY_ERROR), "stamp-key-error");
+
+	unlink(f1);
+	unlink(f2);
+	unlink(fbad);
+	unlink(fopen_);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -231,6 +492,9 @@ main(void)
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_format_score),
 		cmocka_unit_test(test_hdr_scan),
+		cmocka_unit_test(test_hdr_scan_fields),
+		cmocka_unit_test(test_parse_age),
+		cmocka_unit_test(test_stamp),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
