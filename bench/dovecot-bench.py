@@ -1,40 +1,43 @@
 #!/usr/bin/env python3
 """dovecot-bench.py - LMTP delivery rate and IMAP LOGIN+SELECT+LOGOUT rate of a private
-Dovecot 2.3 on 127.0.0.1, stock (mail_location = maildir:~/Maildir, home from the
-userdb) versus the same Dovecot with the mailshard + spam_prefs plugins (empty
-mail_location, no home in the userdb; three volumes, one of weight 2; spam_prefs
-on LMTP with its defaults: junk at 5.0). Normally run through bench/dovecot-bench.sh.
+Dovecot (2.3 or 2.4, whichever is installed) on 127.0.0.1, stock versus the same Dovecot
+with the mailshard + spam_prefs plugins. Normally run through bench/dovecot-bench.sh.
 
-The plugin configuration sets only what the plugins need (mail_plugins and
-mailshard_volumes): every plugin {} setting costs each session a few thousand
-instructions in Dovecot itself (the config is parsed and each plugin setting is
-%-expanded per user), so repeating defaults would be charged to the plugins. Both
-modes set mail_plugin_dir (the plugins are loaded from the build tree, which an
-installation would not need), the stock one to an empty directory.
+The instances' files come from bench/dovecot-bench-instance.sh, i.e. from the test
+library's configuration generator (tests/lib/dovecot.sh) in the syntax of the Dovecot
+under test: stock = maildir under mail_home (the generator's default); plugin = the same
+without mail location and home, mail_plugins mailshard (+ spam_prefs for LMTP/LDA, its
+defaults), three volumes (one of weight 2), and on 2.4 the build's settings module in a
+module overlay (a private mount namespace, as the tests do). Both modes set
+mail_plugin_dir (the stock one to an empty directory). Only what the plugins need is set:
+every plugin setting costs each session some instructions in Dovecot itself.
 
 Run as root (Dovecot's master setuids to the mail uid 5000). Every run gets a fresh
-instance and mail store under WORKDIR/<mode>-<rep>; the instance is stopped with
-`doveadm -c ... stop` after the run. Modes are interleaved and their order alternates
-per repetition (A B, B A, ...), so each repetition is a pair that ran back to back.
-Reports per mode the median (min-max, spread) of the rates and of Dovecot's CPU
-(user+sys of the master and all its descendants) per operation, and the median of
-the per-repetition plugin/stock ratios. Only loopback addresses are used; every
-loop is bounded.
+instance and mail store under WORKDIR/<mode>-<rep>, its master in the foreground as our
+child, stopped with `doveadm -c ... stop`. Modes: stock, stock2 (stock again: the A/A
+noise band; --no-aa drops it) and plugin; their order rotates per repetition, so each
+repetition is a set that ran back to back. Reports per mode the median (min-max, spread)
+of the rates and of Dovecot's CPU (user+sys of the master and all its descendants) per
+operation, and the median of the per-repetition stock2/stock and plugin/stock ratios.
+Only loopback addresses are used; every loop is bounded.
 
   dovecot-bench.py [--plugins BUILD_TREE] [--reps 10] [--msgs 2000] [--logins 2000]
                    [--users 100] [--conc 4] [--workdir /tmp/dovecot-bench] [--json FILE]
-                   [--callgrind]
+                   [--no-aa] [--keep] [--callgrind]
 
---callgrind: count instructions instead (valgrind's callgrind runs the lmtp and imap
-processes; repeatable whatever else the machine does; use small --msgs/--logins).
---plugins: a directory (searched recursively) holding lib*_mailshard_plugin.so and
-lib*_spam_prefs_plugin.so; without it only the stock mode runs.
+--callgrind: count instructions instead: the master runs under valgrind's callgrind with
+--trace-children=yes, so every Dovecot process (config, log, anvil, stats, auth,
+imap-login, imap, lmtp) is counted; per mode three instances (warm-up only, + deliveries,
++ logins), per operation = difference / count (use small --msgs/--logins).
+--plugins: the build tree (plugins/*/.libs/*.so, on 2.4 also the settings module);
+without it only the stock modes run.
 Method and first baseline: shared notes, dovecot-bench/.
 """
 import argparse, json, multiprocessing as mp, os, shutil, socket, statistics
 import subprocess, sys, threading, time
 
 UID = 5000
+INSTANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dovecot-bench-instance.sh")
 
 
 def free_port():
@@ -45,159 +48,84 @@ def free_port():
     return p
 
 
-def find_plugins(tree):
-    found = {}
-    sos = [os.path.join(os.path.abspath(d), f) for d, _, fs in os.walk(tree) for f in fs   # .libs/ too
-           if f.startswith("lib") and f.endswith("_plugin.so")]
-    for p in sorted(sos, key=os.path.getmtime):
-        b = os.path.basename(p)
-        if b.endswith("_mailshard_plugin.so") and "doveadm" not in b:
-            found["mailshard"] = p
-        elif b.endswith("_spam_prefs_plugin.so"):
-            found["spam_prefs"] = p
-    if set(found) != {"mailshard", "spam_prefs"}:
-        sys.exit(f"plugins not found under {tree}: {found}")
-    return found
-
-
-CONF = """
-instance_name = dovecot-bench-{name}
-base_dir = {T}/run
-state_dir = {T}/state
-log_path = {T}/dovecot.log
-listen = 127.0.0.1
-protocols = imap lmtp
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-auth_username_format = %Ln
-lda_mailbox_autocreate = yes
-{mail_lines}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {T}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {T}/users
-}}
-namespace inbox {{
-  inbox = yes
-  separator = /
-  mailbox Junk {{
-    special_use = \\Junk
-    auto = subscribe
-  }}
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = 0
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {lmtp}
-  }}
-}}
-service submission-login {{
-  inet_listener submission {{
-    port = 0
-  }}
-}}
-{plugin_lines}
-"""
-
-STOCK_MAIL = """mail_location = maildir:~/Maildir
-mail_plugin_dir = {T}/mods"""
-PLUGIN_MAIL = """mail_location =
-mail_plugin_dir = {T}/mods
-mail_plugins = mailshard"""
-PLUGIN_BLOCK = """protocol lmtp {{
-  mail_plugins = $mail_plugins spam_prefs
-}}
-plugin {{
-  mailshard_volumes = v1={T}/srv/v1 v2={T}/srv/v2:2 v3={T}/srv/v3
-}}"""
-
-
-def setup(mode, rep, a, plugins):
-    name = f"{mode}-{rep}"
-    T = os.path.join(a.workdir, name)
+def setup(mode, tag, a, extra_conf=""):
+    """a fresh instance under WORKDIR/TAG: its files are written by
+    bench/dovecot-bench-instance.sh, i.e. by the test library's generator
+    (tests/lib/dovecot.sh), in the syntax of the Dovecot on this machine"""
+    T = os.path.join(a.workdir, tag)
     shutil.rmtree(T, ignore_errors=True)
-    os.makedirs(T)
-    os.chmod(T, 0o755)
-    users = [f"user{i:03d}" for i in range(a.users)]
-    with open(T + "/users", "w") as f:
-        for u in users:
-            home = f"{T}/home/{u}" if mode == "stock" else ""
-            f.write(f"{u}:{{PLAIN}}pw:{UID}:{UID}::{home}::\n")
-    if mode == "stock":
-        os.makedirs(T + "/home")
-        os.makedirs(T + "/mods")   # empty: the same mail_plugin_dir line as the plugin mode
-        shutil.chown(T + "/home", UID, UID)
-        mail_lines, plugin_lines = STOCK_MAIL.format(T=T), ""
-    else:
-        os.makedirs(T + "/mods")
-        for p in plugins.values():
-            os.symlink(p, os.path.join(T, "mods", os.path.basename(p)))
-        for v in ("v1", "v2", "v3"):
-            os.makedirs(f"{T}/srv/{v}")
-            open(f"{T}/srv/{v}/.mailshard-volume", "w").close()
-            shutil.chown(f"{T}/srv/{v}", UID, UID)
-        shutil.chown(T + "/srv", UID, UID)
-        mail_lines = PLUGIN_MAIL.format(T=T)
-        plugin_lines = PLUGIN_BLOCK.format(T=T)
-    ports = {"imap": free_port(), "lmtp": free_port()}
-    with open(T + "/dovecot.conf", "w") as f:
-        f.write(CONF.format(name=f"{name}-{os.getpid()}", T=T, mail_lines=mail_lines,
-                            plugin_lines=plugin_lines, **ports))
-    return T, users, ports
-
-
-def start(T, ports):
-    with open(T + "/start.err", "w") as err:   # the master keeps its stderr: no pipe
-        r = subprocess.run(["dovecot", "-c", T + "/dovecot.conf"], stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=err)
+    env = dict(os.environ, BENCH_EXTRA_CONF=extra_conf)
+    r = subprocess.run([INSTANCE, "plugin" if mode == "plugin" else "stock", T, a.plugins or ".",
+                        str(a.users)], env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     if r.returncode != 0:
-        sys.exit("dovecot did not start: " + open(T + "/start.err").read()[-500:])
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", ports["lmtp"]), timeout=1).close()
-            socket.create_connection(("127.0.0.1", ports["imap"]), timeout=1).close()
-            if os.path.exists(T + "/run/master.pid"):
-                return
-        except OSError:
-            pass
+        sys.exit(f"{INSTANCE} {mode} failed")
+    info = json.loads(r.stdout)
+    info["dir"] = T
+    return info
+
+
+def listening():
+    """the ports listening on 127.0.0.1 or any address"""
+    ports = set()
+    with open("/proc/net/tcp") as f:
+        for line in list(f)[1:]:
+            local, st = line.split()[1], line.split()[3]
+            addr, port = local.split(":")
+            if st == "0A" and addr in ("0100007F", "00000000"):
+                ports.add(int(port, 16))
+    return ports
+
+
+def start(info, wrapper=(), timeout=30):
+    """the master in the foreground (-F) as our child, through the overlay's
+    namespace prefix if any (unshare execs, so the pid is the master's)"""
+    err = open(info["dir"] + "/master.err", "w")   # the master keeps its stderr: no pipe
+    proc = subprocess.Popen(info["ns"] + list(wrapper) + ["dovecot", "-F", "-c", info["conf"]],
+                            stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+    err.close()
+    for _ in range(timeout * 10):
+        if proc.poll() is not None:
+            break
+        # listening, seen in /proc/net/tcp: a probe connection would start an
+        # imap-login or lmtp process, a different number of them per run
+        if ({info["lmtp"], info["imap"]} <= listening()
+                and os.path.exists(os.path.dirname(info["conf"]) + "/run/auth-userdb")):
+            return proc
         time.sleep(0.1)
-    sys.exit("dovecot did not listen")
+    stop(info, proc)
+    sys.exit("dovecot did not start: " + open(info["dir"] + "/master.err").read()[-800:])
 
 
-def stop(T):
-    pidf = T + "/run/master.pid"
-    pid = int(open(pidf).read()) if os.path.exists(pidf) else None
-    subprocess.run(["doveadm", "-c", T + "/dovecot.conf", "stop"], capture_output=True)
-    for _ in range(100):   # wait until this instance's master is gone
-        if pid is None or not os.path.exists(f"/proc/{pid}"):
+def cmdline(pid):
+    try:
+        return open(f"/proc/{pid}/cmdline", errors="replace").read()
+    except OSError:
+        return ""
+
+
+def stop(info, proc, timeout=30):
+    subprocess.run(info["ns"] + ["doveadm", "-c", info["conf"], "stop"], capture_output=True)
+    pids = instance_pids(proc.pid)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for _ in range(timeout * 10):   # the master does not wait for its children
+        left = [p for p in pids if info["dir"] in cmdline(p)]
+        if not left:
             return
         time.sleep(0.1)
+    for p in left:   # only this instance's processes (their command line names its directory)
+        os.kill(p, 9)
+
+
+CLIENT_TIMEOUT = 30   # seconds per reply; --callgrind: 600 (everything runs under valgrind)
 
 
 class Conn:
     def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT)
         self.buf = b""
 
     def line(self):
@@ -325,125 +253,195 @@ def timed(pool, worker, port, n, conc, users):
     return time.monotonic() - t0, bad
 
 
-def count_delivered(T, mode):
-    root = T + ("/home" if mode == "stock" else "/srv")
+def count_delivered(info):
     n = 0
-    for d, _, fs in os.walk(root):
+    for d, _, fs in os.walk(info["mailroot"]):
         if os.path.basename(d) in ("new", "cur") and "/.Junk" not in d:
             n += len(fs)
     return n
 
 
-def one_run(mode, rep, a, plugins, pool):
-    T, users, ports = setup(mode, rep, a, plugins)
-    start(T, ports)
+def one_run(mode, rep, a, pool):
+    info = setup(mode, f"{mode}-{rep}", a)
+    proc = start(info)
+    users = info["users"]
     try:
-        master = int(open(T + "/run/master.pid").read())
+        master = proc.pid
         time.sleep(0.5)
         load_l, c0 = os.getloadavg()[0], instance_cpu(master)
-        lt, lbad = timed(pool, lmtp_worker, ports["lmtp"], a.msgs, a.conc, users)
+        lt, lbad = timed(pool, lmtp_worker, info["lmtp"], a.msgs, a.conc, users)
         time.sleep(0.5)   # let the master reap; CPU of the sleeps is negligible
         c1 = instance_cpu(master)
-        delivered = count_delivered(T, mode)
+        delivered = count_delivered(info)
         load_i, c2 = os.getloadavg()[0], instance_cpu(master)
-        it, ibad = timed(pool, imap_worker, ports["imap"], a.logins, a.conc, users)
+        it, ibad = timed(pool, imap_worker, info["imap"], a.logins, a.conc, users)
         time.sleep(0.5)
         c3 = instance_cpu(master)
         lmtp_by, imap_by = cpu_by_ms(c0, c1, a.msgs), cpu_by_ms(c2, c3, a.logins)
         c0, c1, c2, c3 = c0[0], c1[0], c2[0], c3[0]
     finally:
-        stop(T)
-    r = {"mode": mode, "rep": rep, "lmtp_s": lt, "lmtp_rate": a.msgs / lt, "lmtp_fail": lbad,
+        stop(info, proc)
+    r = {"mode": mode, "rep": rep, "dovecot": info["version"], "lmtp_s": lt,
+         "lmtp_rate": a.msgs / lt, "lmtp_fail": lbad,
          "delivered": delivered, "imap_s": it, "imap_rate": a.logins / it, "imap_fail": ibad,
          "lmtp_cpu_ms": 1000 * (c1 - c0) / a.msgs, "imap_cpu_ms": 1000 * (c3 - c2) / a.logins,
          "load1_before_lmtp": load_l, "load1_before_imap": load_i,
          "lmtp_cpu_by_process_ms": lmtp_by, "imap_cpu_by_process_ms": imap_by}
     if not a.keep:
-        shutil.rmtree(T, ignore_errors=True)
+        shutil.rmtree(info["dir"], ignore_errors=True)
     return r
 
 
-CALLGRIND_SERVICES = """
-service lmtp {{
-  executable = /usr/bin/valgrind --tool=callgrind --callgrind-out-file={out}/lmtp.%p /usr/lib/dovecot/lmtp
-}}
-service imap {{
-  executable = /usr/bin/valgrind --tool=callgrind --callgrind-out-file={out}/imap.%p /usr/lib/dovecot/imap
-}}
-"""
+# callgrind: the master runs under valgrind with --trace-children=yes, so every
+# Dovecot process of the instance (master, config, log, anvil, stats, auth,
+# imap-login, imap, lmtp, ...) writes its own profile OUT/cg.PID at exit.
+# A process that chroots (login processes, anvil) could not write it there:
+# the chroot is switched off for those, in both modes.
+CALLGRIND_CONF = "".join(f"service {s} {{\n  chroot =\n}}\n" for s in
+                         ("imap-login", "pop3-login", "submission-login", "anvil"))
+WARMUP_MSGS, WARMUP_LOGINS = 5, 2
 
 
-def callgrind_totals(out, prefix):
-    """instructions summed over the callgrind files OUT/PREFIX.*"""
-    total = 0
-    for f in os.listdir(out):
-        if f.startswith(prefix + "."):
-            for line in open(os.path.join(out, f)):
-                if line.startswith("summary:") or line.startswith("totals:"):
-                    total += int(line.split()[1])
-                    break
-    return total
+def instance_pids(master):
+    """{pid: comm} of the master and its descendants"""
+    ppid = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                comm, f = open(f"/proc/{d}/stat").read().split(" (", 1)[1].rsplit(")", 1)
+                ppid[int(d)] = (int(f.split()[1]), comm)
+            except (OSError, ValueError):
+                pass
+    out, todo = {}, [master]
+    while todo:
+        p = todo.pop()
+        if p in ppid:
+            out[p] = ppid[p][1]
+            todo.extend(q for q, (pp, _) in ppid.items() if pp == p)
+    return out
 
 
-def callgrind_run(mode, a, plugins, pool):
-    """one instance whose lmtp and imap processes run under callgrind: instructions
-    per delivery and per login (process start-up included), independent of load"""
-    T, users, ports = setup(mode, "callgrind", a, plugins)
-    out = T + "/callgrind"
+def profile(path):
+    """(command, instructions) of one callgrind profile"""
+    cmd, total = "?", 0
+    for line in open(path, errors="replace"):
+        if line.startswith("cmd:"):
+            cmd = os.path.basename(line.split()[1])
+        elif line.startswith("summary:") or line.startswith("totals:"):
+            total = int(line.split()[1])
+            break
+    return cmd, total
+
+
+def callgrind_instance(mode, phase, a, pool):
+    """one instance under callgrind, from start to stop: a warm-up (a few
+    deliveries and logins), then PHASE ("lmtp": a.msgs deliveries, "imap":
+    a.logins logins, None: nothing). Returns the instructions of all its
+    processes by command name and the failures."""
+    info = setup(mode, f"{mode}-callgrind-{phase or 'base'}", a, CALLGRIND_CONF)
+    out = info["dir"] + "/callgrind"
     os.makedirs(out)
-    os.chmod(out, 0o1777)   # imap writes its profile after dropping to the mail uid
-    with open(T + "/dovecot.conf", "a") as f:
-        f.write(CALLGRIND_SERVICES.format(out=out))
-    # valgrind creates its output file when imap starts, as root, mode 0600, and
-    # writes it at exit as the mail uid: hand each new file to the mail uid
+    os.chmod(out, 0o1777)
+    # valgrind creates each profile when the process starts (auth, imap,
+    # lmtp: as root) and writes it at exit, after the process dropped
+    # privileges: make every new profile writable by all
     done = threading.Event()
 
-    def chown_outputs():
+    def open_outputs():
+        seen = set()
         while not done.wait(0.02):
-            for f in os.listdir(out):
-                if f.startswith("imap.") and os.stat(os.path.join(out, f)).st_uid != UID:
-                    os.chown(os.path.join(out, f), UID, UID)
-    chowner = threading.Thread(target=chown_outputs, daemon=True)
-    chowner.start()
-    start(T, ports)
+            for f in set(os.listdir(out)) - seen:
+                try:
+                    os.chmod(os.path.join(out, f), 0o666)
+                    seen.add(f)
+                except OSError:
+                    pass
+    chmodder = threading.Thread(target=open_outputs, daemon=True)
+    chmodder.start()
+    vg = ["valgrind", "--tool=callgrind", "--trace-children=yes", "--vgdb=no",
+          f"--callgrind-out-file={out}/cg.%p", f"--log-file={info['dir']}/valgrind.%p.log"]
+    proc = start(info, vg, timeout=300)
+    users = info["users"]
+    bad = 0
     try:
-        lt, lbad = timed(pool, lmtp_worker, ports["lmtp"], a.msgs, a.conc, users)
-        it, ibad = timed(pool, imap_worker, ports["imap"], a.logins, a.conc, users)
+        bad += timed(pool, lmtp_worker, info["lmtp"], WARMUP_MSGS, 1, users)[1]
+        bad += timed(pool, imap_worker, info["imap"], WARMUP_LOGINS, 1, users)[1]
+        if phase == "lmtp":
+            bad += timed(pool, lmtp_worker, info["lmtp"], a.msgs, a.conc, users)[1]
+        elif phase == "imap":
+            bad += timed(pool, imap_worker, info["imap"], a.logins, a.conc, users)[1]
     finally:
-        stop(T)
+        stop(info, proc, timeout=300)
         done.set()
-        chowner.join()
-    time.sleep(1)
-    lost = [f for f in os.listdir(out) if os.path.getsize(os.path.join(out, f)) == 0]
-    if lost:
-        sys.exit(f"callgrind profiles not written: {lost}")
-    r = {"mode": mode, "lmtp_fail": lbad, "imap_fail": ibad,
-         "lmtp_instr": callgrind_totals(out, "lmtp") / a.msgs,
-         "imap_instr": callgrind_totals(out, "imap") / a.logins}
+        chmodder.join()
+    delivered = count_delivered(info) - WARMUP_MSGS
+    for _ in range(600):   # the last processes may still be writing theirs
+        empty = [f for f in os.listdir(out) if not os.path.getsize(os.path.join(out, f))]
+        if not empty:
+            break
+        time.sleep(0.1)
+    by = {}
+    for f in os.listdir(out):
+        cmd, n = profile(os.path.join(out, f))
+        by[cmd] = by.get(cmd, 0) + n
+    if empty:
+        sys.exit(f"callgrind profiles not written: {empty} in {out}")
     if not a.keep:
-        shutil.rmtree(T, ignore_errors=True)
-    return r
+        shutil.rmtree(info["dir"], ignore_errors=True)
+    return info["version"], by, bad, delivered
 
 
-def callgrind_main(a, plugins, modes):
+def callgrind_run(mode, a, pool):
+    """instructions per delivery and per login over all the instance's
+    processes, independent of load: three instances (warm-up only, warm-up +
+    deliveries, warm-up + logins), each counted whole from start to stop;
+    per operation = (phase instance - warm-up-only instance) / count, so
+    start-up, warm-up and shut-down cancel. Each login's own processes
+    (imap-login, imap: one per session by default) count whole, start-up
+    included; the lmtp process is the warm-up's (steady state)."""
+    version, base, bad0, _ = callgrind_instance(mode, None, a, pool)
+    _, lmtp, lbad, delivered = callgrind_instance(mode, "lmtp", a, pool)
+    _, imap, ibad, _ = callgrind_instance(mode, "imap", a, pool)
+
+    def per_op(phase, n):
+        return {k: (phase.get(k, 0) - base.get(k, 0)) / n for k in set(phase) | set(base)}
+    lmtp_by, imap_by = per_op(lmtp, a.msgs), per_op(imap, a.logins)
+    return {"mode": mode, "dovecot": version, "lmtp_fail": lbad + bad0, "imap_fail": ibad + bad0,
+            "delivered": delivered,
+            "lmtp_instr": sum(lmtp_by.values()), "imap_instr": sum(imap_by.values()),
+            "lmtp_instr_by_process": lmtp_by, "imap_instr_by_process": imap_by}
+
+
+def callgrind_main(a, modes):
     rs = {}
     with mp.Pool(a.conc) as pool:
         for mode in modes:
-            rs[mode] = r = callgrind_run(mode, a, plugins, pool)
-            print(f"{mode:6s} lmtp process: {r['lmtp_instr']:,.0f} instructions/delivery "
-                  f"({r['lmtp_fail']} failed); imap process: {r['imap_instr']:,.0f} "
-                  f"instructions/login ({r['imap_fail']} failed)", flush=True)
-    if plugins:
-        print("plugin/stock instructions: lmtp %.1f%%, imap %.1f%%" % (
-            100 * rs["plugin"]["lmtp_instr"] / rs["stock"]["lmtp_instr"],
-            100 * rs["plugin"]["imap_instr"] / rs["stock"]["imap_instr"]))
-    if any(r["lmtp_fail"] or r["imap_fail"] for r in rs.values()):
+            rs[mode] = r = callgrind_run(mode, a, pool)
+            print(f"{mode:6s} Dovecot {r['dovecot']}: {r['lmtp_instr']:,.0f} instructions/delivery "
+                  f"({r['lmtp_fail']} failed, {r['delivered']} of {a.msgs} on disk); "
+                  f"{r['imap_instr']:,.0f} instructions/login ({r['imap_fail']} failed)", flush=True)
+            for k, unit in (("lmtp", "delivery"), ("imap", "login")):
+                by = r[k + "_instr_by_process"]
+                print(f"       {k} per {unit} by process: " + ", ".join(
+                    f"{n} {v:,.0f}" for n, v in sorted(by.items(), key=lambda x: -x[1])
+                    if abs(v) >= 500))
+            if a.json:
+                with open(a.json, "a") as f:
+                    f.write(json.dumps(dict(r, kind="callgrind", msgs=a.msgs, logins=a.logins))
+                            + "\n")
+    for other in sorted(set(modes) - {"stock"} if "stock" in modes else [],
+                        key=lambda m: m != "stock2"):
+        print("%s/stock instructions: per delivery %.2f%%, per login %.2f%%" % (
+            other, 100 * rs[other]["lmtp_instr"] / rs["stock"]["lmtp_instr"],
+            100 * rs[other]["imap_instr"] / rs["stock"]["imap_instr"]))
+    if any(r["lmtp_fail"] or r["imap_fail"] or r["delivered"] != a.msgs for r in rs.values()):
         sys.exit(1)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--plugins", help="build tree with the mailshard and spam_prefs .so files")
+    ap.add_argument("--plugins", help="the build tree (plugins/*/.libs/*.so); without it "
+                    "only the stock modes run")
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--msgs", type=int, default=2000)
     ap.add_argument("--logins", type=int, default=2000)
@@ -452,23 +450,35 @@ def main():
     ap.add_argument("--workdir", default="/tmp/dovecot-bench")
     ap.add_argument("--json", help="append one JSON line per run to this file")
     ap.add_argument("--keep", action="store_true", help="keep each run's directory")
+    ap.add_argument("--no-aa", action="store_true", help="no second stock instance (A/A)")
     ap.add_argument("--callgrind", action="store_true",
-                    help="instead of timing: count the instructions of the lmtp and imap "
-                    "processes under valgrind's callgrind, one instance per mode")
+                    help="instead of timing: count the instructions of every Dovecot process "
+                    "under valgrind's callgrind, one instance per mode")
+    ap.add_argument("--modes", help="comma-separated subset of stock,plugin,stock2 (callgrind: "
+                    "e.g. to finish an interrupted run; ratios need stock)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root")
-    plugins = find_plugins(a.plugins) if a.plugins else None
-    modes = ["stock", "plugin"] if plugins else ["stock"]
+    # stock2: a second stock instance in every repetition, the A/A noise band
+    # (callgrind runs the modes in this order: stock2 last)
+    modes = ["stock"] + (["plugin"] if a.plugins else []) + ([] if a.no_aa else ["stock2"])
+    if a.modes:
+        want = a.modes.split(",")
+        if not set(want) <= set(modes) or not want:
+            sys.exit(f"--modes: a subset of {','.join(modes)}")
+        modes = [m for m in modes if m in want]
     os.makedirs(a.workdir, exist_ok=True)
     if a.callgrind:
-        return callgrind_main(a, plugins, modes)
+        global CLIENT_TIMEOUT
+        CLIENT_TIMEOUT = 600
+        return callgrind_main(a, modes)
     results = []
     with mp.Pool(a.conc) as pool:
         for rep in range(1, a.reps + 1):
-            order = modes if rep % 2 else modes[::-1]
+            k = (rep - 1) % len(modes)   # the order rotates: each mode runs first in turn
+            order = modes[k:] + modes[:k]
             for mode in order:
-                r = one_run(mode, rep, a, plugins, pool)
+                r = one_run(mode, rep, a, pool)
                 results.append(r)
                 print(f"rep {rep} {mode:6s} lmtp {r['lmtp_rate']:7.1f} msg/s ({r['lmtp_fail']} failed, "
                       f"{r['delivered']} on disk)  imap {r['imap_rate']:7.1f} logins/s "
@@ -478,8 +488,8 @@ def main():
                 if a.json:
                     with open(a.json, "a") as f:
                         f.write(json.dumps(r) + "\n")
-    print(f"\n{a.msgs} msgs to {a.users} users over {a.conc} LMTP sessions; "
-          f"{a.logins} LOGIN+SELECT+LOGOUT over {a.conc} clients; {a.reps} reps")
+    print(f"\nDovecot {results[0]['dovecot']}: {a.msgs} msgs to {a.users} users over {a.conc} "
+          f"LMTP sessions; {a.logins} LOGIN+SELECT+LOGOUT over {a.conc} clients; {a.reps} reps")
     print("| mode | LMTP msg/s | IMAP logins/s | Dovecot CPU ms/msg | Dovecot CPU ms/login |")
     print("|---|---|---|---|---|")
     keys = ("lmtp_rate", "imap_rate", "lmtp_cpu_ms", "imap_cpu_ms")
@@ -494,16 +504,18 @@ def main():
             cells.append(f"{fmt.format(statistics.median(v))} ({fmt.format(min(v))}-{fmt.format(max(v))}, "
                          f"spread {100 * (max(v) - min(v)) / statistics.median(v):.0f}%)")
         print(f"| {mode} | " + " | ".join(cells) + " |")
-    if plugins:
-        print("| plugin/stock | " + " | ".join(
-            f"{100 * med[('plugin', k)] / med[('stock', k)]:.1f}%" for k in keys) + " |")
-    if plugins:   # back-to-back ratios: the two modes of one repetition ran next to each other
+    for other in modes[1:]:
+        print(f"| {other}/stock | " + " | ".join(
+            f"{100 * med[(other, k)] / med[('stock', k)]:.1f}%" for k in keys) + " |")
+    # per-repetition ratios (the modes of one repetition ran back to back);
+    # stock2/stock is the A/A band: what the machine's noise alone gives
+    for other in modes[1:]:
         for k, label in (("lmtp_rate", "LMTP rate"), ("imap_rate", "IMAP rate"),
                          ("lmtp_cpu_ms", "LMTP CPU/msg"), ("imap_cpu_ms", "IMAP CPU/login")):
-            q = sorted(100 * next(r[k] for r in results if r["rep"] == rep and r["mode"] == "plugin")
+            q = sorted(100 * next(r[k] for r in results if r["rep"] == rep and r["mode"] == other)
                        / next(r[k] for r in results if r["rep"] == rep and r["mode"] == "stock")
                        for rep in range(1, a.reps + 1))
-            print(f"per-repetition plugin/stock {label}: median {statistics.median(q):.1f}% "
+            print(f"per-repetition {other}/stock {label}: median {statistics.median(q):.1f}% "
                   f"(min {q[0]:.1f}%, max {q[-1]:.1f}%)")
     # where the CPU went: medians per process name (reaped = per-session processes)
     for phase, unit in (("lmtp", "msg"), ("imap", "login")):
