@@ -66,7 +66,7 @@ case $release in
 esac
 
 BENCH_PKGS=
-[ -z "$bench" ] || BENCH_PKGS="clamav-daemon clamav-milter spamass-milter"
+[ -z "$bench" ] || BENCH_PKGS="clamav-daemon clamav-milter spamass-milter valgrind"
 
 if [ -n "$list" ]; then
 	# shellcheck disable=SC2086
