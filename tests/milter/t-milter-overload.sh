@@ -34,6 +34,8 @@ TemporaryDirectory $SB/tmp
 DatabaseCheckInterval 0
 SpamdHosts none
 MaxConnections $1
+User nobody
+Group nogroup
 EOC
 }
 PID=

@@ -27,6 +27,8 @@ T=$MW_TOP_SRCDIR/tests/policy
 conf() {	# conf MAXCONN - the golden tables on the namespace's TCP port
 	sed -e "s|@DIR@|$T|g" -e "s|local:@SOCK@|inet:$PORT@127.0.0.1|" "$T/golden.conf.in" >"$SB/p.conf"
 	echo "MaxConnections $1" >>"$SB/p.conf"
+	# as root the daemon must be given a user (it refuses to stay root)
+	printf 'User nobody\nGroup nogroup\n' >>"$SB/p.conf"
 }
 PID=
 start() {	# start SOFT:HARD - the daemon in the namespace under that limit
