@@ -98,7 +98,11 @@ check "no accept() failure logged" test "$(warnings 'accept:')" = 0
 check "the daemon is still running" sb_pid_running "$PID"
 
 # 3. Descriptors exhausted under the cap: the limit lowered to 200 while running.
-prlimit --pid "$PID" --nofile=200:200
+# The daemon runs as nobody:nogroup; without CAP_SYS_RESOURCE (as in
+# some containers) only a caller of the same uid and gid may change its
+# limits, so prlimit runs as that user (setpriv: util-linux).
+check "the descriptor limit is lowered to 200" \
+	setpriv --reuid=nobody --regid=nogroup --clear-groups prlimit --pid "$PID" --nofile=200:200
 OUT=$(flood --established 4 --flood 10000 --send full --wait 120 --probes 5)
 sed 's/^/# /' <<<"$OUT"
 check "EMFILE storm: established connections answered before it" test "$(val established_ok)" = 4
