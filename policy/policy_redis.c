@@ -229,6 +229,7 @@ redis_replies(void *arg, long long now_ms)
 	ssize_t	n;
 	size_t	off = 0;
 	int	type;
+	int	outcome;
 
 	while ((n = policy_resp_parse(l->in + off, l->in_len - off, &type, &value)) != 0) {
 		if (n < 0 || !policy_link_busy(l)) {
@@ -242,8 +243,12 @@ redis_replies(void *arg, long long now_ms)
 			mw_warn("rate store: %s", mw_printable(shown, sizeof(shown), l->in + off + 1,
 						  (size_t) (cr - l->in - off - 1)));
 		}
+		outcome = policy_resp_outcome(type, value);
+		if (outcome == POLICY_RATE_ERROR && type != '-')
+			mw_warn("rate store: a reply that is not the rate script's answer (type %c, %lld)",
+				type >= ' ' && type < 0x7f ? type : '?', value);
 		off += (size_t) n;
-		(void) policy_link_answer(l, 1, 0, policy_resp_outcome(type, value));
+		(void) policy_link_answer(l, 1, 0, outcome);
 		if (l->fd < 0)			/* a callback may not, but be safe */
 			return;
 	}
