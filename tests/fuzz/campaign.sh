@@ -1,19 +1,25 @@
 #!/bin/bash
-# campaign.sh - a long fuzzing campaign: each target in turn (one process at
-# a time), SECONDS each (default 300), from its seed corpus into a work
-# corpus under DIR (default ./fuzz-campaign), logs in DIR/NAME.log.
-#   tests/fuzz/campaign.sh [-t SECONDS] [-d DIR] [TARGET...]
-# Run from the build directory; prints one line per target with libFuzzer's
-# final counts (runs, cov, ft, corpus) and a crash/leak/UBSan verdict.
+# campaign.sh - a long fuzzing campaign: each target in turn (one fuzzer at
+# a time), until it has used CPU seconds of CPU time (default 250; measured,
+# so that a busy machine does not shorten the campaign) or WALL seconds have
+# passed (default 4 x CPU), from its seed corpus and a work corpus under DIR
+# (default ./fuzz-campaign); logs in DIR/NAME.log.
+#   tests/fuzz/campaign.sh [-c CPU] [-w WALL] [-d DIR] [TARGET...]
+# Run from the build directory.  One line per target: exit status, CPU and
+# wall seconds used, libFuzzer's last counts (runs, cov, ft, corpus) and the
+# number of artifacts (crash-, leak-, timeout-, oom- files: must be 0).
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-secs=300 dir=fuzz-campaign
-while getopts t:d: o; do
-	case $o in t) secs=$OPTARG ;; d) dir=$OPTARG ;; *) exit 2 ;; esac
+cpu=250 wall= dir=fuzz-campaign
+while getopts c:w:d: o; do
+	case $o in c) cpu=$OPTARG ;; w) wall=$OPTARG ;; d) dir=$OPTARG ;; *) exit 2 ;; esac
 done
 shift $((OPTIND - 1))
+: "${wall:=$((cpu * 4))}"
 [ $# -gt 0 ] || set -- policy_proto spamc_reply redis_reply userdb_reply spam_prefs_hdr \
-	spam_prefs_score spam_prefs_list shard cfg cidr map rate endpoint relay
+	spam_prefs_score spam_prefs_list shard cfg cidr map rate endpoint relay rate_map
+tck=$(getconf CLK_TCK)
 mkdir -p "$dir"
+total=0
 for t; do
 	c=$top_srcdir/tests/fuzz/corpus-$(echo "$t" | tr _ -)
 	[ "$t" = policy_proto ] && c=$top_srcdir/tests/fuzz/corpus-policy
@@ -21,12 +27,26 @@ for t; do
 	cp -n "$c"/* "$dir/$t/"
 	start=$(date +%s)
 	UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
-	tests/fuzz/fuzz_$t -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=1024 \
-		-print_final_stats=1 -artifact_prefix="$dir/$t-" "$dir/$t" >"$dir/$t.log" 2>&1
+	tests/fuzz/fuzz_$t -max_total_time="$wall" -max_len=8192 -timeout=10 -rss_limit_mb=1024 \
+		-print_final_stats=1 -artifact_prefix="$dir/$t-" "$dir/$t" >"$dir/$t.log" 2>&1 &
+	pid=$!
+	used=0
+	while kill -0 "$pid" 2>/dev/null; do
+		# utime + stime (fields 14, 15 of /proc/PID/stat)
+		s=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && used=$((s / tck))
+		if [ "$used" -ge "$cpu" ]; then
+			kill -INT "$pid"
+			break
+		fi
+		sleep 2
+	done
+	wait "$pid"
 	rc=$?
+	[ "$rc" = 130 ] && grep -q 'libFuzzer: run interrupted' "$dir/$t.log" && rc=0
 	end=$(date +%s)
-	last=$(grep -o '#[0-9]*.*DONE.*' "$dir/$t.log" | tail -1)
-	[ -n "$last" ] || last=$(grep '^#[0-9]' "$dir/$t.log" | tail -1)
-	echo "$t rc=$rc secs=$((end - start)) $last corpus_files=$(ls "$dir/$t" | wc -l)" \
-		"artifacts=$(ls "$dir" | grep -c "^$t-")"
+	total=$((total + used))
+	last=$(grep '^#[0-9]' "$dir/$t.log" | tail -1 | sed 's/\t/ /g; s/ MS:.*//')
+	echo "$t rc=$rc cpu=${used}s wall=$((end - start))s $last" \
+		"corpus_files=$(ls "$dir/$t" | wc -l) artifacts=$(ls "$dir" | grep -c "^$t-")"
 done
+echo "total cpu=${total}s"
