@@ -5,7 +5,8 @@
 # passed (default 4 x CPU), from its seed corpus and a work corpus under DIR
 # (default ./fuzz-campaign); logs in DIR/NAME.log.
 #   tests/fuzz/campaign.sh [-c CPU] [-w WALL] [-d DIR] [TARGET...]
-# Run from the build directory.  One line per target: exit status, CPU and
+# Run from the build directory.  One line per target: exit status (0: the
+# budget or WALL ran out without a finding), CPU and
 # wall seconds used, libFuzzer's last counts (runs, cov, ft, corpus) and the
 # number of artifacts (crash-, leak-, timeout-, oom- files: must be 0).
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -42,7 +43,8 @@ for t; do
 	done
 	wait "$pid"
 	rc=$?
-	[ "$rc" = 130 ] && grep -q 'libFuzzer: run interrupted' "$dir/$t.log" && rc=0
+	# stopped at its CPU budget: libFuzzer's -interrupt_exit_code (72)
+	[ "$rc" = 72 ] && grep -q 'libFuzzer: run interrupted' "$dir/$t.log" && rc=0
 	end=$(date +%s)
 	total=$((total + used))
 	last=$(grep '^#[0-9]' "$dir/$t.log" | tail -1 | sed 's/\t/ /g; s/ MS:.*//')
