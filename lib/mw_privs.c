@@ -13,6 +13,9 @@
 /*	char	*err;
 /*	size_t	errlen;
 /*
+/*	int	mw_privs_chown(path, user, group, err, errlen)
+/*	const char *path;
+/*
 /*	int	mw_pidfile_open(pf, path, err, errlen)
 /*	struct mw_pidfile *pf;
 /*	const char *path;
@@ -33,9 +36,17 @@
 /*	setresuid() to the target ids for real, effective and saved ids,
 /*	and finally verify that root cannot be regained.  Call
 /*	mw_msg_open() before this, so syslog still works in the chroot.
-/*	With user NULL nothing changes.  A process that is not root may
+/*	With user NULL, a process that is not root stays as it is and one
+/*	that is root is refused ("refusing to run as root: set User"): a
+/*	daemon is never root by omission.  A process that is not root may
 /*	only "drop" to its own user (a no-op), so the same configuration
 /*	works in a non-root test run; anything else is an error.
+/*
+/*	mw_privs_chown() gives path (a UNIX socket bound as root) to user
+/*	and group (default: the user's login group), the ids
+/*	mw_privs_drop() will switch to, so that the MTA's group can use it
+/*	under SocketMode; it does nothing when user is NULL or the process
+/*	is not root.
 /*
 /*	mw_pidfile_open() creates or opens path (mode 0644, never through
 /*	a symbolic link) and takes an exclusive flock() on it, so that a
@@ -78,37 +89,73 @@
 #include "mw_str.h"
 #include "mw_privs.h"
 
+/* privs_lookup - the ids of user and group (default: the login group) */
+
+static int
+privs_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid, char **name,
+	             char *err, size_t errlen)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL)
+		return (mw_err(err, errlen, "unknown user \"%s\"%s%s", user,
+				   errno ? ": " : "", errno ? strerror(errno) : ""));
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (name != NULL)
+		*name = pw->pw_name;
+	if (group != NULL && *group != '\0') {
+		errno = 0;
+		if ((gr = getgrnam(group)) == NULL)
+			return (mw_err(err, errlen, "unknown group \"%s\"%s%s", group,
+					   errno ? ": " : "", errno ? strerror(errno) : ""));
+		*gid = gr->gr_gid;
+	}
+	return (0);
+}
+
+/* mw_privs_chown - give a file (a UNIX socket) to user and group */
+
+int
+mw_privs_chown(const char *path, const char *user, const char *group, char *err, size_t errlen)
+{
+	uid_t	uid;
+	gid_t	gid;
+
+	if (user == NULL || *user == '\0' || geteuid() != 0)
+		return (0);
+	if (privs_lookup(user, group, &uid, &gid, NULL, err, errlen) < 0)
+		return (-1);
+	if (chown(path, uid, gid) < 0)
+		return (mw_err(err, errlen, "chown %s: %s", path, strerror(errno)));
+	return (0);
+}
+
 /* mw_privs_drop - chroot and become an unprivileged user */
 
 int
 mw_privs_drop(const char *user, const char *group, const char *chroot_dir,
 	      char *err, size_t errlen)
 {
-	struct passwd *pw;
-	struct group *gr;
+	char   *pwname;
 	uid_t	uid;
 	gid_t	gid;
 
 	if (user == NULL || *user == '\0') {
 		if (chroot_dir != NULL)
 			return (mw_err(err, errlen, "chroot %s requires a user to run as", chroot_dir));
+		/* A daemon that talks to the network never stays root by default. */
+		if (geteuid() == 0 || getuid() == 0)
+			return (mw_err(err, errlen, "refusing to run as root: set User "
+				       "(the packages run as mailwarren), or start as that user"));
 		return (0);
 	}
 
 	/* Look up everything before chroot hides /etc. */
-	errno = 0;
-	if ((pw = getpwnam(user)) == NULL)
-		return (mw_err(err, errlen, "unknown user \"%s\"%s%s", user,
-				   errno ? ": " : "", errno ? strerror(errno) : ""));
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-	if (group != NULL && *group != '\0') {
-		errno = 0;
-		if ((gr = getgrnam(group)) == NULL)
-			return (mw_err(err, errlen, "unknown group \"%s\"%s%s", group,
-					   errno ? ": " : "", errno ? strerror(errno) : ""));
-		gid = gr->gr_gid;
-	}
+	if (privs_lookup(user, group, &uid, &gid, &pwname, err, errlen) < 0)
+		return (-1);
 	if (uid == 0)
 		return (mw_err(err, errlen, "refusing to run as root (user \"%s\")", user));
 
@@ -119,7 +166,7 @@ mw_privs_drop(const char *user, const char *group, const char *chroot_dir,
 	}
 
 	/* Supplementary groups: the user's own, with the chosen group first. */
-	if (initgroups(pw->pw_name, gid) < 0)
+	if (initgroups(pwname, gid) < 0)
 		return (mw_err(err, errlen, "initgroups(%s): %s", user, strerror(errno)));
 
 	if (chroot_dir != NULL) {

@@ -20,6 +20,7 @@ struct mw_pidfile {
 };
 
 extern int mw_privs_drop(const char *, const char *, const char *, char *, size_t);
+extern int mw_privs_chown(const char *, const char *, const char *, char *, size_t);
 extern int mw_pidfile_open(struct mw_pidfile *, const char *, char *, size_t);
 extern int mw_pidfile_write(struct mw_pidfile *, char *, size_t);
 extern void mw_pidfile_close(struct mw_pidfile *, int);

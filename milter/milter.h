@@ -19,8 +19,10 @@
 
 #include "mw_cfg.h"
 #include "mw_cidr.h"
+#include "mw_endpoint.h"
 #include "mw_relay.h"
 #include "mw_spamc.h"
+#include "mw_stamp.h"
 
 #define MILTER_NAME	"mailwarren-milter"
 #define MILTER_CONF	"/etc/mailwarren/mailwarren-milter.conf"
@@ -37,6 +39,11 @@
 #define ON_FAIL_TEMPFAIL	0
 #define ON_FAIL_ACCEPT		1
 
+#define ON_LIMIT_REJECT		0
+#define ON_LIMIT_TEMPFAIL	1
+#define ON_LIMIT_TAG		2
+#define ON_LIMIT_ACCEPT		3
+
 #define RELOAD_CONCURRENT	0
 #define RELOAD_BLOCKING		1
 
@@ -48,6 +55,7 @@ struct milter_conf {
 	char   *database_directory;
 	unsigned long long database_check_interval;
 	char   *temporary_directory;
+	unsigned long long temporary_min_free;	/* TemporaryDirectoryMinFree */
 	unsigned long long memory_spool_max;
 	unsigned long long max_scan_size;
 	unsigned long long max_file_size;
@@ -57,6 +65,7 @@ struct milter_conf {
 	long long max_concurrent_scans;
 	char   *on_infected;
 	char   *on_scan_error;
+	char   *on_scan_limit;
 	struct mw_cfg_list spamd_hosts;
 	unsigned long long spamd_timeout;
 	char   *spamd_user;
@@ -74,9 +83,11 @@ struct milter_conf {
 	char   *customer_networks;
 	char   *sender_login_map;
 	struct mw_cfg_list suspended_list;
+	char   *stamp_key_file;		/* StampKeyFile */
 	/* Derived by milter_cfg_check(). */
 	int	on_infected_code;
 	int	on_scan_error_code;
+	int	on_scan_limit_code;
 	int	spamd_fail_code;
 	int	reload_code;
 	double	reject_score;		/* < 0: never reject on score */
@@ -97,6 +108,8 @@ struct milter_live {
 	struct milter_conf conf;
 	struct mw_spamc *spamc;		/* NULL: no spam scoring */
 	struct mw_relay_tables relay;	/* RelayPolicy yes */
+	int	stamp;			/* StampKeyFile set: stamp_key loaded */
+	struct mw_stamp_key stamp_key;
 	unsigned refs;			/* guarded by milter_live.c's lock */
 };
 
@@ -130,7 +143,6 @@ extern void milter_buf_reset(struct milter_buf *);
   * Per-connection and per-message state (smfi_setpriv).
   */
 #define MILTER_FROM_LINE "From mailwarren-milter\n"	/* makes libclamav see mail */
-#define MILTER_SPAM_HDRS_MAX 64	/* distinct X-Spam-* names remembered */
 
 struct milter_hdrseen {
 	char   *name;			/* as first seen */
@@ -157,8 +169,10 @@ struct milter_msg {
 	int	io_error;		/* buffer could not be written */
 	struct milter_buf buf;		/* From_ line, headers, body */
 	size_t	hdr_len;		/* offset of the body in buf */
-	struct milter_hdrseen spam_hdrs[MILTER_SPAM_HDRS_MAX];
+	struct milter_hdrseen *spam_hdrs;	/* inbound X-Spam-*, X-Mailwarren-Stamp */
 	int	nspam_hdrs;
+	int	spam_hdrs_cap;
+	char   *msgid;			/* the first Message-ID value, or NULL */
 };
 
  /*
@@ -167,13 +181,16 @@ struct milter_msg {
 #define SCAN_CLEAN	0
 #define SCAN_VIRUS	1
 #define SCAN_ERROR	2
+#define SCAN_LIMIT	3		/* a scan limit was exceeded */
 
 extern void milter_clam_init(const struct milter_conf *);
 extern void milter_clam_reload(const struct milter_conf *, int);
 extern void milter_clam_check(const struct milter_conf *);
 extern void milter_clam_slots(const struct milter_conf *);
 extern void milter_clam_version(char *, size_t);
-extern int milter_clam_scan(SMFICTX *, const char *, const char *, size_t, char *, size_t);
+extern int milter_clam_scan(SMFICTX *, const struct milter_conf *, const char *, const char *,
+			            size_t, char *, size_t);
+extern const char *milter_clam_limit(const char *);
 extern void milter_clam_done(void);
 
  /*
@@ -193,12 +210,14 @@ struct milter_spam {
 extern void milter_spam_strip(SMFICTX *, struct milter_msg *);
 extern void milter_spam_score(SMFICTX *, struct milter_msg *, const char *, size_t, struct milter_spam *);
 extern void milter_spam_headers(SMFICTX *, const struct milter_spam *);
+extern void milter_spam_stamp(SMFICTX *, struct milter_msg *, const struct milter_spam *);
 
  /*
   * Decisions (milter_action.c).
   */
 extern sfsistat milter_act_virus(SMFICTX *, const struct milter_conf *, const char *);
 extern sfsistat milter_act_scan_error(SMFICTX *, const struct milter_conf *);
+extern sfsistat milter_act_scan_limit(SMFICTX *, const struct milter_conf *, const char *);
 extern sfsistat milter_act_spam(SMFICTX *, const struct milter_conf *, const struct milter_spam *, int *);
 extern sfsistat milter_act_relay(SMFICTX *, struct milter_msg *, const char *);
 extern void milter_act_set_reply(SMFICTX *, const char *, const char *, const char *);
@@ -210,7 +229,7 @@ extern long milter_ms_since(const struct timespec *);
   * Signals and the reload thread (milter_signal.c).
   */
 extern void milter_signal_block(void);
-extern void milter_signal_start(const char *);
+extern void milter_signal_start(const char *, const struct mw_endpoint *);
 extern void milter_signal_stop(void);
 
  /*

@@ -31,14 +31,21 @@
 /* .nf
 /*	550 5.7.1 Virus found: <signature name>
 /*	451 4.7.1 Virus scanner unavailable, try again later
+/*	550 5.7.1 Message could not be scanned completely: LIMIT
 /*	451 4.7.1 Spam scanner unavailable, try again later
 /*	550 5.7.1 Message classified as spam
 /* .fi
 /*	milter_act_virus() applies OnInfected: reject with the first
 /*	reply, discard, quarantine (Postfix's hold queue, Sendmail's
 /*	quarantine) or tag (X-Virus-Found header only).
-/*	milter_act_scan_error() applies OnScanError; milter_act_spam()
-/*	applies SpamdFailAction to an unscored message and
+/*	milter_act_scan_error() applies OnScanError; milter_act_scan_limit()
+/*	applies OnScanLimit to a message whose scan exceeded a limit
+/*	(virname: libclamav's alert, such as
+/*	Heuristics.Limits.Exceeded.MaxRecursion): reject with
+/*	"550 5.7.1 Message could not be scanned completely: LIMIT", tempfail
+/*	with "451 4.7.1 Message could not be scanned completely: LIMIT, try
+/*	again later", tag (X-Virus-Found: virname) or accept.
+/*	milter_act_spam() applies SpamdFailAction to an unscored message and
 /*	SpamRejectScore to a scored one (*rejected set when it rejects).
 /*	They return the libmilter status for xxfi_eom; SMFIS_CONTINUE
 /*	means "go on with the message".
@@ -63,7 +70,8 @@
 /*
 /*	milter_act_log() writes the one log line per message, in
 /*	Postfix's shape: "QUEUEID: action: client=name[addr] from=<..>
-/*	nrcpt=N virus=NAME|clean|error score=S|- scan=Nms score=Nms".
+/*	nrcpt=N virus=NAME|clean|error|incomplete limit=LIMIT score=S|-
+/*	scan=Nms score_time=Nms".
 /*--*/
 
 /* System library. */
@@ -154,6 +162,32 @@ milter_act_scan_error(SMFICTX *ctx, const struct milter_conf *conf)
 	return (SMFIS_TEMPFAIL);
 }
 
+/* milter_act_scan_limit - OnScanLimit; virname is libclamav's alert */
+
+sfsistat
+milter_act_scan_limit(SMFICTX *ctx, const struct milter_conf *conf, const char *virname)
+{
+	const char *limit = milter_clam_limit(virname);
+	char	text[300];
+
+	switch (conf->on_scan_limit_code) {
+	case ON_LIMIT_TEMPFAIL:
+		snprintf(text, sizeof(text), "Message could not be scanned completely: %s, try again later",
+			 limit);
+		milter_act_set_reply(ctx, "451", "4.7.1", text);
+		return (SMFIS_TEMPFAIL);
+	case ON_LIMIT_TAG:
+		smfi_addheader(ctx, "X-Virus-Found", (char *) virname);
+		return (SMFIS_CONTINUE);
+	case ON_LIMIT_ACCEPT:
+		return (SMFIS_CONTINUE);
+	default:
+		snprintf(text, sizeof(text), "Message could not be scanned completely: %s", limit);
+		milter_act_set_reply(ctx, "550", "5.7.1", text);
+		return (SMFIS_REJECT);
+	}
+}
+
 /* milter_act_spam - SpamdFailAction, SpamRejectScore */
 
 sfsistat
@@ -212,9 +246,6 @@ milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 
 	act_bare(msg->from, sender, sizeof(sender));
 	act_bare(rcpt, recipient, sizeof(recipient));
-	/* Sendmail writes IPv6 clients as "IPv6:addr". */
-	if (strncasecmp(addr, "IPv6:", 5) == 0)
-		addr += 5;
 	req.client_address = addr;
 	req.sasl_username = msg->auth;
 	req.sender = sender;

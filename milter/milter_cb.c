@@ -21,8 +21,8 @@
 /*	negotiated away Postfix still sends the DATA macros and a TCP
 /*	milter then stalls ~40 ms per message on a delayed ACK.
 /*
-/*	At end of message: virus scan (milter_clam), then, for a clean
-/*	message, forged X-Spam-* removal and spam scoring (milter_spam),
+/*	At end of message: virus scan (milter_clam; OnInfected, OnScanError
+/*	and OnScanLimit), then, for a message that goes on, forged X-Spam-* removal and spam scoring (milter_spam),
 /*	the headers, the decision (milter_action) and one log line.
 /*	Nothing is answered 2xx for a message that was not handled as
 /*	configured.
@@ -85,6 +85,9 @@ cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	}
 	milter_buf_init(&msg->buf, &msg->live->conf);
 	cb_macro(ctx, "{client_addr}", msg->client_addr, sizeof(msg->client_addr));
+	/* Sendmail writes IPv6 clients as "IPv6:addr": the address, everywhere. */
+	if (strncasecmp(msg->client_addr, "IPv6:", 5) == 0)
+		memmove(msg->client_addr, msg->client_addr + 5, strlen(msg->client_addr + 5) + 1);
 	cb_macro(ctx, "j", msg->mta_name, sizeof(msg->mta_name));
 	if (host != NULL)
 		mw_strlcpy(msg->client_name, host, sizeof(msg->client_name));
@@ -117,7 +120,11 @@ cb_reset(struct milter_msg *msg)
 	milter_buf_reset(&msg->buf);
 	for (i = 0; i < msg->nspam_hdrs; i++)
 		free(msg->spam_hdrs[i].name);
-	msg->nspam_hdrs = 0;
+	free(msg->spam_hdrs);
+	msg->spam_hdrs = NULL;
+	msg->nspam_hdrs = msg->spam_hdrs_cap = 0;
+	free(msg->msgid);
+	msg->msgid = NULL;
 	msg->qid[0] = msg->from[0] = msg->rcpt[0] = msg->auth[0] = '\0';
 	msg->nrcpt = 0;
 	msg->io_error = 0;
@@ -197,11 +204,13 @@ cb_data(SMFICTX *ctx)
 	return (SMFIS_CONTINUE);
 }
 
-/* cb_spam_hdr - count an inbound X-Spam-* header */
+/* cb_spam_hdr - count an inbound X-Spam-* or X-Mailwarren-Stamp header */
 
 static void
 cb_spam_hdr(struct milter_msg *msg, const char *name)
 {
+	struct milter_hdrseen *h;
+	int	cap;
 	int	i;
 
 	for (i = 0; i < msg->nspam_hdrs; i++) {
@@ -210,13 +219,20 @@ cb_spam_hdr(struct milter_msg *msg, const char *name)
 			return;
 		}
 	}
-	if (msg->nspam_hdrs == MILTER_SPAM_HDRS_MAX) {
-		mw_warn("%s: more than %d distinct X-Spam-* headers; not all removed",
-			msg->qid[0] ? msg->qid : "NOQUEUE", MILTER_SPAM_HDRS_MAX);
+	/* However many names: a forged header left behind is believed. */
+	if (msg->nspam_hdrs == msg->spam_hdrs_cap) {
+		cap = msg->spam_hdrs_cap ? 2 * msg->spam_hdrs_cap : 8;
+		if ((h = realloc(msg->spam_hdrs, (size_t) cap * sizeof(*h))) == NULL) {
+			msg->io_error = 1;	/* tempfail rather than keep a forgery */
+			return;
+		}
+		msg->spam_hdrs = h;
+		msg->spam_hdrs_cap = cap;
+	}
+	if ((msg->spam_hdrs[i].name = strdup(name)) == NULL) {
+		msg->io_error = 1;
 		return;
 	}
-	if ((msg->spam_hdrs[i].name = strdup(name)) == NULL)
-		return;
 	msg->spam_hdrs[i].count = 1;
 	msg->nspam_hdrs++;
 }
@@ -241,8 +257,11 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 
 	if (msg == NULL || !msg->in_message)
 		return (SMFIS_NOREPLY);
-	if (strncasecmp(name, "X-Spam-", 7) == 0)
+	if (strncasecmp(name, "X-Spam-", 7) == 0 || strcasecmp(name, MW_STAMP_HEADER) == 0)
 		cb_spam_hdr(msg, name);
+	else if (msg->msgid == NULL && strcasecmp(name, "Message-ID") == 0
+		 && (msg->msgid = strdup(value)) == NULL)
+		msg->io_error = 1;
 	cb_add(msg, name, strlen(name));
 	cb_add(msg, ": ", 2);
 	/* Folded values arrive with bare LF (or CRLF): write CRLF. */
@@ -297,7 +316,8 @@ cb_eom(SMFICTX *ctx)
 	const size_t from_len = sizeof(MILTER_FROM_LINE) - 1;
 	char	virname[256];
 	char	version[96];
-	char	hdr[160];
+	char	hdr[200];
+	char	state[128];
 	long	scan_ms;
 	long	score_ms = 0;
 	int	scan;
@@ -315,9 +335,13 @@ cb_eom(SMFICTX *ctx)
 	if (msg->io_error || (data = milter_buf_map(&msg->buf)) == NULL)
 		scan = SCAN_ERROR;
 	else
-		scan = milter_clam_scan(ctx, msg->qid[0] ? msg->qid : "NOQUEUE", data, msg->buf.len,
-					virname, sizeof(virname));
+		scan = milter_clam_scan(ctx, conf, msg->qid[0] ? msg->qid : "NOQUEUE", data,
+					msg->buf.len, virname, sizeof(virname));
 	scan_ms = milter_ms_since(&t0);
+	if (scan == SCAN_LIMIT)
+		snprintf(state, sizeof(state), "incomplete limit=%s", milter_clam_limit(virname));
+	else
+		mw_strlcpy(state, scan == SCAN_ERROR ? "error" : "clean", sizeof(state));
 	if (scan == SCAN_VIRUS) {
 		rc = milter_act_virus(ctx, conf, virname);
 		milter_act_log(msg, virname, NULL, NULL,
@@ -329,7 +353,14 @@ cb_eom(SMFICTX *ctx)
 	} else if (scan == SCAN_ERROR) {
 		rc = milter_act_scan_error(ctx, conf);
 		if (rc != SMFIS_CONTINUE) {
-			milter_act_log(msg, NULL, "error", NULL, "tempfail", scan_ms, 0);
+			milter_act_log(msg, NULL, state, NULL, "tempfail", scan_ms, 0);
+			return (rc);
+		}
+	} else if (scan == SCAN_LIMIT) {
+		rc = milter_act_scan_limit(ctx, conf, virname);
+		if (rc != SMFIS_CONTINUE) {
+			milter_act_log(msg, NULL, state, NULL,
+				       rc == SMFIS_REJECT ? "reject" : "tempfail", scan_ms, 0);
 			return (rc);
 		}
 	}
@@ -347,21 +378,27 @@ cb_eom(SMFICTX *ctx)
 	score_ms = milter_ms_since(&t0);
 	rc = milter_act_spam(ctx, conf, &spam, &rejected);
 	if (rc != SMFIS_CONTINUE) {
-		milter_act_log(msg, scan == SCAN_VIRUS ? virname : NULL,
-			       scan == SCAN_ERROR ? "error" : "clean", &spam,
+		milter_act_log(msg, scan == SCAN_VIRUS ? virname : NULL, state, &spam,
 			       rejected ? "reject" : "tempfail", scan_ms, score_ms);
 		return (rc);
 	}
 
 	/* Headers for the delivery side. */
 	milter_clam_version(version, sizeof(version));
-	snprintf(hdr, sizeof(hdr), scan == SCAN_ERROR ? "no, scanner error (%s via %s)" : "%s via %s",
-		 version, MILTER_NAME);
+	if (scan == SCAN_LIMIT)
+		snprintf(hdr, sizeof(hdr), "incomplete: %s (%s via %s)",
+			 milter_clam_limit(virname), version, MILTER_NAME);
+	else
+		snprintf(hdr, sizeof(hdr), scan == SCAN_ERROR ? "no, scanner error (%s via %s)" : "%s via %s",
+			 version, MILTER_NAME);
 	smfi_addheader(ctx, "X-Virus-Scanned", hdr);
 	milter_spam_headers(ctx, &spam);
+	if (msg->live->stamp && spam.status == SPAM_SCORED)
+		milter_spam_stamp(ctx, msg, &spam);
 	if (scan != SCAN_VIRUS)
-		milter_act_log(msg, NULL, scan == SCAN_ERROR ? "error" : "clean", &spam,
-			       "accept", scan_ms, score_ms);
+		milter_act_log(msg, NULL, state, &spam,
+			       scan == SCAN_LIMIT && conf->on_scan_limit_code == ON_LIMIT_TAG ? "tag" : "accept",
+			       scan_ms, score_ms);
 	return (SMFIS_CONTINUE);
 }
 

@@ -25,7 +25,7 @@
 /*	sample file.
 /*
 /*	milter_cfg_check() checks what the table's types cannot: the
-/*	enumerated values (OnInfected, OnScanError, SpamdFailAction,
+/*	enumerated values (OnInfected, OnScanError, OnScanLimit, SpamdFailAction,
 /*	ReloadMode), SpamRejectScore, SocketMode, TrustedNetworks and the
 /*	SpamdHosts syntax, and fills in the derived members of conf.  It
 /*	builds the TrustedNetworks table with mw_cidr_add(): a network is
@@ -77,6 +77,7 @@ const struct mw_cfg_entry milter_cfg_table[] = {
 	{"DatabaseCheckInterval", MW_CFG_TIME, "60s", C(database_check_interval), 0, 86400},
 	{"ReloadMode", MW_CFG_STRING, "concurrent", C(reload_mode), 0, 0},
 	{"TemporaryDirectory", MW_CFG_STRING, "/tmp", C(temporary_directory), 0, 0},
+	{"TemporaryDirectoryMinFree", MW_CFG_SIZE, "1M", C(temporary_min_free), 0, 1LL << 40},
 	{"MemorySpoolMax", MW_CFG_SIZE, "1M", C(memory_spool_max), 0, 1LL << 40},
 	{"MaxScanSize", MW_CFG_SIZE, "400M", C(max_scan_size), 0, 4LL << 30},
 	{"MaxFileSize", MW_CFG_SIZE, "100M", C(max_file_size), 0, 4LL << 30},
@@ -86,6 +87,7 @@ const struct mw_cfg_entry milter_cfg_table[] = {
 	{"MaxConcurrentScans", MW_CFG_INT, "0", C(max_concurrent_scans), 0, 4096},
 	{"OnInfected", MW_CFG_STRING, "reject", C(on_infected), 0, 0},
 	{"OnScanError", MW_CFG_STRING, "tempfail", C(on_scan_error), 0, 0},
+	{"OnScanLimit", MW_CFG_STRING, "reject", C(on_scan_limit), 0, 0},
 	{"SpamdHosts", MW_CFG_LIST, "inet:783@127.0.0.1", C(spamd_hosts), 0, 0},
 	{"SpamdTimeout", MW_CFG_TIME, "30s", C(spamd_timeout), 1, 3600},
 	{"SpamdUser", MW_CFG_STRING, NULL, C(spamd_user), 0, 0},
@@ -100,6 +102,7 @@ const struct mw_cfg_entry milter_cfg_table[] = {
 	{"CustomerNetworks", MW_CFG_STRING, NULL, C(customer_networks), 0, 0},
 	{"SenderLoginMap", MW_CFG_STRING, NULL, C(sender_login_map), 0, 0},
 	{"SuspendedList", MW_CFG_LIST, NULL, C(suspended_list), 0, 0},
+	{"StampKeyFile", MW_CFG_STRING, NULL, C(stamp_key_file), 0, 0},
 	MW_CFG_END,
 };
 
@@ -132,6 +135,7 @@ milter_cfg_check(struct milter_conf *conf, char *err, size_t errlen)
 	static const char *const infected[] = {"reject", "discard", "quarantine", "tag", NULL};
 	static const char *const onfail[] = {"tempfail", "accept", NULL};
 	static const char *const reload[] = {"concurrent", "blocking", NULL};
+	static const char *const onlimit[] = {"reject", "tempfail", "tag", "accept", NULL};
 	struct mw_endpoint ep;
 	char	why[256];
 	char   *end;
@@ -140,6 +144,7 @@ milter_cfg_check(struct milter_conf *conf, char *err, size_t errlen)
 
 	if (cfg_enum("OnInfected", conf->on_infected, infected, &conf->on_infected_code, err, errlen) < 0
 	    || cfg_enum("OnScanError", conf->on_scan_error, onfail, &conf->on_scan_error_code, err, errlen) < 0
+	    || cfg_enum("OnScanLimit", conf->on_scan_limit, onlimit, &conf->on_scan_limit_code, err, errlen) < 0
 	    || cfg_enum("SpamdFailAction", conf->spamd_fail_action, onfail, &conf->spamd_fail_code, err, errlen) < 0
 	    || cfg_enum("ReloadMode", conf->reload_mode, reload, &conf->reload_code, err, errlen) < 0)
 		return (-1);

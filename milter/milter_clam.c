@@ -16,13 +16,17 @@
 /*
 /*	void	milter_clam_slots(conf)
 /*
-/*	int	milter_clam_scan(ctx, qid, data, len, virname, vlen)
+/*	int	milter_clam_scan(ctx, conf, qid, data, len, virname, vlen)
 /*	SMFICTX	*ctx;
+/*	const struct milter_conf *conf;
 /*	const char *qid;
 /*	const char *data;
 /*	size_t	len;
 /*	char	*virname;
 /*	size_t	vlen;
+/*
+/*	const char *milter_clam_limit(virname)
+/*	const char *virname;
 /*
 /*	void	milter_clam_version(buf, len)
 /*	char	*buf;
@@ -49,8 +53,11 @@
 /*	deleted files).  milter_clam_reload() reloads now.  With ReloadMode
 /*	concurrent the new engine is compiled beside the old one (twice
 /*	the memory for a while) and a failed reload keeps the old engine.
-/*	With ReloadMode blocking, new scans wait, the old engine is freed
-/*	first and the new one loaded (half the peak memory); if that load
+/*	With ReloadMode blocking, new scans wait (calling smfi_progress()
+/*	every second; once the reload waits for the scans in progress, no
+/*	new scan starts before it, however steady the traffic), the old
+/*	engine is freed first and the new one loaded (half the peak memory);
+/*	if that load
 /*	fails there is no engine and scans end as OnScanError says until a
 /*	later reload succeeds.
 /*
@@ -62,8 +69,33 @@
 /*	does not time out.  With -v every wait and every scan start is
 /*	logged with the number of scans running, which shows the limit.
 /*	milter_clam_slots() applies a new MaxConcurrentScans (reload); scans
-/*	running keep their slots.  It returns SCAN_CLEAN,
-/*	SCAN_VIRUS (the name copied into virname) or SCAN_ERROR (logged).
+/*	running keep their slots.
+/*
+/*	A scan is complete only if libclamav had room to extract every
+/*	part: libclamav ignores some failed writes of extracted parts (an
+/*	unchecked fflush) and then scans what was written, a truncated or
+/*	empty file, as clean.  So TemporaryDirectory (conf, the message's
+/*	configuration) is checked before the scan (writable, not
+/*	read-only, at least TemporaryDirectoryMinFree bytes and one inode
+/*	free), again each time libclamav is about to scan a part it
+/*	extracted (that part is still on disk then: if it was cut short by
+/*	a full file system, the file system is still full), and libclamav's
+/*	own errors about temporary files are caught (its message callback,
+/*	which names the scan that caused them).  A scan that found a virus
+/*	stands; any other scan touched by one of these is SCAN_ERROR, with
+/*	a warning that names the directory and says what was short.
+/*
+/*	Exceeded limits (MaxRecursion, MaxFiles, MaxFileSize, MaxScanSize,
+/*	the scan time, libclamav's e-mail limits) and encrypted archives
+/*	are reported by libclamav as heuristic alerts
+/*	(CL_SCAN_HEURISTIC_EXCEEDS_MAX, CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE;
+/*	a signature match found elsewhere in the message wins over them):
+/*	SCAN_LIMIT, with libclamav's name of the alert in virname;
+/*	milter_clam_limit() gives the limit's short name ("MaxRecursion",
+/*	"Encrypted.Zip") for such a name, or NULL for any other.
+/*
+/*	milter_clam_scan() returns SCAN_CLEAN, SCAN_VIRUS (the name copied
+/*	into virname), SCAN_LIMIT or SCAN_ERROR (logged).
 /*
 /*	milter_clam_version() describes the engine for X-Virus-Scanned:
 /*	"ClamAV 1.4.6/27000".  milter_clam_done() drops the engine.
@@ -78,6 +110,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,7 +127,13 @@
 #include "milter.h"
 
 static pthread_mutex_t clam_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_rwlock_t clam_block = PTHREAD_RWLOCK_INITIALIZER;	/* blocking reload */
+/*
+ * ReloadMode blocking: scans hold it shared, the reload exclusively.  It
+ * prefers the writer: once a reload waits, new scans wait behind it, so a
+ * steady stream of overlapping scans cannot starve the reload (glibc's
+ * default lock prefers readers).
+ */
+static pthread_rwlock_t clam_block = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static struct cl_engine *clam_engine;	/* the holder's reference */
 static char clam_version[64];
 static struct cl_stat clam_stat;
@@ -164,6 +204,108 @@ clam_count_files(const char *dir)
 	return (n);
 }
 
+/*
+ * One scan's context, for libclamav's callbacks (cb_ctx: the pre-cache
+ * callback gets it as an argument, the message callback from libclamav's
+ * per-thread scan context).
+ */
+struct clam_scan {
+	const char *qid;
+	const char *tmpdir;		/* TemporaryDirectory */
+	unsigned long long min_free;	/* TemporaryDirectoryMinFree */
+	int	short_of_room;		/* the scan may have missed parts */
+	char	why[256];		/* what was short, for the warning */
+};
+
+/* clam_room - is there room in the temporary directory? 0, or -1 + why */
+
+static int
+clam_room(const char *dir, unsigned long long min_free, char *why, size_t len)
+{
+	unsigned long long avail;
+	struct statvfs sv;
+
+	if (access(dir, W_OK | X_OK) < 0) {
+		snprintf(why, len, "not writable: %m");
+		return (-1);
+	}
+	if (statvfs(dir, &sv) < 0) {
+		snprintf(why, len, "statvfs: %m");
+		return (-1);
+	}
+	if (sv.f_flag & ST_RDONLY) {
+		snprintf(why, len, "read-only file system");
+		return (-1);
+	}
+	avail = (unsigned long long) sv.f_bavail * sv.f_frsize;
+	if (avail == 0 || avail < min_free) {
+		snprintf(why, len, "%llu bytes free, below TemporaryDirectoryMinFree %llu",
+			 avail, min_free);
+		return (-1);
+	}
+	/* f_files 0: the file system does not count inodes */
+	if (sv.f_files != 0 && sv.f_favail == 0) {
+		snprintf(why, len, "no free inodes");
+		return (-1);
+	}
+	return (0);
+}
+
+/* clam_short - remember the first reason a scan may be incomplete */
+
+static void
+clam_short(struct clam_scan *cs, const char *why)
+{
+	if (!cs->short_of_room) {
+		cs->short_of_room = 1;
+		mw_strlcpy(cs->why, why, sizeof(cs->why));
+	}
+}
+
+/* clam_pre_cache - before each layer: is an extracted part complete? */
+
+static cl_error_t
+clam_pre_cache(int fd, const char *type, void *context)
+{
+	struct clam_scan *cs = context;
+	char	why[200];
+
+	(void) type;
+	/* fd < 0: the message itself, from memory (checked before the scan) */
+	if (cs != NULL && fd >= 0 && !cs->short_of_room
+	    && clam_room(cs->tmpdir, cs->min_free, why, sizeof(why)) < 0)
+		clam_short(cs, why);
+	return (CL_CLEAN);
+}
+
+/* clam_msg - libclamav's messages: catch trouble with temporary files */
+
+static void
+clam_msg(enum cl_msg severity, const char *fullmsg, const char *msg, void *context)
+{
+	static const char *const words[] = {"temporary", "can't write", "can't create",
+		"no space left", "read-only file system", "too many open files", "quota", NULL};
+	struct clam_scan *cs = context;
+	char	why[200];
+	size_t	len;
+	int	i;
+
+	if (cs == NULL || severity < CL_MSG_WARN) {
+		/* not during one of our scans: as libclamav does by default */
+		fputs(fullmsg, stderr);
+		return;
+	}
+	len = strcspn(msg, "\r\n");
+	for (i = 0; words[i] != NULL; i++) {
+		if (strcasestr(msg, words[i]) != NULL) {
+			snprintf(why, sizeof(why), "libclamav: %.*s", (int) (len > 150 ? 150 : len), msg);
+			clam_short(cs, why);
+			return;
+		}
+	}
+	mw_debug("%s: libclamav: %.*s", cs->qid, (int) len, msg);
+}
+
 /* clam_build - load and compile a new engine, or NULL (logged) */
 
 static struct cl_engine *
@@ -192,6 +334,7 @@ clam_build(const struct milter_conf *conf, char *version, size_t vlen)
 	if (conf->disable_cache)
 		cl_engine_set_num(e, CL_ENGINE_DISABLE_CACHE, 1);
 	cl_engine_set_str(e, CL_ENGINE_TMPDIR, conf->temporary_directory);
+	cl_engine_set_clcb_pre_cache(e, clam_pre_cache);
 	if ((rc = cl_load(dir, e, &sigs, CL_DB_STDOPT)) != CL_SUCCESS) {
 		mw_error("cannot load ClamAV database %s: %s", dir, cl_strerror(rc));
 		cl_engine_free(e);
@@ -332,6 +475,7 @@ milter_clam_init(const struct milter_conf *conf)
 
 	if ((rc = cl_init(CL_INIT_DEFAULT)) != CL_SUCCESS)
 		mw_fatal("cl_init: %s", cl_strerror(rc));
+	cl_set_clcb_msg(clam_msg);
 	if (access(dir, R_OK | X_OK) < 0)
 		mw_fatal("DatabaseDirectory %s: %m (install ClamAV signatures, e.g. with freshclam)", dir);
 	if (access(conf->temporary_directory, W_OK | X_OK) < 0)
@@ -461,21 +605,73 @@ clam_slot_put(size_t size)
 	pthread_mutex_unlock(&slot_lock);
 }
 
+/* milter_clam_limit - the limit a heuristic alert stands for, or NULL */
+
+const char *
+milter_clam_limit(const char *vir)
+{
+	static const char limits[] = "Heuristics.Limits.Exceeded.";
+	static const char encrypted[] = "Heuristics.";
+
+	if (strncmp(vir, limits, sizeof(limits) - 1) == 0)
+		return (vir + sizeof(limits) - 1);
+	if (strncmp(vir, encrypted, sizeof(encrypted) - 1) == 0
+	    && strncmp(vir + sizeof(encrypted) - 1, "Encrypted.", 10) == 0)
+		return (vir + sizeof(encrypted) - 1);
+	return (NULL);
+}
+
+/* clam_block_wait - take clam_block shared; tell the MTA while a reload runs */
+
+static void
+clam_block_wait(SMFICTX *ctx, const char *qid)
+{
+	struct timespec ts;
+	long	waited = 0;
+	int	rc;
+
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		if ((rc = pthread_rwlock_timedrdlock(&clam_block, &ts)) == 0)
+			break;
+		if (rc != ETIMEDOUT) {
+			pthread_rwlock_rdlock(&clam_block);
+			break;
+		}
+		/* a blocking reload: the MTA must not time out meanwhile */
+		if (ctx != NULL)
+			(void) smfi_progress(ctx);
+		waited++;
+	}
+	if (waited > 0)
+		mw_debug("%s: waited %ld s for a blocking reload", qid, waited);
+}
+
 /* milter_clam_scan - scan one message from memory */
 
 int
-milter_clam_scan(SMFICTX *ctx, const char *qid, const char *data, size_t len,
-		         char *virname, size_t vlen)
+milter_clam_scan(SMFICTX *ctx, const struct milter_conf *conf, const char *qid,
+		         const char *data, size_t len, char *virname, size_t vlen)
 {
 	struct cl_scan_options opts;
+	struct clam_scan cs;
 	struct cl_engine *e;
 	const char *vir = NULL;
+	const char *limit = NULL;
 	unsigned long scanned = 0;
 	cl_fmap_t *map;
 	cl_error_t rc;
+	char	why[200];
 
+	memset(&cs, 0, sizeof(cs));
+	cs.qid = qid;
+	cs.tmpdir = conf->temporary_directory;
+	cs.min_free = conf->temporary_min_free;
 	clam_slot_get(ctx, qid, len);
-	pthread_rwlock_rdlock(&clam_block);
+	clam_block_wait(ctx, qid);
+	if (clam_room(cs.tmpdir, cs.min_free, why, sizeof(why)) < 0)
+		clam_short(&cs, why);		/* scan anyway: a virus found stands */
 	pthread_mutex_lock(&clam_lock);
 	if ((e = clam_engine) != NULL)
 		cl_engine_addref(e);
@@ -489,24 +685,41 @@ milter_clam_scan(SMFICTX *ctx, const char *qid, const char *data, size_t len,
 		memset(&opts, 0, sizeof(opts));
 		opts.general = CL_SCAN_GENERAL_HEURISTICS;
 		opts.parse = ~0U;
+		/* Limits and encrypted archives: alerts, which OnScanLimit handles. */
+		opts.heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE;
 		/* Counted apart from the slots: what -v shows is what ran. */
 		mw_debug("%s: scan starts, %ld running", qid,
 			 __atomic_add_fetch(&scans_running, 1, __ATOMIC_SEQ_CST));
-		rc = cl_scanmap_callback(map, "message.eml", &vir, &scanned, e, &opts, NULL);
+		rc = cl_scanmap_callback(map, "message.eml", &vir, &scanned, e, &opts, &cs);
 		__atomic_sub_fetch(&scans_running, 1, __ATOMIC_SEQ_CST);
 		/* libclamav counts in units of CL_COUNT_PRECISION bytes */
 		mw_debug("%s: scan done, %llu bytes scanned", qid,
 			 (unsigned long long) scanned * CL_COUNT_PRECISION);
-		if (rc == CL_VIRUS)
-			mw_strlcpy(virname, vir != NULL ? vir : "unknown", vlen);
+		if (rc == CL_VIRUS) {
+			if (vir == NULL)
+				vir = "unknown";
+			limit = milter_clam_limit(vir);
+			mw_strlcpy(virname, vir, vlen);
+		}
 		cl_fmap_close(map);
 	}
 	if (e != NULL)
 		cl_engine_free(e);
 	pthread_rwlock_unlock(&clam_block);
+	/* After the scan, before the slot goes: the last parts were scanned. */
+	if (rc == CL_CLEAN && !cs.short_of_room
+	    && clam_room(cs.tmpdir, cs.min_free, why, sizeof(why)) < 0)
+		clam_short(&cs, why);
 	clam_slot_put(len);
-	if (rc == CL_VIRUS)
+	if (rc == CL_VIRUS && limit == NULL)
 		return (SCAN_VIRUS);
+	if (cs.short_of_room) {
+		mw_warn("%s: TemporaryDirectory %s: %s; the scan may have missed parts: not accepted",
+			qid, cs.tmpdir, cs.why);
+		return (SCAN_ERROR);
+	}
+	if (rc == CL_VIRUS)
+		return (SCAN_LIMIT);
 	if (rc == CL_CLEAN)
 		return (SCAN_CLEAN);
 	if (e != NULL)

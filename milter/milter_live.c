@@ -36,7 +36,7 @@
 /*	reload never changes the settings under a callback in flight.
 /*
 /*	milter_live_load() reads and checks path, then builds the spamd
-/*	host list and the relay tables.  The same rules apply at start and
+/*	host list, reads the StampKeyFile key and builds the relay tables.  The same rules apply at start and
 /*	at reload (an unknown key is an error in both), so a file that
 /*	reloads also starts.
 /*
@@ -90,6 +90,7 @@ live_free(struct milter_live *lv)
 {
 	mw_spamc_free(lv->spamc);
 	mw_relay_tables_free(&lv->relay);
+	memset(&lv->stamp_key, 0, sizeof(lv->stamp_key));
 	milter_cfg_free(&lv->conf);
 	free(lv);
 }
@@ -122,6 +123,13 @@ milter_live_load(const char *path, char *err, size_t errlen)
 					  (int) c->spamd_timeout * 1000, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "%s: SpamdHosts: %s", path, why);
 		goto fail;
+	}
+	if (c->stamp_key_file != NULL) {
+		if (mw_stamp_key_load(c->stamp_key_file, &lv->stamp_key, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: StampKeyFile %s", path, why);
+			goto fail;
+		}
+		lv->stamp = 1;
 	}
 	if (c->relay_policy) {
 		src.hosted_domains = &c->hosted_domains;

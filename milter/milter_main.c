@@ -4,7 +4,7 @@
 /* SUMMARY
 /*	SMTP-time virus rejection (libclamav) and spam scoring (spamd)
 /* SYNOPSIS
-/*	mailwarren-milter [-c FILE] [-f] [-t] [-v]
+/*	mailwarren-milter [-fhtv] [-c FILE] [--help] [--version]
 /* DESCRIPTION
 /*	mailwarren-milter is a milter for Postfix (smtpd_milters) and
 /*	Sendmail (INPUT_MAIL_FILTER).  It scans every message, headers and
@@ -25,6 +25,10 @@
 /*	exit with status 0 or 1.
 /* .IP -v
 /*	Verbose logging.
+/* .IP "-h, --help"
+/*	Print the usage line on stdout and exit 0.
+/* .IP --version
+/*	Print the version (and libclamav's and libmilter's) and exit 0.
 /* SIGNALS
 /*	SIGHUP reloads the configuration file, the relay tables it names
 /*	and the ClamAV database, without dropping a connection: messages
@@ -57,6 +61,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <getopt.h>
 
 /* Utility library. */
 
@@ -71,19 +76,22 @@
 #include "milter.h"
 #include "milter_negotiate.h"
 
-/* usage - complain and exit */
+#include <clamav.h>
+
+/* usage - the usage line; exit 0 (asked for) or 2 (a bad command line) */
 
 static void
-usage(const char *progname)
+usage(const char *progname, int asked)
 {
-	fprintf(stderr, "usage: %s [-c config_file] [-f] [-t] [-v]\n", progname);
-	exit(2);
+	fprintf(asked ? stdout : stderr, "usage: %s [-fhtv] [-c config_file] [--help] [--version]\n",
+		progname);
+	exit(asked ? 0 : 2);
 }
 
 /* open_socket - bind the milter socket (stale UNIX socket removed) */
 
 static void
-open_socket(const struct milter_conf *conf)
+open_socket(const struct milter_conf *conf, struct mw_endpoint *epp)
 {
 	struct mw_endpoint ep;
 	char	conn[MW_EP_STR_MAX];
@@ -106,10 +114,14 @@ open_socket(const struct milter_conf *conf)
 		mw_fatal("cannot listen on MilterSocket %s (see the messages above)", conn);
 	if (ep.type == MW_EP_UNIX && chmod(ep.path, (mode_t) conf->socket_mode_bits) < 0)
 		mw_fatal("chmod %s: %m", ep.path);
+	/* Started as root: the socket belongs to User/Group, as the process will. */
+	if (ep.type == MW_EP_UNIX && mw_privs_chown(ep.path, conf->user, conf->group, err, sizeof(err)) < 0)
+		mw_fatal("MilterSocket: %s", err);
 	if (ep.type != MW_EP_UNIX && milter_nodelay_listeners() > 0)
 		mw_warn("TCP_NODELAY on the milter socket: %m");
 	smfi_settimeout((int) conf->milter_timeout);
 	smfi_setbacklog(128);
+	*epp = ep;
 }
 
 int
@@ -119,14 +131,32 @@ main(int argc, char **argv)
 	struct mw_pidfile pf = {-1, NULL};
 	const struct milter_conf *conf;
 	struct milter_live *live;
+	struct mw_endpoint ep;
 	char	err[1024];
 	int	foreground = 0;
 	int	test_only = 0;
 	int	ch;
 	int	rc;
 
-	while ((ch = getopt(argc, argv, "c:ftv")) != -1) {
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	char	ver[96];
+	unsigned int major, minor, pl;
+
+	while ((ch = getopt_long(argc, argv, "c:fhtv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(argv[0], 1);
+			break;
+		case 'V':
+			smfi_version(&major, &minor, &pl);
+			snprintf(ver, sizeof(ver), "libclamav %s, libmilter %u.%u.%u", cl_retver(),
+				 major, minor, pl);
+			printf("%s %s (%s)\n", MILTER_NAME, PACKAGE_VERSION, ver);
+			return (0);
 		case 'c':
 			path = optarg;
 			break;
@@ -140,11 +170,11 @@ main(int argc, char **argv)
 			mw_verbose++;
 			break;
 		default:
-			usage(argv[0]);
+			usage(argv[0], 0);
 		}
 	}
 	if (optind != argc)
-		usage(argv[0]);
+		usage(argv[0], 0);
 
 	/* -t: check the file (and the tables it names), report on stdout. */
 	if (test_only) {
@@ -166,7 +196,7 @@ main(int argc, char **argv)
 	/* As root: pid file, socket; then drop privileges. */
 	if (conf->pid_file != NULL && mw_pidfile_open(&pf, conf->pid_file, err, sizeof(err)) < 0)
 		mw_fatal("PidFile: %s", err);
-	open_socket(conf);
+	open_socket(conf, &ep);
 	if (mw_privs_drop(conf->user, conf->group, NULL, err, sizeof(err)) < 0)
 		mw_fatal("%s", err);
 
@@ -182,7 +212,7 @@ main(int argc, char **argv)
 
 	/* Signals are blocked before the first thread exists. */
 	milter_signal_block();
-	milter_signal_start(path);
+	milter_signal_start(path, &ep);
 	mw_info("%s started on %s", MILTER_NAME, conf->milter_socket);
 	rc = smfi_main();
 	mw_info("%s stopping", MILTER_NAME);

@@ -18,8 +18,9 @@
 /*	void	milter_spam_headers(ctx, spam)
 /*	const struct milter_spam *spam;
 /* DESCRIPTION
-/*	milter_spam_strip() deletes every X-Spam-* header that came with
-/*	the message, so that nobody outside can forge a score that the
+/*	milter_spam_strip() deletes every X-Spam-* and X-Mailwarren-Stamp
+/*	header that came with the message, however many names and copies
+/*	there are, so that nobody outside can forge a score that the
 /*	delivery side trusts.  The header callback counted each name;
 /*	the copies are deleted by index, highest first, so that the
 /*	remaining indexes stay valid.
@@ -37,6 +38,14 @@
 /*	milter_spam_headers() adds SpamAssassin's conventional headers:
 /*	X-Spam-Flag, X-Spam-Score, X-Spam-Level and X-Spam-Status for a
 /*	scored message, or an X-Spam-Status saying why it was not scored.
+/*
+/*	milter_spam_stamp() (StampKeyFile set, a scored message) adds
+/*	X-Mailwarren-Stamp (mw_stamp(3)): the score of X-Spam-Score bound
+/*	to the message's Message-ID under the site key, for spam_prefs to
+/*	check.  A message without a usable Message-ID (none, only white
+/*	space, or longer than a header line may be) gets one, replacing
+/*	the unusable one: "<QUEUEID.MILLISECONDS.PID@MTA-NAME>"; a second
+/*	Message-ID header is left alone (the first one is stamped, and read).
 /*--*/
 
 /* System library. */
@@ -45,6 +54,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -52,6 +62,7 @@
 
 #include "mw_msg.h"
 #include "mw_spamc.h"
+#include "mw_stamp.h"
 #include "mw_str.h"
 
 /* Application-specific. */
@@ -190,4 +201,34 @@ milter_spam_headers(SMFICTX *ctx, const struct milter_spam *spam)
 		 spam->res.spam ? "Yes" : "No", spam->res.score, spam->res.required,
 		 spam->res.symbols[0] ? spam->res.symbols : "none");
 	smfi_addheader(ctx, "X-Spam-Status", buf);
+}
+
+/* milter_spam_stamp - X-Mailwarren-Stamp, with a Message-ID to bind to */
+
+void
+milter_spam_stamp(SMFICTX *ctx, struct milter_msg *msg, const struct milter_spam *spam)
+{
+	char	value[MW_STAMP_VALUE_MAX];
+	char	score[32];
+	char	msgid[400];
+	const char *qid = msg->qid[0] ? msg->qid : "NOQUEUE";
+	long long now = (long long) time(NULL);
+
+	snprintf(score, sizeof(score), "%.1f", spam->res.score);	/* as X-Spam-Score */
+	if (mw_stamp_make(&msg->live->stamp_key, msg->msgid, score, now, value, sizeof(value)) < 0) {
+		snprintf(msgid, sizeof(msgid), "<%s.%lld.%ld@%s>", qid, mw_now_ms(), (long) getpid(),
+			 msg->mta_name[0] ? msg->mta_name : "localhost");
+		if (mw_stamp_make(&msg->live->stamp_key, msgid, score, now, value, sizeof(value)) < 0) {
+			mw_warn("%s: cannot stamp score %s", qid, score);
+			return;
+		}
+		if ((msg->msgid != NULL ? smfi_chgheader(ctx, "Message-ID", 1, msgid)
+		     : smfi_addheader(ctx, "Message-ID", msgid)) != MI_SUCCESS) {
+			mw_warn("%s: cannot set Message-ID; not stamped", qid);
+			return;
+		}
+		mw_info("%s: %s Message-ID: %s", qid, msg->msgid != NULL ? "replaced unusable" : "added", msgid);
+	}
+	if (smfi_addheader(ctx, MW_STAMP_HEADER, value) != MI_SUCCESS)
+		mw_warn("%s: cannot add %s", qid, MW_STAMP_HEADER);
 }

@@ -54,8 +54,9 @@
 /*
 /*	policy_finish() turns the answer (outcome: an item index, -1 for
 /*	within limits, POLICY_RATE_ERROR when the store failed) into the
-/*	action and logs it: "450 4.7.1 Rate limit exceeded for <id>, try
-/*	again later" for an item over its limit; the decision's own action
+/*	action and logs it: "450 4.7.1 Rate limit exceeded, try again
+/*	later" for an item over its limit (the login or customer id only in
+/*	the log line, never in the reply to the client); the decision's own action
 /*	(OK for relay by a customer or login, DUNNO otherwise) within
 /*	limits; on a store failure the same as within limits (RedisFailMode
 /*	open), or "DEFER_IF_PERMIT 4.7.1 Rate limit service unavailable"
@@ -250,8 +251,8 @@ policy_finish(const struct policy_pending *p, int outcome, int fail_tempfail,
 	          char *action, size_t len)
 {
 	if (outcome >= 0 && (size_t) outcome < p->nitems) {
-		snprintf(action, len, "450 4.7.1 Rate limit exceeded for %s, try again later",
-			 policy_item_id(p, (size_t) outcome));
+		/* The id (a login or an internal customer id) goes to the log only. */
+		mw_strlcpy(action, "450 4.7.1 Rate limit exceeded, try again later", len);
 		check_log(p, "defer", action, "rate limit");
 		return;
 	}

@@ -227,6 +227,13 @@ policy_tables_load(struct policy_conf *conf, char *err, size_t errlen)
 	src.suspended_list = &conf->suspended_list;
 	if (mw_relay_tables_load(&t->relay, &src, err, errlen) < 0)
 		goto fail;
+	/* Without hosted domains every inbound recipient would get 554. */
+	if (mw_map_count(t->relay.hosted) == 0) {
+		snprintf(err, errlen, "HostedDomains: %s (list the domains this site takes mail for, "
+			 "or every inbound recipient is refused)",
+			 conf->hosted_domains.n == 0 ? "not set" : "no domains in the list or its files");
+		goto fail;
+	}
 	if (conf->message_rate_limit != NULL
 	    && mw_rate_parse(conf->message_rate_limit, &t->messages, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "MessageRateLimit: %s", why);

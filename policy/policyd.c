@@ -16,7 +16,8 @@
 /*	Options: -c file (configuration, default
 /*	SYSCONFDIR/mailwarren/mailwarren-policyd.conf), -f (stay in the
 /*	foreground, log to stderr too), -t (check the configuration and
-/*	its tables, then exit), -v (verbose), -h (usage).
+/*	its tables, then exit), -v (verbose), -h or --help (usage on
+/*	stdout, exit 0), --version (print the version, exit 0).
 /*
 /*	Postfix makes the client pay 1 s whenever the server closes a
 /*	live connection, so this server never closes one except on a
@@ -58,6 +59,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <getopt.h>
 
 /* Utility library. */
 
@@ -131,13 +133,14 @@ static int reload_fd = -1;
 static struct reload_job *reload_job;	/* running */
 static int reload_again;		/* SIGHUP while running */
 
-/* usage - complain and exit */
+/* usage - the usage line; exit 0 (asked for) or 2 (a bad command line) */
 
 static void
-usage(const char *myname)
+usage(const char *myname, int asked)
 {
-	fprintf(stderr, "usage: %s [-fhtv] [-c config_file]\n", myname);
-	exit(2);
+	fprintf(asked ? stdout : stderr, "usage: %s [-fhtv] [-c config_file] [--help] [--version]\n",
+		myname);
+	exit(asked ? 0 : 2);
 }
 
 /* conn_free - release a connection's memory */
@@ -506,17 +509,10 @@ sweep(time_t now)
 static void
 socket_owner(const char *path)
 {
-	struct passwd *pw;
-	struct group *gr;
-	gid_t	gid;
+	char	err[256];
 
-	if ((pw = getpwnam(conf.user)) == NULL)
-		return;				/* mw_privs_drop() will say why */
-	gid = pw->pw_gid;
-	if (conf.group != NULL && (gr = getgrnam(conf.group)) != NULL)
-		gid = gr->gr_gid;
-	if (chown(path, pw->pw_uid, gid) < 0)
-		mw_warn("chown %s: %m", path);
+	if (mw_privs_chown(path, conf.user, conf.group, err, sizeof(err)) < 0)
+		mw_warn("%s", err);		/* mw_privs_drop() will fail on a bad name */
 }
 
 /* load_all - configuration and tables; on failure nothing changes */
@@ -571,7 +567,8 @@ reload_work(void *arg)
 	struct reload_job *job = arg;
 	uint64_t one = 1;
 
-	if (load_all(&job->conf, &job->tables, MW_CFG_UNKNOWN_WARN, job->err, sizeof(job->err)) < 0)
+	/* The same rules as at start: a file that would not start does not reload. */
+	if (load_all(&job->conf, &job->tables, 0, job->err, sizeof(job->err)) < 0)
 		job->tables = NULL;
 	if (write(reload_fd, &one, sizeof(one)) != sizeof(one))
 		mw_warn("reload: eventfd write: %m");
@@ -605,6 +602,51 @@ reload_start(void)
 	reload_job = job;
 }
 
+/* keep_str - a restart-only string setting: warn, keep the running value */
+
+static void
+keep_str(const char *key, char **was, char **now)
+{
+	if (*was == NULL ? *now == NULL : *now != NULL && strcmp(*was, *now) == 0)
+		return;
+	mw_warn("reload: %s changed to \"%s\": needs restart; still using \"%s\"",
+		key, *now ? *now : "(unset)", *was ? *was : "(unset)");
+	free(*now);
+	*now = *was;				/* the old configuration gives it up */
+	*was = NULL;
+}
+
+/* keep_num - a restart-only number: warn, keep the running value */
+
+static void
+keep_num(const char *key, long long was, long long *now)
+{
+	if (was == *now)
+		return;
+	mw_warn("reload: %s changed to %lld: needs restart; still using %lld", key, *now, was);
+	*now = was;
+}
+
+/*
+ * restart_only - settings a reload cannot change (the socket, the process,
+ * the connections to the stores and the cache are made once, at start)
+ * keep, in the new configuration, the values the process runs with, so that
+ * every reload of a changed file says so again.
+ */
+static void
+restart_only(struct policy_conf *was, struct policy_conf *now)
+{
+	keep_str("PolicySocket", &was->policy_socket, &now->policy_socket);
+	keep_str("User", &was->user, &now->user);
+	keep_str("Group", &was->group, &now->group);
+	keep_str("PidFile", &was->pid_file, &now->pid_file);
+	keep_str("RateStore", &was->rate_store, &now->rate_store);
+	keep_num("RedisTimeout", was->redis_timeout, &now->redis_timeout);
+	keep_str("RecipientUserdb", &was->recipient_userdb, &now->recipient_userdb);
+	keep_num("RecipientUserdbTimeout", was->recipient_userdb_timeout, &now->recipient_userdb_timeout);
+	keep_num("RecipientCacheSize", was->recipient_cache_size, &now->recipient_cache_size);
+}
+
 /* reload_finish - the thread is done: swap, or keep the old and say why */
 
 static void
@@ -621,20 +663,9 @@ reload_finish(void)
 	if (job->tables == NULL) {
 		mw_error("reload failed, keeping the old configuration: %s", job->err);
 	} else {
-		if (strcmp(job->conf.policy_socket, conf.policy_socket) != 0)
-			mw_warn("reload: PolicySocket changed; takes effect at restart");
-		if (strcmp(job->conf.rate_store, conf.rate_store) != 0)
-			mw_warn("reload: RateStore changed; takes effect at restart");
-		if ((job->conf.recipient_userdb == NULL) != (conf.recipient_userdb == NULL)
-		    || (job->conf.recipient_userdb != NULL
-			&& strcmp(job->conf.recipient_userdb, conf.recipient_userdb) != 0))
-			mw_warn("reload: RecipientUserdb changed; takes effect at restart");
+		restart_only(&conf, &job->conf);
 		if (rcpt_cache != NULL)
 			mw_cache_clear(rcpt_cache);	/* users may have come or gone */
-		/* The socket, user and pid file are those of the running process. */
-		free(job->conf.policy_socket);
-		job->conf.policy_socket = conf.policy_socket;
-		conf.policy_socket = NULL;
 		mw_cfg_free(policy_conf_table, &conf);
 		conf = job->conf;
 		old = tables;
@@ -740,8 +771,20 @@ main(int argc, char **argv)
 	int	sfd;
 	int	ch;
 
-	while ((ch = getopt(argc, argv, "c:fhtv")) != -1) {
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:fhtv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(argv[0], 1);
+			break;
+		case 'V':
+			printf("mailwarren-policyd %s\n", PACKAGE_VERSION);
+			return (0);
 		case 'c':
 			config_path = optarg;
 			break;
@@ -755,11 +798,11 @@ main(int argc, char **argv)
 			mw_verbose++;
 			break;
 		default:
-			usage(argv[0]);
+			usage(argv[0], 0);
 		}
 	}
 	if (optind != argc)
-		usage(argv[0]);
+		usage(argv[0], 0);
 
 	if (check_only) {
 		struct policy_tables *t;

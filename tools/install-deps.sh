@@ -1,12 +1,17 @@
 #!/bin/sh
 # install-deps.sh - install everything mailwarren needs to build and test,
-# from Debian 12's archive, without starting or reconfiguring the
-# system's own mail services.
+# from the running Debian release's archive (12 or 13), without starting
+# or reconfiguring the system's own mail services.
 #
 # usage: sudo tools/install-deps.sh [--bench]
+#        tools/install-deps.sh --list [--debian 12|13] [--bench]
 #
 # --bench also installs what bench/milter-bench.sh compares against
 # (clamd + clamav-milter, spamass-milter); none of it is started.
+# --list prints the package list (one line) and installs nothing; it is
+# the list tools/debian13.sh installs into its Debian 13 chroot, so this
+# file is the one place for the project's package names.  The release is
+# that of /etc/os-release unless --debian says otherwise.
 #
 # Idempotent: packages already present are left alone, and apt-get is not
 # run at all when nothing is missing.  Sendmail is not installed (it
@@ -17,16 +22,57 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 
+list=
+bench=
+release=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--list) list=1 ;;
+	--bench) bench=1 ;;
+	--debian) release=${2:-}; shift ;;
+	*) echo "usage: tools/install-deps.sh [--bench] | --list [--debian 12|13] [--bench]" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$release" ] || release=$(. /etc/os-release && echo "${VERSION_ID:-}")
+
 BUILD_PKGS="autoconf automake libtool pkg-config make gcc libc6-dev m4
 	libmilter-dev libclamav-dev dovecot-dev libhiredis-dev libcmocka-dev"
 TEST_PKGS="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve
 	spamassassin spamd spamc clamav miltertest redis-server redis-tools
-	swaks python3 procps clang libclang-rt-14-dev"
+	swaks python3 procps clang
+	libwrap0"
+# (libwrap0: the unpacked sendmail binary links it; sendmail-bin itself,
+# which would pull it in, is never installed)
 # tools/package-check.sh: build, check and install the packages
-PKG_PKGS="debhelper dpkg-dev fakeroot lintian rpm util-linux man-db systemd adduser"
+# (dpkg-buildpackage checks for build-essential)
+PKG_PKGS="build-essential debhelper dpkg-dev fakeroot lintian rpm util-linux man-db systemd adduser"
+
+# What differs between the releases.
+case $release in
+12)
+	# clang 14's runtime (libFuzzer, the sanitizers); debootstrap makes
+	# the Debian 13 chroot of tools/debian13.sh (tools/test.sh --debian 13)
+	TEST_PKGS="$TEST_PKGS libclang-rt-14-dev debootstrap" ;;
+13)
+	# Debian 13: clang 19's runtime comes through the unversioned
+	# libclang-rt-dev; spamassassin's postinst imports sa-update's key
+	# with gpg, which fails without gpg-agent when recommends are off
+	# (as in tools/debian13.sh's chroot).
+	TEST_PKGS="$TEST_PKGS libclang-rt-dev gpg-agent" ;;
+*)
+	echo "install-deps.sh: Debian ${release:-?} is not supported (12 or 13)" >&2
+	exit 1 ;;
+esac
 
 BENCH_PKGS=
-[ "${1:-}" = --bench ] && BENCH_PKGS="clamav-daemon clamav-milter spamass-milter"
+[ -z "$bench" ] || BENCH_PKGS="clamav-daemon clamav-milter spamass-milter"
+
+if [ -n "$list" ]; then
+	# shellcheck disable=SC2086
+	echo $BUILD_PKGS $TEST_PKGS $PKG_PKGS $BENCH_PKGS
+	exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps.sh: run as root (apt-get)" >&2

@@ -11,7 +11,12 @@
 # compare the file system before and after; then build the RPMs from the
 # "make dist" tarball with "rpmbuild --nodeps -ta".
 #
-# usage: sudo tools/package-check.sh      (after tools/install-deps.sh)
+# usage: sudo tools/package-check.sh [--debian 12|13]
+#        (after tools/install-deps.sh)
+#
+# --debian 13 runs exactly this inside the Debian 13 chroot of
+# tools/debian13.sh (made from Debian's archive, reused; its own dpkg,
+# users and file system), on a clean copy of this tree.
 #
 # Works in _build-pkg/ (kept when something failed).  The last line is
 # "N passed, N failed, N skipped"; the exit status is non-zero on any
@@ -20,6 +25,22 @@
 set -u
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+
+debian=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--debian) debian=${2:-}; shift ;;
+	*) echo "usage: tools/package-check.sh [--debian 12|13]" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ -n "$debian" ] && [ "$debian" != "$(. /etc/os-release && echo "${VERSION_ID:-}")" ]; then
+	case $debian in
+	13) exec "$TOP/tools/debian13.sh" run tools/package-check.sh ;;
+	*) echo "package-check.sh: --debian $debian: only 13 is available besides the running release" >&2; exit 2 ;;
+	esac
+fi
+
 . "$TOP/tests/lib/sandbox.sh"
 . "$MW_TESTLIB/postfix.sh"
 
@@ -89,8 +110,15 @@ ADDED_POSTFIX=
 trap 'cleanup' EXIT
 trap 'exit 130' INT TERM HUP
 
-for p in $PKGS; do
+# In the Debian 13 test chroot (tools/debian13.sh writes its stamp
+# /etc/mailwarren-deps), packages an interrupted run left there are
+# purged; on a real machine they are the operator's.
+for p in $(echo $PKGS | tr ' ' '\n' | tac); do
 	if dpkg-query -W "$p" >/dev/null 2>&1; then
+		if [ -f /etc/mailwarren-deps ] && dpkg --purge "$p" >/dev/null 2>&1; then
+			echo "package-check.sh: $p was left in this test chroot by an earlier run: purged" >&2
+			continue
+		fi
 		echo "package-check.sh: $p is already installed; purge it first" >&2
 		trap - EXIT
 		exit 1

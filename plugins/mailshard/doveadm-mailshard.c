@@ -13,11 +13,10 @@
 #include "doveadm-mail.h"
 #include "doveadm-print.h"
 #include "mail-user.h"
-#include "mail-storage-settings.h"
-#include "mw_shard.h"
+#include "mw-dovecot.h"
+#include "mw-doveadm.h"
+#include "mw-place.h"
 #include "mailshard-plugin.h"
-
-#include <getopt.h>
 
 const char *doveadm_mailshard_plugin_version = DOVECOT_ABI_VERSION;
 
@@ -44,13 +43,11 @@ cmd_where_run(struct doveadm_mail_cmd_context *ctx ATTR_UNUSED,
 	doveadm_print(info == NULL ? "-" : info->volume);
 	doveadm_print(info == NULL ? "userdb-mail" : info->reason);
 	doveadm_print(home);
-	doveadm_print(mail_user_set_get_storage_set(user)->mail_location);
+	doveadm_print(mw_user_mail_location(user));
 	return 0;
 }
 
-static void
-cmd_where_init(struct doveadm_mail_cmd_context *ctx ATTR_UNUSED,
-	       const char *const args[] ATTR_UNUSED)
+static void cmd_where_init(MW_DOVEADM_INIT_ARGS(ctx ATTR_UNUSED))
 {
 	doveadm_print_header_simple("user");
 	doveadm_print_header_simple("volume");
@@ -76,54 +73,48 @@ cmd_plan_run(struct doveadm_mail_cmd_context *_ctx, struct mail_user *user)
 {
 	struct plan_cmd_context *ctx = (struct plan_cmd_context *)_ctx;
 	const struct mailshard_user_info *info = mailshard_user_get_info(user);
-	const char *volumes;
-	char err[MW_SHARD_ERR_MAX];
-	MW_SHARD_PLACE place;
-	MW_SHARD *shard;
-	int ret = 0;
+	struct mw_place_settings pset;
+	struct mw_place place;
+	struct mw_settings *set;
+	const char *error;
+	int ret;
 
 	ctx->users++;
 	if (info == NULL || strcmp(info->reason, "hash") != 0)
 		return 0;	/* pinned or userdb mail: never moves */
-	volumes = t_strconcat(mail_user_plugin_getenv(user, "mailshard_volumes"),
-			      " ", ctx->add_volume, NULL);
-	shard = mw_shard_create(volumes,
-		mail_user_plugin_getenv(user, "mailshard_layout"), err);
-	if (shard == NULL) {
-		i_error("mailshard plan: %s", err);
+	if ((set = mw_settings_get(user, MW_SETTINGS_MAILSHARD, &error)) == NULL) {
+		i_error("mailshard plan: %s", error);
+		doveadm_mail_failed_error(_ctx, MAIL_ERROR_TEMP);
+		return -1;
+	}
+	/* the user's own settings, with the new volume; no pins (hashed) */
+	i_zero(&pset);
+	pset.volumes = t_strconcat(mw_settings_str(set, "mailshard_volumes"),
+				   " ", ctx->add_volume, NULL);
+	pset.layout = mw_settings_str(set, "mailshard_layout");
+	pset.maildir = mw_settings_str(set, "mailshard_maildir");
+	ret = mw_place_user(&pset, user->username, &place, &error);
+	mw_settings_free(&set);
+	if (ret < 0) {
+		i_error("mailshard plan: %s", error);
 		doveadm_mail_failed_error(_ctx, MAIL_ERROR_PARAMS);
 		return -1;
 	}
-	if (mw_shard_place(shard, user->username, NULL, NULL, &place, err) < 0) {
-		i_error("mailshard plan: %s", err);
-		ret = -1;
-	} else if (strcmp(place.volume->name, info->volume) != 0) {
+	if (strcmp(place.volume, info->volume) != 0) {
 		ctx->moving++;
 		doveadm_print(user->username);
 		doveadm_print(info->volume);
-		doveadm_print(place.volume->name);
-		doveadm_print(place.path);
+		doveadm_print(place.volume);
+		doveadm_print(place.home);
 	}
-	mw_shard_free(shard);
-	return ret;
+	return 0;
 }
 
-static bool cmd_plan_parse_arg(struct doveadm_mail_cmd_context *_ctx, int c)
+static void cmd_plan_init(MW_DOVEADM_INIT_ARGS(_ctx))
 {
 	struct plan_cmd_context *ctx = (struct plan_cmd_context *)_ctx;
 
-	if (c != 'a')
-		return FALSE;
-	ctx->add_volume = p_strdup(_ctx->pool, optarg);
-	return TRUE;
-}
-
-static void
-cmd_plan_init(struct doveadm_mail_cmd_context *_ctx,
-	      const char *const args[] ATTR_UNUSED)
-{
-	struct plan_cmd_context *ctx = (struct plan_cmd_context *)_ctx;
-
+	ctx->add_volume = mw_doveadm_param_str(_ctx, "add-volume");
 	if (ctx->add_volume == NULL || ctx->add_volume[0] == '\0')
 		doveadm_mail_help_name("mailshard plan");
 	doveadm_print_header_simple("user");
@@ -150,8 +141,7 @@ static struct doveadm_mail_cmd_context *cmd_plan_alloc(void)
 	struct plan_cmd_context *ctx;
 
 	ctx = doveadm_mail_cmd_alloc(struct plan_cmd_context);
-	ctx->ctx.getopt_args = "a:";
-	ctx->ctx.v.parse_arg = cmd_plan_parse_arg;
+	mw_doveadm_accept_options(&ctx->ctx, "a:");
 	ctx->ctx.v.init = cmd_plan_init;
 	ctx->ctx.v.run = cmd_plan_run;
 	ctx->ctx.v.deinit = cmd_plan_deinit;

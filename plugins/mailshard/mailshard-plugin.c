@@ -2,13 +2,16 @@
    directories, for every Dovecot entry point (IMAP, POP3, LMTP, LDA,
    doveadm).
 
-   The mail_user_created hook runs after the userdb reply and the plugin
+   The mail_user_created hook runs after the userdb reply and the
    settings are final and before any namespace or storage exists. There
-   we compute the user's directory with mw_shard_place() (lib/mw_shard.c,
-   shared with every other tool, see mailshard(7)) and set both the home
-   and mail_location, so the configuration keeps mail_location empty and
-   never needs %h. An explicit userdb "mail" field wins: such users are
-   left alone. Any failure sets user->error, which Dovecot turns into a
+   we compute the user's directory with mw_place_user() (over
+   lib/mw_shard.c, shared with every other tool, see mailshard(7)) and set
+   both the home and the mail location through the version layer
+   (plugins/common/mw-dovecot.h: mail_location on Dovecot 2.3,
+   mail_driver/mail_path/mail_index_path/mail_home on 2.4), so the
+   configuration keeps the location empty. An explicit userdb location
+   (2.3 "mail", 2.4 "mail_driver"/"mail_path") wins: such users are left
+   alone. Any failure sets user->error, which Dovecot turns into a
    temporary failure of the session (LMTP 451, POP3 -ERR [SYS/TEMP], IMAP
    refused) with our text in the log; nothing is created. */
 
@@ -16,8 +19,8 @@
 #include "module-context.h"
 #include "mail-user.h"
 #include "mail-storage-hooks.h"
-#include "mail-storage-settings.h"
-#include "mw_shard.h"
+#include "mw-dovecot.h"
+#include "mw-place.h"
 #include "mailshard-volume.h"
 #include "mailshard-plugin.h"
 
@@ -34,172 +37,57 @@ const char *mailshard_plugin_version = DOVECOT_ABI_VERSION;
 static MODULE_CONTEXT_DEFINE_INIT(mailshard_user_module,
 				  &mail_user_module_register);
 
-/* The parsed mailshard_volumes and mailshard_layout of the last session:
-   an lmtp process serves many users with the same settings, so they are
-   parsed again only when either string changes. */
-static struct {
-	char *volumes, *layout;		/* i_strdup()ed; layout may be NULL */
-	MW_SHARD *shard;
-} mailshard_cache;
-
-/* mailshard_cache_clear - forget the cached configuration */
-static void mailshard_cache_clear(void)
-{
-	mw_shard_free(mailshard_cache.shard);
-	i_free(mailshard_cache.volumes);
-	i_free(mailshard_cache.layout);
-	i_zero(&mailshard_cache);
-}
-
-/* mailshard_shard - the parsed configuration, from the cache if the same;
-   NULL with err set if it does not parse */
-static const MW_SHARD *
-mailshard_shard(const char *volumes, const char *layout, char *err)
-{
-	MW_SHARD *shard;
-
-	if (mailshard_cache.shard != NULL &&
-	    strcmp(mailshard_cache.volumes, volumes) == 0 &&
-	    null_strcmp(mailshard_cache.layout, layout) == 0)
-		return mailshard_cache.shard;
-	if ((shard = mw_shard_create(volumes, layout, err)) == NULL)
-		return NULL;
-	mailshard_cache_clear();
-	mailshard_cache.volumes = i_strdup(volumes);
-	mailshard_cache.layout = i_strdup(layout);
-	mailshard_cache.shard = shard;
-	return shard;
-}
-
-/* mailshard_userdb_has - the userdb reply carries the field key */
-static bool mailshard_userdb_has(struct mail_user *user, const char *key)
-{
-	const char *const *field;
-	size_t len = strlen(key);
-
-	if (user->userdb_fields == NULL)
-		return FALSE;
-	for (field = user->userdb_fields; *field != NULL; field++) {
-		if (strncmp(*field, key, len) == 0 && (*field)[len] == '=')
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/* mailshard_getenv - a plugin setting, NULL when unset or empty */
-static const char *mailshard_getenv(struct mail_user *user, const char *name)
-{
-	const char *value = mail_user_plugin_getenv(user, name);
-
-	return value == NULL || *value == '\0' ? NULL : value;
-}
-
-/* mailshard_subpath - check mailshard_maildir or mailshard_index_dir */
-static const char *
-mailshard_subpath(struct mail_user *user, const char *name,
-		  const char *value, bool absolute)
-{
-	char norm[MW_SHARD_PATH_MAX];
-	const char *why;
-
-	if (mw_shard_path_normalize(absolute ? value :
-				    t_strconcat("/", value, NULL),
-				    norm, &why) < 0 ||
-	    (!absolute && value[0] == '/')) {
-		user->error = p_strdup_printf(user->pool,
-			"mailshard: invalid %s '%s': %s", name, value,
-			!absolute && value[0] == '/' ?
-			"must be relative to the user's directory" : why);
-		return NULL;
-	}
-	return t_strdup(absolute ? norm : norm + 1);
-}
-
-/* mailshard_location - "maildir:DIR/MAILDIR[:INDEX=...]" */
-static const char *
-mailshard_location(struct mail_user *user, const MW_SHARD_PLACE *place)
-{
-	const char *maildir, *index_dir, *location;
-
-	maildir = mailshard_getenv(user, "mailshard_maildir");
-	maildir = mailshard_subpath(user, "mailshard_maildir",
-				    maildir == NULL ? "Maildir" : maildir, FALSE);
-	if (maildir == NULL)
-		return NULL;
-	location = t_strconcat("maildir:", place->path, "/", maildir, NULL);
-
-	/* index files on local disk: INDEX_DIR/VOLUME/<path in volume> */
-	index_dir = mailshard_getenv(user, "mailshard_index_dir");
-	if (index_dir != NULL) {
-		index_dir = mailshard_subpath(user, "mailshard_index_dir",
-					      index_dir, TRUE);
-		if (index_dir == NULL)
-			return NULL;
-		location = t_strconcat(location, ":INDEX=", index_dir, "/",
-			place->volume->name,
-			place->path + place->volume->path_len, NULL);
-	}
-	return location;
-}
-
 /* mailshard_place_user - compute, check and apply the user's directory */
 static void mailshard_place_user(struct mail_user *user)
 {
-	struct mail_storage_settings *mail_set;
 	struct mailshard_user *muser;
+	struct mw_settings *set;
+	struct mw_place_settings pset;
+	struct mw_place place;
 	enum mailshard_nfs_check nfs_mode;
-	const char *volumes, *location, *value;
-	char err[MW_SHARD_ERR_MAX];
-	MW_SHARD_PLACE place;
-	const MW_SHARD *shard;
-	int ret;
+	const char *value, *error;
 
-	if ((volumes = mailshard_getenv(user, "mailshard_volumes")) == NULL) {
-		user->error = p_strdup(user->pool,
-			"mailshard: mailshard_volumes is not set");
+	if ((set = mw_settings_get(user, MW_SETTINGS_MAILSHARD, &error)) == NULL) {
+		user->error = p_strdup_printf(user->pool, "mailshard: %s", error);
 		return;
 	}
-	value = mailshard_getenv(user, "mailshard_nfs_check");
+	value = mw_settings_str(set, "mailshard_nfs_check");
 	if (mailshard_nfs_check_parse(value, &nfs_mode) < 0) {
 		user->error = p_strdup_printf(user->pool,
 			"mailshard: invalid mailshard_nfs_check '%s' "
 			"(strict, warn or off)", value);
+		mw_settings_free(&set);
 		return;
 	}
-	shard = mailshard_shard(volumes,
-				mailshard_getenv(user, "mailshard_layout"), err);
-	if (shard == NULL) {
-		user->error = p_strdup_printf(user->pool,
-			"mailshard: mailshard_volumes/mailshard_layout: %s", err);
+	i_zero(&pset);
+	pset.volumes = mw_settings_str(set, "mailshard_volumes");
+	pset.layout = mw_settings_str(set, "mailshard_layout");
+	pset.maildir = mw_settings_str(set, "mailshard_maildir");
+	pset.index_dir = mw_settings_str(set, "mailshard_index_dir");
+	pset.pin_volume = mw_settings_str(set, "mailshard_volume");
+	pset.pin_path = mw_settings_str(set, "mailshard_path");
+	if (mw_place_user(&pset, user->username, &place, &error) < 0) {
+		user->error = p_strdup(user->pool, error);
+		mw_settings_free(&set);
 		return;
 	}
-	ret = mw_shard_place(shard, user->username,
-			     mailshard_getenv(user, "mailshard_volume"),
-			     mailshard_getenv(user, "mailshard_path"),
-			     &place, err);
-	if (ret < 0) {
-		user->error = p_strdup_printf(user->pool, "mailshard: %s", err);
-		return;
-	}
+	mw_settings_free(&set);
 
-	/* the user's own copy of the settings, already %-expanded; namespaces
-	   with an empty location take mail_location from it later */
-	mail_set = (struct mail_storage_settings *)
-		mail_user_set_get_storage_set(user);
-	if (mailshard_volume_check(user, place.volume->name,
-				   place.volume->path, nfs_mode, mail_set) < 0 ||
-	    (location = mailshard_location(user, &place)) == NULL)
+	if (mailshard_volume_check(user, place.volume, place.volume_path,
+				   nfs_mode) < 0)
 		return;
+	if (mw_user_set_location(user, place.home, place.maildir,
+				 place.index_dir, &error) < 0) {
+		user->error = p_strdup_printf(user->pool, "mailshard: %s", error);
+		return;
+	}
 
 	muser = p_new(user->pool, struct mailshard_user, 1);
-	muser->info.volume = p_strdup(user->pool, place.volume->name);
-	muser->info.volume_path = p_strdup(user->pool, place.volume->path);
-	muser->info.path = p_strdup(user->pool, place.path);
-	muser->info.location = p_strdup(user->pool, location);
-	muser->info.reason = mw_shard_reason_name(place.reason);
-
-	mail_set->mail_location = muser->info.location;
-	mail_user_set_home(user, muser->info.path);
+	muser->info.volume = p_strdup(user->pool, place.volume);
+	muser->info.volume_path = p_strdup(user->pool, place.volume_path);
+	muser->info.path = p_strdup(user->pool, place.home);
+	muser->info.location = p_strdup(user->pool, place.location);
+	muser->info.reason = place.reason;
 	MODULE_CONTEXT_SET(user, mailshard_user_module, muser);
 	e_debug(user->event, "mailshard: volume=%s reason=%s home=%s mail=%s",
 		muser->info.volume, muser->info.reason, muser->info.path,
@@ -213,7 +101,7 @@ static void mailshard_mail_user_created(struct mail_user *user)
 		/* LDA/LMTP's raw mail user, shared-mailbox owners */
 		return;
 	}
-	if (mailshard_userdb_has(user, "mail")) {
+	if (mw_user_has_userdb_location(user)) {
 		e_debug(user->event, "mailshard: userdb returned mail, "
 			"leaving the location alone");
 		return;
@@ -244,5 +132,5 @@ void mailshard_plugin_init(struct module *module)
 void mailshard_plugin_deinit(void)
 {
 	mail_storage_hooks_remove(&mailshard_mail_storage_hooks);
-	mailshard_cache_clear();
+	mw_place_deinit();
 }

@@ -12,10 +12,9 @@
    warn logs one error line per session and goes on, off checks nothing. */
 
 #include "lib.h"
-#include "fsync-mode.h"
 #include "mail-user.h"
-#include "mail-storage-settings.h"
 #include "mw_shard.h"
+#include "mw-dovecot.h"
 #include "mailshard-volume.h"
 
 #include <sys/stat.h>
@@ -42,22 +41,22 @@ int mailshard_nfs_check_parse(const char *value,
 
 /* mailshard_nfs_unsafe - the first unsafe setting for NFS, or NULL */
 static const char *
-mailshard_nfs_unsafe(const struct mail_storage_settings *mail_set)
+mailshard_nfs_unsafe(const struct mw_storage_nfs_settings *set)
 {
-	if (!mail_set->mmap_disable)
+	if (!set->mmap_disable)
 		return "mmap_disable = no (need yes)";
-	if (mail_set->parsed_fsync_mode != FSYNC_MODE_ALWAYS)
+	if (!set->fsync_always)
 		return t_strdup_printf("mail_fsync = %s (need always)",
-				       mail_set->mail_fsync);
+				       set->mail_fsync);
 	return NULL;
 }
 
 /* mailshard_volume_check - marker present; NFS settings safe */
 int mailshard_volume_check(struct mail_user *user, const char *name,
-			   const char *path, enum mailshard_nfs_check mode,
-			   const struct mail_storage_settings *mail_set)
+			   const char *path, enum mailshard_nfs_check mode)
 {
-	const char *marker, *unsafe;
+	struct mw_storage_nfs_settings nfs_set;
+	const char *marker, *unsafe, *error;
 	struct statfs sfs;
 	struct stat st;
 
@@ -77,7 +76,13 @@ int mailshard_volume_check(struct mail_user *user, const char *name,
 	}
 	if (sfs.f_type != NFS_SUPER_MAGIC)
 		return 0;
-	if ((unsafe = mailshard_nfs_unsafe(mail_set)) == NULL)
+	if (mw_user_storage_nfs_settings(user, &nfs_set, &error) < 0) {
+		user->error = p_strdup_printf(user->pool,
+			"mailshard: volume %s: reading the storage settings "
+			"failed: %s", name, error);
+		return -1;
+	}
+	if ((unsafe = mailshard_nfs_unsafe(&nfs_set)) == NULL)
 		return 0;
 	if (mode == MAILSHARD_NFS_CHECK_STRICT) {
 		user->error = p_strdup_printf(user->pool,

@@ -4,7 +4,6 @@
 /* mailshard-volume.h - checks on a volume before a user is put on it */
 
 struct mail_user;
-struct mail_storage_settings;
 
 enum mailshard_nfs_check {
 	MAILSHARD_NFS_CHECK_STRICT,
@@ -17,7 +16,6 @@ int mailshard_nfs_check_parse(const char *value,
 
 /* 0 if the volume may be used; -1 with user->error set otherwise. */
 int mailshard_volume_check(struct mail_user *user, const char *name,
-			   const char *path, enum mailshard_nfs_check mode,
-			   const struct mail_storage_settings *mail_set);
+			   const char *path, enum mailshard_nfs_check mode);
 
 #endif

@@ -3,8 +3,10 @@
 
    The delivery hook reads the first X-Spam-Score header (written by
    mailwarren-milter, which strips forged copies at the border), decides
-   with spam-prefs-util.c from the user's settings (userdb extra fields,
-   defaults from plugin {}), logs one line per decision and then:
+   with spam-prefs-util.c from the user's settings (userdb extra fields
+   over the site's spam_prefs_* settings: plugin { } on Dovecot 2.3,
+   declared settings on 2.4, read through plugins/common/mw-dovecot.h),
+   logs one line per decision and then:
      junk    - creates and subscribes spam_prefs_mailbox on first use and
                makes it the default mailbox, so the next hook's implicit
                keep (Pigeonhole's) or mail_deliver()'s own save files there;
@@ -27,6 +29,7 @@
 #include "mail-namespace.h"
 #include "mail-user.h"
 #include "mail-deliver.h"
+#include "mw-dovecot.h"
 #include "spam-prefs-util.h"
 #include "spam-prefs-plugin.h"
 
@@ -37,13 +40,14 @@ const char spam_prefs_plugin_binary_dependency[] = "lda lmtp";
 static deliver_mail_func_t *next_deliver_mail;
 static struct module *spam_prefs_module;
 
-/* spam_prefs_getenv - a setting, or its default when unset or empty */
+/* spam_prefs_setting - a setting, or its default when unset or empty */
 static const char *
-spam_prefs_getenv(struct mail_user *user, const char *name, const char *def)
+spam_prefs_setting(const struct mw_settings *set, const char *name,
+		   const char *def)
 {
-	const char *value = mail_user_plugin_getenv(user, name);
+	const char *value = mw_settings_str(set, name);
 
-	return value == NULL || *value == '\0' ? def : value;
+	return value == NULL ? def : value;
 }
 
 /* spam_prefs_mailbox_ensure - create and subscribe the mailbox if missing */
@@ -113,9 +117,10 @@ spam_prefs_score_header(struct mail *mail, const char **value_r,
 }
 
 /* spam_prefs_decide_mail - 1 to discard, 0 to go on (maybe to Junk) */
-static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
+static int
+spam_prefs_decide_mail(struct mail_deliver_context *ctx,
+		       const struct mw_settings *set)
 {
-	struct mail_user *user = ctx->rcpt_user;
 	struct spam_prefs_decision d;
 	enum spam_prefs_action action;
 	const char *thr_str, *act_str, *mailbox, *header = NULL, *sender;
@@ -125,11 +130,11 @@ static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
 	bool have_score;
 	int ret;
 
-	thr_str = spam_prefs_getenv(user, "spam_prefs_threshold",
-				    SPAM_PREFS_DEFAULT_THRESHOLD);
-	act_str = spam_prefs_getenv(user, "spam_prefs_action", "junk");
-	mailbox = spam_prefs_getenv(user, "spam_prefs_mailbox",
-				    SPAM_PREFS_DEFAULT_MAILBOX);
+	thr_str = spam_prefs_setting(set, "spam_prefs_threshold",
+				     SPAM_PREFS_DEFAULT_THRESHOLD);
+	act_str = spam_prefs_setting(set, "spam_prefs_action", "junk");
+	mailbox = spam_prefs_setting(set, "spam_prefs_mailbox",
+				     SPAM_PREFS_DEFAULT_MAILBOX);
 	if (spam_prefs_parse_score(thr_str, &threshold) < 0 ||
 	    spam_prefs_parse_action(act_str, &action) < 0) {
 		e_error(ctx->event, "spam_prefs: invalid spam_prefs_threshold "
@@ -150,9 +155,9 @@ static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
 	sender = ctx->mail_from == NULL || smtp_address_isnull(ctx->mail_from) ?
 		NULL : smtp_address_encode(ctx->mail_from);
 	d = spam_prefs_decide(
-		spam_prefs_list_match(mail_user_plugin_getenv(user,
+		spam_prefs_list_match(mw_settings_str(set,
 					"spam_prefs_allow"), sender),
-		spam_prefs_list_match(mail_user_plugin_getenv(user,
+		spam_prefs_list_match(mw_settings_str(set,
 					"spam_prefs_deny"), sender),
 		have_score, score, threshold);
 
@@ -185,12 +190,23 @@ static int spam_prefs_decide_mail(struct mail_deliver_context *ctx)
 static int spam_prefs_deliver_mail(struct mail_deliver_context *ctx,
 				   struct mail_storage **storage_r)
 {
+	struct mw_settings *set;
+	const char *error;
 	int ret = 0;
 
 	/* the hook is per process; honour per-user mail_plugins */
 	if (mail_user_is_plugin_loaded(ctx->rcpt_user, spam_prefs_module)) {
 		T_BEGIN {
-			ret = spam_prefs_decide_mail(ctx);
+			set = mw_settings_get(ctx->rcpt_user,
+					      MW_SETTINGS_SPAM_PREFS, &error);
+			if (set == NULL) {
+				e_error(ctx->event, "spam_prefs: reading the "
+					"settings failed: %s: delivering "
+					"normally", error);
+			} else {
+				ret = spam_prefs_decide_mail(ctx, set);
+				mw_settings_free(&set);
+			}
 		} T_END;
 	}
 	if (ret > 0)

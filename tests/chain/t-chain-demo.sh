@@ -2,8 +2,10 @@
 # t-chain-demo.sh - "./demo up", twice, then "./demo down", for real (with
 # the suite's build tree, MW_DEMO_BUILD, and a state dir in the sandbox):
 # the report ends with the machine-readable lines, the USER logs in over
-# IMAP and POP3, the stack outlives the script, a second "up" replaces the
-# first stack cleanly, and "down" leaves no process, port or file behind.
+# IMAP and POP3, the stack outlives the script, the milter and the policy
+# daemon run as nobody, "status" names a daemon that is down and exits 1, a
+# second "up" replaces the first stack cleanly, "down" leaves no process or
+# port behind but keeps the logs, and "down --purge" removes the state.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/lib/sandbox.sh"
@@ -20,7 +22,7 @@ BUILD=${top_builddir:-$top_srcdir}
 sb_init chain-demo
 export MW_DEMO_DIR=$SB/demo MW_DEMO_BUILD=$BUILD
 DEMO=$top_srcdir/demo
-sb_at_exit "'$DEMO' down"
+sb_at_exit "'$DEMO' down --purge"
 PY=${MW_PYTHON:-/usr/bin/python3}
 
 pids_of() {	# the pids in the stack's pid files
@@ -61,6 +63,19 @@ first=$(pids_of)
 check "the first stack has its pid files (Postfix, Dovecot, spamd, milter, policyd, sink)" \
 	test "$(wc -w <<<"$first")" = 6
 
+for d in mailwarren-milter mailwarren-policyd; do
+	pid=$(head -n 1 "$MW_DEMO_DIR/mw-demo/run/$d.pid" 2>/dev/null)
+	check "$d runs as nobody (uid $(awk '/^Uid:/ {print $3}' "/proc/$pid/status" 2>/dev/null))" \
+		test "$(awk '/^Uid:/ {print $2 "," $3 "," $4}' "/proc/$pid/status" 2>/dev/null)" = "$(id -u nobody),$(id -u nobody),$(id -u nobody)"
+done
+mpid=$(head -n 1 "$MW_DEMO_DIR/mw-demo/run/mailwarren-milter.pid")
+kill -TERM "$mpid"
+for ((i = 0; i < 100; i++)); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
+st=$("$DEMO" status 2>&1); rc=$?
+check "./demo status with the milter stopped: exit 1 ($rc)" test "$rc" = 1
+check "./demo status names it: mailwarren-milter DOWN, the others running" \
+	bash -c "grep -qE '^  mailwarren-milter +DOWN' <<<\"\$1\" && grep -q 'partly running .*down: mailwarren-milter' <<<\"\$1\" && [ \$(grep -c ' running (pid' <<<\"\$1\") = 5 ]" _ "$st"
+
 out=$("$DEMO" up 2>&1)
 rc=$?
 check "./demo up again: exit 0, the old stack replaced" eval '[ "$rc" = 0 ] && grep -q "starting afresh" <<<"$out"'
@@ -80,8 +95,11 @@ check "./demo down: every daemon gone" none_alive $first $second
 check "./demo down: nothing listens on the SMTP, IMAP and POP3 ports" \
 	test "$(mw_listeners "$smtp")$(mw_listeners "$imap")$(mw_listeners "$pop3")" = 000
 check "./demo down: no process works in the old queue" test -z "$(mw_pids_in "$MW_DEMO_DIR/mw-demo/postfix/spool")"
-check "./demo down: the state directory is removed" test ! -e "$MW_DEMO_DIR"
-check "./demo down: the build tree given by MW_DEMO_BUILD is left alone" test -x "$BUILD/milter/mailwarren-milter"
-check "./demo status: not running" eval '! "$DEMO" status >/dev/null'
+check "./demo down: the logs are kept" test -s "$MW_DEMO_DIR/mw-demo/postfix/maillog" -a -s "$MW_DEMO_DIR/mw-demo/log/mailwarren-milter.log"
+check "./demo down: says so" grep -q "kept in $MW_DEMO_DIR" <<<"$out"
+check "./demo status: not running, exit 1" eval '! "$DEMO" status >/dev/null'
+out=$("$DEMO" down --purge 2>&1); rc=$?
+check "./demo down --purge: exit 0 ($rc), the state directory is removed" eval '[ "$rc" = 0 ] && test ! -e "$MW_DEMO_DIR"'
+check "./demo down --purge: the build tree given by MW_DEMO_BUILD is left alone" test -x "$BUILD/milter/mailwarren-milter"
 check "./demo down again: nothing to do, exit 0" eval '"$DEMO" down >/dev/null'
 done_testing

@@ -12,9 +12,20 @@
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # a private mount namespace for the read-only volume (gone with the test)
-if [ -z "${MW_CHAIN_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+# (in a chroot whose root is no mount point, as the Debian 13 test chroot,
+# mounts cannot be made private: there, with no shared mount at all,
+# nothing can propagate out and the propagation is left unchanged)
+ns_prop=private
+if ! unshare -m --propagation private true 2>/dev/null &&
+	! grep -q ' shared:' /proc/self/mountinfo 2>/dev/null; then
+	ns_prop=unchanged
+fi
+if [ -z "${MW_CHAIN_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation $ns_prop true 2>/dev/null; then
 	export MW_CHAIN_NS=1
-	exec unshare -m --propagation private "${BASH:-bash}" "$0" "$@"
+	# Dovecot's module overlays (2.4) go into this namespace too, so that
+	# Dovecot sees the read-only remount below
+	export DC_PRIVATE_NS=1
+	exec unshare -m --propagation $ns_prop "${BASH:-bash}" "$0" "$@"
 fi
 . "$top_srcdir/tests/lib/sandbox.sh"
 . "$MW_TESTLIB/stack.sh"
@@ -105,7 +116,7 @@ stack_send rate --port "$ST_SUBMISSION_PORT" --auth "rick:$ST_PASS" --from rick@
 	--to b@far-away.example --to c@far-away.example --to d@far-away.example --to e@far-away.example >/dev/null
 check "rick (3 recipients an hour): 3 accepted, 2 deferred with 450 4.7.1 Rate limit exceeded" \
 	test "$(grep -c '^RCPT .* 250 ' "$SB/smtp/rate.out")" = 3 -a \
-	"$(grep -c '^RCPT .* 450 4.7.1 .*Rate limit exceeded for rick' "$SB/smtp/rate.out")" = 2
+	"$(grep -c '^RCPT .* 450 4.7.1 .*Rate limit exceeded, try again later' "$SB/smtp/rate.out")" = 2
 
 # --- reading back -------------------------------------------------------
 check "IMAP: juan's INBOX holds Hello" test "$(stack_imap juan INBOX)" = Hello

@@ -5,7 +5,8 @@
 # mailshard_nfs_check = strict (LMTP 451, IMAP refused, dovecot-lda 75,
 # nothing created), logged with the setting's name and delivered under
 # warn (the default), and not looked at under off; safe settings pass
-# under strict; a local volume is never flagged.
+# under strict; a local volume is never flagged. The same checks on
+# Dovecot 2.3 and 2.4.
 #
 # No real NFS here: the kernel of the test machines has no NFS client
 # (CONFIG_NFS_FS unset, CONFIG_MODULES unset: "mount -t nfs" answers
@@ -39,21 +40,29 @@ touch "$SRV/filer/.mailshard-volume" "$SRV/local/.mailshard-volume"
 chown -R 5000:5000 "$SRV"
 VOLS="filer=$SRV/filer local=$SRV/local"
 
-# the shim works here, and only for the filer volume
+# the shim works here, and only for the filer volume: f_type from statfs(),
+# the call the plugin makes (Debian 13's stat -f no longer uses it)
+f_types() {	# PATH... -> each path's statfs() f_type in hex
+	"$PY" -c 'import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+buf = ctypes.create_string_buffer(512)
+for p in sys.argv[1:]:
+    if libc.statfs(p.encode(), buf) != 0:
+        sys.exit("statfs(%s) failed" % p)
+    print("%x" % int.from_bytes(buf.raw[:8], "little"))' "$@"
+}
 check "fake-nfs.so: statfs() of the filer volume reports NFS, the local one does not" \
-	eval '[ "$(MW_FAKE_NFS=$SRV/filer LD_PRELOAD=$SHIM stat -f -c %t "$SRV/filer" "$SRV/local")" = "$(printf "6969\n%x" "$(stat -f -c "0x%t" "$SRV/local")")" ]'
+	eval '[ "$(MW_FAKE_NFS=$SRV/filer LD_PRELOAD=$SHIM f_types "$SRV/filer" "$SRV/local")" = "$(printf "6969\n%s" "$(f_types "$SRV/local")")" ]'
 
 dovecot_modules "$PLUGIN"
+dovecot_mailwarren_settings
 DC_MAIL_LOCATION=
 DC_MAIL_HOME=
 DC_MAIL_PLUGINS=mailshard
 # Dovecot's defaults are the unsafe ones (mmap_disable = no, mail_fsync =
 # optimized); users below make them safe through userdb fields.
-DC_EXTRA_CONF="
-import_environment = \$import_environment LD_PRELOAD=$SHIM MW_FAKE_NFS=$SRV/filer
-plugin {
-  mailshard_volumes = $VOLS
-}"
+DC_IMPORT_ENV="LD_PRELOAD=$SHIM MW_FAKE_NFS=$SRV/filer"
+DC_PLUGIN_SETTINGS="mailshard_volumes = $VOLS"
 
 # user: volume, mailshard_nfs_check, other userdb fields
 dovecot_add_user strict pw userdb_mailshard_volume=filer userdb_mailshard_nfs_check=strict
@@ -102,7 +111,7 @@ out=$(dovecot_client imap "$DC_IMAP_PORT" strict pw INBOX)
 check "strict: IMAP session refused" grep -q '^REFUSED' <<<"$out"
 printf 'Subject: nfs-lda\n\nx\n' |
 	MW_FAKE_NFS=$SRV/filer LD_PRELOAD=$SHIM \
-	/usr/lib/dovecot/dovecot-lda -c "$DC_CONF" -d strict -f b@example.net 2>/dev/null
+	dovecot_lda -d strict -f b@example.net 2>/dev/null
 check "strict: dovecot-lda exits 75 (EX_TEMPFAIL)" test $? = 75
 check "strict: nothing created for the refused user" test ! -e "$(where strict filer)"
 check "strict, mmap_disable = yes, mail_fsync = optimized: LMTP 451" \

@@ -3,7 +3,8 @@
 # per-user thresholds (userdb) over the plugin {} default, allow and deny
 # lists, the junk/discard/keep actions, Junk (or another mailbox) created
 # and subscribed on first use, LMTP and dovecot-lda, one log line per
-# decision; with Pigeonhole loaded too, a user's own Sieve fileinto still
+# decision; the same checks on Dovecot 2.3 and 2.4 (Pigeonhole 2.4); with
+# Pigeonhole loaded too, a user's own Sieve fileinto still
 # works and spam still goes to Junk through Sieve's implicit keep.
 
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -30,17 +31,23 @@ if [ -f "$SIEVE" ]; then
 	ln -s "$SIEVE" "$DC_MODULES/"
 	have_sieve=1
 fi
-DC_EXTRA_CONF="
-protocol lmtp {
-  mail_plugins = \$mail_plugins ${have_sieve:+sieve }spam_prefs
-}
-protocol lda {
-  mail_plugins = \$mail_plugins ${have_sieve:+sieve }spam_prefs
-}
-plugin {
-  spam_prefs_threshold = 8
-${have_sieve:+  sieve = file:~/sieve;active=~/.dovecot.sieve}
+dovecot_mailwarren_settings
+DC_DELIVERY_PLUGINS="${have_sieve:+sieve }spam_prefs"
+DC_PLUGIN_SETTINGS="spam_prefs_threshold = 8"
+if [ -n "$have_sieve" ]; then
+	if [ -n "$DC_V24" ]; then
+		# Pigeonhole 2.4: a sieve_script block replaces sieve = ...
+		DC_EXTRA_CONF="
+sieve_script personal {
+  driver = file
+  path = ~/sieve
+  active_path = ~/.dovecot.sieve
 }"
+	else
+		DC_PLUGIN_SETTINGS="$DC_PLUGIN_SETTINGS
+sieve = file:~/sieve;active=~/.dovecot.sieve"
+	fi
+fi
 
 dovecot_add_user juan pw userdb_spam_prefs_threshold=5
 dovecot_add_user maria pw
@@ -121,7 +128,7 @@ check "invalid threshold: the log names the setting" \
 
 # --- dovecot-lda --------------------------------------------------------------
 printf 'From: a@x.example\nX-Spam-Score: 12.5\nSubject: lda\n\nx\n' |
-	/usr/lib/dovecot/dovecot-lda -c "$DC_CONF" -d juan -f a@x.example
+	dovecot_lda -d juan -f a@x.example
 check "dovecot-lda exits 0" test $? = 0
 expect "dovecot-lda: juan's 12.5 joins Junk" juan "INBOX 2 Junk 3"
 
@@ -160,7 +167,7 @@ if [ -n "$have_sieve" ]; then
 		>"$home/sieve/rules.sieve"
 	ln -s sieve/rules.sieve "$home/.dovecot.sieve"
 	chown -R 5000:5000 "$home"
-	doveadm -c "$DC_CONF" mailbox create -u sievy Work
+	dovecot_doveadm mailbox create -u sievy Work
 	send sievy a@x.example 9 "work report" >/dev/null
 	send sievy a@x.example 9 "cheap pills" >/dev/null
 	send sievy a@x.example 1 "hello" >/dev/null

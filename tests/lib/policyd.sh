@@ -28,6 +28,10 @@ policyd_config() {
 	for line in "$@"; do
 		printf '%s\n' "$line" >>"$PD_CONF"
 	done
+	# as root the daemon must be given a user (it refuses to stay root)
+	if [ "$(id -u)" = 0 ] && ! grep -qi '^User ' "$PD_CONF"; then
+		printf 'User nobody\nGroup nogroup\n' >>"$PD_CONF"
+	fi
 }
 
 policyd_run() {

@@ -1,5 +1,6 @@
-# sendmail.sh - a private, real Sendmail 8.17 on 127.0.0.1 for integration
-# tests (sourced, bash; needs root, m4, Debian's postfix for smtp-sink, and
+# sendmail.sh - a private, real Sendmail (8.17 on Debian 12, 8.18 on Debian 13:
+# the same configuration and checks) on 127.0.0.1 for integration tests (sourced,
+# bash; needs root, m4, Debian's postfix for smtp-sink, and
 # tests/lib/sandbox.sh).
 #
 # Debian's sendmail-bin conflicts with postfix, so it is never installed:

@@ -184,6 +184,11 @@ stack_milter_start() {
 		stack_conf_set "$conf" TemporaryDirectory "$SB/tmp"
 		stack_conf_set "$conf" SpamdHosts "inet:$SPAMD_PORT@127.0.0.1"
 		stack_conf_set "$conf" SpamdTimeout 20s
+		# unprivileged, as the packages run it (it refuses to stay root)
+		if [ "$(id -u)" = 0 ]; then
+			stack_conf_set "$conf" User nobody
+			stack_conf_set "$conf" Group nogroup
+		fi
 	fi
 	"$ST_BUILD/milter/mailwarren-milter" -f -c "$conf" </dev/null \
 		>>"$SB/log/mailwarren-milter.log" 2>&1 &
@@ -217,6 +222,9 @@ stack_policyd_start() {
 		stack_conf_set "$tmpl" SenderLoginMap "@SB@/etc/policy/sender-logins"
 		stack_conf_set "$tmpl" MessageRateLimit "100/1m, 1000/1h"
 		stack_conf_set "$tmpl" RateLimitMap "@SB@/etc/policy/rate-limits"
+		# recipient validation: unknown users refused during SMTP (no
+		# backscatter), through the demo Dovecot's auth-userdb socket
+		stack_conf_set "$tmpl" RecipientUserdb "local:@SB@/dovecot/run/auth-userdb"
 		PD_SOCK=$SB/run/unused.sock
 		policyd_config "$tmpl" || return 1
 		mv "$PD_CONF" "$SB/etc/mailwarren-policyd.conf"
@@ -259,15 +267,32 @@ st_dovecot_start() {
 		ln -sf /usr/lib/dovecot/modules/lib90_sieve_plugin.so "$mods/"
 		sieve=1
 	fi
-	# the shipped snippets with the demo's values
-	st_snippet dovecot/90-mailshard.conf |
-		sed -e "s|^  #mailshard_volumes = .*|  mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
-			>"$d/90-mailshard.conf"
-	st_snippet dovecot/95-spam-prefs.conf |
-		sed -E -e 's/^  #(spam_prefs_(threshold|action|mailbox) = )/  \1/' >"$d/95-spam-prefs.conf"
-	st_snippet dovecot/mailwarren.conf.ext |
-		if [ -n "$sieve" ]; then cat; else sed 's/ sieve spam_prefs$/ spam_prefs/'; fi \
-			>"$d/mailwarren.conf"
+	# the shipped snippets of the Dovecot under test with the demo's values
+	if [ -n "$DC_V24" ]; then
+		dovecot_mailwarren_settings || return 1
+		st_snippet dovecot-2.4/90-mailshard.conf |
+			sed -e "s|^#mailshard_volumes = .*|mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
+				>"$d/90-mailshard.conf"
+		st_snippet dovecot-2.4/95-spam-prefs.conf |
+			sed -E -e 's/^#(spam_prefs_(threshold|action|mailbox) = )/\1/' >"$d/95-spam-prefs.conf"
+		st_snippet dovecot-2.4/mailwarren.conf.ext |
+			if [ -n "$sieve" ]; then cat; else sed '/^    sieve = yes$/d'; fi \
+				>"$d/mailwarren.conf"
+	else
+		st_snippet dovecot/90-mailshard.conf |
+			sed -e "s|^  #mailshard_volumes = .*|  mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
+				>"$d/90-mailshard.conf"
+		st_snippet dovecot/95-spam-prefs.conf |
+			sed -E -e 's/^  #(spam_prefs_(threshold|action|mailbox) = )/  \1/' >"$d/95-spam-prefs.conf"
+		st_snippet dovecot/mailwarren.conf.ext |
+			if [ -n "$sieve" ]; then cat; else sed 's/ sieve spam_prefs$/ spam_prefs/'; fi \
+				>"$d/mailwarren.conf"
+	fi
+	# the auth-userdb socket for mailwarren-policyd (nobody:nogroup): mode
+	# 0660 with its group (with 0666 Dovecot would answer another uid only
+	# about users of that uid)
+	printf '%s\n' 'service auth {' '  unix_listener auth-userdb {' '    mode = 0660' \
+		'    group = nogroup' '  }' '}' >"$d/99-policyd-userdb.conf"
 	DC_MAIL_LOCATION=
 	DC_MAIL_HOME=
 	DC_MAIL_PLUGIN_DIR=$mods
@@ -294,6 +319,8 @@ st_postfix_start() {
 		"$(st_snippet postfix/main.cf.policyd)" \
 		"$(st_snippet postfix/main.cf.milter)" \
 		"$(st_snippet postfix/main.cf.delivery)" \
+		"# the demo has no certificate: AUTH without TLS, on loopback only" \
+		"smtpd_tls_auth_only = no" \
 		"myhostname = mx.$ST_DOMAIN" || return 1
 	echo "$PF_SINK_PID" >"$SB/run/smtp-sink.pid"
 }

@@ -13,6 +13,9 @@
 #                      wait until it listens.  Sets MWM_PID, MWM_CONN (the
 #                      socket in milter syntax), MWM_LOG.  Stopped at exit.
 #                      MWM_FLAGS: extra command-line flags (e.g. -v).
+#                      As root without a User line it runs as nobody:nogroup
+#                      (it refuses to stay root), so what it reads must be
+#                      readable by nobody.
 # mwm_stop             SIGTERM the milter started last and wait for it
 # mwm_send VAR=VALUE...  one message through miltertest (tests/milter/
 #                      mt-send.lua; see there for the variables); the
@@ -43,7 +46,7 @@ mwm_db() {
 	"${MW_PYTHON:-/usr/bin/python3}" "$MW_TESTLIB/gen-clamdb.py" test "$MWM_DB" >/dev/null &&
 		"${MW_PYTHON:-/usr/bin/python3}" "$MW_TESTLIB/gen-clamdb.py" samples "$MWM_S" >/dev/null ||
 		{ echo "Bail out! gen-clamdb.py failed"; exit 1; }
-	mkdir -p "$SB/tmp"
+	mkdir -p "$SB/tmp" && chmod 1777 "$SB/tmp"
 }
 
 mwm_expected() {
@@ -64,6 +67,10 @@ mwm_start() {
 	MWM_CONN=$(sed -n 's/^MilterSocket //p' "$SB/$name.conf")
 	MWM_CONN=${MWM_CONN:-local:$MWM_SOCK}
 	# defaults for what the test did not set
+	# as root the milter must be given a user (it refuses to stay root)
+	if [ "$(id -u)" = 0 ] && ! grep -qi '^User ' "$SB/$name.conf"; then
+		printf 'User nobody\nGroup nogroup\n' >>"$SB/$name.conf"
+	fi
 	for kv in "MilterSocket local:$MWM_SOCK" "DatabaseDirectory $MWM_DB" \
 		"TemporaryDirectory $SB/tmp" "DatabaseCheckInterval 0"; do
 		grep -q "^${kv%% *} " "$SB/$name.conf" || echo "$kv" >>"$SB/$name.conf"

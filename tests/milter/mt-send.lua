@@ -13,6 +13,7 @@
 --   prepend2 optional: a second one
 --   code, xcode, text   optional: expected SMTP reply (all three)
 --   deleted  optional: header names whose deletion is checked
+--   changed  optional: header names whose change is checked ("chg NAME yes|no")
 --   quarantine optional: if set, print "quarantine yes|no"
 --   rcpts    optional: number of recipients (default 1)
 --   from     optional: envelope sender address (default sender@origin.example;
@@ -25,7 +26,8 @@
 --            60 s) until this file exists: the test changes something while
 --            the message is open
 --   auth     optional: {auth_authen} value
---   client   optional: client IP address (default 192.0.2.7)
+--   client   optional: client IP address (default 192.0.2.7); "IPv6:addr"
+--            (Sendmail's form) goes into {client_addr} as given
 --   qid      optional: the queue id macro "i" (default MTQID1)
 --   timeout  optional: seconds to wait for a reply (default 120)
 -- Body chunks are at most 65535 bytes (libmilter drops the connection on
@@ -39,7 +41,11 @@ local conn = mt.connect(sock, 40, 0.05)
 if conn == nil then fail("connect " .. sock) end
 if mt.negotiate(conn, nil, nil, nil) ~= nil then fail("negotiate") end
 local addr = client or "192.0.2.7"
-mt.macro(conn, SMFIC_CONNECT, "{client_addr}", addr, "j", "mx.mwtest.example",
+-- {client_addr} as the MTA writes it (Sendmail: "IPv6:addr"); conninfo
+-- takes the bare address
+local maddr = addr
+if addr:sub(1, 5):lower() == "ipv6:" then addr = addr:sub(6) end
+mt.macro(conn, SMFIC_CONNECT, "{client_addr}", maddr, "j", "mx.mwtest.example",
 	"{client_name}", "client.example")
 if mt.conninfo(conn, "client.example", addr) ~= nil then fail("conninfo") end
 if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("connect reply") end
@@ -120,12 +126,17 @@ if code ~= nil then
 	print("smtpreply " .. (mt.eom_check(conn, MT_SMTPREPLY, code, xcode, text) and "yes" or "no"))
 end
 for _, h in ipairs({ "X-Spam-Flag", "X-Spam-Score", "X-Spam-Level", "X-Spam-Status",
-	"X-Virus-Scanned", "X-Virus-Found" }) do
+	"X-Virus-Scanned", "X-Virus-Found", "X-Mailwarren-Stamp", "Message-ID" }) do
 	local v = mt.getheader(conn, h, 0)
 	if v ~= nil then print("hdr " .. h .. ": " .. v) end
 end
 if quarantine ~= nil then
 	print("quarantine " .. (mt.eom_check(conn, MT_QUARANTINE) and "yes" or "no"))
+end
+if changed ~= nil then
+	for h in changed:gmatch("[^,]+") do
+		print("chg " .. h .. " " .. (mt.eom_check(conn, MT_HDRCHANGE, h) and "yes" or "no"))
+	end
 end
 if deleted ~= nil then
 	for h in deleted:gmatch("[^,]+") do

@@ -35,9 +35,34 @@ done <"$SB/table"
 
 out=$("$MWM_BIN" -t -c "$SAMPLE" 2>&1)
 check "-t accepts the sample as shipped" test "$out" = "$SAMPLE: OK"
-sed 's/^#\([A-Z][A-Za-z]* \)/\1/' "$SAMPLE" >"$SB/all.conf"
+# the stamp key the sample names is made here (the only file -t reads)
+(umask 077 && echo 000102030405060708090a0b0c0d0e0f >"$SB/stamp.key")
+sed -e 's/^#\([A-Z][A-Za-z]* \)/\1/' -e "s|^StampKeyFile .*|StampKeyFile $SB/stamp.key|" \
+	"$SAMPLE" >"$SB/all.conf"
 out=$("$MWM_BIN" -t -c "$SB/all.conf" 2>&1)
 check "-t accepts the sample with every key uncommented" test "$out" = "$SB/all.conf: OK"
 [ "$out" = "$SB/all.conf: OK" ] || diag "$out"
+
+# -h/--help: usage on stdout, exit 0; --version; a bad option: exit 2
+out=$("$MWM_BIN" -h 2>/dev/null); rc=$?
+check "-h: the usage line on stdout, exit 0 ($rc)" bash -c "[ $rc = 0 ] && grep -q '^usage: .*mailwarren-milter \[-fhtv\] \[-c config_file\]' <<<\"\$1\"" _ "$out"
+out=$("$MWM_BIN" --help 2>/dev/null); rc=$?
+check "--help: the same" bash -c "[ $rc = 0 ] && grep -q '^usage: ' <<<\"\$1\"" _ "$out"
+out=$("$MWM_BIN" --version 2>&1); rc=$?
+check "--version: \"$out\", exit 0" bash -c "[ $rc = 0 ] && grep -qE '^mailwarren-milter [0-9][0-9.]* \(libclamav [0-9.]+, libmilter [0-9.]+\)$' <<<\"\$1\"" _ "$out"
+"$MWM_BIN" -x >/dev/null 2>&1; rc=$?
+check "a bad option: exit 2 ($rc)" test "$rc" = 2
+
+# a stamp key others can read, or that is not 32 hex digits: refused
+cp "$SB/stamp.key" "$SB/open.key" && chmod 644 "$SB/open.key"
+echo "StampKeyFile $SB/open.key" >"$SB/open.conf"
+out=$("$MWM_BIN" -t -c "$SB/open.conf" 2>&1)
+check "-t refuses a stamp key others can read" \
+	test "$out" = "$SB/open.conf: StampKeyFile $SB/open.key: readable or writable by others (chmod o-rw): the key is a secret"
+(umask 077 && echo 0001020304 >"$SB/short.key")
+echo "StampKeyFile $SB/short.key" >"$SB/short.conf"
+out=$("$MWM_BIN" -t -c "$SB/short.conf" 2>&1)
+check "-t refuses a stamp key that is not 32 hex digits" \
+	test "$out" = "$SB/short.conf: StampKeyFile $SB/short.key: key: expected 32 hexadecimal digits"
 
 done_testing

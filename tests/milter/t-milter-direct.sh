@@ -62,6 +62,57 @@ check "one log line per message, with queue id, client, virus and timings" \
 	grep -qE "MTQID1: reject: client=client.example\[192.0.2.7\] from=<sender@origin.example> nrcpt=1 virus=Test.EICAR.NDB.UNOFFICIAL score=- scan=[0-9]+ms score_time=0ms" "$MWM_LOG"
 
 # 2. Spam scoring -----------------------------------------------------------
+# The keyed stamp (StampKeyFile): a message without Message-ID gets one, an
+# empty one is replaced, and the stamp verifies for it (tests/lib/stamp-check,
+# the check spam_prefs makes); 200 distinct forged X-Spam-* names all deleted.
+KEY=$SB/stamp.key
+(umask 077 && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$KEY")
+main=("$MWM_PID" "$MWM_CONN" "$MWM_LOG" "$MWM_SOCK")
+mwm_start stamp SpamdHosts "inet:$SPAMD_PORT@127.0.0.1" StampKeyFile "$KEY" ||
+	{ echo "Bail out! milter did not start"; exit 1; }
+grep -v '^Message-ID:' "$MWM_S/ham.eml" >"$SB/noid.eml"
+mwm_send "msg=$SB/noid.eml"
+check "no Message-ID: the milter adds <QUEUEID.MS.PID@MTA>" \
+	mwm_match "^hdr Message-ID: <MTQID1\.[0-9]+\.[0-9]+@mx\.mwtest\.example>$"
+printf '%s\n' "$MWM_OUT" | sed -n 's/^hdr \(Message-ID\|X-Mailwarren-Stamp\): /\1: /p' >"$SB/noid.hdrs"
+check "no Message-ID: the stamp verifies for the added one" \
+	bash -c "'${top_builddir:-$top_srcdir}/tests/lib/stamp-check' '$KEY' '$SB/noid.hdrs' | grep -q '^ok score='"
+check "no Message-ID: logged" grep -q "MTQID1: added Message-ID: <MTQID1\." "$MWM_LOG"
+sed 's/^Message-ID: .*/Message-ID:  /' "$MWM_S/ham.eml" >"$SB/emptyid.eml"
+mwm_send "msg=$SB/emptyid.eml" changed=Message-ID
+check "empty Message-ID: replaced" mwm_has "chg Message-ID yes"
+check "empty Message-ID: logged" grep -q "MTQID1: replaced unusable Message-ID: <MTQID1\." "$MWM_LOG"
+mwm_send "msg=$MWM_S/ham.eml" changed=Message-ID
+check "a usable Message-ID is left alone, and stamped" \
+	bash -c "grep -qx 'chg Message-ID no' <<<\"\$1\" && grep -q '^hdr X-Mailwarren-Stamp: v=1; t=[0-9]*; score=-\?[0-9.]*; mac=[0-9a-f]\{16\}$' <<<\"\$1\"" _ "$MWM_OUT"
+{
+	for ((i = 1; i <= 200; i++)); do echo "X-Spam-Junk-$i: junk"; done
+	echo "X-Spam-Score: -100"
+	echo "X-Mailwarren-Stamp: v=1; t=1; score=-100.0; mac=0123456789abcdef"
+	cat "$MWM_S/ham.eml"
+} >"$SB/junk.eml"
+mwm_send "msg=$SB/junk.eml" deleted=X-Spam-Junk-1,X-Spam-Junk-64,X-Spam-Junk-65,X-Spam-Junk-200,X-Spam-Score,X-Mailwarren-Stamp
+for h in X-Spam-Junk-1 X-Spam-Junk-64 X-Spam-Junk-65 X-Spam-Junk-200 X-Spam-Score X-Mailwarren-Stamp; do
+	check "200 forged X-Spam-* names: $h deleted" mwm_has "del $h yes"
+done
+mwm_stop
+
+# TrustedNetworks with an IPv6 client, as Postfix (addr) and Sendmail
+# (IPv6:addr) write it: SkipAuthenticated skips scoring for both.
+mwm_start v6 SpamdHosts "inet:$SPAMD_PORT@127.0.0.1" SkipAuthenticated yes \
+	TrustedNetworks "192.0.2.0/24, 2001:db8:7::/48" ||
+	{ echo "Bail out! milter did not start"; exit 1; }
+for c in 2001:db8:7::25 IPv6:2001:db8:7::25 IPv6:2001:DB8:7:0:0:0:0:25; do
+	mwm_send "msg=$MWM_S/ham.eml" "client=$c"
+	check "trusted IPv6 client $c: not scored" mwm_has "hdr X-Spam-Status: Unknown, not scored: trusted network"
+done
+mwm_send "msg=$MWM_S/ham.eml" client=IPv6:2001:db8:8::25
+check "untrusted IPv6 client IPv6:2001:db8:8::25: scored" mwm_has "hdr X-Spam-Flag: NO"
+check "the log shows the address without the IPv6: prefix" grep -q "client=client.example\[2001:db8:7::25\]" "$MWM_LOG"
+mwm_stop
+MWM_PID=${main[0]} MWM_CONN=${main[1]} MWM_LOG=${main[2]} MWM_SOCK=${main[3]}
+
+
 mwm_send "msg=$top_srcdir/tests/data/gtube.eml"
 check "GTUBE: accepted (no SpamRejectScore)" mwm_has "reply continue"
 check "GTUBE: X-Spam-Flag: YES" mwm_has "hdr X-Spam-Flag: YES"
@@ -222,7 +273,7 @@ check "-t: unknown key is an error with file and line" grep -qF "bad2.conf:1: un
 out=$("$MWM_BIN" -t -c "$SB/main.conf" 2>&1)
 check "-t: a good file says OK" test "$out" = "$SB/main.conf: OK"
 mkdir -p "$SB/emptydb"
-printf 'MilterSocket local:%s/e.sock\nDatabaseDirectory %s/emptydb\nTemporaryDirectory %s/tmp\n' \
+printf 'MilterSocket local:%s/e.sock\nUser nobody\nDatabaseDirectory %s/emptydb\nTemporaryDirectory %s/tmp\n' \
 	"$SB" "$SB" "$SB" >"$SB/empty.conf"
 out=$(timeout 20 "$MWM_BIN" -f -c "$SB/empty.conf" 2>&1)
 rc=$?

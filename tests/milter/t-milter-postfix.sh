@@ -36,8 +36,11 @@ if ! spamd_start; then
 	exit 1
 fi
 MPORT=$(mw_next_port "$SPAMD_PORT")
+KEY=$SB/stamp.key
+(umask 077 && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$KEY")
+STAMP_CHECK=${top_builddir:-$top_srcdir}/tests/lib/stamp-check
 mwm_start pf MilterSocket "inet:$MPORT@127.0.0.1" SpamdHosts "inet:$SPAMD_PORT@127.0.0.1" \
-	SpamdTimeout 20 || { echo "Bail out! milter did not start"; exit 1; }
+	SpamdTimeout 20 StampKeyFile "$KEY" || { echo "Bail out! milter did not start"; exit 1; }
 if ! postfix_start "smtpd_milters = inet:127.0.0.1:$MPORT" "milter_default_action = tempfail" \
 	"milter_content_timeout = 60s"; then
 	echo "Bail out! postfix did not start"
@@ -73,6 +76,52 @@ check "ham: the forged X-Spam-Score and X-Spam-Status are gone" \
 check "ham: X-Virus-Scanned by mailwarren-milter" grep -qE '^X-Virus-Scanned: ClamAV .* via mailwarren-milter$' <<<"$hh"
 check "ham: scored through the synthesized Received: (ALL_TRUSTED, no NO_RELAYS)" \
 	bash -c "grep -q '^X-Spam-Status: No, .*ALL_TRUSTED' <<<\"\$1\" && ! grep -q 'NO_RELAYS' <<<\"\$1\"" _ "$hh"
+score=$(sed -n 's/^X-Spam-Score: //p' <<<"$hh")
+check "ham: the stamp verifies, with the score of X-Spam-Score ($score)" \
+	bash -c "[ \"\$('$STAMP_CHECK' '$KEY' '$h')\" = 'ok score=$score' ]"
+check "GTUBE: the stamp verifies" bash -c "'$STAMP_CHECK' '$KEY' '$g' | grep -qE '^ok score=[0-9]{4}'"
+stamp=$(grep '^X-Mailwarren-Stamp:' <<<"$hh")
+
+# 2b. a forgery behind 64 other X-Spam-* names, with the stamp of the ham
+# above; a message without Message-ID
+{
+	for ((i = 1; i <= 64; i++)); do echo "X-Spam-Junk-$i: junk"; done
+	echo "X-Spam-Score: -100"
+	echo "X-Spam-Flag: NO"
+	echo "$stamp"
+	sed 's/^Message-ID: <ham@/Message-ID: <forged@/' "$MWM_S/ham.eml"
+} >"$SB/forged.eml"
+send "$SB/forged.eml" forged
+check "64 junk X-Spam-* names, then X-Spam-Score: -100: 250 queued" grep -q '^<- *250 2.0.0 Ok: queued' "$SB/swaks-forged.log"
+grep -v '^Message-ID:' "$MWM_S/ham.eml" >"$SB/noid.eml"
+send "$SB/noid.eml" noid
+postfix_wait_sink 4 30
+f=$(delivered forged)
+fh=$(mwm_headers "${f:-/dev/null}")
+check "forged: no X-Spam-Junk-* left" bash -c "[ -n '$f' ] && ! grep -q '^X-Spam-Junk-' <<<\"\$1\"" _ "$fh"
+check "forged: exactly one X-Spam-Score, not -100" \
+	bash -c "[ \"\$(grep -c '^X-Spam-Score:' <<<\"\$1\")\" = 1 ] && ! grep -q '^X-Spam-Score: -100' <<<\"\$1\"" _ "$fh"
+check "forged: exactly one X-Mailwarren-Stamp, not the copied one, and it verifies" \
+	bash -c "[ \"\$(grep -c '^X-Mailwarren-Stamp:' <<<\"\$1\")\" = 1 ] && ! grep -qxF -- '$stamp' <<<\"\$1\" && '$STAMP_CHECK' '$KEY' '$f' | grep -q '^ok '" _ "$fh"
+n=$(delivered noid)
+nh=$(mwm_headers "${n:-/dev/null}")
+check "no Message-ID: one Message-ID (Postfix adds it for a local client), and the stamp verifies" \
+	bash -c "[ \"\$(grep -ci '^Message-ID:' <<<\"\$1\")\" = 1 ] && '$STAMP_CHECK' '$KEY' \"\$2\" | grep -q '^ok '" _ "$nh" "$n"
+
+# 2c. submitted locally (sendmail(1), pickup: no milter): a forged score and
+# the ham's stamp replayed onto another Message-ID are not believed
+{
+	echo "X-MW-Tag: local-$MWM_TOKEN"
+	echo "X-Spam-Score: -100"
+	echo "$stamp"
+	sed 's/^Message-ID: <ham@/Message-ID: <local@/' "$MWM_S/ham.eml"
+} >"$SB/local.eml"
+/usr/sbin/sendmail -C "$PF_CONF" -f sender@origin.example rcpt-local@dest.example <"$SB/local.eml"
+postfix_wait_sink 5 30
+l=$(delivered local)
+check "local submission: delivered with the replayed stamp" bash -c "[ -n '$l' ] && grep -qxF -- '$stamp' <(tr -d '\r' <'$l')"
+check "local submission: the replayed stamp does not verify (bad mac)" \
+	bash -c "'$STAMP_CHECK' '$KEY' '$l' | grep -q '^bad: bad mac'"
 
 # 3. no delayed-ACK stall on a TCP milter socket: messages in one SMTP
 # session, each timed from the end of DATA to the reply, through a second
@@ -129,7 +178,7 @@ check "spamd stopped: 451 4.7.1 Spam scanner unavailable, try again later" \
 if spamd_start; then
 	send "$MWM_S/ham.eml" retry
 	check "spamd back: the retried message is accepted" grep -q '^<- *250 2.0.0 Ok: queued' "$SB/swaks-retry.log"
-	postfix_wait_sink 3 30
+	postfix_wait_sink 6 30
 	r=$(delivered retry)
 	check "spamd back: delivered once, scored" bash -c "[ -n '$r' ] && grep -qx 'X-Spam-Flag: NO' <(tr -d '\r' <'$r')"
 else

@@ -24,7 +24,7 @@ mwm_need
 sb_init t-milter-relay
 mwm_db
 
-printf '# customers\n192.0.2.0/28 cust1\n198.51.100.0/24 cust9\n' >"$SB/customers"
+printf '# customers\n192.0.2.0/28 cust1\n198.51.100.0/24 cust9\n2001:db8:c::/48 cust6\n' >"$SB/customers"
 printf 'alice@hosted.example alice\n@cust.example alice, carol\n' >"$SB/logins"
 printf 'hosted.example\n.sub.hosted.example\n' >"$SB/hosted"
 
@@ -58,6 +58,10 @@ check "stranger -> routed address via a hosted domain: refused" \
 	refused routed "$DENIED" client=203.0.113.5 "rcpt=x%dest.example@hosted.example"
 check "stranger, null sender -> hosted: accepted" accepted client=203.0.113.5 from= rcpt=user@hosted.example
 check "customer network -> foreign: accepted" accepted client=192.0.2.9 rcpt=x@dest.example
+check "IPv6 customer, as Sendmail writes it (IPv6:addr) -> foreign: accepted" \
+	accepted client=IPv6:2001:db8:c::25 rcpt=x@dest.example
+check "IPv6 stranger (IPv6:addr) -> foreign: $DENIED" \
+	refused v6stranger "$DENIED" client=IPv6:2001:db8:d::25 rcpt=x@dest.example
 check "just outside the customer network -> foreign: refused" \
 	refused outside "$DENIED" client=192.0.2.16 rcpt=x@dest.example
 check "SASL login with an owned sender -> foreign: accepted" \

@@ -106,6 +106,32 @@ kill -HUP "$MWM_PID"
 check "SIGHUP: the new name is used" eventually 10 virus_is eicar-plain.eml Mailwarren.Reload.Hup.UNOFFICIAL
 check "SIGHUP: the milter is still running (libmilter did not stop it)" mw_pid_alive "$MWM_PID"
 check "SIGHUP: logged as a reload" grep -q "signal SIGHUP: reloading" "$MWM_LOG"
+# a blocking reload under a stream of scans (4 clients, 2 slots): it is
+# done while they go on, and the scans that waited for it are accepted.
+# (This stream does not keep a scan running at every instant, so it passes
+# with a lock that prefers the scans too; the writer preference that stops
+# a steadier stream from starving the reload is not proven here.)
+head -c 3000000 /dev/zero | tr '\0' 'a' | fold -w 76 >"$SB/bulk.txt"
+{ printf 'From: a@b.example\nTo: c@d.example\nSubject: bulk\n\n'; cat "$SB/bulk.txt"; } >"$SB/bulk.eml"
+echo "Mailwarren.Reload.Stream:0:*:$EICAR_HEX" >"$MWM_DB/new.ndb"
+: >"$SB/stream.stop"
+rm -f "$SB/stream.stop"
+spids=()
+for c in 1 2 3 4; do
+	(while [ ! -e "$SB/stream.stop" ]; do
+		miltertest -D "sock=$MWM_CONN" -D "msg=$SB/bulk.eml" -s "$MWM_LUA" 2>&1 | grep '^reply ' || echo "reply none"
+	done >"$SB/stream.$c") &
+	spids+=($!)
+done
+sleep 2
+kill -USR1 "$MWM_PID"
+check "blocking reload under steady scans: done while they go on" \
+	eventually 30 virus_is eicar-plain.eml Mailwarren.Reload.Stream.UNOFFICIAL
+touch "$SB/stream.stop"
+wait "${spids[@]}"
+n=$(cat "$SB"/stream.? | wc -l)
+check "blocking reload under steady scans: all $n stream messages accepted" \
+	test "$n" -gt 0 -a "$(cat "$SB"/stream.? | grep -vcx 'reply continue')" = 0
 mwm_stop
 
 # 5. SIGHUP reloads the configuration file.

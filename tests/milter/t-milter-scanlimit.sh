@@ -12,8 +12,11 @@
 # the small one must get the slot first (smallest size class first); and
 # a 40 KB message that queued before a tiny one goes before it (the same
 # size class: arrival order).  A round in which the first scan ended before
-# the small message queued proves nothing and is run again.  Last, with two slots, large messages (512 KB or more)
-# leave one slot to small ones.
+# the small message queued proves nothing and is run again; so does one in
+# which the second message had waited 5 s (a slow or busy machine: the age
+# rule gave it the slot, whatever the sizes), with a first message half as
+# large.  Last, with two slots, large messages (512 KB or more) leave one
+# slot to small ones.
 # No spamd: SpamdHosts none.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -90,7 +93,7 @@ race() {
 	local pa pb pc bfile=${3:-}
 	a=${1}A$2 b=${1}B$2 c=${1}C$2
 	send() { miltertest -D "sock=$MWM_CONN" -D "msg=$SB/$2" -D "qid=$1" -s "$MWM_LUA" >"$SB/$1.out" 2>&1 & }
-	mklarge "$SB/$a.eml" 30
+	mklarge "$SB/$a.eml" "${A_MB:-30}"
 	if [ -z "$bfile" ]; then
 		mklarge "$SB/$b.eml" 6
 		bfile=$b.eml
@@ -108,19 +111,28 @@ race() {
 # together PREFIX [BFILE]: races (at most 4) until the second message ($b)
 # and the small one ($c) both waited, $c queued before $b got the slot;
 # sets won to the round, or to nothing; bg and cg: the log lines where
-# $b and $c got the slot
+# $b and $c got the slot.  A round in which $b got the slot after 6
+# progress notes or more (one at once, then one a second: it had waited
+# SLOT_AGE_MS, 5 s, and went first by age) is run again with a first
+# message ($a, A_MB megabytes) half as large.
 together() {
-	local round bw cw
+	local round bw cw bn A_MB=30
 	won=
 	for round in 1 2 3 4; do
 		race "$1" "$round" "${2:-}"
 		bw=$(logline "$b" "waiting for a scan slot") bg=$(logline "$b" "got a scan slot")
 		cw=$(logline "$c" "waiting for a scan slot") cg=$(logline "$c" "got a scan slot")
-		if ordered "$bw" "$cw" && ordered "$cw" "$bg"; then
+		bn=$(grep "$b: got a scan slot after " "$MWM_LOG" | head -n 1 |
+			sed -n 's/.* after \([0-9]*\) progress notes.*/\1/p')
+		if ordered "$bw" "$cw" && ordered "$cw" "$bg" && [ "${bn:-0}" -le 5 ]; then
 			won=$round
 			return
+		elif ordered "$bw" "$cw" && ordered "$cw" "$bg"; then
+			A_MB=$((A_MB / 2))
+			diag "round $round: the second message waited 5 s ($bn progress notes) and went first by age; again, the first one $A_MB MB"
+		else
+			diag "round $round: the small message did not queue behind the second one; again"
 		fi
-		diag "round $round: the small message did not queue behind the second one; again"
 	done
 }
 together SJF

@@ -10,7 +10,7 @@ keys=$(sed -n 's/^	{"\([A-Za-z]*\)", MW_CFG_.*/\1/p' "$src/policy/policy_conf.c"
 [ -n "$keys" ] || { echo "1..0 # SKIP no keys found"; exit 0; }
 sample=$src/conf.d/mailwarren/mailwarren-policyd.conf
 man5=$src/man/mailwarren-policyd.conf.5
-plan 3
+plan 9
 
 missing=
 for k in $keys; do
@@ -28,4 +28,27 @@ check "every key in mailwarren-policyd.conf(5)${missing:+ (missing:$missing)}" t
 
 out=$("$PD_BIN" -t -c "$sample" 2>&1)
 check "the sample configuration passes -t ($out)" test "$out" = "$sample: OK"
+
+# -h/--help: usage on stdout, exit 0; --version; a bad option: exit 2
+out=$("$PD_BIN" -h 2>/dev/null); rc=$?
+check "-h: the usage line on stdout, exit 0 ($rc)" bash -c "[ $rc = 0 ] && grep -q '^usage: .*mailwarren-policyd \[-fhtv\]' <<<\"\$1\"" _ "$out"
+out=$("$PD_BIN" --help 2>/dev/null); rc=$?
+check "--help: the same" bash -c "[ $rc = 0 ] && grep -q '^usage: ' <<<\"\$1\"" _ "$out"
+out=$("$PD_BIN" --version 2>&1); rc=$?
+check "--version: \"$out\", exit 0" bash -c "[ $rc = 0 ] && grep -qE '^mailwarren-policyd [0-9][0-9.]*$' <<<\"\$1\"" _ "$out"
+"$PD_BIN" --bogus >/dev/null 2>&1; rc=$?
+check "a bad option: exit 2 ($rc)" test "$rc" = 2
+
+# HostedDomains is required: unset, or only an empty file, is an error
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+grep -v '^HostedDomains ' "$sample" >"$d/nohosted.conf"
+out=$("$PD_BIN" -t -c "$d/nohosted.conf" 2>&1); rc=$?
+check "-t: no HostedDomains is an error (exit $rc)" \
+	bash -c "[ $rc != 0 ] && grep -qF 'HostedDomains: not set (list the domains this site takes mail for' <<<\"\$1\"" _ "$out"
+echo "# nothing yet" >"$d/hosted"
+{ grep -v '^HostedDomains ' "$sample"; echo "HostedDomains $d/hosted"; } >"$d/empty.conf"
+out=$("$PD_BIN" -t -c "$d/empty.conf" 2>&1); rc=$?
+check "-t: HostedDomains naming only an empty file is an error (exit $rc)" \
+	bash -c "[ $rc != 0 ] && grep -qF 'HostedDomains: no domains in the list or its files' <<<\"\$1\"" _ "$out"
 done_testing

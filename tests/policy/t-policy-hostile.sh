@@ -23,6 +23,8 @@ D=$MW_TOP_SRCDIR/tests/policy
 start_pd() {
 	cat >"$SB/$1.conf" <<EOF2
 PolicySocket local:$SB/$1.sock
+User nobody
+Group nogroup
 HostedDomains $D/hosted.txt
 CustomerNetworks $D/customers.cidr
 SenderLoginMap $D/sender-logins
@@ -139,6 +141,8 @@ check "redis://[::1]:PORT counts in Redis over IPv6" \
 check "  ... (its bucket keys are there)" test "$(redis_cli --scan --pattern 'mwrl:*' | wc -l)" -ge 1
 cat >"$SB/bad.conf" <<EOF2
 PolicySocket local:$SB/bad.sock
+User nobody
+Group nogroup
 HostedDomains $D/hosted.txt
 RateStore redis://::1:$REDIS_PORT
 EOF2

@@ -21,7 +21,7 @@ out=$(printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=1
 check "it answers after dropping privileges" test "$out" = "$(printf 'action=OK\n\n[open]')"
 policyd_stop
 
-printf 'PolicySocket local:%s/root.sock\nUser root\n' "$SB" >"$SB/root.conf"
+printf 'PolicySocket local:%s/root.sock\nUser root\nHostedDomains example.com\n' "$SB" >"$SB/root.conf"
 out=$("$PD_BIN" -f -c "$SB/root.conf" 2>&1); rc=$?
 check "User root is refused at start (exit $rc)" test "$rc" = 1
 check "  ... with a clear reason" grep -q 'refusing to run as root' <<<"$out"

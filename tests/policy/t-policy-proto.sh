@@ -118,6 +118,35 @@ check "a reload of 400,000 more networks: requests answered meanwhile (${during:
 	test "${during:-0}" -gt 0
 check "  ... then it is in force (a new customer relays)" grep -qx 'after: action=OK 1' "$SB/bigreload.out"
 
+# ---- one reload rule (mailwarren(7)): a file that would not start keeps
+# the whole old configuration; restart-only settings are kept and warned ----
+hup_wait() { # hup_wait PATTERN: SIGHUP, wait until the log has one more PATTERN line
+	local n
+	n=$(grep -c -- "$1" "$PD_LOG")
+	kill -HUP "$PD_PID"
+	sb_eventually 30 bash -c "[ \$(grep -c -- '$1' '$PD_LOG') -gt $n ]"
+}
+cp "$PD_CONF" "$SB/policyd.conf.good"
+printf 'HostedDomains unknownkey.example\nBogusKey 1\n' >>"$PD_CONF"
+check "unknown key at reload: logged as an error, file:line" \
+	hup_wait "reload failed, keeping the old configuration: $PD_CONF:[0-9]*: unknown parameter \"BogusKey\""
+out=$(req u@unknownkey.example | raw)
+check "  ... and nothing of that file applies (its new hosted domain is still foreign)" \
+	test "$out" = "$(printf 'action=554 5.7.1 Relay access denied\n\n[open]')"
+cp "$SB/policyd.conf.good" "$PD_CONF"
+printf 'RedisTimeout 250\nRecipientUserdbTimeout 900\nRecipientCacheSize 7\nPidFile %s/other.pid\n' "$SB" >>"$PD_CONF"
+hup_wait "reloaded "
+for kv in "RedisTimeout changed to 250: needs restart; still using 100" \
+	"RecipientUserdbTimeout changed to 900: needs restart; still using 500" \
+	"RecipientCacheSize changed to 7: needs restart; still using 100000" \
+	"PidFile changed to \"$SB/other.pid\": needs restart; still using \"(unset)\""; do
+	check "restart-only at reload: \"$kv\"" grep -qF "reload: $kv" "$PD_LOG"
+done
+hup_wait "reloaded "
+check "  ... and again at the next reload of the same file (the running value is kept)" \
+	test "$(grep -cF 'reload: RedisTimeout changed to 250: needs restart' "$PD_LOG")" = 2
+cp "$SB/policyd.conf.good" "$PD_CONF"
+
 # ---- configuration errors at start ----
 policyd_stop
 printf 'PolicySocket local:%s\nHostedDomains %s\nBogusKey 1\n' "$PD_SOCK" "$D/hosted.txt" >"$SB/bad.conf"
@@ -128,7 +157,7 @@ printf '16.1.2.3/24 cust\n' >"$SB/bad.cidr"
 out=$("$PD_BIN" -f -c "$SB/bad.conf" 2>&1); rc=$?
 check "a bad CIDR file stops the start (exit $rc) naming file:line" \
 	test "$rc" = 1 -a "${out#*fatal: $SB/bad.cidr:1: 16.1.2.3/24: address has bits set beyond the /24 prefix}" != "$out"
-printf 'PolicySocket inet:127.0.0.1:10040\n' >"$SB/bad.conf"
+printf 'PolicySocket inet:127.0.0.1:10040\nHostedDomains example.com\n' >"$SB/bad.conf"
 out=$("$PD_BIN" -t -c "$SB/bad.conf" 2>&1)
 check "Postfix's inet:host:port form is refused with a hint" \
 	test "${out#*looks like Postfix}" != "$out"

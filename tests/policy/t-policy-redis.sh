@@ -19,6 +19,8 @@ PIDS=()
 start_pd() {	# start_pd NAME FAILMODE - instance NAME on $SB/NAME.sock
 	cat >"$SB/$1.conf" <<EOF2
 PolicySocket local:$SB/$1.sock
+User nobody
+Group nogroup
 HostedDomains $D/hosted.txt
 CustomerNetworks $D/customers.cidr
 RateLimitMap $D/ratelimits
@@ -50,9 +52,9 @@ r5=$(action a 16.7.0.5 u5@hosted.example)
 check "3 recipients accepted across the two hosts ($r1 / $r2 / $r3)" \
 	test "$r1|$r2|$r3" = "action=OK|action=DUNNO|action=OK"
 check "the 4th, on the other host, is over the combined limit" \
-	test "$r4" = "action=450 4.7.1 Rate limit exceeded for cust7, try again later"
+	test "$r4" = "action=450 4.7.1 Rate limit exceeded, try again later"
 check "and so is the 5th on the first host (refusals not counted)" \
-	test "$r5" = "action=450 4.7.1 Rate limit exceeded for cust7, try again later"
+	test "$r5" = "action=450 4.7.1 Rate limit exceeded, try again later"
 keys=$(redis_cli --scan --pattern 'mwrl:rc:cust7:*' | wc -l)
 check "the counters are bucket keys in Redis ($keys)" test "$keys" -ge 1
 ttl=$(redis_cli ttl "$(redis_cli --scan --pattern 'mwrl:rc:cust7:*' | head -1)")

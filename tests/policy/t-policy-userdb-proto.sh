@@ -15,6 +15,8 @@ sb_at_exit "kill $FAKE 2>/dev/null; wait $FAKE 2>/dev/null"
 sb_wait_file "$SB/userdb" 10 || { not_ok "fake userdb starts"; done_testing; exit 1; }
 cat >"$SB/pd.conf" <<EOF2
 PolicySocket local:$SB/pd.sock
+User nobody
+Group nogroup
 HostedDomains hosted.example
 RecipientUserdb local:$SB/userdb
 RecipientUserdbTimeout 1000

@@ -1,0 +1,74 @@
+/* mw-settings.c - Dovecot 2.4 only: the setting_parser_infos of
+   mw-settings.h. The defaults here are the ones the plugins apply to an
+   empty value, so that doveconf -a shows them; see mailshard(7) and
+   spam_prefs(7). */
+
+#include "lib.h"
+#include "settings-parser.h"
+#include "mw_shard.h"
+#include "spam-prefs-util.h"
+#include "mw-settings.h"
+
+#undef DEF
+#define DEF(name) \
+	SETTING_DEFINE_STRUCT_STR(#name, name, struct mw_mailshard_settings)
+
+static const struct setting_define mw_mailshard_setting_defines[] = {
+	{ .type = SET_FILTER_NAME, .key = "mailshard" },
+	DEF(mailshard_volumes),
+	DEF(mailshard_layout),
+	DEF(mailshard_maildir),
+	DEF(mailshard_index_dir),
+	DEF(mailshard_nfs_check),
+	DEF(mailshard_volume),
+	DEF(mailshard_path),
+	SETTING_DEFINE_LIST_END
+};
+
+static const struct mw_mailshard_settings mw_mailshard_default_settings = {
+	.mailshard_volumes = "",
+	.mailshard_layout = MW_SHARD_DEFAULT_LAYOUT,
+	.mailshard_maildir = "Maildir",
+	.mailshard_index_dir = "",
+	.mailshard_nfs_check = "warn",
+	.mailshard_volume = "",
+	.mailshard_path = "",
+};
+
+const struct setting_parser_info mw_mailshard_setting_parser_info = {
+	.name = "mailshard",
+	.defines = mw_mailshard_setting_defines,
+	.defaults = &mw_mailshard_default_settings,
+	.struct_size = sizeof(struct mw_mailshard_settings),
+	.pool_offset1 = 1 + offsetof(struct mw_mailshard_settings, pool),
+};
+
+#undef DEF
+#define DEF(name) \
+	SETTING_DEFINE_STRUCT_STR(#name, name, struct mw_spam_prefs_settings)
+
+static const struct setting_define mw_spam_prefs_setting_defines[] = {
+	{ .type = SET_FILTER_NAME, .key = "spam_prefs" },
+	DEF(spam_prefs_threshold),
+	DEF(spam_prefs_action),
+	DEF(spam_prefs_mailbox),
+	DEF(spam_prefs_allow),
+	DEF(spam_prefs_deny),
+	SETTING_DEFINE_LIST_END
+};
+
+static const struct mw_spam_prefs_settings mw_spam_prefs_default_settings = {
+	.spam_prefs_threshold = SPAM_PREFS_DEFAULT_THRESHOLD,
+	.spam_prefs_action = "junk",
+	.spam_prefs_mailbox = SPAM_PREFS_DEFAULT_MAILBOX,
+	.spam_prefs_allow = "",
+	.spam_prefs_deny = "",
+};
+
+const struct setting_parser_info mw_spam_prefs_setting_parser_info = {
+	.name = "spam_prefs",
+	.defines = mw_spam_prefs_setting_defines,
+	.defaults = &mw_spam_prefs_default_settings,
+	.struct_size = sizeof(struct mw_spam_prefs_settings),
+	.pool_offset1 = 1 + offsetof(struct mw_spam_prefs_settings, pool),
+};

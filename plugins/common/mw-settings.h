@@ -1,0 +1,49 @@
+#ifndef MW_SETTINGS_H
+#define MW_SETTINGS_H
+
+/* mw-settings.h - Dovecot 2.4 only: mailwarren's declared settings.
+
+   Each group is a setting_parser_info with a named filter, so that in
+   dovecot.conf a setting is written at top level (mailshard_volumes =
+   ...) or inside the filter (mailshard { volumes = ... }), and a userdb
+   field named exactly like a setting overrides it for that user
+   (passwd-file userdb_mailshard_volume=v2, an LDAP/SQL field
+   mailshard_volume). The infos are compiled into every module that reads
+   them with settings_get() (the mail plugins, and the auth module) and
+   listed by the config process's settings module
+   MODULEDIR/settings/libmailwarren_settings.so
+   (mw-settings-module.c), without which doveconf refuses every one of
+   these names as "Unknown setting".
+
+   All values are strings; empty means the plugin's default (which the
+   info's defaults also show, for doveconf -a). */
+
+#include "settings-parser.h"
+
+struct mw_mailshard_settings {
+	pool_t pool;
+	const char *mailshard_volumes;	/* NAME=PATH[:WEIGHT] ... */
+	const char *mailshard_layout;	/* hash:L:W | letters:N */
+	const char *mailshard_maildir;	/* below the user's directory */
+	const char *mailshard_index_dir;	/* index files on local disk */
+	const char *mailshard_nfs_check;	/* strict | warn | off */
+	/* per-user pins, normally from userdb */
+	const char *mailshard_volume;
+	const char *mailshard_path;
+};
+
+struct mw_spam_prefs_settings {
+	pool_t pool;
+	const char *spam_prefs_threshold;
+	const char *spam_prefs_action;	/* junk | discard | keep */
+	const char *spam_prefs_mailbox;
+	const char *spam_prefs_allow;
+	const char *spam_prefs_deny;
+};
+
+/* filter "mailshard" */
+extern const struct setting_parser_info mw_mailshard_setting_parser_info;
+/* filter "spam_prefs" */
+extern const struct setting_parser_info mw_spam_prefs_setting_parser_info;
+
+#endif
