@@ -104,6 +104,7 @@ mw_rate_parse(const char *spec, struct mw_rate_limits *limits, char *err, size_t
 	const char *cp = spec;
 	const char *end;
 	const char *unit;
+	int	rc;
 
 	memset(limits, 0, sizeof(*limits));
 	for (;;) {
@@ -115,10 +116,10 @@ mw_rate_parse(const char *spec, struct mw_rate_limits *limits, char *err, size_t
 		if (mw_parse_ull(cp, &limit, &end) != 0 || *end != '/')
 			return (mw_err(err, errlen, "bad rate \"%s\" (expected LIMIT/TIME, e.g. 100/1m)", spec));
 		cp = end + 1;
-		if (mw_parse_ull(cp, &num, &end) == -1) {
+		if ((rc = mw_parse_ull(cp, &num, &end)) == -1) {
 			num = 1;
 			end = cp;
-		} else if (num == 0 || num > 366ULL * 86400) {
+		} else if (rc != 0 || num == 0 || num > 366ULL * 86400) {
 			return (mw_err(err, errlen, "bad rate \"%s\" (time out of range)", spec));
 		}
 		if (*end == '\0' || *end == ',' || *end == ' ' || *end == '\t') {

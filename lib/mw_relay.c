@@ -46,6 +46,9 @@
 /* .PP
 /*	Rate limits, which come between 3 and 4, are the caller's: the
 /*	result names the identities to count (login, customer).
+/*	shown_login is the login with every byte that is not printable
+/*	ASCII replaced by "?", as senders are: the form that logs and
+/*	replies to clients show (the login counts and matches as sent).
 /*
 /*	The customer is the longest-prefix match of client_address in the
 /*	customer networks (IPv4, IPv6, IPv4-mapped IPv6; "unknown" or junk
@@ -248,6 +251,9 @@ mw_relay_decide(const struct mw_relay_tables *tables, const struct mw_relay_req 
 	if (*login != '\0' && strlen(login) < sizeof(res->login)) {
 		mw_strlcpy(res->login, login, sizeof(res->login));
 		mw_lowercase(res->login);
+		/* what the client sent, made safe for logs and replies */
+		mw_printable(res->shown_login, sizeof(res->shown_login), res->login,
+			     strlen(res->login));
 	}
 	if (tables->customers != NULL && req->client_address != NULL
 	    && mw_addr_parse(req->client_address, &addr) == 0
@@ -274,7 +280,7 @@ mw_relay_decide(const struct mw_relay_tables *tables, const struct mw_relay_req 
 		snprintf(res->text, sizeof(res->text),
 			 "553 5.7.1 Sender address <%s> not owned by user <%s>",
 			 mw_printable(shown_sender, sizeof(shown_sender), sender, strlen(sender)),
-			 res->login);
+			 res->shown_login);
 		return;
 	}
 

@@ -53,6 +53,7 @@ struct mw_relay_result {
 	enum mw_relay_verdict verdict;
 	enum mw_rcpt_class rcpt_class;
 	char	login[MW_RELAY_ID_MAX];	/* lowercased sasl_username, or "" */
+	char	shown_login[MW_RELAY_ID_MAX];	/* login made printable: logs, replies */
 	char	customer[MW_RELAY_ID_MAX];	/* customer id, or "" */
 	char	text[MW_RELAY_TEXT_MAX];	/* SMTP reply for refusals */
 	const char *reason;		/* short reason for the log */

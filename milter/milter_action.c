@@ -261,7 +261,7 @@ milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 		 msg->qid[0] ? msg->qid : "NOQUEUE", refused ? "reject" : "permit",
 		 name[0] ? name : "unknown", msg->client_addr[0] ? msg->client_addr : "unknown",
 		 refused ? res.text : "relay policy", res.reason,
-		 res.customer[0] ? res.customer : "-", res.login[0] ? res.login : "-",
+		 res.customer[0] ? res.customer : "-", res.login[0] ? res.shown_login : "-",
 		 shown_from, shown_to);
 	if (!refused)
 		return (SMFIS_CONTINUE);

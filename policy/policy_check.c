@@ -95,7 +95,7 @@ check_log(const struct policy_pending *p, const char *whatsup, const char *actio
 	mw_info("%s: %s: %s from %s[%s]: %s; reason=%s customer=%s sasl_username=%s from=<%s> to=<%s>",
 		*p->qid ? p->qid : "NOQUEUE", whatsup, p->state, *p->client ? p->client : "unknown",
 		*p->addr ? p->addr : "unknown", action, reason,
-		*p->res.customer ? p->res.customer : "-", *p->res.login ? p->res.login : "-",
+		*p->res.customer ? p->res.customer : "-", *p->res.login ? p->res.shown_login : "-",
 		p->sender, p->rcpt);
 }
 
@@ -241,7 +241,7 @@ policy_user_known(struct policy_pending *p, int result)
 const char *
 policy_item_id(const struct policy_pending *p, size_t i)
 {
-	return (p->item[i].kind == 'l' ? p->res.login : p->res.customer);
+	return (p->item[i].kind == 'l' ? p->res.shown_login : p->res.customer);
 }
 
 /* policy_finish - the action for a rate answer, logged */

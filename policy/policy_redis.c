@@ -5,6 +5,7 @@
 /*	rate counters shared through Redis, without blocking the event loop
 /* SYNOPSIS
 /*	#include "policy_redis.h"
+#include "policy_reply.h"
 /*
 /*	struct policy_redis *policy_redis_create(url, timeout_ms, epfd, tag, err, errlen)
 /*	const char *url;
@@ -70,6 +71,7 @@
 
 #include "policy_link.h"
 #include "policy_redis.h"
+#include "policy_reply.h"
 
 #define REDIS_IN_MAX	(1024 * 1024)
 
@@ -112,27 +114,14 @@ policy_redis_create(const char *url, int timeout_ms, int epfd, void *tag,
 {
 	struct policy_redis *pr;
 	struct mw_endpoint ep;
-	const char *hp = url + 8;
-	const char *colon;
 	char	name[MW_EP_HOST_MAX + 64];
-	unsigned long port;
 
-	if (strncmp(url, "redis://", 8) != 0 || (colon = strrchr(hp, ':')) == NULL
-	    || colon == hp || (size_t) (colon - hp) >= sizeof(ep.host)
-	    || strlen(colon + 1) == 0 || strlen(colon + 1) > 5
-	    || strspn(colon + 1, "0123456789") != strlen(colon + 1)
-	    || (port = strtoul(colon + 1, NULL, 10)) == 0 || port > 65535) {
-		snprintf(err, errlen, "RateStore: expected memory or redis://HOST:PORT, found \"%.80s\"", url);
+	if (policy_redis_url(url, &ep, err, errlen) < 0)
 		return (NULL);
-	}
 	if ((pr = calloc(1, sizeof(*pr))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return (NULL);
 	}
-	memset(&ep, 0, sizeof(ep));
-	ep.type = MW_EP_INET;
-	memcpy(ep.host, hp, (size_t) (colon - hp));
-	ep.port = (unsigned) port;
 	snprintf(name, sizeof(name), "rate store %s", url);
 	policy_link_init(&pr->link, name, &ep, epfd, tag, REDIS_IN_MAX);
 	pr->timeout_ms = timeout_ms;
@@ -229,60 +218,6 @@ policy_redis_submit(struct policy_redis *pr, const struct policy_pending *p, tim
 	return (0);
 }
 
-/* resp_line - end of the line starting at s, or NULL when incomplete */
-
-static const char *
-resp_line(const char *s, const char *end)
-{
-	const char *cr;
-
-	for (cr = s; cr + 1 < end; cr++)
-		if (cr[0] == '\r' && cr[1] == '\n')
-			return (cr);
-	return (NULL);
-}
-
-/* resp_parse - one reply: its size, 0 if incomplete, -1 if malformed */
-
-static ssize_t
-resp_parse(const char *s, const char *end, int *type, long long *value)
-{
-	const char *cr = resp_line(s, end);
-	long long n;
-	ssize_t	sub;
-	const char *cp;
-	int	t;
-	long long v;
-
-	if (cr == NULL)
-		return (end - s > 4096 ? -1 : 0);
-	*type = *s;
-	n = strtoll(s + 1, NULL, 10);
-	*value = n;
-	cp = cr + 2;
-	switch (*s) {
-	case ':':
-	case '+':
-	case '-':
-		return (cp - s);
-	case '$':
-		if (n < 0)
-			return (cp - s);
-		if (end - cp < n + 2)
-			return (0);
-		return (cp + n + 2 - s);
-	case '*':
-		for (; n > 0; n--) {
-			if ((sub = resp_parse(cp, end, &t, &v)) <= 0)
-				return (sub);
-			cp += sub;
-		}
-		return (cp - s);
-	default:
-		return (-1);
-	}
-}
-
 /* redis_replies - answer the questions whose replies arrived */
 
 static void
@@ -294,22 +229,26 @@ redis_replies(void *arg, long long now_ms)
 	ssize_t	n;
 	size_t	off = 0;
 	int	type;
+	int	outcome;
 
-	while ((n = resp_parse(l->in + off, l->in + l->in_len, &type, &value)) != 0) {
+	while ((n = policy_resp_parse(l->in + off, l->in_len - off, &type, &value)) != 0) {
 		if (n < 0 || !policy_link_busy(l)) {
 			policy_link_fail(l, "protocol error", POLICY_RATE_ERROR, now_ms);
 			return;
 		}
 		if (type == '-') {
 			char	shown[128];
-			const char *cr = resp_line(l->in + off, l->in + l->in_len);
+			const char *cr = memchr(l->in + off, '\r', (size_t) n);
 
 			mw_warn("rate store: %s", mw_printable(shown, sizeof(shown), l->in + off + 1,
 						  (size_t) (cr - l->in - off - 1)));
 		}
+		outcome = policy_resp_outcome(type, value);
+		if (outcome == POLICY_RATE_ERROR && type != '-')
+			mw_warn("rate store: a reply that is not the rate script's answer (type %c, %lld)",
+				type >= ' ' && type < 0x7f ? type : '?', value);
 		off += (size_t) n;
-		(void) policy_link_answer(l, 1, 0, type == ':' ? (value > 0 ? (int) value - 1 : -1)
-					  : POLICY_RATE_ERROR);
+		(void) policy_link_answer(l, 1, 0, outcome);
 		if (l->fd < 0)			/* a callback may not, but be safe */
 			return;
 	}

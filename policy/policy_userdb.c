@@ -5,6 +5,7 @@
 /*	recipient validation through Dovecot's auth-userdb socket
 /* SYNOPSIS
 /*	#include "policy_userdb.h"
+#include "policy_reply.h"
 /*
 /*	struct policy_userdb *policy_userdb_create(endpoint, timeout_ms, epfd, tag,
 /*						err, errlen)
@@ -75,6 +76,7 @@
 
 #include "policy_link.h"
 #include "policy_userdb.h"
+#include "policy_reply.h"
 
 #define USERDB_IN_MAX	(256 * 1024)
 #define USERDB_NAME_MAX	1024		/* escaped user name */
@@ -197,24 +199,21 @@ policy_userdb_submit(struct policy_userdb *ud, const char *user, void (*done) (v
 static void
 userdb_answer(struct policy_userdb *ud, const char *line)
 {
-	const char *tab = strchr(line, '\t');
 	char	shown[200];
+	unsigned id;
 	int	result;
 
-	if (tab == NULL)
-		return;
-	if (strncmp(line, "USER\t", 5) == 0)
-		result = POLICY_USER_FOUND;
-	else if (strncmp(line, "NOTFOUND\t", 9) == 0)
-		result = POLICY_USER_UNKNOWN;
-	else if (strncmp(line, "FAIL\t", 5) == 0)
-		result = POLICY_USER_ERROR;
-	else
+	if ((result = policy_userdb_reply(line, &id)) == POLICY_REPLY_OTHER)
 		return;				/* VERSION, SPID, future lines */
+	if (result == POLICY_REPLY_BAD) {		/* answers nobody: skipped */
+		mw_warn("%s: reply with a bad id skipped: %s", ud->link.name,
+			mw_printable(shown, sizeof(shown), line, strlen(line)));
+		return;
+	}
 	if (result == POLICY_USER_ERROR)
 		mw_warn("%s: lookup failed: %s", ud->link.name,
 			mw_printable(shown, sizeof(shown), line, strlen(line)));
-	(void) policy_link_answer(&ud->link, 0, (unsigned) strtoul(tab + 1, NULL, 10), result);
+	(void) policy_link_answer(&ud->link, 0, id, result);
 }
 
 /* userdb_replies - answer the lookups whose replies arrived */

@@ -367,6 +367,9 @@ redis_done(void *ctx, int outcome)
 {
 	struct conn *c = ctx;
 
+	/* an item this question did not ask about: the store is broken */
+	if (outcome >= 0 && (size_t) outcome >= c->pending->nitems)
+		outcome = POLICY_RATE_ERROR;
 	c->pending->rate_outcome = outcome;
 	conn_resume(c);
 }

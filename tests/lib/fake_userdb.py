@@ -8,7 +8,7 @@ usage: fake_userdb.py SOCKET_PATH
 Speaks the auth master protocol (VERSION, SPID, then USER/NOTFOUND/FAIL per
 USER request); what it answers depends on the local part asked about:
   known*      USER (exists)          unknown*  NOTFOUND
-  fail*       FAIL                   junk*     junk lines first, then USER
+  fail*       FAIL                   junk*     junk lines (and NOTFOUND for the id + 2^32) first, then USER
   ooo-a*      held until an ooo-b* request arrives; both answered, b first
   long*       a 300 KB line without a newline (the client must give up)
   close*      the connection is closed without an answer
@@ -44,7 +44,10 @@ def serve(conn):
             elif user.startswith(b"fail"):
                 conn.sendall(b"FAIL\t" + rid + b"\treason=db\x01tdown\n")
             elif user.startswith(b"junk"):
+                # the id + 2^32 must not be taken for the id (32-bit cut)
+                cut = str(int(rid) + 2 ** 32).encode()
                 conn.sendall(b"\x00\xff no tab here\nUSER\nNOTFOUND\t999999\nUSER\tx\n"
+                             b"NOTFOUND\t" + cut + b"\n"
                              b"USER\t" + rid + b"\t" + user + b"\n")
             elif user.startswith(b"ooo-a"):
                 held = rid

@@ -36,6 +36,9 @@ test_parse(void **state)
 	assert_int_equal(mw_rate_parse("-1/1m", &l, err, sizeof(err)), -1);
 	assert_int_equal(mw_rate_parse("1/1mm", &l, err, sizeof(err)), -1);
 	assert_int_equal(mw_rate_parse("99999999999999999999999/1m", &l, err, sizeof(err)), -1);
+	/* a window too large for a number: refused for its range (no stale value read) */
+	assert_int_equal(mw_rate_parse("1/99999999999999999999999s", &l, err, sizeof(err)), -1);
+	assert_string_equal(err, "bad rate \"1/99999999999999999999999s\" (time out of range)");
 	assert_int_equal(mw_rate_parse("1/1m,2/1m,3/1m,4/1m,5/1m,6/1m,7/1m,8/1m,9/1m", &l, err, sizeof(err)), -1);
 	assert_string_equal(err, "more than 8 windows");
 }

@@ -101,6 +101,9 @@ static const struct golden golden[] = {
 	{"198.51.100.7", "carol", "shared@isp.example", "u@foreign.example", MW_RELAY_OUTBOUND, NULL},
 	{"198.51.100.7", "alice", "nobody@unlisted.example", "u@hosted.example", MW_RELAY_NOT_OWNER,
 	"553 5.7.1 Sender address <nobody@unlisted.example> not owned by user <alice>"},
+	/* control bytes of a login (CR, ESC) are shown as "?", as a sender's are */
+	{"198.51.100.7", "Eve\r\x1b[31m", "bob\r@isp.example", "u@foreign.example", MW_RELAY_NOT_OWNER,
+	"553 5.7.1 Sender address <bob?@isp.example> not owned by user <eve??[31m>"},
 	{"198.51.100.7", "alice", "", "u@foreign.example", MW_RELAY_OUTBOUND, NULL},
 	/* a stranger's sender is never checked (no login) */
 	{"198.51.100.7", "", "bob@isp.example", "u@hosted.example", MW_RELAY_INBOUND, NULL},
@@ -139,7 +142,14 @@ test_identities(void **state)
 
 	mw_relay_decide(&tables, &req, &res);
 	assert_string_equal(res.login, "alice");
+	assert_string_equal(res.shown_login, "alice");
 	assert_string_equal(res.customer, "cust42");
+	/* the login counts as sent, and is shown printable */
+	req.sasl_username = "J\xc3\xbcrgen\r";
+	mw_relay_decide(&tables, &req, &res);
+	assert_string_equal(res.login, "j\xc3\xbcrgen\r");
+	assert_string_equal(res.shown_login, "j??rgen?");
+	req.sasl_username = "Alice";
 	assert_int_equal(res.rcpt_class, MW_RCPT_FOREIGN);
 	/* NULL fields are treated as empty */
 	req.sasl_username = NULL;
