@@ -390,13 +390,16 @@ sed 's/^/# milter: /' "$W/milter.log" | tail -n 5
 # ---------------------------------------------------------------------
 step "real-daemon tests against the installed binaries and plugins"
 # top_builddir points nowhere: a test that fell back to a build tree
-# would skip, and a skip is reported.
+# would skip, and a skip is reported.  The test-only tools (stamp-check,
+# stamp-make: the milter's own lib/mw_stamp code, never packaged) come
+# from the package build tree, through MW_TESTTOOLS.
 mkdir -p "$W/integ"
 integ_one() {	# TEST: run it through automake's TAP driver into $W/integ
 	local name
 	name=$(basename "$1" .sh)
 	cd "$W/integ" && env top_srcdir="$SRC" top_builddir="$W/no-build-tree" \
 		MW_SBINDIR=/usr/sbin MW_MODULEDIR="$MODDIR" \
+		MW_TESTTOOLS="$SRC/_build-deb/tests/lib" \
 		sh "$SRC/build-aux/tap-driver.sh" --test-name "$1" \
 		--log-file "$name.log" --trs-file "$name.trs" -- bash "$SRC/$1" >"$name.out" 2>&1
 }

@@ -26,7 +26,7 @@ PLUGIN=$(mw_module plugins/spam-prefs lib95_spam_prefs_plugin.so)
 sb_init spam-prefs
 
 PY=${MW_PYTHON:-python3}
-STAMP_MAKE=${top_builddir:-$top}/tests/lib/stamp-make
+STAMP_MAKE=${MW_TESTTOOLS:-${top_builddir:-$top}/tests/lib}/stamp-make
 sb_need_cmd "$STAMP_MAKE" "make check (tests/lib/stamp-make)"
 
 # the site key: readable by the delivery user's group only (mode 0640);

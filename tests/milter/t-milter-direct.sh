@@ -76,7 +76,7 @@ check "no Message-ID: the milter adds <QUEUEID.MS.PID@MTA>" \
 	mwm_match "^hdr Message-ID: <MTQID1\.[0-9]+\.[0-9]+@mx\.mwtest\.example>$"
 printf '%s\n' "$MWM_OUT" | sed -n 's/^hdr \(Message-ID\|X-Mailwarren-Stamp\): /\1: /p' >"$SB/noid.hdrs"
 check "no Message-ID: the stamp verifies for the added one" \
-	bash -c "'${top_builddir:-$top_srcdir}/tests/lib/stamp-check' '$KEY' '$SB/noid.hdrs' | grep -q '^ok score='"
+	bash -c "'${MW_TESTTOOLS:-${top_builddir:-$top_srcdir}/tests/lib}/stamp-check' '$KEY' '$SB/noid.hdrs' | grep -q '^ok score='"
 check "no Message-ID: logged" grep -q "MTQID1: added Message-ID: <MTQID1\." "$MWM_LOG"
 sed 's/^Message-ID: .*/Message-ID:  /' "$MWM_S/ham.eml" >"$SB/emptyid.eml"
 mwm_send "msg=$SB/emptyid.eml" changed=Message-ID

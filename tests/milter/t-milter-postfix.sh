@@ -38,7 +38,7 @@ fi
 MPORT=$(mw_next_port "$SPAMD_PORT")
 KEY=$SB/stamp.key
 (umask 077 && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$KEY")
-STAMP_CHECK=${top_builddir:-$top_srcdir}/tests/lib/stamp-check
+STAMP_CHECK=${MW_TESTTOOLS:-${top_builddir:-$top_srcdir}/tests/lib}/stamp-check
 mwm_start pf MilterSocket "inet:$MPORT@127.0.0.1" SpamdHosts "inet:$SPAMD_PORT@127.0.0.1" \
 	SpamdTimeout 20 StampKeyFile "$KEY" || { echo "Bail out! milter did not start"; exit 1; }
 if ! postfix_start "smtpd_milters = inet:127.0.0.1:$MPORT" "milter_default_action = tempfail" \
