@@ -41,7 +41,12 @@ BUILD_PKGS="autoconf automake libtool pkg-config make gcc libc6-dev m4
 TEST_PKGS="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve
 	spamassassin spamd spamc clamav miltertest redis-server redis-tools
 	swaks python3 procps clang
-	libwrap0 iproute2"
+	libwrap0 iproute2
+	slapd ldap-utils dovecot-ldap dovecot-pgsql postgresql
+	redis-sentinel prometheus faketime"
+# (slapd, PostgreSQL: the directory tests behind Dovecot's ldap and sql
+# drivers; redis-sentinel: Sentinel failover; prometheus: the metrics
+# tests scrape the daemons; faketime: daemons with skewed clocks)
 # (libwrap0: the unpacked sendmail binary links it; sendmail-bin itself,
 # which would pull it in, is never installed)
 # tools/package-check.sh: build, check and install the packages
