@@ -8,7 +8,9 @@
 # structure after it would be read as body.  The milter refuses such a
 # message unscanned, "550 5.6.0 Malformed message header: bare CR or LF",
 # and logs "virus=unscanned bad_header=NAME:WHY" (mailwarren-milter(8)).
-# Each bad header here comes first, before MIME-Version and the multipart
+# (Debian 12's Postfix normalises such line ends and its Sendmail refuses
+# them with 421 4.5.0, so miltertest sends them here, as an MTA built or set
+# to pass them would.)  Each bad header here comes first, before MIME-Version and the multipart
 # Content-Type of a message with a base64 EICAR attachment: the virus must
 # never get through.  Proper folding (LF or CRLF, then white space, also a
 # line of white space only) is kept: such a message is still scanned (EICAR
