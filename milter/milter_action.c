@@ -81,7 +81,7 @@
 /*
 /*	milter_act_log() writes the one log line per message, in
 /*	Postfix's shape: "QUEUEID: action: client=name[addr] from=<..>
-/*	nrcpt=N virus=NAME|clean|error|incomplete limit=LIMIT score=S|-
+/*	nrcpt=N virus=NAME|clean|error|incomplete limit=LIMIT|unscanned bad_header=NAME:WHY score=S|-
 /*	scan=Nms score_time=Nms".
 /*--*/
 
