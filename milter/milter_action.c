@@ -21,6 +21,8 @@
 /*	struct milter_msg *msg;
 /*	const char *rcpt;
 /*
+/*	sfsistat milter_act_bad_header(ctx, msg)
+/*
 /*	void	milter_act_set_reply(ctx, rcode, xcode, text)
 /*
 /*	void	milter_act_log(msg, virus, scan_error, spam, action, scan_ms, score_ms)
@@ -34,6 +36,7 @@
 /*	550 5.7.1 Message could not be scanned completely: LIMIT
 /*	451 4.7.1 Spam scanner unavailable, try again later
 /*	550 5.7.1 Message classified as spam
+/*	550 5.6.0 Malformed message header: bare CR or LF
 /* .fi
 /*	milter_act_virus() applies OnInfected: reject with the first
 /*	reply, discard, quarantine (Postfix's hold queue, Sendmail's
@@ -49,6 +52,14 @@
 /*	SpamRejectScore to a scored one (*rejected set when it rejects).
 /*	They return the libmilter status for xxfi_eom; SMFIS_CONTINUE
 /*	means "go on with the message".
+/*
+/*	milter_act_bad_header() refuses, unscanned, a message with a header
+/*	that milter_hdr_copy() could not put into the scan copy as it will
+/*	be delivered (msg->bad_header, msg->bad_header_name): a bare CR,
+/*	a line break that is not folding, a value that ends in a line
+/*	break.  Scanning it would read a different header block than the
+/*	recipient's software does.  Logged with
+/*	"virus=unscanned bad_header=NAME:WHY".
 /*
 /*	milter_act_relay() applies RelayPolicy to one recipient (rcpt as
 /*	the MTA gives it, in angle brackets) with the decision that
@@ -70,7 +81,7 @@
 /*
 /*	milter_act_log() writes the one log line per message, in
 /*	Postfix's shape: "QUEUEID: action: client=name[addr] from=<..>
-/*	nrcpt=N virus=NAME|clean|error|incomplete limit=LIMIT score=S|-
+/*	nrcpt=N virus=NAME|clean|error|incomplete limit=LIMIT|unscanned bad_header=NAME:WHY score=S|-
 /*	scan=Nms score_time=Nms".
 /*--*/
 
@@ -208,24 +219,6 @@ milter_act_spam(SMFICTX *ctx, const struct milter_conf *conf, const struct milte
 	return (SMFIS_CONTINUE);
 }
 
-/* act_bare - an address without its angle brackets ("" for <>) */
-
-static void
-act_bare(const char *addr, char *buf, size_t len)
-{
-	size_t	n;
-
-	while (*addr == ' ')
-		addr++;
-	if (*addr == '<')
-		addr++;
-	n = strcspn(addr, ">");
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, addr, n);
-	buf[n] = '\0';
-}
-
 /* milter_act_relay - RelayPolicy for one recipient */
 
 sfsistat
@@ -244,8 +237,8 @@ milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 	const char *text;
 	int	refused;
 
-	act_bare(msg->from, sender, sizeof(sender));
-	act_bare(rcpt, recipient, sizeof(recipient));
+	(void) milter_addr_bare(msg->from, sender, sizeof(sender));
+	(void) milter_addr_bare(rcpt, recipient, sizeof(recipient));
 	req.client_address = addr;
 	req.sasl_username = msg->auth;
 	req.sender = sender;
@@ -272,6 +265,21 @@ milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 		return (SMFIS_REJECT);
 	}
 	milter_act_set_reply(ctx, rcode, xcode, text + 1);
+	return (SMFIS_REJECT);
+}
+
+/* milter_act_bad_header - refuse a header the scanners would misread */
+
+sfsistat
+milter_act_bad_header(SMFICTX *ctx, const struct milter_msg *msg)
+{
+	char	state[128];
+
+	snprintf(state, sizeof(state), "unscanned bad_header=%s:%s",
+		 msg->bad_header_name[0] ? msg->bad_header_name : "-",
+		 milter_hdr_why(msg->bad_header));
+	milter_act_set_reply(ctx, "550", "5.6.0", "Malformed message header: bare CR or LF");
+	milter_act_log(msg, NULL, state, NULL, "reject", 0, 0);
 	return (SMFIS_REJECT);
 }
 
