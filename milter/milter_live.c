@@ -48,11 +48,13 @@
 /*	and installs it when it is good.  A bad file keeps the current
 /*	configuration and logs "reload of path failed ...: file:line:
 /*	reason".  Settings that only a restart can change (MilterSocket,
-/*	SocketMode, User, Group, PidFile, MilterTimeout, MaxConnections)
-/*	are logged as
+/*	SocketMode, User, Group, PidFile, MilterTimeout, MaxConnections,
+/*	Userdb, UserdbTimeout, UserdbCacheSize, SenderOwnership,
+/*	Suspension) are logged as
 /*	"needs restart" when they differ and keep, in the new configuration,
 /*	the values the process started with (so every later reload of the
-/*	same file says so again).  Everything else applies to the next message.
+/*	same file says so again).  A reload empties the cache of userdb
+/*	entries.  Everything else applies to the next message.
 /*
 /*	milter_live_describe() logs what a configuration holds (spamd
 /*	hosts, relay table sizes).
@@ -102,7 +104,7 @@ struct milter_live *
 milter_live_load(const char *path, char *err, size_t errlen)
 {
 	const struct milter_conf *c;
-	struct mw_relay_sources src;
+	struct mw_relay_sources src = {0};
 	struct milter_live *lv;
 	char	why[512];
 
@@ -137,6 +139,11 @@ milter_live_load(const char *path, char *err, size_t errlen)
 		src.customer_networks = c->customer_networks;
 		src.sender_login_map = c->sender_login_map;
 		src.suspended_list = &c->suspended_list;
+		if (mw_relay_userdb_conf(&src, c->sender_ownership, c->suspension, c->userdb,
+					 why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", path, why);
+			goto fail;
+		}
 		if (mw_relay_tables_load(&lv->relay, &src, err, errlen) < 0)
 			goto fail;
 	}
@@ -218,8 +225,21 @@ live_restart_only(const struct milter_conf *o, struct milter_conf *n)
 	    || live_keep("SocketMode", &n->socket_mode, &o->socket_mode) < 0
 	    || live_keep("User", &n->user, &o->user) < 0
 	    || live_keep("Group", &n->group, &o->group) < 0
-	    || live_keep("PidFile", &n->pid_file, &o->pid_file) < 0)
+	    || live_keep("PidFile", &n->pid_file, &o->pid_file) < 0
+	    || live_keep("Userdb", &n->userdb, &o->userdb) < 0
+	    || live_keep("SenderOwnership", &n->sender_ownership, &o->sender_ownership) < 0
+	    || live_keep("Suspension", &n->suspension, &o->suspension) < 0)
 		return (-1);
+	if (o->userdb_timeout != n->userdb_timeout) {
+		mw_warn("reload: UserdbTimeout changed to %lld: needs restart; still using %lld",
+			n->userdb_timeout, o->userdb_timeout);
+		n->userdb_timeout = o->userdb_timeout;
+	}
+	if (o->userdb_cache_size != n->userdb_cache_size) {
+		mw_warn("reload: UserdbCacheSize changed to %lld: needs restart; still using %lld",
+			n->userdb_cache_size, o->userdb_cache_size);
+		n->userdb_cache_size = o->userdb_cache_size;
+	}
 	n->socket_mode_bits = o->socket_mode_bits;
 	if (o->milter_timeout != n->milter_timeout) {
 		mw_warn("reload: MilterTimeout changed to %llus: needs restart; still using %llus",
@@ -269,6 +289,9 @@ milter_live_reload(const char *path)
 	}
 	if ((old = milter_live_get()) != NULL) {
 		rc = live_restart_only(&old->conf, &lv->conf);
+		/* the sources of ownership and suspension, like Userdb, are the start's */
+		lv->relay.ownership_userdb = old->relay.ownership_userdb;
+		lv->relay.suspension_userdb = old->relay.suspension_userdb;
 		milter_live_put(old);
 		if (rc < 0) {
 			mw_error("reload of %s failed, keeping the configuration loaded before: out of memory", path);
@@ -277,6 +300,7 @@ milter_live_reload(const char *path)
 		}
 	}
 	milter_live_install(lv);
+	milter_account_clear();			/* users may have changed */
 	milter_live_describe(lv, "reload: ", path);
 	return (0);
 }
