@@ -11,6 +11,10 @@ usage:
   policy_client.py --ask SOCKET CLIENT RCPT [STATE]
                                        one minimal request on a fresh
                                        connection; print "action=... SECONDS"
+  policy_client.py --req SOCKET NAME=VALUE...
+                                       one full Postfix 3.7 RCPT request with
+                                       these attributes changed, on a fresh
+                                       connection; print "action=... SECONDS"
 
 As a module (tests' inline scripts): ask(sock, rcpt, client=..., state=...)
 sends one minimal request on a connected socket and returns the reply, or
@@ -131,6 +135,25 @@ def run_ask(spec, client, rcpt, state="RCPT"):
     print("%s %.3f" % (reply, time.time() - t))
 
 
+def run_req(spec, pairs):
+    attrs = dict(DEFAULTS)
+    order = [k for k, _ in DEFAULTS]
+    for pair in pairs:
+        name, value = pair.split("=", 1)
+        if name not in attrs:
+            order.append(name)
+        attrs[name] = value
+    s = connect(spec)
+    t = time.time()
+    s.sendall(("".join("%s=%s\n" % (k, attrs[k]) for k in order) + "\n")
+              .encode("utf-8", "surrogateescape"))
+    try:
+        reply, _ = read_reply(s, b"")
+    except (EOFError, socket.timeout) as e:
+        reply = "[%s]" % e
+    print("%s %.3f" % (reply.strip(), time.time() - t))
+
+
 def run_raw(spec):
     s = connect(spec)
     s.settimeout(2)
@@ -155,6 +178,8 @@ def run_raw(spec):
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--raw":
         run_raw(sys.argv[2])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "--req":
+        run_req(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) in (5, 6) and sys.argv[1] == "--ask":
         run_ask(*sys.argv[2:])
     elif len(sys.argv) == 3:
