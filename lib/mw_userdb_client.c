@@ -32,7 +32,9 @@
 /*	the caller frees it), MW_USERDB_NOTFOUND, or MW_USERDB_FAIL with
 /*	the reason in why (the socket cannot be reached, Dovecot answered
 /*	FAIL, no answer in time, a reply line longer than
-/*	MW_USERDB_LINE_MAX, a closed connection).  Any number of threads
+/*	MW_USERDB_LINE_MAX, a closed connection; lines that answer no
+/*	question, such as answers with another or a bad id, are skipped, as
+/*	mailwarren-policyd skips them).  Any number of threads
 /*	may ask at once: each question has a connection of its own while
 /*	it waits, taken from a pool of idle connections (at most pool_max
 /*	are kept; more are opened when needed and closed after use).  A
@@ -200,12 +202,8 @@ client_answer(int fd, unsigned id, long long deadline, char **line, char *why, s
 		while ((nl = memchr(buf + off, '\n', len - off)) != NULL) {
 			*nl = '\0';
 			rc = mw_userdb_reply(buf + off, &got);
-			if (rc == MW_USERDB_FOUND || rc == MW_USERDB_NOTFOUND || rc == MW_USERDB_FAIL) {
-				if (got != id) {
-					free(buf);
-					return (mw_err(why, whylen, "answer for another question (id %u, not %u)",
-						       got, id));
-				}
+			if ((rc == MW_USERDB_FOUND || rc == MW_USERDB_NOTFOUND || rc == MW_USERDB_FAIL)
+			    && got == id) {
 				if (rc == MW_USERDB_FAIL) {
 					free(buf);
 					return (mw_err(why, whylen, "Dovecot answered FAIL"));
@@ -218,11 +216,8 @@ client_answer(int fd, unsigned id, long long deadline, char **line, char *why, s
 				free(buf);
 				return (rc);
 			}
-			if (rc == MW_USERDB_BAD) {
-				free(buf);
-				return (mw_err(why, whylen, "reply with a bad id"));
-			}
-			off = (size_t) (nl + 1 - buf);	/* VERSION, SPID: skipped */
+			/* VERSION, SPID, bad ids, other ids: answer nobody, skipped */
+			off = (size_t) (nl + 1 - buf);
 		}
 		memmove(buf, buf + off, len - off);
 		len -= off;

@@ -11,7 +11,10 @@
 #     UserdbCacheTTL, no reload;
 #   - hostile field values, a stopped (SIGSTOP) Dovecot and a gone one
 #     tempfail the recipient with 451 4.7.1 and one log line naming the
-#     login and the field or the failure; nothing is accepted.
+#     login and the field or the failure; nothing is accepted;
+#   - a misbehaving auth-userdb server (tests/lib/fake_userdb.py): a FAIL,
+#     only garbage, an endless line, a closed connection tempfail too; junk
+#     before the answer is skipped.
 # No spamd: SpamdHosts none.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -24,7 +27,7 @@ sb_need_cmd dovecot dovecot-core
 . "$MW_TESTLIB/dovecot.sh"
 sb_init t-milter-account
 mwm_db
-plan 17
+plan 23
 
 S=userdb_mailwarren_senders
 dovecot_add_user alice pw "$S=alice@isp.example,@cust.example" userdb_mailwarren_suspended=no
@@ -93,5 +96,26 @@ sleep 2.2
 check "Dovecot stopped: 451" test "$(send gone alice alice@isp.example)" = "defer 451 4.7.1"
 check "no sanitizer report in the milter log" \
 	bash -c "! grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' '$MWM_LOG'"
+mwm_stop
+
+"${MW_PYTHON:-/usr/bin/python3}" "$MW_TESTLIB/fake_userdb.py" "$SB/fake-userdb" & FAKE=$!
+sb_at_exit "kill $FAKE 2>/dev/null; wait $FAKE 2>/dev/null"
+sb_wait_file "$SB/fake-userdb" 10 || diag "fake userdb did not start"
+mwm_start fake SpamdHosts none RelayPolicy yes HostedDomains hosted.example \
+	SenderOwnership userdb Userdb "local:$SB/fake-userdb" UserdbTimeout 1000 ||
+	{ echo "Bail out! milter did not start"; exit 1; }
+check "fake: FAIL: 451" test "$(send ffail fail1 a@b.example)" = "defer 451 4.7.1"
+check "fake: junk lines, then USER without fields: owns nothing, 553" \
+	test "$(send fjunk junk1 a@b.example)" = "reject 553 5.7.1"
+check "fake: only garbage and wrong ids: 451 after UserdbTimeout" \
+	test "$(send fmute mute1 a@b.example)" = "defer 451 4.7.1"
+check "fake: an endless reply line: 451" test "$(send flong long1 a@b.example)" = "defer 451 4.7.1"
+check "fake: a connection closed without an answer: 451" test "$(send fclose close1 a@b.example)" = "defer 451 4.7.1"
+check "  ... each logged once with its reason" \
+	bash -c "grep -c 'sasl_username=\(fail1\|mute1\|long1\|close1\) ' '$MWM_LOG' | grep -qx 4 &&
+		grep -q 'unavailable: Dovecot answered FAIL customer=- sasl_username=fail1 ' '$MWM_LOG' &&
+		grep -q 'unavailable: no answer within the timeout customer=- sasl_username=mute1 ' '$MWM_LOG' &&
+		grep -q 'unavailable: reply line too long customer=- sasl_username=long1 ' '$MWM_LOG' &&
+		grep -q 'unavailable: connection closed customer=- sasl_username=close1 ' '$MWM_LOG'"
 
 done_testing
