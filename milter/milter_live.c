@@ -267,10 +267,11 @@ milter_live_describe(const struct milter_live *lv, const char *prefix, const cha
 		return;
 	}
 	mw_info("%s%s loaded: %zu spamd hosts, RelayPolicy yes: %zu hosted domains, "
-		"%zu customer networks, %s sender logins, %zu suspended", prefix, path,
+		"%zu customer networks, %s sender logins, %zu suspended%s", prefix, path,
 		lv->spamc != NULL ? lv->conf.spamd_hosts.n : 0, mw_map_count(t->hosted),
 		t->customers != NULL ? mw_cidr_count(t->customers) : 0,
-		t->sender_logins != NULL ? "checked" : "unchecked", mw_map_count(t->suspended));
+		t->ownership_userdb ? "userdb-checked" : t->sender_logins != NULL ? "checked" : "unchecked",
+		mw_map_count(t->suspended), t->suspension_userdb ? " (and suspension from the userdb)" : "");
 }
 
 /* milter_live_reload - load beside the current one; swap when good */

@@ -807,12 +807,14 @@ load_all(struct policy_conf *newconf, struct policy_tables **newtables, int flag
 static void
 tables_summary(const char *what, const struct policy_tables *t, double ms)
 {
-	mw_info("%s %s: %zu hosted domains, %zu customer networks, %zu sender logins, "
-		"%zu suspended, %zu rate overrides, in %.1f ms", what, config_path,
+	mw_info("%s %s: %zu hosted domains, %zu customer networks, %zu sender logins%s, "
+		"%zu suspended%s, %zu rate overrides, in %.1f ms", what, config_path,
 		mw_map_count(t->relay.hosted),
 		t->relay.customers ? mw_cidr_count(t->relay.customers) : 0,
 		t->relay.sender_logins ? mw_map_count(t->relay.sender_logins) : 0,
+		t->relay.ownership_userdb ? " (ownership from the userdb)" : "",
 		mw_map_count(t->relay.suspended),
+		t->relay.suspension_userdb ? " (and suspension from the userdb)" : "",
 		t->rate_overrides ? mw_map_count(t->rate_overrides) : 0, ms);
 }
 

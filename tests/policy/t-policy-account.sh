@@ -18,7 +18,7 @@ sb_need_cmd dovecot dovecot-core
 PY=${MW_PYTHON:-/usr/bin/python3}
 PD_BIN=${PD_BIN:-${top_builddir:-$MW_TOP_SRCDIR}/policy/mailwarren-policyd}
 sb_init policy-account
-plan 25
+plan 29
 
 S=userdb_mailwarren_senders
 long=
@@ -99,6 +99,27 @@ sed -i 's/userdb_mailwarren_suspended=no/userdb_mailwarren_suspended=yes/' "$DC_
 alice_suspended() { test "$(ask alice alice@isp.example)" = "$SUSP"; }
 check "alice suspended in the passwd-file: 550 within the TTL" sb_eventually 10 alice_suspended
 check "  ... without a reload" bash -c "! grep -q reloaded '$SB/pd.log'"
+
+# reload: SenderOwnership needs a restart (carol, who owns nothing, stays
+# refused although the new file would not check ownership at all)
+sed -i 's/^SenderOwnership userdb$/SenderOwnership map/' "$PD_CONF"
+kill -HUP "$PD_PID"
+reloaded() { grep -q "reloaded" "$SB/pd.log"; }
+sb_eventually 5 reloaded
+check "reload: SenderOwnership changed: needs restart, logged" \
+	grep -qF 'reload: SenderOwnership changed to "map": needs restart; still using "userdb"' "$SB/pd.log"
+check "  ... and ownership still comes from the userdb" \
+	test "$(ask carol carol@isp.example)" = "$NOTOWNED <carol@isp.example> not owned by user <carol>"
+
+# -t: the settings are checked
+printf 'HostedDomains h.example\nSenderOwnership userdb\n' >"$SB/t1.conf"
+out=$("$PD_BIN" -t -c "$SB/t1.conf" 2>&1)
+check "-t: SenderOwnership userdb without Userdb is refused" \
+	grep -qF "Userdb: not set, but SenderOwnership userdb needs it" <<<"$out"
+printf 'HostedDomains h.example\nUserdb local:/a\nRecipientUserdb local:/b\n' >"$SB/t2.conf"
+out=$("$PD_BIN" -t -c "$SB/t2.conf" 2>&1)
+check "-t: Userdb and RecipientUserdb naming two sockets are refused" \
+	grep -qF "Userdb: differs from RecipientUserdb" <<<"$out"
 
 # Dovecot stalled: 451 after UserdbTimeout, others answered meanwhile
 AUTH_PIDS=$(pgrep -f "/auth( |$)" -P "$DC_PID" | tr "\n" " ")
