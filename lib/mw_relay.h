@@ -75,6 +75,22 @@ struct mw_relay_sources {
 	int	suspension_userdb;	/* Suspension userdb */
 };
 
+/*
+ * The settings of ownership and suspension from the userdb, the same in
+ * both daemons' tables (C(member) gives a member's offset; the members
+ * are char *sender_ownership, *suspension, *userdb; long long
+ * userdb_timeout, userdb_cache_size; unsigned long long
+ * userdb_cache_ttl, userdb_negative_cache_ttl).
+ */
+#define MW_RELAY_USERDB_CFG(C) \
+	{"SenderOwnership", MW_CFG_STRING, "map", C(sender_ownership), 0, 0}, \
+	{"Suspension", MW_CFG_STRING, "list", C(suspension), 0, 0}, \
+	{"Userdb", MW_CFG_STRING, NULL, C(userdb), 0, 0}, \
+	{"UserdbTimeout", MW_CFG_INT, "500", C(userdb_timeout), 1, 60000}, \
+	{"UserdbCacheTTL", MW_CFG_TIME, "30s", C(userdb_cache_ttl), 0, 86400}, \
+	{"UserdbNegativeCacheTTL", MW_CFG_TIME, "10s", C(userdb_negative_cache_ttl), 0, 86400}, \
+	{"UserdbCacheSize", MW_CFG_INT, "100000", C(userdb_cache_size), 1, 100000000}
+
 extern int mw_relay_tables_load(struct mw_relay_tables *, const struct mw_relay_sources *,
 				        char *, size_t);
 extern void mw_relay_tables_free(struct mw_relay_tables *);

@@ -104,13 +104,7 @@ const struct mw_cfg_entry milter_cfg_table[] = {
 	{"SenderLoginMap", MW_CFG_STRING, NULL, C(sender_login_map), 0, 0},
 	{"SuspendedList", MW_CFG_LIST, NULL, C(suspended_list), 0, 0},
 	{"StampKeyFile", MW_CFG_STRING, NULL, C(stamp_key_file), 0, 0},
-	{"SenderOwnership", MW_CFG_STRING, "map", C(sender_ownership), 0, 0},
-	{"Suspension", MW_CFG_STRING, "list", C(suspension), 0, 0},
-	{"Userdb", MW_CFG_STRING, NULL, C(userdb), 0, 0},
-	{"UserdbTimeout", MW_CFG_INT, "500", C(userdb_timeout), 1, 60000},
-	{"UserdbCacheTTL", MW_CFG_TIME, "30s", C(userdb_cache_ttl), 0, 86400},
-	{"UserdbNegativeCacheTTL", MW_CFG_TIME, "10s", C(userdb_negative_cache_ttl), 0, 86400},
-	{"UserdbCacheSize", MW_CFG_INT, "100000", C(userdb_cache_size), 1, 100000000},
+	MW_RELAY_USERDB_CFG(C),
 	MW_CFG_END,
 };
 

@@ -216,6 +216,17 @@ live_keep(const char *key, char **now, char *const *was)
 	return (0);
 }
 
+/* live_keep_num - a number that needs a restart keeps its running value */
+
+static void
+live_keep_num(const char *key, long long *now, long long was)
+{
+	if (*now == was)
+		return;
+	mw_warn("reload: %s changed to %lld: needs restart; still using %lld", key, *now, was);
+	*now = was;
+}
+
 /* live_restart_only - settings a reload cannot change: logged, kept */
 
 static int
@@ -230,26 +241,14 @@ live_restart_only(const struct milter_conf *o, struct milter_conf *n)
 	    || live_keep("SenderOwnership", &n->sender_ownership, &o->sender_ownership) < 0
 	    || live_keep("Suspension", &n->suspension, &o->suspension) < 0)
 		return (-1);
-	if (o->userdb_timeout != n->userdb_timeout) {
-		mw_warn("reload: UserdbTimeout changed to %lld: needs restart; still using %lld",
-			n->userdb_timeout, o->userdb_timeout);
-		n->userdb_timeout = o->userdb_timeout;
-	}
-	if (o->userdb_cache_size != n->userdb_cache_size) {
-		mw_warn("reload: UserdbCacheSize changed to %lld: needs restart; still using %lld",
-			n->userdb_cache_size, o->userdb_cache_size);
-		n->userdb_cache_size = o->userdb_cache_size;
-	}
+	live_keep_num("UserdbTimeout", &n->userdb_timeout, o->userdb_timeout);
+	live_keep_num("UserdbCacheSize", &n->userdb_cache_size, o->userdb_cache_size);
+	live_keep_num("MaxConnections", &n->max_connections, o->max_connections);
 	n->socket_mode_bits = o->socket_mode_bits;
 	if (o->milter_timeout != n->milter_timeout) {
 		mw_warn("reload: MilterTimeout changed to %llus: needs restart; still using %llus",
 			n->milter_timeout, o->milter_timeout);
 		n->milter_timeout = o->milter_timeout;
-	}
-	if (o->max_connections != n->max_connections) {
-		mw_warn("reload: MaxConnections changed to %lld: needs restart; still using %lld",
-			n->max_connections, o->max_connections);
-		n->max_connections = o->max_connections;
 	}
 	return (0);
 }

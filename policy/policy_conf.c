@@ -88,13 +88,7 @@ const struct mw_cfg_entry policy_conf_table[] = {
 	{"RecipientNegativeCacheTime", MW_CFG_TIME, "1m", C(recipient_negative_cache_time), 0, 7 * 86400},
 	{"RecipientCacheSize", MW_CFG_INT, "100000", C(recipient_cache_size), 1, 100000000},
 	{"RecipientDelimiter", MW_CFG_STRING, NULL, C(recipient_delimiter), 0, 0},
-	{"SenderOwnership", MW_CFG_STRING, "map", C(sender_ownership), 0, 0},
-	{"Suspension", MW_CFG_STRING, "list", C(suspension), 0, 0},
-	{"Userdb", MW_CFG_STRING, NULL, C(userdb), 0, 0},
-	{"UserdbTimeout", MW_CFG_INT, "500", C(userdb_timeout), 1, 60000},
-	{"UserdbCacheTTL", MW_CFG_TIME, "30s", C(userdb_cache_ttl), 0, 86400},
-	{"UserdbNegativeCacheTTL", MW_CFG_TIME, "10s", C(userdb_negative_cache_ttl), 0, 86400},
-	{"UserdbCacheSize", MW_CFG_INT, "100000", C(userdb_cache_size), 1, 100000000},
+	MW_RELAY_USERDB_CFG(C),
 	MW_CFG_END,
 };
 

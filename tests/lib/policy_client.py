@@ -11,6 +11,15 @@ usage:
   policy_client.py --ask SOCKET CLIENT RCPT [STATE]
                                        one minimal request on a fresh
                                        connection; print "action=... SECONDS"
+  policy_client.py --stalled SOCKET NAME=VALUE...
+                                       send a request with these attributes
+                                       on one connection, then a stranger's
+                                       relay attempt on another; print
+                                       "other: ACTION" (its answer),
+                                       "first still waiting: True|False" and
+                                       "first: ACTION" (the order of answers
+                                       while a back end the first needs is
+                                       stalled)
   policy_client.py --req SOCKET NAME=VALUE...
                                        one full Postfix 3.7 RCPT request with
                                        these attributes changed, on a fresh
@@ -154,6 +163,19 @@ def run_req(spec, pairs):
     print("%s %.3f" % (reply.strip(), time.time() - t))
 
 
+def run_stalled(spec, pairs):
+    import select
+    a = connect(spec)
+    a.settimeout(30)
+    b = connect(spec)
+    b.settimeout(30)
+    a.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
+               + "".join(p + "\n" for p in pairs) + "\n").encode("utf-8", "surrogateescape"))
+    print("other:", ask(b, "u@foreign.example"))
+    print("first still waiting:", select.select([a], [], [], 0)[0] == [])
+    print("first:", read_reply(a, b"")[0].strip())
+
+
 def run_raw(spec):
     s = connect(spec)
     s.settimeout(2)
@@ -178,6 +200,8 @@ def run_raw(spec):
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--raw":
         run_raw(sys.argv[2])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "--stalled":
+        run_stalled(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) >= 3 and sys.argv[1] == "--req":
         run_req(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) in (5, 6) and sys.argv[1] == "--ask":

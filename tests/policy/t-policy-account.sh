@@ -126,18 +126,7 @@ AUTH_PIDS=$(pgrep -f "/auth( |$)" -P "$DC_PID" | tr "\n" " ")
 [ -n "$AUTH_PIDS" ] || diag "no Dovecot auth process found"
 sleep 2.2				# the cache of alice's entry expires
 kill -STOP $AUTH_PIDS
-"$PY" - "$SB/pd.sock" "$MW_TESTLIB" >"$SB/stalled.out" 2>&1 <<'PY'
-import select, socket, sys
-sys.path.insert(0, sys.argv[2])
-import policy_client
-a = socket.socket(socket.AF_UNIX); a.connect(sys.argv[1]); a.settimeout(30)
-b = socket.socket(socket.AF_UNIX); b.connect(sys.argv[1]); b.settimeout(30)
-a.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=198.51.100.7\n"
-          b"sasl_username=alice\nsender=alice@isp.example\nrecipient=u@foreign.example\n\n")
-print("other:", policy_client.ask(b, "u@foreign.example"))
-print("first still waiting:", select.select([a], [], [], 0)[0] == [])
-print("first:", policy_client.read_reply(a, b"")[0].strip())
-PY
+"$PY" "$MW_TESTLIB/policy_client.py" --stalled "unix:$SB/pd.sock" client_address=198.51.100.7 sasl_username=alice sender=alice@isp.example recipient=u@foreign.example >"$SB/stalled.out" 2>&1
 kill -CONT $AUTH_PIDS
 check "stalled Dovecot: 451 after UserdbTimeout, never OK" grep -qx "first: $DOWN" "$SB/stalled.out"
 check "  ... meanwhile a stranger's request was answered" grep -qx "first still waiting: True" "$SB/stalled.out"
