@@ -7,7 +7,8 @@
 # @domains and refused others (553), a suspended login is refused (550), and
 # suspending a login by editing the passwd-file takes effect within
 # UserdbCacheTTL with no reload; a login Dovecot does not know is refused as
-# suspended.  Hostile field values (an escaped control byte, an ESC, a
+# suspended; the directory's mailwarren_customer counts against that
+# customer's rate limits.  Hostile field values (an escaped control byte, an ESC, a
 # mailwarren_suspended that is neither yes nor no, an overlong list) and a
 # Dovecot that is stopped (SIGSTOP) or gone defer with 451 4.7.x and one log
 # line naming the login and the field or the failure; never a relay.
@@ -18,7 +19,7 @@ sb_need_cmd dovecot dovecot-core
 PY=${MW_PYTHON:-/usr/bin/python3}
 PD_BIN=${PD_BIN:-${top_builddir:-$MW_TOP_SRCDIR}/policy/mailwarren-policyd}
 sb_init policy-account
-plan 29
+plan 31
 
 S=userdb_mailwarren_senders
 long=
@@ -27,6 +28,7 @@ dovecot_add_user alice pw "$S=alice@isp.example,@cust.example" userdb_mailwarren
 	userdb_mailwarren_customer=cust7
 dovecot_add_user bob pw "$S=bob@isp.example" userdb_mailwarren_suspended=yes
 dovecot_add_user carol pw
+dovecot_add_user dan pw "$S=dan@isp.example" userdb_mailwarren_customer=cust8
 dovecot_add_user eve pw "$S=eve@isp.example"$'\001'"n,x@evil.example"
 dovecot_add_user esc pw "$S=esc@isp.example"$'\033'"[2J"
 dovecot_add_user mal pw "$S=mal@isp.example" userdb_mailwarren_suspended=maybe
@@ -48,7 +50,9 @@ Userdb local:$USERDB
 UserdbTimeout 1500
 UserdbCacheTTL 2s
 UserdbNegativeCacheTTL 0
+RateLimitMap $SB/ratelimits
 EOF2
+printf 'cust8 recipients=2/1h\n' >"$SB/ratelimits"
 "$PD_BIN" -f -c "$PD_CONF" >>"$SB/pd.log" 2>&1 &
 PD_PID=$!
 sb_at_exit "kill $PD_PID 2>/dev/null; wait $PD_PID 2>/dev/null"
@@ -75,6 +79,10 @@ check "  ... as bob's address: 553" \
 check "  ... with the null sender: OK" test "$(ask alice '')" = "action=OK"
 check "  ... logged with the directory's customer (cust7)" \
 	logged "customer=cust7 sasl_username=alice from=<alice@isp.example>" "permit"
+r=$(for i in 1 2; do ask dan dan@isp.example; done | sort -u)
+check "dan's directory customer (cust8) may send 2 recipients an hour ($r)" test "$r" = "action=OK"
+check "  ... the 3rd is over cust8's limit" \
+	test "$(ask dan dan@isp.example)" = "action=450 4.7.1 Rate limit exceeded, try again later"
 check "bob is suspended in the directory: 550" test "$(ask bob bob@isp.example)" = "$SUSP"
 check "  ... to a hosted recipient too" test "$(ask bob bob@isp.example u@hosted.example)" = "$SUSP"
 check "carol has no senders: 553" test "$(ask carol carol@isp.example)" = \
