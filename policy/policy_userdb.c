@@ -38,9 +38,10 @@
 /*
 /*	policy_userdb_submit() queues one lookup and returns 0;
 /*	done(ctx, result) is called later with MW_USERDB_FOUND,
-/*	MW_USERDB_NOTFOUND or MW_USERDB_FAIL; during a done() call for
-/*	MW_USERDB_FOUND, policy_userdb_line() is the USER line (with the
-/*	userdb fields; NULL otherwise).  It returns -1 without
+/*	MW_USERDB_NOTFOUND or MW_USERDB_FAIL; during a done() call,
+/*	policy_userdb_line() is the USER line (with the userdb fields) or
+/*	Dovecot's FAIL line, else NULL (NOTFOUND, or no answer: the
+/*	connection failed, which the connection logs once).  It returns -1 without
 /*	calling done when no lookup can be made now (the socket cannot be
 /*	reached, within a second of a failure, out of memory).  When the
 /*	oldest lookup is older than its timeout_ms, or the connection breaks,
@@ -171,10 +172,7 @@ userdb_answer(struct policy_userdb *ud, const char *line)
 			mw_printable(shown, sizeof(shown), line, strlen(line)));
 		return;
 	}
-	if (result == MW_USERDB_FAIL)
-		mw_warn("%s: lookup failed: %s", ud->link.name,
-			mw_printable(shown, sizeof(shown), line, strlen(line)));
-	ud->line = result == MW_USERDB_FOUND ? line : NULL;
+	ud->line = result == MW_USERDB_NOTFOUND ? NULL : line;	/* USER, FAIL */
 	(void) policy_link_answer(&ud->link, 0, id, result);
 	ud->line = NULL;
 }

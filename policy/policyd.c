@@ -398,8 +398,13 @@ static void
 userdb_done(void *ctx, int result)
 {
 	struct conn *c = ctx;
+	const char *line = policy_userdb_line(userdb);
+	char	shown[200];
 	time_t	now = time(NULL);
 
+	if (result == POLICY_USER_ERROR && line != NULL)
+		mw_warn("userdb: recipient lookup failed: %s",
+			mw_printable(shown, sizeof(shown), line, strlen(line)));
 	if (result == POLICY_USER_FOUND && conf.recipient_cache_time > 0)
 		(void) mw_cache_put(rcpt_cache, c->pending->user, result,
 				    now + (time_t) conf.recipient_cache_time);
@@ -452,10 +457,14 @@ account_done(void *ctx, int result)
 	struct conn_account *ca = c->account;
 	struct policy_req req;
 	char	action[POLICY_ACTION_MAX];
+	const char *line = policy_userdb_line(userdb);
 	time_t	now = time(NULL);
 
 	ca->asking = 0;
-	mw_account_from_reply(&ca->acct, result, policy_userdb_line(userdb));
+	mw_account_from_reply(&ca->acct, result, line);
+	/* Dovecot's reason goes into the decision's one log line */
+	if (result == MW_USERDB_FAIL && line != NULL)
+		snprintf(ca->acct.fail_why, sizeof(ca->acct.fail_why), "Dovecot answered FAIL");
 	mw_account_cache_put(acct_cache, ca->login, &ca->acct, now + (time_t) conf.userdb_cache_ttl,
 			     now + (time_t) conf.userdb_negative_cache_ttl);
 	if (c->closing) {

@@ -10,7 +10,7 @@
 PY=${MW_PYTHON:-/usr/bin/python3}
 PD_BIN=${PD_BIN:-${top_builddir:-$MW_TOP_SRCDIR}/policy/mailwarren-policyd}
 sb_init policy-userdb-proto
-plan 15
+plan 16
 
 "$PY" "$MW_TESTLIB/fake_userdb.py" "$SB/userdb" & FAKE=$!
 sb_at_exit "kill $FAKE 2>/dev/null; wait $FAKE 2>/dev/null"
@@ -59,6 +59,8 @@ login() {
 }
 LDOWN="action=451 4.7.1 Account directory unavailable, try again later"
 check "login: FAIL: 451" test "$(login fail2)" = "$LDOWN"
+check "  ... Dovecot's FAIL in the decision's log line" \
+	grep -q "reason=account directory unavailable: Dovecot answered FAIL .*sasl_username=fail2 " "$SB/pd.log"
 check "login: junk lines, then USER without fields: owns nothing, 553" \
 	test "$(login junk2)" = "action=553 5.7.1 Sender address <a@b.example> not owned by user <junk2>"
 check "login: only garbage and wrong ids: 451 after UserdbTimeout" test "$(login mute2)" = "$LDOWN"
@@ -67,6 +69,6 @@ check "login: an endless reply line: 451" test "$(login long2)" = "$LDOWN"
 sleep 1.1
 check "login: a connection closed without an answer: 451" test "$(login close2)" = "$LDOWN"
 check "  ... each deferral logged once, with the login" \
-	bash -c "for u in fail2 mute2 long2 close2; do [ \"\$(grep -c \"sasl_username=\$u \" '$SB/pd.log')\" = 1 ] && grep -q \"defer: .*reason=account directory unavailable .*sasl_username=\$u \" '$SB/pd.log' || exit 1; done"
+	bash -c "for u in fail2 mute2 long2 close2; do [ \"\$(grep -c \"sasl_username=\$u \" '$SB/pd.log')\" = 1 ] && grep -q \"defer: .*reason=account directory unavailable.*sasl_username=\$u \" '$SB/pd.log' || exit 1; done"
 check "the daemon is still running" \
 	sb_pid_running "$PD_PID"
