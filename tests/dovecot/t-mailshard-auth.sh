@@ -123,6 +123,12 @@ auth_username_chars =
 # %h in another setting: only works when the userdb returns the home
 mail_attribute_dict = file:%h/dovecot-attributes
 imap_metadata = yes"
+	# the userdb's args again, for doveadm mailshard where|plan (2.3's
+	# doveadm does not see the auth process's args; no mail process loads
+	# the plugin here)
+	DC_PLUGIN_SETTINGS="mailshard_volumes = $VOLS
+mailshard_layout = hash:2:2
+mailshard_maildir = Maildir"
 fi
 
 # --- instance "plug": the mail plugin's route, same volumes and users -----
@@ -251,6 +257,55 @@ for u in $PLACED; do
 done
 check "auth instance: a mail process applies exactly what doveadm user shows${bad:+ -$bad}" \
 	test -z "$bad"
+
+# --- doveadm mailshard where|plan without the mail plugin -------------------
+# the auth instance loads no mail plugin (2.4: the settings are inside the
+# userdb's block, 2.3: plugin { } repeats the userdb's args); the doveadm
+# plugin recomputes the placement and reports it where it gives the home
+# and location doveadm user shows
+evol() {	# USER -> "VOLUME REASON" per mailshard(7)
+	case $1 in
+	pinvol) echo "legacy pin-volume" ;;
+	pinpath) echo "legacy pin-path" ;;
+	lena) echo "$(where lena letters:3 | cut -d' ' -f1) hash" ;;
+	*) echo "$(where "$1" | cut -d' ' -f1) hash" ;;
+	esac
+}
+bad=
+for u in $PLACED; do
+	got=$(dovecot_doveadm mailshard where -u "$u" 2>&1 | awk 'NR == 2 { print $2, $3, $4, $5 }')
+	want="$(evol "$u") ${AUTHSAYS[$u]}"
+	[ "$got" = "$want" ] || bad="$bad [$u: want '$want', got '$got']"
+done
+check "auth instance, no mail plugin: doveadm mailshard where = mailshard(7) volume and reason, doveadm user's home and mail${bad:+ -$bad}" \
+	test -z "$bad"
+got=$(dovecot_doveadm mailshard where -u ownmail 2>&1 | awk 'NR == 2 { print $2, $3, $4, $5 }')
+check "auth instance: ownmail (explicit userdb mail) is userdb-mail ($got)" \
+	test "$got" = "- userdb-mail $SRV/other/ownmail maildir:$SRV/other/ownmail/Maildir"
+printf '%s\n' $PLACED ownmail >"$SB/placed.list"
+V3="v3=$SRV/mail/v3:2"
+want=
+for u in $PLACED; do
+	read -r vol reason < <(evol "$u")
+	[ "$reason" = hash ] || continue
+	layout=hash:2:2
+	[ "$u" = lena ] && layout=letters:3
+	read -r nvol ndir < <(VOLS="$VOLS $V3" where "$u" "$layout")
+	[ "$nvol" != "$vol" ] && want="$want$u $vol $nvol $ndir"$'\n'
+done
+plan_rows() {	# DOVEADM-CONF -> the rows of plan (no header, no summary;
+	# with -F doveadm puts the username column first)
+	dc_run "$DC_DOVEADM" -c "$1" mailshard plan -F "$SB/placed.list" --add-volume "$V3" 2>&1 |
+		awk 'NR > 1 && !/^mailshard plan:/ { print $2, $3, $4, $5 }'
+}
+got=$(plan_rows "$DC_CONF")
+check "auth instance, no mail plugin: doveadm mailshard plan --add-volume v3 lists the $(grep -c . <<<"$want") hashed users mailshard(7) moves, with their new home" \
+	test "$got" = "${want%$'\n'}"
+check "... the same rows as plan through the mail plugin's instance" test "$(plan_rows "$PLUG_CONF")" = "$got"
+n=$(grep -c . <<<"$want")
+out=$(dovecot_doveadm mailshard plan -F "$SB/placed.list" --add-volume "$V3" 2>&1 | tail -1)
+check "... and its summary counts all $(wc -w <<<"$PLACED ownmail") users ($out)" \
+	eval '[[ "$out" == "mailshard plan: adding $V3 moves $n of $(wc -w <<<"$PLACED ownmail") users ("* ]]'
 
 # --- deliveries: both routes write into the same maildir --------------------
 bad=
