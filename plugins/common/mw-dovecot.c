@@ -23,22 +23,9 @@ struct mw_settings {
 #endif
 };
 
-/* mw_userdb_has - the userdb reply carries the field KEY */
-static bool mw_userdb_has(struct mail_user *user, const char *key)
-{
-	const char *const *field;
-	size_t len = strlen(key);
-
-	if (user->userdb_fields == NULL)
-		return FALSE;
-	for (field = user->userdb_fields; *field != NULL; field++) {
-		if (strncmp(*field, key, len) == 0 && (*field)[len] == '=')
-			return TRUE;
-	}
-	return FALSE;
-}
-
-const char *mw_user_userdb_field(struct mail_user *user, const char *key)
+/* mw_userdb_find - the value of the userdb reply's field KEY (maybe
+   empty), or NULL when it has none */
+static const char *mw_userdb_find(struct mail_user *user, const char *key)
 {
 	const char *const *field;
 	size_t len = strlen(key);
@@ -47,9 +34,22 @@ const char *mw_user_userdb_field(struct mail_user *user, const char *key)
 		return NULL;
 	for (field = user->userdb_fields; *field != NULL; field++) {
 		if (strncmp(*field, key, len) == 0 && (*field)[len] == '=')
-			return (*field)[len + 1] == '\0' ? NULL : *field + len + 1;
+			return *field + len + 1;
 	}
 	return NULL;
+}
+
+/* mw_userdb_has - the userdb reply carries the field KEY */
+static bool mw_userdb_has(struct mail_user *user, const char *key)
+{
+	return mw_userdb_find(user, key) != NULL;
+}
+
+const char *mw_user_userdb_field(struct mail_user *user, const char *key)
+{
+	const char *value = mw_userdb_find(user, key);
+
+	return value == NULL || *value == '\0' ? NULL : value;
 }
 
 #if DOVECOT_PREREQ(2, 4, 0)

@@ -23,23 +23,15 @@ AUTHMOD=$(mw_module plugins/auth libauthdb_mailshard.so auth)
 PLUGIN=$(mw_module plugins/mailshard lib20_mailshard_plugin.so)
 DAPLUGIN=$(mw_module plugins/mailshard lib10_doveadm_mailshard_plugin.so doveadm)
 . "$MW_TESTLIB/dovecot.sh"
+. "$MW_TESTLIB/mailshard.sh"
 
 sb_init mailshard-auth
 
 PY=${MW_PYTHON:-python3}
 
-# --- volumes: v1 and v2 (weight 2) take hashed users, legacy only pins;
-# "bare" has no marker file, as an unmounted mount point would
-SRV=$SB/srv
-mkdir -p "$SRV/mail/v1" "$SRV/mail/v2" "$SRV/legacy" "$SRV/bare" "$SRV/other" "$SB/idx"
-for v in mail/v1 mail/v2 legacy; do
-	touch "$SRV/$v/.mailshard-volume"
-done
-chown -R 5000:5000 "$SRV" "$SB/idx"
-VOLS="v1=$SRV/mail/v1 v2=$SRV/mail/v2:2 legacy=$SRV/legacy:0 bare=$SRV/bare:0"
-where() {	# USER [LAYOUT [PIN_VOLUME]] -> "VOLUME PATH" per mailshard(7)
-	"$PY" "$MW_TESTLIB/mailshard.py" "$VOLS" "${2:-hash:2:2}" "$1" ${3:+"$3"}
-}
+# --- the shared volumes (tests/lib/mailshard.sh): v1 and v2 (weight 2)
+# take hashed users, legacy only pins; "bare" has no marker file
+ms_volumes || { echo "Bail out! cannot make the volumes"; exit 1; }
 
 # Dovecot finds auth modules, doveadm plugins and (2.4) settings modules
 # only in its compiled-in directories: both instances run with our build
@@ -49,28 +41,11 @@ dovecot_overlay doveadm "$DAPLUGIN"
 dovecot_mailwarren_settings
 dovecot_modules "$PLUGIN"
 
-# --- the same users in both instances --------------------------------------
-HASHED="juan maria anna bob carol dave erin frank"
-LONG=$(printf 'l%.0s' {1..300})	# 300 bytes: over the 255-byte limit
-ERIC=$(printf '\xc3\xa9ric')
+# --- the same users in both instances: the shared ones
+# (tests/lib/mailshard.sh) and p%u
 add_users() {	# into the current instance
-	local u h
-	for u in $HASHED x.. 'p%u' "$ERIC" nomount; do
-		case $u in
-		nomount) dovecot_add_user "$u" pw userdb_mailshard_volume=bare ;;
-		*) dovecot_add_user "$u" pw ;;
-		esac
-	done
-	# passwd-file takes ':' in the last column; dovecot_add_user does not
-	printf '%s:{PLAIN}pw:5000:5000::::%s\n' lena userdb_mailshard_layout=letters:3 \
-		ownmail "$(dovecot_userdb_mail "$SRV/other/ownmail")" >>"$DC_USERS"
-	dovecot_add_user pinvol pw userdb_mailshard_volume=legacy
-	dovecot_add_user pinpath pw "userdb_mailshard_path=$SRV/legacy//p/i/pinpath/"
-	dovecot_add_user badpin pw "userdb_mailshard_path=$SB/elsewhere/badpin"
-	dovecot_add_user idxuser pw "userdb_mailshard_index_dir=$SB/idx"
-	for h in .. .hidden 'a/b' '../../../tmp/x' "$LONG"; do
-		dovecot_add_user "$h" pw
-	done
+	ms_add_users
+	dovecot_add_user 'p%u' pw
 }
 # every user both routes place (p%u: a '%' must not be expanded anywhere)
 PLACED="$HASHED lena pinvol pinpath idxuser x.. p%u $ERIC"

@@ -548,34 +548,7 @@ userdb {
 }"
 	DC_EXTRA_CONF="
 mail_max_userip_connections = 1000
-director_servers = 127.0.1.3:$DIR_PORT
-director_mail_servers = ${ADDR[b1]} ${ADDR[b2]} ${ADDR[b3]} ${ADDR[b4]}
-director_username_hash = %Ln
-lmtp_proxy = yes
-service director {
-  unix_listener login/director {
-    mode = 0666
-  }
-  fifo_listener login/proxy-notify {
-    mode = 0666
-  }
-  unix_listener director-userdb {
-    mode = 0600
-  }
-  inet_listener {
-    address = 127.0.1.3
-    port = $DIR_PORT
-  }
-}
-service imap-login {
-  executable = imap-login director
-}
-service pop3-login {
-  executable = pop3-login director
-}
-protocol lmtp {
-  auth_socket_path = director-userdb
-}"
+$(dovecot_director_conf 127.0.1.3 "$DIR_PORT" "${ADDR[b1]} ${ADDR[b2]} ${ADDR[b3]} ${ADDR[b4]}")"
 	if dovecot_start && sb_eventually 20 eval 'doveadm -c "$SB/d1/dovecot.conf" director status | grep -q "^${ADDR[b4]} "'; then
 		ok "director on 127.0.1.3 (ring of one) over the same four backends"
 		t0=$(date +%s%N)
