@@ -114,58 +114,48 @@ send() {	# USER ENVELOPE FROM-HEADER SCORE -> the LMTP reply code
 		dovecot_client lmtp "$DC_LMTP_PORT" "$2" "$1@example.test" | awk '{print $2}'
 }
 expect() {	# DESC USER "INBOX n Junk m" -> the counts over IMAP (sql passdb)
-	local desc=$1 user=$2 want=$3 got
-	# shellcheck disable=SC2086
-	got=$(dovecot_client imap "$DC_IMAP_PORT" "$user" pw \
-		$(awk '{for (i = 1; i <= NF; i += 2) print $i}' <<<"$want") |
-		grep -v '^SUBSCRIBED' | tr '\n' ' ')
-	if [ "$got" = "$want " ]; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-		diag "want: $want" "got:  $got"
-	fi
+	dovecot_expect_boxes "$1" "$2" pw "$3"
 }
-last() {	# USER -> juan's last decision line
+last() {	# USER -> the user's last decision line
 	grep -E "lmtp\\($1\\).*spam_prefs: from=" "$DC_LOG" | tail -1
 }
 
 # --- the next delivery follows each change ---------------------------------
 check "no userpref rows: the site threshold 8, a 6 to INBOX" test "$(send juan a@x.example a@x.example 6)" = 250
 check "... logged with threshold=8" grep -q 'threshold=8 action=inbox reason=below-threshold$' <<<"$(last juan)"
-sql "INSERT INTO userpref (username, preference, value) VALUES ('juan', 'required_score', '5.0')"
-send juan a@x.example a@x.example 6 >/dev/null
-check "required_score 5.0 inserted: the next 6 to Junk" \
-	grep -q 'score=6.000 threshold=5.0 action=junk:Junk reason=score$' <<<"$(last juan)"
-sql "UPDATE userpref SET value = '7' WHERE username = 'juan' AND preference = 'required_score'"
-send juan a@x.example a@x.example 6 >/dev/null
-check "required_score changed to 7: the next 6 to INBOX" \
-	grep -q 'score=6.000 threshold=7 action=inbox reason=below-threshold$' <<<"$(last juan)"
-sql "UPDATE userpref SET value = '-1.5' WHERE username = 'juan' AND preference = 'required_score'"
-send juan a@x.example a@x.example 0 >/dev/null
-check "required_score -1.5: a 0 to Junk" \
-	grep -q 'score=0.000 threshold=-1.5 action=junk:Junk reason=score$' <<<"$(last juan)"
-sql "UPDATE userpref SET value = '5' WHERE username = 'juan' AND preference = 'required_score'"
-
-sql "INSERT INTO userpref (username, preference, value) VALUES ('juan', 'whitelist_from', '*@friends.example  boss@*.work.example')"
-send juan news@list.example '"The Boss" <Boss@HQ.Work.Example>' 9 >/dev/null
-check "whitelist_from '*@friends.example  boss@*.work.example': From: Boss@HQ.Work.Example at 9 to INBOX" \
-	grep -q 'from=<news@list.example> score=9.000 threshold=5 action=inbox reason=allow allowed=<Boss@HQ.Work.Example>$' <<<"$(last juan)"
-send juan a@friends.example a@friends.example 9 >/dev/null
-check "... and the envelope sender a@friends.example too" \
-	grep -q 'from=<a@friends.example> score=9.000 .*reason=allow allowed=<a@friends.example>$' <<<"$(last juan)"
-sql "INSERT INTO userpref (username, preference, value) VALUES ('juan', 'whitelist_from', 'pal@old.example')"
-send juan pal@old.example pal@old.example 9 >/dev/null
-check "a second whitelist_from row adds to the first" \
-	grep -q 'reason=allow allowed=<pal@old.example>$' <<<"$(last juan)"
-sql "INSERT INTO userpref (username, preference, value) VALUES ('juan', 'blacklist_from', '*@spam.example')"
-send juan ok@x.example 'Pest <pest@spam.example>' 1 >/dev/null
-check "blacklist_from '*@spam.example': From: pest@spam.example at 1 to Junk" \
-	grep -q 'from=<ok@x.example> score=1.000 threshold=5 action=junk:Junk reason=deny denied=<pest@spam.example>$' <<<"$(last juan)"
-sql "DELETE FROM userpref WHERE username = 'juan' AND preference = 'blacklist_from'"
-send juan ok@x.example 'Pest <pest@spam.example>' 1 >/dev/null
-check "the row deleted: the next one from pest@spam.example to INBOX" \
-	grep -q 'from=<ok@x.example> score=1.000 threshold=5 action=inbox reason=below-threshold$' <<<"$(last juan)"
+follows() {	# DESC SQL ENVELOPE FROM-HEADER SCORE PATTERN: the SQL, then
+	# a delivery to juan, whose decision line must match PATTERN
+	[ -z "$2" ] || sql "$2"
+	send juan "$3" "$4" "$5" >/dev/null
+	check "$1" grep -q "$6" <<<"$(last juan)"
+}
+follows "required_score 5.0 inserted: the next 6 to Junk" \
+	"INSERT INTO userpref (username, preference, value) VALUES ('juan', 'required_score', '5.0')" \
+	a@x.example a@x.example 6 'score=6.000 threshold=5.0 action=junk:Junk reason=score$'
+follows "required_score changed to 7: the next 6 to INBOX" \
+	"UPDATE userpref SET value = '7' WHERE username = 'juan' AND preference = 'required_score'" \
+	a@x.example a@x.example 6 'score=6.000 threshold=7 action=inbox reason=below-threshold$'
+follows "required_score -1.5: a 0 to Junk" \
+	"UPDATE userpref SET value = '-1.5' WHERE username = 'juan' AND preference = 'required_score'" \
+	a@x.example a@x.example 0 'score=0.000 threshold=-1.5 action=junk:Junk reason=score$'
+follows "whitelist_from '*@friends.example  boss@*.work.example' (and required_score 5): From: Boss@HQ.Work.Example at 9 to INBOX" \
+	"UPDATE userpref SET value = '5' WHERE username = 'juan' AND preference = 'required_score';
+	 INSERT INTO userpref (username, preference, value) VALUES ('juan', 'whitelist_from', '*@friends.example  boss@*.work.example')" \
+	news@list.example '"The Boss" <Boss@HQ.Work.Example>' 9 \
+	'from=<news@list.example> score=9.000 threshold=5 action=inbox reason=allow allowed=<Boss@HQ.Work.Example>$'
+follows "... and the envelope sender a@friends.example too" "" \
+	a@friends.example a@friends.example 9 'from=<a@friends.example> score=9.000 .*reason=allow allowed=<a@friends.example>$'
+follows "a second whitelist_from row adds to the first" \
+	"INSERT INTO userpref (username, preference, value) VALUES ('juan', 'whitelist_from', 'pal@old.example')" \
+	pal@old.example pal@old.example 9 'reason=allow allowed=<pal@old.example>$'
+follows "blacklist_from '*@spam.example': From: pest@spam.example at 1 to Junk" \
+	"INSERT INTO userpref (username, preference, value) VALUES ('juan', 'blacklist_from', '*@spam.example')" \
+	ok@x.example 'Pest <pest@spam.example>' 1 \
+	'from=<ok@x.example> score=1.000 threshold=5 action=junk:Junk reason=deny denied=<pest@spam.example>$'
+follows "the row deleted: the next one from pest@spam.example to INBOX" \
+	"DELETE FROM userpref WHERE username = 'juan' AND preference = 'blacklist_from'" \
+	ok@x.example 'Pest <pest@spam.example>' 1 \
+	'from=<ok@x.example> score=1.000 threshold=5 action=inbox reason=below-threshold$'
 expect "juan's mailboxes: INBOX 6, Junk 3" juan "INBOX 6 Junk 3"
 
 sql "INSERT INTO userpref (username, preference, value) VALUES ('maria', 'welcomelist_from', '*@partner.example'), ('maria', 'blocklist_from', 'jo?@partner.example')"

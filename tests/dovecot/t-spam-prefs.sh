@@ -122,16 +122,7 @@ boxes() {	# USER MAILBOX... -> "MAILBOX COUNT" lines and SUBSCRIBED
 	dovecot_client imap "$DC_IMAP_PORT" "$1" pw "${@:2}"
 }
 expect() {	# DESC USER "INBOX n Junk m ..." -> check the counts over IMAP
-	local desc=$1 user=$2 want=$3 got
-	# shellcheck disable=SC2086
-	got=$(boxes "$user" $(awk '{for (i = 1; i <= NF; i += 2) print $i}' <<<"$want") |
-		grep -v '^SUBSCRIBED' | tr '\n' ' ')
-	if [ "$got" = "$want " ]; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-		diag "want: $want" "got:  $got"
-	fi
+	dovecot_expect_boxes "$1" "$2" pw "$3"
 }
 
 # --- thresholds: userdb (juan 5) over plugin {} (maria 8) -------------------
