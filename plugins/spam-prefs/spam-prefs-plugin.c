@@ -177,6 +177,7 @@ spam_prefs_score(struct mail_deliver_context *ctx, const char *key_files,
 	const char *errstr, *value;
 	long long max_age = 0;
 	unsigned int wanted;
+	bool key_error;
 	char err[256];
 
 	*reason_r = SPAM_PREFS_REASON_NO_SCORE;
@@ -188,7 +189,6 @@ spam_prefs_score(struct mail_deliver_context *ctx, const char *key_files,
 			"%s: no score is believed (the message goes to "
 			"INBOX)", errstr);
 		*reason_r = SPAM_PREFS_REASON_KEY_ERROR;
-		keys = NULL;
 	} else if (keys != NULL && max_age_str != NULL &&
 		   spam_prefs_parse_age(max_age_str, &max_age) < 0) {
 		e_error(ctx->event, "spam_prefs: invalid "
@@ -196,17 +196,17 @@ spam_prefs_score(struct mail_deliver_context *ctx, const char *key_files,
 			"h or d): no score is believed (the message goes to "
 			"INBOX)", max_age_str);
 		*reason_r = SPAM_PREFS_REASON_KEY_ERROR;
-		keys = NULL;
 	}
-	if (*reason_r == SPAM_PREFS_REASON_KEY_ERROR && !want_from)
+	key_error = *reason_r == SPAM_PREFS_REASON_KEY_ERROR;
+	if (key_error && !want_from)
 		return FALSE;
 
+	/* what to read: From: for the lists; the score's fields unless
+	   no score can be believed */
 	wanted = want_from ? SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_FROM) : 0;
-	if (*reason_r == SPAM_PREFS_REASON_KEY_ERROR)
-		;	/* From: only */
-	else if (keys == NULL)
+	if (!key_error && keys == NULL)
 		wanted |= SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_SCORE);
-	else
+	else if (!key_error)
 		wanted |= SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_MSGID) |
 			SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_STAMP);
 	scan = t_new(struct spam_prefs_hdr_scan, 1);
@@ -218,7 +218,7 @@ spam_prefs_score(struct mail_deliver_context *ctx, const char *key_files,
 	if (want_from &&
 	    (value = spam_prefs_hdr_scan_field(scan, SPAM_PREFS_HDR_FROM)) != NULL)
 		*from_r = t_strdup(value);
-	if (*reason_r == SPAM_PREFS_REASON_KEY_ERROR)
+	if (key_error)
 		return FALSE;
 	if (keys == NULL) {
 		/* no key: X-Spam-Score as it stands */

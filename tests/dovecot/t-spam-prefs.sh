@@ -95,6 +95,8 @@ dovecot_add_user st pw userdb_spam_prefs_threshold=5 \
 	userdb_spam_prefs_stamp_key_file="$KEY"
 dovecot_add_user stbad pw userdb_spam_prefs_threshold=5 \
 	userdb_spam_prefs_stamp_key_file="$KEY_ROOT"
+dovecot_add_user stallow pw userdb_spam_prefs_threshold=5 \
+	userdb_spam_prefs_stamp_key_file="$KEY_ROOT" 'userdb_spam_prefs_allow=*@friend.example'
 dovecot_add_user stage pw userdb_spam_prefs_threshold=5 \
 	userdb_spam_prefs_stamp_key_file="$KEY" userdb_spam_prefs_stamp_max_age=1h
 dovecot_add_user stagebad pw userdb_spam_prefs_threshold=5 \
@@ -289,6 +291,10 @@ check "unreadable key file: an error line naming the file" \
 	grep -qF "spam_prefs: spam_prefs_stamp_key_file: $KEY_ROOT: Permission denied" "$DC_LOG"
 check "unreadable key file: reason=stamp-key-error" \
 	grep -qE 'lmtp\(stbad\).*score=none threshold=5 action=inbox reason=stamp-key-error$' "$DC_LOG"
+
+check "unreadable key file, allowed From: still read: reason=allow" \
+	test "$(smsg stallow 'Message-ID: <s1@x.example>\nFrom: Pal <pal@friend.example>\nX-Mailwarren-Stamp: %s\n\nx\n' "$s20")" = 250 -a \
+	"$(grep -cE 'lmtp\(stallow\).*score=none threshold=5 action=inbox reason=allow allowed=<pal@friend.example>$' "$DC_LOG")" = 1
 
 # spam_prefs_stamp_max_age = 1h: a stamp made 2 hours ago is stale
 s_old=$("$STAMP_MAKE" "$KEY" '<s4@x.example>' 20 $(($(date +%s) - 7200)))
