@@ -17,6 +17,10 @@
 #   SpamAssassin's userpref rows, and a new row or a changed
 #   required_score is followed by the next delivery, no reload;
 # - mailwarren-policyd (RecipientUserdb) accepts known, refuses unknown;
+#   with ownership and suspension from the userdb (SenderOwnership userdb,
+#   Suspension userdb), a SASL login relays as its own addresses and
+#   @domains only, a suspended or unknown login not at all; a suspension
+#   made in LDAP (ldapmodify) or SQL (UPDATE) applies to the next request;
 # - a pin outside every volume: the lookup fails temporarily (LMTP 451)
 #   with a log line naming the user and the field;
 # - LDAP or SQL server down (SIGKILL): LMTP 451, IMAP login fails
@@ -159,7 +163,8 @@ done
 # --- mailwarren-policyd: recipient validation against each Dovecot ------------
 printf 'example.test\n' >"$SB/hosted"
 declare -A PD_PIDS=()
-pd_start() {	# KIND: a policyd for the Dovecot of KIND, no answer cache
+pd_start() {	# KIND: a policyd for the Dovecot of KIND (recipient
+	# validation, ownership and suspension from its userdb), no caches
 	local k=$1
 	dovecot_use "dc-$k"
 	cat >"$SB/pd-$k.conf" <<EOF
@@ -171,6 +176,12 @@ RecipientUserdb local:$DC_DIR/run/auth-userdb
 RecipientUserdbTimeout 1500
 RecipientCacheTime 0
 RecipientNegativeCacheTime 0
+SenderOwnership userdb
+Suspension userdb
+Userdb local:$DC_DIR/run/auth-userdb
+UserdbTimeout 1500
+UserdbCacheTTL 0
+UserdbNegativeCacheTTL 0
 EOF
 	rm -f "$SB/pd-$k.sock"
 	"$PD_BIN" -f -c "$SB/pd-$k.conf" >>"$SB/pd-$k.log" 2>&1 &
@@ -208,6 +219,8 @@ for k in $KINDS; do
 		"$("$PY" "$DIRPY" filed "$SRV" "$D/facts.tsv" "$D/sample" "$k" 2>&1)"
 	res "$k: policyd RecipientUserdb: known recipients DUNNO, unknown 550 5.1.1" \
 		"$("$PY" "$DIRPY" policy "$SB/pd-$k.sock" "$D/facts.tsv" "$D/sample" 2>&1)"
+	res "$k: policyd relay as SASL login: own address and @domain OK, others 553, suspended and unknown logins 550" \
+		"$("$PY" "$DIRPY" relay "$SB/pd-$k.sock" "$D/facts.tsv" "$D/sample" 2>&1)"
 	code=$(printf 'Subject: b\n\nx\n' | dovecot_client lmtp "$DC_LMTP_PORT" a@x.example dbadpin@example.test | awk '{print $2}')
 	check "$k: a pin outside every volume: LMTP 451 ($code), a log line naming the user and mailshard_path" \
 		sb_eventually 5 eval "[ '$code' = 451 ] && grep -q 'dbadpin.*mailshard_path' '$DC_LOG'"
@@ -243,6 +256,27 @@ c1=$(sendone $U pest@fly.example -2 e)
 check "sql: a new blacklist_from row files the sender's next message as spam ($(boxof e))" \
 	test "$c1 $(boxof e)" = "250 .Junk"
 
+# --- suspension in the directory: effective at once (UserdbCacheTTL 0) ----------
+SU=d00001	# not suspended (d00000 is)
+relay1() {	# KIND LOGIN SENDER -> action
+	"$PY" "$DIRPY" relay1 "$SB/pd-$1.sock" "$2" "$3"
+}
+SUSPENDED="action=550 5.7.1 Account suspended, contact support"
+a=$(relay1 sql $SU $SU@example.test)
+pgsql_psql -c "UPDATE mailwarren_users SET suspended = true WHERE username = '$SU'"
+b=$(relay1 sql $SU $SU@example.test)
+pgsql_psql -c "UPDATE mailwarren_users SET suspended = false WHERE username = '$SU'"
+c=$(relay1 sql $SU $SU@example.test)
+check "sql: suspended with an UPDATE: the next relay request 550, unsuspended OK again, no reload ($a | $b | $c)" \
+	test "$a|$b|$c" = "action=OK|$SUSPENDED|action=OK"
+a=$(relay1 ldap $SU $SU@example.test)
+printf 'dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: mailwarrenSuspended\nmailwarrenSuspended: yes\n' "$SU" "$LDAP_SUFFIX" | ldap_modify >/dev/null
+b=$(relay1 ldap $SU $SU@example.test)
+printf 'dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: mailwarrenSuspended\nmailwarrenSuspended: no\n' "$SU" "$LDAP_SUFFIX" | ldap_modify >/dev/null
+c=$(relay1 ldap $SU $SU@example.test)
+check "ldap: suspended with ldapmodify: the next relay request 550, unsuspended OK again, no reload ($a | $b | $c)" \
+	test "$a|$b|$c" = "action=OK|$SUSPENDED|action=OK"
+
 # --- failures: the server down, the server slow ----------------------------------
 # a user of the sample and an unknown one
 KNOWN=$(sed -n 5p "$D/sample")
@@ -253,6 +287,7 @@ pdask() {	# KIND RCPT -> "action SECONDS"
 pd_is() {	# KIND RCPT ACTION: policyd answers ACTION
 	[ "$(pdask "$1" "$2" | sed 's/ [0-9.]*$//')" = "$3" ]
 }
+ADOWN="action=451 4.7.1 Account directory unavailable, try again later"
 DEFER="action=DEFER_IF_PERMIT 4.4.3 Recipient directory unavailable, try again later"
 down_checks() {	# KIND WHAT
 	local k=$1 what=$2 code login a b
@@ -266,6 +301,10 @@ down_checks() {	# KIND WHAT
 	b=$(pdask "$k" "nosuchuser@example.test")
 	check "$k $what: policyd defers known and unknown recipients (${a##* } s, ${b##* } s)" \
 		test "${a% *}|${b% *}" = "$DEFER|$DEFER"
+	a=$(relay1 "$k" "$KNOWN" "$KNOWN@example.test")
+	b=$(relay1 "$k" "$KNOWN" "other@elsewhere.example")
+	check "$k $what: policyd defers the SASL login's relay, own sender or not ($a | $b)" \
+		test "$a|$b" = "$ADOWN|$ADOWN"
 }
 up_checks() {	# KIND
 	local k=$1 code a
@@ -291,9 +330,11 @@ slow_checks() {	# KIND PIDS...
 	kill -STOP "$@"
 	a=$(pdask "$k" "$KNOWN@example.test")
 	b=$(pdask "$k" "nosuchuser@example.test")
+	c=$(relay1 "$k" "$KNOWN" "other@elsewhere.example")
 	kill -CONT "$@"
 	check "$k slow (SIGSTOP): policyd defers within RecipientUserdbTimeout 1.5 s (${a##* } s, ${b##* } s), accepts nothing" \
 		test "${a% *}|${b% *}" = "$DEFER|$DEFER"
+	check "$k slow (SIGSTOP): ... and the SASL login's relay ($c)" test "$c" = "$ADOWN"
 }
 slow_checks ldap "$LDAP_PID"
 # shellcheck disable=SC2046  # one pid a word

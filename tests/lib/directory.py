@@ -34,6 +34,13 @@ against each directory (passwd-file, LDAP, SQL) through Dovecot.
       smtpd speaks for SASL); print "ok N" or the mismatches
   directory.py login1 PORT USER PASS
       one IMAP LOGIN: print "OK", or the server's NO/BYE text
+  directory.py relay SOCKET FACTS SAMPLE
+      per user of SAMPLE, as its SASL login, relay requests outward to
+      mailwarren-policyd with ownership and suspension from the userdb:
+      its own address and any address of its @domain OK, another address
+      553, everything 550 when suspended; unknown logins 550
+  directory.py relay1 SOCKET LOGIN SENDER
+      one such request: print the action
   directory.py sample FACTS N SEED
       print N user names of FACTS (every kind of user included)
 """
@@ -380,38 +387,84 @@ def filed(srv, facts, sample_file, tag):
     report(n, bad)
 
 
-def policy(sock, facts, sample_file):
-    names = read_sample(sample_file)
-    bad, n = [], 0
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(30)
-    s.connect(sock)
-    f = s.makefile("rwb")
+class Policy:
+    """one connection to mailwarren-policyd, Postfix's RCPT requests"""
 
-    def ask(rcpt):
+    def __init__(self, sock):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.settimeout(30)
+        self.s.connect(sock)
+        self.f = self.s.makefile("rwb")
+
+    def ask(self, rcpt, sender="a@stranger.example", sasl=""):
         req = ("request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
                "client_address=198.51.100.7\nclient_name=unknown\nhelo_name=mx.example\n"
-               "sender=a@stranger.example\nrecipient=%s\n\n" % rcpt)
-        f.write(req.encode())
-        f.flush()
+               "sasl_method=%s\nsasl_username=%s\nsender=%s\nrecipient=%s\n\n"
+               % ("PLAIN" if sasl else "", sasl, sender, rcpt))
+        self.f.write(req.encode())
+        self.f.flush()
         ans = ""
         while True:
-            line = f.readline().decode()
+            line = self.f.readline().decode()
             if not line or line == "\n":
                 break
             ans += line.strip()
         return ans
+
+
+def policy(sock, facts, sample_file):
+    names = read_sample(sample_file)
+    bad, n = [], 0
+    pd = Policy(sock)
     for i, name in enumerate(names):
-        a = ask("%s@example.test" % name)
+        a = pd.ask("%s@example.test" % name)
         n += 1
         if a != "action=DUNNO":
             bad.append("%s: %s" % (name, a))
         if i % 4 == 0:
-            a = ask("no%s@example.test" % name)
+            a = pd.ask("no%s@example.test" % name)
             n += 1
             if not a.startswith("action=550 5.1.1"):
                 bad.append("no%s: %s" % (name, a))
     report(n, bad)
+
+
+SUSPENDED = "action=550 5.7.1 Account suspended, contact support"
+NOT_OWNED = "action=553 5.7.1 Sender address"
+
+
+def relay(sock, facts, sample_file):
+    """SASL logins relaying outward: own address and @domain OK, another
+    address 553, a suspended login 550, an unknown login 550"""
+    users = read_facts(facts)
+    names = read_sample(sample_file)
+    bad, n = [], 0
+    pd = Policy(sock)
+    out = "u@foreign.example"
+    for name in names:
+        u = users[name]
+        susp = u["mailwarren_suspended"] == "yes"
+        for sender, want in (("%s@example.test" % name, "action=OK"),
+                             ("sales@%s.example" % name, "action=OK"),
+                             ("%s@elsewhere.example" % name, NOT_OWNED)):
+            if susp:
+                want = SUSPENDED
+            a = pd.ask(out, sender=sender, sasl=name)
+            n += 1
+            if not a.startswith(want):
+                bad.append("%s as %s: %s, want %s" % (name, sender, a, want))
+            if susp:
+                break
+    for i in range(10):
+        a = pd.ask(out, sender="x@example.test", sasl="ghost%d" % i)
+        n += 1
+        if a != SUSPENDED:
+            bad.append("ghost%d: %s, want %s" % (i, a, SUSPENDED))
+    report(n, bad)
+
+
+def relay1(sock, login, sender):
+    print(Policy(sock).ask("u@foreign.example", sender=sender, sasl=login))
 
 
 def imap_login(port, user, pw):
@@ -486,4 +539,4 @@ def login1(port, user, pw):
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"gen": gen, "userdb": check_userdb, "lmtp": lmtp, "filed": filed,
-     "policy": policy, "sample": sample, "login": login, "login1": login1}[cmd](*args)
+     "policy": policy, "relay": relay, "relay1": relay1, "sample": sample, "login": login, "login1": login1}[cmd](*args)
