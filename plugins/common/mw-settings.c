@@ -55,6 +55,7 @@ static const struct setting_define mw_spam_prefs_setting_defines[] = {
 	DEF(spam_prefs_mailbox),
 	DEF(spam_prefs_allow),
 	DEF(spam_prefs_deny),
+	DEF(spam_prefs_allow_max_score),
 	DEF(spam_prefs_stamp_key_file),
 	DEF(spam_prefs_stamp_max_age),
 	SETTING_DEFINE_LIST_END
@@ -66,6 +67,7 @@ static const struct mw_spam_prefs_settings mw_spam_prefs_default_settings = {
 	.spam_prefs_mailbox = SPAM_PREFS_DEFAULT_MAILBOX,
 	.spam_prefs_allow = "",
 	.spam_prefs_deny = "",
+	.spam_prefs_allow_max_score = SPAM_PREFS_DEFAULT_ALLOW_MAX_SCORE,
 	.spam_prefs_stamp_key_file = "",
 	.spam_prefs_stamp_max_age = "0",
 };

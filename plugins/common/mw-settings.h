@@ -39,6 +39,7 @@ struct mw_spam_prefs_settings {
 	const char *spam_prefs_mailbox;
 	const char *spam_prefs_allow;
 	const char *spam_prefs_deny;
+	const char *spam_prefs_allow_max_score;	/* allow only below it */
 	const char *spam_prefs_stamp_key_file;	/* key files, space separated */
 	const char *spam_prefs_stamp_max_age;	/* seconds, or Ns Nm Nh Nd */
 };

@@ -51,6 +51,9 @@
 #                      MAILSERVERS (space-separated addresses): IMAP, POP3
 #                      and LMTP (lmtp_proxy) logins go through it, users
 #                      hashed by %Ln as IMAP LOGIN and LMTP RCPT give them
+# dovecot_expect_boxes DESC USER PASSWORD "BOX n BOX m ..."  one TAP line:
+#                      ok when IMAP shows exactly these message counts
+#                      ("-" for a mailbox that does not exist)
 # dovecot_use NAME     switch every helper and DC_* variable to instance NAME,
 #                      so one test can run several Dovecots (e.g. backends
 #                      behind a director). Each has its own $SB/NAME dir,
@@ -647,5 +650,19 @@ dovecot_log() {
 		tail -n "$1" "$DC_LOG"
 	else
 		cat "$DC_LOG"
+	fi
+}
+
+dovecot_expect_boxes() {
+	local desc=$1 user=$2 pass=$3 want=$4 got
+	# shellcheck disable=SC2046
+	got=$(dovecot_client imap "$DC_IMAP_PORT" "$user" "$pass" \
+		$(awk '{for (i = 1; i <= NF; i += 2) print $i}' <<<"$want") |
+		grep -v '^SUBSCRIBED' | tr '\n' ' ')
+	if [ "$got" = "$want " ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "want: $want" "got:  $got"
 	fi
 }
