@@ -277,10 +277,14 @@ pgsql_psql -c "UPDATE mailwarren_users SET suspended = false WHERE username = '$
 c=$(relay1 sql $SU $SU@example.test)
 check "sql: suspended with an UPDATE: the next relay request 550, unsuspended OK again, no reload ($a | $b | $c)" \
 	test "$a|$b|$c" = "action=OK|$SUSPENDED|action=OK"
+ldap_suspend() {	# USER yes|no
+	printf 'dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: mailwarrenSuspended\nmailwarrenSuspended: %s\n' \
+		"$1" "$LDAP_SUFFIX" "$2" | ldap_modify >/dev/null
+}
 a=$(relay1 ldap $SU $SU@example.test)
-printf 'dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: mailwarrenSuspended\nmailwarrenSuspended: yes\n' "$SU" "$LDAP_SUFFIX" | ldap_modify >/dev/null
+ldap_suspend $SU yes
 b=$(relay1 ldap $SU $SU@example.test)
-printf 'dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: mailwarrenSuspended\nmailwarrenSuspended: no\n' "$SU" "$LDAP_SUFFIX" | ldap_modify >/dev/null
+ldap_suspend $SU no
 c=$(relay1 ldap $SU $SU@example.test)
 check "ldap: suspended with ldapmodify: the next relay request 550, unsuspended OK again, no reload ($a | $b | $c)" \
 	test "$a|$b|$c" = "action=OK|$SUSPENDED|action=OK"
