@@ -31,7 +31,7 @@ CREATE TABLE mailwarren_users (
   spam_prefs_deny text,
   -- addresses and @domains this login may send as (spaces or commas)
   senders text,
-  -- a suspended login may not relay and receives nothing
+  -- a suspended login may not relay (mailwarren_suspended)
   suspended boolean NOT NULL DEFAULT false,
   -- the customer (billing account) the login belongs to
   customer varchar(64)

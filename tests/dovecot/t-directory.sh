@@ -69,20 +69,22 @@ export VOLS
 D=$SB/data
 mkdir -p "$D"
 "$PY" "$DIRPY" gen "$N" "$SRV" "$D" || { echo "Bail out! directory.py gen"; exit 1; }
-"$PY" "$DIRPY" sample "$D/facts.tsv" 240 16 >"$D/sample"
+"$PY" "$DIRPY" sample "$D/facts.tsv" 150 16 >"$D/sample"
 SAMPLE_N=$(wc -l <"$D/sample")
 # a hostile pin, in every directory: outside every volume
 BADPIN=$SB/elsewhere/dbadpin
 printf 'dbadpin:{PLAIN}pw:5000:5000::::userdb_mailshard_path=%s\n' "$BADPIN" >>"$D/users.passwd"
-printf 'dn: uid=dbadpin,ou=people,dc=example,dc=test\nobjectClass: inetOrgPerson\nobjectClass: mailwarrenUser\nuid: dbadpin\ncn: dbadpin\nsn: dbadpin\nuserPassword: {PLAIN}pw\nmailshardPath: %s\n\n' \
+printf 'dn: uid=dbadpin,ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\nobjectClass: mailwarrenUser\nuid: dbadpin\ncn: dbadpin\nsn: dbadpin\nuserPassword: {PLAIN}pw\nmailshardPath: %s\n\n' \
 	"$BADPIN" >>"$D/users.ldif"
 printf "INSERT INTO mailwarren_users (username, password, mailshard_path) VALUES ('dbadpin', '{PLAIN}pw', '%s');\n" \
 	"$BADPIN" >"$D/badpin.sql"
 
 # --- the directories ---------------------------------------------------------
 t0=$(date +%s)
-if ldap_slapadd "$D/users.ldif" && ldap_start; then
-	ok "slapd on $LDAP_URI with $N users (slapadd)"
+# the suffix of the shipped configuration and example entries
+LDAP_SUFFIX=dc=example,dc=com
+if ldap_slapadd "$D/users.ldif" && ldap_slapadd "$CONFD/mailwarren-example.ldif" && ldap_start; then
+	ok "slapd on $LDAP_URI with $N users and mailwarren-example.ldif (slapadd)"
 else
 	not_ok "slapd starts"
 	echo "Bail out! no LDAP server"
@@ -137,9 +139,9 @@ conf_for() {
 		-e "s|^ldap_auth_dn_password = .*|ldap_auth_dn_password = $LDAP_ROOTPW|" \
 		-e "s|^ldap_base = .*|ldap_base = ou=people,$LDAP_SUFFIX|" \
 		-e "s|^pgsql /run/postgresql {|pgsql $PGSQL_SOCKDIR {|" \
-		-e "s|^    dbname = .*|    dbname = $PGSQL_DB\n    port = $PGSQL_PORT|" \
-		-e "s|^    user = .*|    user = postgres|" \
-		-e "/^    password = /d" \
+		-e "/^pgsql /,/^}/s|^    dbname = .*|    dbname = $PGSQL_DB\n    port = $PGSQL_PORT|" \
+		-e "/^pgsql /,/^}/s|^    user = .*|    user = postgres|" \
+		-e "/^pgsql /,/^}/{/^    password = /d}" \
 		"$f"
 }
 
@@ -228,6 +230,12 @@ for k in $KINDS; do
 	diag "$k: checks took $(($(date +%s) - t0)) s"
 done
 
+# --- the shipped example entries, through Dovecot's ldap userdb ---------------
+dovecot_use dc-ldap
+f=$("$PY" "$DIRPY" fields "$DC_DIR/run/auth-userdb" maria | grep -E '^(USER|mailshard_volume|spam_prefs_|mailwarren_)' | tr '\n' ' ')
+check "ldap: mailwarren-example.ldif's maria: pin, spam fields, senders, customer ($f)" \
+	test "$f" = "USER mailshard_volume=legacy mailwarren_customer=c1002 mailwarren_senders=maria@example.com mailwarren_suspended=no spam_prefs_action=junk spam_prefs_allow=@family.example boss@work.example spam_prefs_deny=offers@shop.example spam_prefs_threshold=3.5 "
+
 # --- SQL: the user's own SpamAssassin preferences, no reload --------------------
 dovecot_use dc-sql
 U=d00000	# threshold: site default 5, no lists
@@ -269,10 +277,14 @@ pgsql_psql -c "UPDATE mailwarren_users SET suspended = false WHERE username = '$
 c=$(relay1 sql $SU $SU@example.test)
 check "sql: suspended with an UPDATE: the next relay request 550, unsuspended OK again, no reload ($a | $b | $c)" \
 	test "$a|$b|$c" = "action=OK|$SUSPENDED|action=OK"
+ldap_suspend() {	# USER yes|no
+	printf 'dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: mailwarrenSuspended\nmailwarrenSuspended: %s\n' \
+		"$1" "$LDAP_SUFFIX" "$2" | ldap_modify >/dev/null
+}
 a=$(relay1 ldap $SU $SU@example.test)
-printf 'dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: mailwarrenSuspended\nmailwarrenSuspended: yes\n' "$SU" "$LDAP_SUFFIX" | ldap_modify >/dev/null
+ldap_suspend $SU yes
 b=$(relay1 ldap $SU $SU@example.test)
-printf 'dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: mailwarrenSuspended\nmailwarrenSuspended: no\n' "$SU" "$LDAP_SUFFIX" | ldap_modify >/dev/null
+ldap_suspend $SU no
 c=$(relay1 ldap $SU $SU@example.test)
 check "ldap: suspended with ldapmodify: the next relay request 550, unsuspended OK again, no reload ($a | $b | $c)" \
 	test "$a|$b|$c" = "action=OK|$SUSPENDED|action=OK"

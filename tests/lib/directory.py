@@ -5,7 +5,7 @@ against each directory (passwd-file, LDAP, SQL) through Dovecot.
   directory.py gen N SRV OUTDIR
       write N users (deterministic) as OUTDIR/facts.tsv (what every
       directory must answer), users.passwd (passwd-file), users.ldif (for
-      slapadd, below ou=people,dc=example,dc=test), users.sql (psql: the
+      slapadd, below ou=people,dc=example,dc=com), users.sql (psql: the
       mailwarren_users rows and some userpref rows, as a webmail writes
       them: for those users part of the spam fields lives in userpref)
   directory.py userdb SOCKET FACTS VOLS SAMPLE
@@ -43,6 +43,8 @@ against each directory (passwd-file, LDAP, SQL) through Dovecot.
       553, everything 550 when suspended; unknown logins 550
   directory.py relay1 SOCKET LOGIN SENDER
       one such request: print the action
+  directory.py fields SOCKET USER
+      one auth-userdb lookup: print the reply kind and "field=value" lines
   directory.py sample FACTS N SEED
       print N user names of FACTS (every kind of user included)
 """
@@ -60,7 +62,7 @@ FIELDS = ["user", "password", "mailshard_volume", "mailshard_path",
           "spam_prefs_deny", "mailwarren_senders", "mailwarren_suspended",
           "mailwarren_customer", "pref_threshold", "pref_allow", "pref_deny"]
 SITE_THRESHOLD = 5.0  # the test's plugin setting (spam_prefs_threshold)
-SUFFIX = "ou=people,dc=example,dc=test"
+SUFFIX = "ou=people,dc=example,dc=com"
 
 
 def make_user(i, srv):
@@ -465,6 +467,13 @@ def relay(sock, facts, sample_file):
     report(n, bad)
 
 
+def fields(sock, user):
+    kind, f = Userdb(sock).lookup(user)
+    print(kind)
+    for k in sorted(f):
+        print("%s=%s" % (k, f[k]))
+
+
 def relay1(sock, login, sender):
     print(Policy(sock).ask("u@foreign.example", sender=sender, sasl=login))
 
@@ -541,4 +550,4 @@ def login1(port, user, pw):
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"gen": gen, "userdb": check_userdb, "lmtp": lmtp, "filed": filed,
-     "policy": policy, "relay": relay, "relay1": relay1, "sample": sample, "login": login, "login1": login1}[cmd](*args)
+     "policy": policy, "relay": relay, "relay1": relay1, "fields": fields,"sample": sample, "login": login, "login1": login1}[cmd](*args)

@@ -161,19 +161,10 @@ ldap_start() {
 }
 
 ldap_stop() {
-	local i
 	[ -n "$LDAP_PID" ] || return 0
-	if sb_pid_running "$LDAP_PID"; then
-		# a stopped (SIGSTOP) server cannot shut down: wake it first
-		kill -CONT "$LDAP_PID" 2>/dev/null
-		kill -TERM "$LDAP_PID" 2>/dev/null
-		for ((i = 0; i < ${LDAP_STOP_TIMEOUT:-20} * 10; i++)); do
-			sb_pid_running "$LDAP_PID" || break
-			sleep 0.1
-		done
-		sb_pid_running "$LDAP_PID" && kill -KILL "$LDAP_PID" 2>/dev/null
-	fi
-	wait "$LDAP_PID" 2>/dev/null
+	# a stopped (SIGSTOP) server cannot shut down: wake it first
+	kill -CONT "$LDAP_PID" 2>/dev/null
+	mw_kill_pid "$LDAP_PID" "${LDAP_STOP_TIMEOUT:-20}"
 	LDAP_PID=
 	return 0
 }

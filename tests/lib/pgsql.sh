@@ -207,30 +207,30 @@ _pgsql_reap() {
 	wait "$PGSQL_PID" 2>/dev/null
 }
 
-pgsql_stop() {
+# _pgsql_signal SIG: SIG to the postmaster (INT: fast shutdown) or to every
+# process of the server (KILL: a crash), then wait; whatever is left after
+# PGSQL_STOP_TIMEOUT gets SIGKILL
+_pgsql_signal() {
 	local pids p
 	[ -n "$PGSQL_PID" ] || return 0
 	pids=$(pgsql_pids)
-	# a stopped (SIGSTOP) server cannot shut down: wake it first
 	for p in $pids; do
+		# a stopped (SIGSTOP) server cannot shut down: wake it first
 		kill -CONT "$p" 2>/dev/null
+		[ "$1" = KILL ] && kill -KILL "$p" 2>/dev/null
 	done
-	sb_pid_running "$PGSQL_PID" && kill -INT "$PGSQL_PID" 2>/dev/null
+	[ "$1" = KILL ] || kill "-$1" "$PGSQL_PID" 2>/dev/null
 	_pgsql_reap "$pids"
 	PGSQL_PID=
 	return 0
 }
 
+pgsql_stop() {
+	_pgsql_signal INT
+}
+
+# a crashed postmaster leaves its pid file; the next start removes the
+# stale one itself (the pid is gone)
 pgsql_kill() {
-	local pids p
-	[ -n "$PGSQL_PID" ] || return 0
-	pids=$(pgsql_pids)
-	for p in $pids; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	_pgsql_reap "$pids"
-	# a crashed postmaster leaves its pid file; the next start removes a
-	# stale one itself (the pid is gone)
-	PGSQL_PID=
-	return 0
+	_pgsql_signal KILL
 }
