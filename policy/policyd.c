@@ -1103,8 +1103,7 @@ main(int argc, char **argv)
 	memset(&evt, 0, sizeof(evt));
 	evt.events = EPOLLIN;
 	if (strcasecmp(conf.rate_store, "memory") != 0
-	    && (redis = policy_redis_create(conf.rate_store, (int) conf.redis_timeout, epfd,
-					    &redis_tag, err, sizeof(err))) == NULL)
+	    && (redis = policy_redis_create(&conf, epfd, &redis_tag, err, sizeof(err))) == NULL)
 		mw_fatal("%s: %s", config_path, err);
 	if (conf.recipient_userdb != NULL) {
 		if ((userdb = policy_userdb_create(conf.recipient_userdb,
