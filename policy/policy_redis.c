@@ -6,8 +6,11 @@
 /* SYNOPSIS
 /*	#include "policy_redis.h"
 /*
-/*	struct policy_redis *policy_redis_create(conf, epfd, tag, err, errlen)
+/*	struct policy_redis *policy_redis_create(conf, err, errlen)
 /*	const struct policy_conf *conf;
+/*
+/*	int	policy_redis_attach(pr, epfd, tag, err, errlen)
+/*	struct policy_redis *pr;
 /*	int	epfd;
 /*	void	*tag;
 /*
@@ -39,9 +42,16 @@
 /*	SCRIPT FLUSH, a failover) loads it again and asks once more, with
 /*	the question's first deadline.
 /*
+/*	policy_redis_create() reads what the connection needs from the
+/*	configuration (RateStore, RedisTimeout, RedisUser, RedisDatabase)
+/*	and the files it names (RedisPasswordFile, which must not be
+/*	readable by everyone): call it before privileges are dropped.
+/*	policy_redis_attach() then puts the connection on the daemon's
+/*	epoll set (events tagged with tag); it connects lazily.
+/*
 /*	The connection is policy_rconn(3) (hiredis' asynchronous API on
-/*	the daemon's epoll set, events tagged with tag; RedisTimeout is the
-/*	deadline of each question).  policy_redis_submit() queues a
+/*	the daemon's epoll set, AUTH and SELECT on each new connection;
+/*	RedisTimeout is the deadline of each question).  policy_redis_submit() queues a
 /*	question and returns 0; done(ctx, outcome) is called later with the
 /*	index of the item over its limit, -1 within limits, or
 /*	POLICY_RATE_ERROR: when Redis is down, the connection breaks, no
@@ -63,9 +73,13 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Utility library. */
 
@@ -110,8 +124,15 @@ static const char redis_script[] =
 "for _, e in ipairs(plan) do redis.call('INCRBY', e[1], e[2]) redis.call('EXPIRE', e[1], e[3]) end "
 "return 0";
 
+#define SECRET_MAX	512
+
 struct policy_redis {
-	struct policy_rconn *rc;
+	struct policy_rconn *rc;	/* NULL: not attached yet */
+	char	name[MW_EP_HOST_MAX + 64];
+	struct mw_endpoint ep;
+	struct policy_rconn_opts opts;
+	char   *user;
+	char	password[SECRET_MAX + 1];
 	int	timeout_ms;
 	char	sha[SHA_LEN + 1];	/* "": not loaded yet */
 };
@@ -223,31 +244,101 @@ redis_answer(void *ctx, const redisReply *reply, const char *why)
 	free(q);
 }
 
-/* policy_redis_create - parse redis://HOST:PORT; connect lazily */
+/* redis_secret - the password from RedisPasswordFile: its first line */
+
+static int
+redis_secret(const char *path, char *buf, size_t len, char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t	n;
+	char   *nl;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "RedisPasswordFile %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & S_IROTH)) {
+		close(fd);
+		snprintf(err, errlen, "RedisPasswordFile %s: %s", path, !S_ISREG(st.st_mode) ?
+			 "not a regular file" : "readable by everyone (chmod o-rwx it)");
+		return (-1);
+	}
+	n = read(fd, buf, len);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "RedisPasswordFile %s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if ((nl = memchr(buf, '\n', (size_t) n)) != NULL)
+		n = nl - buf;
+	else if ((size_t) n == len)
+		n = -1;				/* no end in sight */
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n <= 0 || memchr(buf, '\0', (size_t) n) != NULL) {
+		snprintf(err, errlen, "RedisPasswordFile %s: %s", path, n == 0 ?
+			 "the first line is empty" : n < 0 ? "the first line is longer than 512 bytes" :
+			 "a NUL byte in the password");
+		return (-1);
+	}
+	buf[n] = '\0';
+	return (0);
+}
+
+/* policy_redis_create - parse redis://HOST:PORT, read the secrets */
 
 struct policy_redis *
-policy_redis_create(const struct policy_conf *conf, int epfd, void *tag, char *err, size_t errlen)
+policy_redis_create(const struct policy_conf *conf, char *err, size_t errlen)
 {
 	struct policy_redis *pr;
-	struct policy_rconn_opts opts;
-	struct mw_endpoint ep;
-	char	name[MW_EP_HOST_MAX + 64];
 
-	if (policy_redis_url(conf->rate_store, &ep, err, errlen) < 0)
-		return (NULL);
 	if ((pr = calloc(1, sizeof(*pr))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return (NULL);
 	}
-	memset(&opts, 0, sizeof(opts));
-	snprintf(name, sizeof(name), "rate store %s", conf->rate_store);
-	if ((pr->rc = policy_rconn_create(name, &ep, &opts, epfd, tag, err, errlen)) == NULL) {
-		free(pr);
-		return (NULL);
+	if (policy_redis_url(conf->rate_store, &pr->ep, err, errlen) < 0)
+		goto fail;
+	snprintf(pr->name, sizeof(pr->name), "rate store %s", conf->rate_store);
+	if (conf->redis_password_file != NULL) {
+		if (redis_secret(conf->redis_password_file, pr->password, sizeof(pr->password) - 1,
+				 err, errlen) < 0)
+			goto fail;
+		pr->opts.password = pr->password;
+	} else if (conf->redis_password != NULL) {
+		if (mw_strlcpy(pr->password, conf->redis_password, sizeof(pr->password))
+		    >= sizeof(pr->password)) {
+			snprintf(err, errlen, "RedisPassword: longer than %d bytes", SECRET_MAX);
+			goto fail;
+		}
+		pr->opts.password = pr->password;
 	}
-	policy_rconn_hello(pr->rc, redis_hello, pr);
+	if (conf->redis_user != NULL && (pr->user = strdup(conf->redis_user)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	pr->opts.user = pr->user;
+	pr->opts.database = (int) conf->redis_database;
 	pr->timeout_ms = (int) conf->redis_timeout;
 	return (pr);
+
+fail:
+	policy_redis_free(pr);
+	return (NULL);
+}
+
+/* policy_redis_attach - on the daemon's event loop; connect lazily */
+
+int
+policy_redis_attach(struct policy_redis *pr, int epfd, void *tag, char *err, size_t errlen)
+{
+	if ((pr->rc = policy_rconn_create(pr->name, &pr->ep, &pr->opts, epfd, tag, err,
+					  errlen)) == NULL)
+		return (-1);
+	policy_rconn_hello(pr->rc, redis_hello, pr);
+	return (0);
 }
 
 /* policy_redis_free - close and forget (questions are failed) */
@@ -258,6 +349,8 @@ policy_redis_free(struct policy_redis *pr)
 	if (pr == NULL)
 		return;
 	policy_rconn_free(pr->rc);
+	explicit_bzero(pr->password, sizeof(pr->password));
+	free(pr->user);
 	free(pr);
 }
 
@@ -352,13 +445,18 @@ policy_redis_tick(struct policy_redis *pr, long long now_ms)
 /* Built without hiredis: RateStore redis:// is refused at start. */
 
 struct policy_redis *
-policy_redis_create(const struct policy_conf *conf, int epfd, void *tag, char *err, size_t errlen)
+policy_redis_create(const struct policy_conf *conf, char *err, size_t errlen)
 {
-	(void) epfd;
-	(void) tag;
 	snprintf(err, errlen, "RateStore %s: mailwarren-policyd was built without hiredis "
 		 "(configure --with-hiredis)", conf->rate_store);
 	return (NULL);
+}
+
+int
+policy_redis_attach(struct policy_redis *pr, int epfd, void *tag, char *err, size_t errlen)
+{
+	(void) pr, (void) epfd, (void) tag, (void) err, (void) errlen;
+	return (-1);
 }
 
 int
