@@ -64,6 +64,9 @@ struct policy_conf {
 	char   *redis_password;
 	char   *redis_password_file;
 	long long redis_database;
+	char   *redis_ca_file;
+	char   *redis_cert_file;
+	char   *redis_key_file;
 	char   *redis_fail_mode;
 	int	redis_fail_tempfail;		/* derived: RedisFailMode tempfail */
 	char   *relay_deny_action;

@@ -18,9 +18,24 @@
 /*	char	*buf;
 /*	size_t	len;
 /*
-/*	redisAsyncContext *policy_hiredis_connect(host, port)
+/*	struct policy_tls *policy_tls_create(ca_file, cert_file, key_file,
+/*						server_name, err, errlen)
+/*	const char *ca_file;
+/*	const char *cert_file;
+/*	const char *key_file;
+/*	const char *server_name;
+/*
+/*	void	policy_tls_free(tls)
+/*	struct policy_tls *tls;
+/*
+/*	const char *policy_tls_why(buf, len)
+/*	char	*buf;
+/*	size_t	len;
+/*
+/*	redisAsyncContext *policy_hiredis_connect(host, port, tls)
 /*	const char *host;
 /*	int	port;
+/*	struct policy_tls *tls;
 /* DESCRIPTION
 /*	Everything that differs between hiredis 0.14 (Debian 12) and 1.x
 /*	(Debian 13) is in this file, and so is the reading of what a Redis
@@ -49,13 +64,28 @@
 /*	policy_resp_show() describes a reply for a log line, with its
 /*	RESP type byte ("type :, 2147483648").
 /*
+/*	policy_tls_create() makes the TLS client context of hiredis' SSL
+/*	support (libhiredis_ssl, hiredis 1.x): the server's certificate
+/*	must chain to a certificate of ca_file (NULL: the system's CA
+/*	certificates); cert_file and key_file (both or neither) are the
+/*	client's certificate and key; server_name (or NULL) is sent as
+/*	SNI.  The files are read now (call it before privileges are
+/*	dropped).  Without TLS support (hiredis 0.14) it returns NULL and
+/*	says so in err, as it does when a file cannot be used.
+/*	policy_tls_why() gives OpenSSL's reason for the last TLS failure
+/*	(NULL: none) and forgets it.
+/*
 /*	policy_hiredis_connect() starts a non-blocking connection to a
-/*	Redis server (a name, an IPv4 or an IPv6 address) and returns
-/*	hiredis' asynchronous context (NULL: out of memory; ac->err set:
-/*	failed at once).
+/*	Redis server (a name, an IPv4 or an IPv6 address), over TLS with
+/*	tls unless that is NULL, and returns hiredis' asynchronous
+/*	context (NULL: out of memory; ac->err set: failed at once).
 /* BUGS
 /*	hiredis resolves a host name with getaddrinfo(), which may block:
 /*	give RateStore an address where that matters.
+/*
+/*	hiredis checks that the server's certificate chains to ca_file,
+/*	not that it names the server: use a CA that signs nothing but
+/*	your Redis servers.
 /*--*/
 
 /* System library. */
@@ -73,6 +103,11 @@
 
 #include "policy.h"
 #include "policy_hiredis.h"
+
+#ifdef HAVE_HIREDIS_SSL
+#include <hiredis/hiredis_ssl.h>
+#include <openssl/err.h>
+#endif
 
 #if HIREDIS_MAJOR >= 1
 #define HIREDIS_RESP3	1		/* the reader knows RESP3 types */
@@ -266,10 +301,141 @@ policy_resp_show(const redisReply *r, char *buf, size_t len)
 	return (buf);
 }
 
+#ifdef HAVE_HIREDIS_SSL
+
+struct policy_tls {
+	redisSSLContext *ctx;
+};
+
+/* policy_tls_why - OpenSSL's reason for the last failure, forgotten */
+
+const char *
+policy_tls_why(char *buf, size_t len)
+{
+	unsigned long e;
+	unsigned long last = 0;
+	const char *reason;
+
+	while ((e = ERR_get_error()) != 0)
+		last = e;
+	if (last == 0 || buf == NULL || (reason = ERR_reason_error_string(last)) == NULL)
+		return (NULL);
+	snprintf(buf, len, "%s", reason);
+	return (buf);
+}
+
+/* policy_tls_create - hiredis' TLS client context, files read now */
+
+struct policy_tls *
+policy_tls_create(const char *ca_file, const char *cert_file, const char *key_file,
+		          const char *server_name, char *err, size_t errlen)
+{
+	static int openssl_ready;
+	redisSSLContextError e = REDIS_SSL_CTX_NONE;
+	struct policy_tls *tls;
+	const char *what;
+	const char *file;
+	char	why[160];
+
+	if (!openssl_ready) {
+		(void) redisInitOpenSSL();
+		openssl_ready = 1;
+	}
+	if ((tls = calloc(1, sizeof(*tls))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (NULL);
+	}
+	(void) policy_tls_why(NULL, 0);
+	if ((tls->ctx = redisCreateSSLContext(ca_file, NULL, cert_file, key_file, server_name,
+					      &e)) != NULL)
+		return (tls);
+	switch (e) {
+	case REDIS_SSL_CTX_CA_CERT_LOAD_FAILED:
+	case REDIS_SSL_CTX_CLIENT_DEFAULT_CERT_FAILED:
+		what = "RedisCAFile", file = ca_file ? ca_file : "(unset: the system's CA certificates)";
+		break;
+	case REDIS_SSL_CTX_CLIENT_CERT_LOAD_FAILED:
+		what = "RedisCertFile", file = cert_file;
+		break;
+	case REDIS_SSL_CTX_PRIVATE_KEY_LOAD_FAILED:
+		what = "RedisKeyFile", file = key_file;
+		break;
+	default:
+		what = "TLS", file = "";
+		break;
+	}
+	if (policy_tls_why(why, sizeof(why)) != NULL)
+		snprintf(err, errlen, "%s %s: %s (%s)", what, file, redisSSLContextGetError(e), why);
+	else
+		snprintf(err, errlen, "%s %s: %s", what, file, redisSSLContextGetError(e));
+	free(tls);
+	return (NULL);
+}
+
+/* policy_tls_free - release */
+
+void
+policy_tls_free(struct policy_tls *tls)
+{
+	if (tls == NULL)
+		return;
+	redisFreeSSLContext(tls->ctx);
+	free(tls);
+}
+
+#else					/* HAVE_HIREDIS_SSL */
+
+struct policy_tls {
+	int	none;
+};
+
+/* policy_tls_why - no TLS, no reason */
+
+const char *
+policy_tls_why(char *buf, size_t len)
+{
+	(void) buf;
+	(void) len;
+	return (NULL);
+}
+
+/* policy_tls_create - hiredis 0.14 has no TLS support */
+
+struct policy_tls *
+policy_tls_create(const char *ca_file, const char *cert_file, const char *key_file,
+		          const char *server_name, char *err, size_t errlen)
+{
+	(void) ca_file, (void) cert_file, (void) key_file, (void) server_name;
+	snprintf(err, errlen, "TLS to Redis (rediss://, RedisCAFile, RedisCertFile, RedisKeyFile): "
+		 "this mailwarren-policyd is built with hiredis %d.%d.%d, which has no TLS support "
+		 "(hiredis 1.x with libhiredis_ssl has)", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+	return (NULL);
+}
+
+/* policy_tls_free - nothing to release */
+
+void
+policy_tls_free(struct policy_tls *tls)
+{
+	(void) tls;
+}
+
+#endif					/* HAVE_HIREDIS_SSL */
+
 /* policy_hiredis_connect - a non-blocking connection under way */
 
 redisAsyncContext *
-policy_hiredis_connect(const char *host, int port)
+policy_hiredis_connect(const char *host, int port, struct policy_tls *tls)
 {
-	return (redisAsyncConnect(host, port));
+	redisAsyncContext *ac;
+
+	if ((ac = redisAsyncConnect(host, port)) == NULL || ac->err || tls == NULL)
+		return (ac);
+#ifdef HAVE_HIREDIS_SSL
+	if (redisInitiateSSLWithContext(&ac->c, tls->ctx) != REDIS_OK) {
+		ac->err = ac->c.err ? ac->c.err : REDIS_ERR_OTHER;
+		ac->errstr = ac->c.errstr;
+	}
+#endif
+	return (ac);
 }

@@ -30,6 +30,12 @@ struct policy_resp_guard {
 extern void policy_resp_guard(redisReader *, struct policy_resp_guard *);
 extern int policy_resp_outcome(const redisReply *);
 extern char *policy_resp_show(const redisReply *, char *, size_t);
-extern redisAsyncContext *policy_hiredis_connect(const char *, int);
+struct policy_tls;			/* a TLS client context */
+
+extern struct policy_tls *policy_tls_create(const char *, const char *, const char *,
+					            const char *, char *, size_t);
+extern void policy_tls_free(struct policy_tls *);
+extern const char *policy_tls_why(char *, size_t);
+extern redisAsyncContext *policy_hiredis_connect(const char *, int, struct policy_tls *);
 
 #endif

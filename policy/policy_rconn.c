@@ -61,6 +61,11 @@
 /*	dead server costs one attempt a second, not one per command.
 /*	policy_rconn_connect() makes the connection without a command.
 /*
+/*	A connection is over TLS when opts->tls is set (the caller keeps
+/*	it until the object is freed); the handshake is part of the
+/*	connection, and its failure (OpenSSL's reason: "TLS: certificate
+/*	verify failed") is the connection's.
+/*
 /*	On every new connection, before any other command: AUTH (when
 /*	opts->password is set; with opts->user too for a Redis 6 ACL
 /*	user), SELECT opts->database (unless 0), then the hello callback
@@ -114,6 +119,8 @@ struct rconn_cmd {
 /* the adapter's state for one hiredis context (freed by its cleanup) */
 struct rconn_ev {
 	struct policy_rconn *rc;	/* NULL: the connection was let go */
+	struct policy_rconn *owner;
+	struct rconn_ev *next_dead;	/* hiredis is done with it: free */
 	redisAsyncContext *ac;
 	int	fd;
 	int	events;			/* registered with epoll */
@@ -136,6 +143,8 @@ struct policy_rconn {
 	struct rconn_cmd *head;		/* in flight, oldest first */
 	struct rconn_cmd *tail;
 	size_t	unordered;		/* in flight with a deadline before an older one's */
+	struct rconn_ev *dead;		/* adapter states to free, outside hiredis */
+	int	in_hiredis;		/* calls into hiredis under way */
 };
 
 /* ev_want - (re)register the socket for events */
@@ -193,7 +202,7 @@ ev_del_write(void *arg)
 }
 
 static void rconn_lost(struct policy_rconn *, const char *, long long);
-static const char *rconn_why(const redisAsyncContext *, const struct rconn_ev *, char *, size_t);
+static const char *rconn_why(const redisAsyncContext *, const struct rconn_ev *, int, char *, size_t);
 
 static void
 ev_cleanup(void *arg)
@@ -203,21 +212,43 @@ ev_cleanup(void *arg)
 	char	why[160];
 
 	/*
-	 * hiredis let the connection go by itself with nothing in flight: the
-	 * server closed an idle connection (quietly: connect again at once), or
-	 * a failure the callbacks did not see.
+	 * hiredis lets the connection go by itself (1.x calls this before the
+	 * callbacks of what was in flight, 0.14 after them).  With nothing in
+	 * flight and a plain close, the server closed an idle connection:
+	 * forget it quietly, connect again when asked.  Anything else is a
+	 * failure: say why once, wait a second.
 	 */
 	if (rc != NULL && rc->ev == e) {
-		if (e->ac->err == REDIS_ERR_EOF && e->guard.refused == NULL) {
+		if (rc->head == NULL && e->ac->err == REDIS_ERR_EOF && e->guard.refused == NULL) {
 			ev_want(e, 0);
+			e->rc = NULL;
 			rc->ev = NULL;
 			rc->ac = NULL;
 		} else {
-			rconn_lost(rc, rconn_why(e->ac, e, why, sizeof(why)), mw_now_ms());
+			rconn_lost(rc, rconn_why(e->ac, e, rc->opts.tls != NULL, why, sizeof(why)),
+				   mw_now_ms());
 		}
 	}
 	ev_want(e, 0);
-	free(e);
+
+	/* hiredis may still pass it to callbacks: free it once hiredis returns */
+	e->next_dead = e->owner->dead;
+	e->owner->dead = e;
+}
+
+/* rconn_sweep - free the adapter states hiredis is done with */
+
+static void
+rconn_sweep(struct policy_rconn *rc)
+{
+	struct rconn_ev *e;
+
+	if (rc->in_hiredis > 0)
+		return;
+	while ((e = rc->dead) != NULL) {
+		rc->dead = e->next_dead;
+		free(e);
+	}
 }
 
 /* rconn_lost - the connection is gone or going: log once, wait a second */
@@ -241,10 +272,14 @@ rconn_lost(struct policy_rconn *rc, const char *why, long long now_ms)
 /* rconn_why - why a context failed, for a log line */
 
 static const char *
-rconn_why(const redisAsyncContext *ac, const struct rconn_ev *e, char *buf, size_t len)
+rconn_why(const redisAsyncContext *ac, const struct rconn_ev *e, int tls, char *buf, size_t len)
 {
+	char	reason[128];
+
 	if (e != NULL && e->guard.refused != NULL)
 		snprintf(buf, len, "protocol error: %s", e->guard.refused);
+	else if (tls && policy_tls_why(reason, sizeof(reason)) != NULL)
+		snprintf(buf, len, "TLS: %s", reason);
 	else if (ac->err == REDIS_ERR_EOF)
 		snprintf(buf, len, "connection closed");
 	else if (ac->err == REDIS_ERR_PROTOCOL)
@@ -289,7 +324,7 @@ rconn_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	free(cmd);
 	if (reply == NULL) {
 		if (rc->ac == ac)
-			rconn_lost(rc, rconn_why(ac, e, buf, sizeof(buf)), mw_now_ms());
+			rconn_lost(rc, rconn_why(ac, e, rc->opts.tls != NULL, buf, sizeof(buf)), mw_now_ms());
 		fn(ctx, NULL, rc->why);
 		return;
 	}
@@ -355,14 +390,18 @@ rconn_open(struct policy_rconn *rc, long long now_ms, long long deadline_ms)
 		rconn_lost(rc, "out of memory", now_ms);
 		return (-1);
 	}
-	if ((ac = policy_hiredis_connect(rc->ep.host, (int) rc->ep.port)) == NULL || ac->err) {
-		rconn_lost(rc, ac ? rconn_why(ac, NULL, why, sizeof(why)) : "out of memory", now_ms);
+	if (rc->opts.tls != NULL)
+		(void) policy_tls_why(NULL, 0);	/* no stale reason */
+	if ((ac = policy_hiredis_connect(rc->ep.host, (int) rc->ep.port, rc->opts.tls)) == NULL
+	    || ac->err) {
+		rconn_lost(rc, ac ? rconn_why(ac, NULL, rc->opts.tls != NULL, why, sizeof(why)) : "out of memory", now_ms);
 		if (ac)
 			redisAsyncFree(ac);
 		free(e);
 		return (-1);
 	}
 	e->rc = rc;
+	e->owner = rc;
 	e->ac = ac;
 	e->fd = ac->c.fd;
 	policy_resp_guard(ac->c.reader, &e->guard);
@@ -484,15 +523,18 @@ policy_rconn_io(struct policy_rconn *rc, int events, long long now_ms)
 
 	if (ac == NULL)
 		return;
+	rc->in_hiredis++;
 	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 		redisAsyncHandleWrite(ac);
 	if (rc->ac == ac && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 		redisAsyncHandleRead(ac);
-	if (rc->ac != ac)
-		return;
-	r = ac->c.reader;
-	if (r->len - r->pos > POLICY_RESP_BULK_MAX)
-		policy_rconn_close(rc, "a reply longer than 1 MB", now_ms);
+	rc->in_hiredis--;
+	if (rc->ac == ac) {
+		r = ac->c.reader;
+		if (r->len - r->pos > POLICY_RESP_BULK_MAX)
+			policy_rconn_close(rc, "a reply longer than 1 MB", now_ms);
+	}
+	rconn_sweep(rc);
 }
 
 /* policy_rconn_tick - enforce the deadlines */
@@ -526,8 +568,12 @@ policy_rconn_close(struct policy_rconn *rc, const char *why, long long now_ms)
 	redisAsyncContext *ac = rc->ac;
 
 	rconn_lost(rc, why, now_ms);
-	if (ac != NULL)
+	if (ac != NULL) {
+		rc->in_hiredis++;
 		redisAsyncFree(ac);		/* in a callback: once it returns */
+		rc->in_hiredis--;
+	}
+	rconn_sweep(rc);
 }
 
 /* policy_rconn_free - close quietly and release */

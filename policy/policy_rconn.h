@@ -28,6 +28,7 @@ struct policy_rconn_opts {
 	const char *user;		/* AUTH user (Redis 6 ACL), or NULL */
 	const char *password;		/* AUTH password, or NULL: no AUTH */
 	int	database;		/* SELECT this, unless 0 */
+	struct policy_tls *tls;		/* TLS (policy_tls_create()), or NULL */
 };
 
 extern struct policy_rconn *policy_rconn_create(const char *, const struct mw_endpoint *,

@@ -44,8 +44,11 @@
 /*
 /*	policy_redis_create() reads what the connection needs from the
 /*	configuration (RateStore, RedisTimeout, RedisUser, RedisDatabase)
-/*	and the files it names (RedisPasswordFile, which must not be
-/*	readable by everyone): call it before privileges are dropped.
+/*	and the files it names (RedisPasswordFile; for rediss://, TLS,
+/*	RedisCAFile, RedisCertFile and RedisKeyFile; a password or key
+/*	file must not be readable by everyone): call it before privileges
+/*	are dropped.  Where hiredis has no TLS support (0.14), rediss://
+/*	is refused here, with the reason.
 /*	policy_redis_attach() then puts the connection on the daemon's
 /*	epoll set (events tagged with tag); it connects lazily.
 /*
@@ -73,6 +76,7 @@
 
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -133,6 +137,7 @@ struct policy_redis {
 	struct policy_rconn_opts opts;
 	char   *user;
 	char	password[SECRET_MAX + 1];
+	struct policy_tls *tls;		/* rediss:// */
 	int	timeout_ms;
 	char	sha[SHA_LEN + 1];	/* "": not loaded yet */
 };
@@ -288,7 +293,31 @@ redis_secret(const char *path, char *buf, size_t len, char *err, size_t errlen)
 	return (0);
 }
 
-/* policy_redis_create - parse redis://HOST:PORT, read the secrets */
+/* redis_tls - the TLS context of rediss://: the files are read now */
+
+static int
+redis_tls(struct policy_redis *pr, const struct policy_conf *conf, char *err, size_t errlen)
+{
+	struct in6_addr a;
+	struct stat st;
+	const char *sni;
+
+	if (conf->redis_key_file != NULL && stat(conf->redis_key_file, &st) == 0
+	    && (st.st_mode & S_IROTH)) {
+		snprintf(err, errlen, "RedisKeyFile %s: readable by everyone (chmod o-rwx it)",
+			 conf->redis_key_file);
+		return (-1);
+	}
+	/* SNI names a host, never an address */
+	sni = inet_pton(AF_INET, pr->ep.host, &a) == 1 || inet_pton(AF_INET6, pr->ep.host, &a) == 1 ?
+		NULL : pr->ep.host;
+	if ((pr->tls = policy_tls_create(conf->redis_ca_file, conf->redis_cert_file,
+				  conf->redis_key_file, sni, err, errlen)) == NULL)
+		return (-1);
+	return (0);
+}
+
+/* policy_redis_create - parse redis[s]://HOST:PORT, read the secrets */
 
 struct policy_redis *
 policy_redis_create(const struct policy_conf *conf, char *err, size_t errlen)
@@ -321,6 +350,11 @@ policy_redis_create(const struct policy_conf *conf, char *err, size_t errlen)
 	}
 	pr->opts.user = pr->user;
 	pr->opts.database = (int) conf->redis_database;
+	if (strncmp(conf->rate_store, "rediss://", 9) == 0) {
+		if (redis_tls(pr, conf, err, errlen) < 0)
+			goto fail;
+		pr->opts.tls = pr->tls;
+	}
 	pr->timeout_ms = (int) conf->redis_timeout;
 	return (pr);
 
@@ -349,6 +383,7 @@ policy_redis_free(struct policy_redis *pr)
 	if (pr == NULL)
 		return;
 	policy_rconn_free(pr->rc);
+	policy_tls_free(pr->tls);
 	explicit_bzero(pr->password, sizeof(pr->password));
 	free(pr->user);
 	free(pr);

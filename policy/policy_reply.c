@@ -18,9 +18,9 @@
 /*	from its peers, kept apart from the connection handling so that
 /*	they can be fuzzed on their own (tests/fuzz).
 /*
-/*	policy_redis_url() parses RateStore redis://HOST:PORT, where
-/*	HOST is a name, an IPv4 address or an IPv6 address in brackets
-/*	(redis://[::1]:6379).
+/*	policy_redis_url() parses RateStore redis://HOST:PORT (or
+/*	rediss://HOST:PORT, the same over TLS), where HOST is a name, an
+/*	IPv4 address or an IPv6 address in brackets (redis://[::1]:6379).
 /*
 /*	policy_userdb_reply() reads one line of Dovecot's auth master
 /*	protocol: POLICY_USER_FOUND (USER), POLICY_USER_UNKNOWN (NOTFOUND)
@@ -47,13 +47,13 @@
 
 #include "policy_reply.h"
 
-/* policy_redis_url - redis://HOST:PORT or redis://[ADDR]:PORT */
+/* policy_redis_url - redis[s]://HOST:PORT or redis[s]://[ADDR]:PORT */
 
 int
 policy_redis_url(const char *url, struct mw_endpoint *ep, char *err, size_t errlen)
 {
 	char	shown[100];
-	const char *hp = url + 8;
+	const char *hp;
 	const char *host;
 	const char *colon;
 	size_t	hlen;
@@ -63,9 +63,15 @@ policy_redis_url(const char *url, struct mw_endpoint *ep, char *err, size_t errl
 
 	memset(ep, 0, sizeof(*ep));
 	mw_printable(shown, sizeof(shown), url, strlen(url));
-	if (strncmp(url, "redis://", 8) != 0 || (colon = strrchr(hp, ':')) == NULL)
-		return (mw_err(err, errlen, "RateStore: expected memory or redis://HOST:PORT, found \"%s\"",
-			       shown));
+	if (strncmp(url, "redis://", 8) == 0)
+		hp = url + 8;
+	else if (strncmp(url, "rediss://", 9) == 0)
+		hp = url + 9;
+	else
+		hp = NULL;
+	if (hp == NULL || (colon = strrchr(hp, ':')) == NULL)
+		return (mw_err(err, errlen, "RateStore: expected memory, redis://HOST:PORT or "
+			       "rediss://HOST:PORT, found \"%s\"", shown));
 	host = hp;
 	hlen = (size_t) (colon - hp);
 	ep->type = MW_EP_INET;

@@ -857,6 +857,9 @@ restart_only(struct policy_conf *was, struct policy_conf *now)
 	keep_secret("RedisPassword", &was->redis_password, &now->redis_password);
 	keep_str("RedisPasswordFile", &was->redis_password_file, &now->redis_password_file);
 	keep_num("RedisDatabase", was->redis_database, &now->redis_database);
+	keep_str("RedisCAFile", &was->redis_ca_file, &now->redis_ca_file);
+	keep_str("RedisCertFile", &was->redis_cert_file, &now->redis_cert_file);
+	keep_str("RedisKeyFile", &was->redis_key_file, &now->redis_key_file);
 	keep_str("RecipientUserdb", &was->recipient_userdb, &now->recipient_userdb);
 	keep_num("RecipientUserdbTimeout", was->recipient_userdb_timeout, &now->recipient_userdb_timeout);
 	keep_num("RecipientCacheSize", was->recipient_cache_size, &now->recipient_cache_size);
