@@ -18,7 +18,7 @@ sb_init policy-redis-auth
 DEFAULT_PW=default-$RANDOM$RANDOM
 ACL_PW=acl-$RANDOM$RANDOM
 REDIS_EXTRA_CONF="requirepass $DEFAULT_PW
-user mwpolicy on >$ACL_PW ~mwrl:* resetchannels -@all +eval +evalsha +script|load +mget +incrby +expire +select"
+user mwpolicy on >$ACL_PW ~mwrl:* resetchannels -@all +eval +evalsha +script|load +mget +incrby +expire +time +select"
 export REDISCLI_AUTH=$DEFAULT_PW	# for redis_cli (redis-cli reads it)
 redis_start || skip_all "redis-server did not start"
 plan 18
