@@ -23,32 +23,18 @@ sb_init policy-redis-clock
 redis_start || skip_all "redis-server did not start"
 plan 6
 
-D=$MW_TOP_SRCDIR/tests/policy
+. "$MW_TESTLIB/pd_redis.sh"
 printf 'cust9 recipients=3/1m\n' >"$SB/ratelimits"
+PD_RATE_LIMIT_MAP=$SB/ratelimits PD_RCPT_LIMIT=1000/1h
 SKEW=(env LD_PRELOAD="$FT_LIB" FAKETIME=+7m FAKETIME_DONT_FAKE_MONOTONIC=1
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
 start_pd() {	# start_pd NAME [COMMAND PREFIX...] - an instance on $SB/NAME.sock
 	local name=$1
 	shift
-	cat >"$SB/$name.conf" <<EOF2
-PolicySocket local:$SB/$name.sock
-User nobody
-Group nogroup
-HostedDomains $D/hosted.txt
-CustomerNetworks $D/customers.cidr
-RateLimitMap $SB/ratelimits
-RateStore redis://127.0.0.1:$REDIS_PORT
-RedisTimeout 500
-RedisFailMode tempfail
-EOF2
-	"$@" "$PD_BIN" -f -c "$SB/$name.conf" >>"$SB/$name.log" 2>&1 &
-	eval "PID_$name=$!"
-	sb_at_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
-	sb_wait_file "$SB/$name.sock" 10
+	PD_PREFIX=("$@")
+	pd_start "$name" "redis://127.0.0.1:$REDIS_PORT"
 }
-action() {
-	"$PY" "$MW_TESTLIB/policy_client.py" --ask "unix:$SB/$1.sock" "$2" "$3" RCPT | sed 's/ [0-9.]*$//'
-}
+action() { pd_action "$@"; }
 
 ahead=$(( $("${SKEW[@]}" "$PY" -c 'import time; print(int(time.time()))') - $(date +%s) ))
 check "libfaketime puts a process 7 minutes ahead ($ahead s)" test "$ahead" -ge 410 -a "$ahead" -le 430

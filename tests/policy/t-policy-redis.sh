@@ -16,31 +16,16 @@ sb_init policy-redis
 redis_start || skip_all "redis-server did not start"
 plan 17
 
-D=$MW_TOP_SRCDIR/tests/policy
-PIDS=()
+. "$MW_TESTLIB/pd_redis.sh"
+PD_REDIS_TIMEOUT=200
 start_pd() {	# start_pd NAME FAILMODE - instance NAME on $SB/NAME.sock
-	cat >"$SB/$1.conf" <<EOF2
-PolicySocket local:$SB/$1.sock
-User nobody
-Group nogroup
-HostedDomains $D/hosted.txt
-CustomerNetworks $D/customers.cidr
-RateLimitMap $D/ratelimits
-RecipientRateLimit 500/1m
-RateStore redis://127.0.0.1:$REDIS_PORT
-RedisTimeout 200
-RedisFailMode $2
-EOF2
-	"$PD_BIN" -f -c "$SB/$1.conf" >>"$SB/$1.log" 2>&1 &
-	PIDS+=($!)
-	sb_at_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
-	sb_wait_file "$SB/$1.sock" 10
+	PD_FAIL_MODE=$2 pd_start "$1" "redis://127.0.0.1:$REDIS_PORT"
 }
 # ask NAME CLIENT RCPT [STATE] - one request; prints the action and the seconds it took
 ask() {
 	"$PY" "$MW_TESTLIB/policy_client.py" --ask "unix:$SB/$1.sock" "$2" "$3" "${4:-RCPT}"
 }
-action() { ask "$@" | sed 's/ [0-9.]*$//'; }
+action() { pd_action "$@"; }
 
 start_pd a tempfail && start_pd b open || { not_ok "policyd instances start"; done_testing; exit 1; }
 ok "two policyd instances share redis://127.0.0.1:$REDIS_PORT"
