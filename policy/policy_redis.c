@@ -63,7 +63,9 @@
 /*	POLICY_RATE_ERROR: when Redis is down, the connection breaks, no
 /*	answer came within RedisTimeout, or the answer is not the script's
 /*	(policy_resp_outcome(3): an error, another type, an integer out of
-/*	range), so that the caller applies RedisFailMode.  While no
+/*	range; logged once until a good answer comes, so that a replica
+/*	given as the store, READONLY, is one line, not one per decision),
+/*	so that the caller applies RedisFailMode.  While no
 /*	connection can be made (within a second of a failure) submit fails
 /*	at once (returns -1).  The event loop never waits for Redis.
 /*
@@ -147,6 +149,7 @@ struct policy_redis {
 	struct policy_tls *tls;		/* rediss:// */
 	int	timeout_ms;
 	char	sha[SHA_LEN + 1];	/* "": not loaded yet */
+	int	said;			/* logged a bad answer; quiet until a good one */
 };
 
 /* one rate question, kept to be asked again after NOSCRIPT */
@@ -247,11 +250,16 @@ redis_answer(void *ctx, const redisReply *reply, const char *why)
 		reply = NULL;
 	}
 	outcome = policy_resp_outcome(reply);
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+	if (reply == NULL || pr->said) {
+		 /* the connection's failure is logged; or this answer was said */ ;
+	} else if (reply->type == REDIS_REPLY_ERROR) {
 		mw_warn("rate store: %s", mw_printable(shown, sizeof(shown), reply->str, reply->len));
-	else if (reply != NULL && outcome == POLICY_RATE_ERROR)
+	} else if (outcome == POLICY_RATE_ERROR) {
 		mw_warn("rate store: a reply that is not the rate script's answer (%s)",
 			policy_resp_show(reply, shown, sizeof(shown)));
+	}
+	if (reply != NULL)
+		pr->said = outcome == POLICY_RATE_ERROR;
 	q->done(q->ctx, outcome);
 	free(q);
 }
