@@ -104,7 +104,8 @@
 
 #include "policy_rconn.h"
 
-#define RATE_ARGS_MAX	(5 + 3 * POLICY_RATE_ITEMS + POLICY_RATE_ITEMS * (3 + 2 * MW_RATE_WINDOWS_MAX))
+/* EVALSHA sha nkeys key... nitems, then per item 3 and 2 per window */
+#define RATE_ARGS_MAX	(4 + POLICY_RATE_ITEMS + POLICY_RATE_ITEMS * (3 + 2 * MW_RATE_WINDOWS_MAX))
 #define SHA_LEN		40
 
 /*
