@@ -18,7 +18,9 @@
 # limits so high that nothing is refused, so the answers stay the relay
 # decision (mismatches, e.g. a RedisFailMode deferral, must be 0).
 # ROUNDS interleaved rounds of each; medians of requests/s, p50 and p99,
-# and the ratio to "memory" in the same round.  Loopback only; tests never
+# the ratio to "memory" in the same round, and policyd's own CPU time per
+# decision (user+system, from /proc: the figure least disturbed by other
+# load on the machine).  Loopback only; tests never
 # assert these figures.  More stores (Sentinel, Cluster) are one more
 # start_store line and label.
 set -eu
@@ -87,7 +89,9 @@ PIDS+=($!)
 wait_port "$rport"
 echo "== $(redis-server --version | cut -d' ' -f1-3), hiredis $(pkg-config --modversion hiredis 2>/dev/null || echo ?)"
 
-declare -A PORT
+declare -A PORT PDPID
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }	# utime + stime
+TICK=$(getconf CLK_TCK)
 # start_store LABEL BINARY RATESTORE - one policyd on its own port
 start_store() {
 	local p
@@ -105,6 +109,7 @@ EOF2
 	[ "$(id -u)" = 0 ] && printf 'User nobody\nGroup nogroup\n' >>"$W/$1.conf"
 	"$2" -f -c "$W/$1.conf" 2>"$W/$1.log" &
 	PIDS+=($!)
+	PDPID[$1]=$!
 	wait_port "$p"
 	PORT[$1]=$p
 }
@@ -119,8 +124,11 @@ fi
 for r in $(seq "$ROUNDS"); do
 	echo " round $r"
 	for l in $LABELS; do
+		t0=$(cpu_ticks "${PDPID[$l]}")
 		out=$("$LOAD" -c "$CONNS" -n "$REQS" -m 0,90,10,0 -C "$C/customer-ips.txt" -H "$C/hosted.txt" \
 			"inet:${PORT[$l]}@127.0.0.1" 2>&1 | tail -1)
+		t1=$(cpu_ticks "${PDPID[$l]}")
+		out="$out cpu_us=$(( (t1 - t0) * 1000000 / TICK * 10 / REQS ))"
 		echo "$r $l $out" >>"$W/results"
 		printf '  %-10s %s\n' "$l" "$out"
 	done
@@ -141,11 +149,13 @@ for line in open(sys.argv[1]):
     kv = dict(re.findall(r"(\w+)=([\d.]+)", line))
     if "rate" in kv:
         runs.setdefault(f[1], {})[f[0]] = kv
-print("%-10s %10s %8s %8s %10s %7s" % ("store", "req/s", "p50 us", "p99 us", "mismatch", "ratio"))
+print("%-10s %10s %8s %8s %10s %7s %12s" % ("store", "req/s", "p50 us", "p99 us", "mismatch", "ratio",
+      "policyd CPU"))
 mem = runs.get("memory", {})
 for label, rs in runs.items():
     med = lambda k: statistics.median(float(r[k]) for r in rs.values())
     ratios = [float(r["rate"]) / float(mem[k]["rate"]) for k, r in rs.items() if k in mem]
-    print("%-10s %10.0f %8.0f %8.0f %10d %7.2f" % (label, med("rate"), med("p50_us"), med("p99_us"),
-          sum(int(r["mismatches"]) for r in rs.values()), statistics.median(ratios)))
+    print("%-10s %10.0f %8.0f %8.0f %10d %7.2f %7.1f us/req" % (label, med("rate"), med("p50_us"),
+          med("p99_us"), sum(int(r["mismatches"]) for r in rs.values()), statistics.median(ratios),
+          med("cpu_us") / 10))
 PY
