@@ -21,6 +21,8 @@
 /*	struct milter_msg *msg;
 /*	const char *rcpt;
 /*
+/*	sfsistat milter_act_bad_header(ctx, msg)
+/*
 /*	void	milter_act_set_reply(ctx, rcode, xcode, text)
 /*
 /*	void	milter_act_log(msg, virus, scan_error, spam, action, scan_ms, score_ms)
@@ -34,6 +36,7 @@
 /*	550 5.7.1 Message could not be scanned completely: LIMIT
 /*	451 4.7.1 Spam scanner unavailable, try again later
 /*	550 5.7.1 Message classified as spam
+/*	550 5.6.0 Malformed message header: bare CR or LF
 /* .fi
 /*	milter_act_virus() applies OnInfected: reject with the first
 /*	reply, discard, quarantine (Postfix's hold queue, Sendmail's
@@ -50,6 +53,14 @@
 /*	They return the libmilter status for xxfi_eom; SMFIS_CONTINUE
 /*	means "go on with the message".
 /*
+/*	milter_act_bad_header() refuses, unscanned, a message with a header
+/*	that milter_hdr_copy() could not put into the scan copy as it will
+/*	be delivered (msg->bad_header, msg->bad_header_name): a bare CR,
+/*	a line break that is not folding, a value that ends in a line
+/*	break.  Scanning it would read a different header block than the
+/*	recipient's software does.  Logged with
+/*	"virus=unscanned bad_header=NAME:WHY".
+/*
 /*	milter_act_relay() applies RelayPolicy to one recipient (rcpt as
 /*	the MTA gives it, in angle brackets) with the decision that
 /*	mailwarren-policyd uses (mw_relay_decide): the client address,
@@ -60,7 +71,14 @@
 /*	553 5.7.1 Sender address <s> not owned by user <login>
 /*	554 5.7.1 Relay access denied
 /* .fi
-/*	and logs one line per refusal ("QUEUEID: reject: RCPT from
+/*	and, with SenderOwnership userdb or Suspension userdb, when the
+/*	login's userdb entry (milter_account_get(), asked once a message)
+/*	cannot be had or holds a value that is refused, defers with
+/* .nf
+/*	451 4.7.1 Account directory unavailable, try again later
+/*	451 4.7.1 Account data invalid, try again later
+/* .fi
+/*	and logs one line per refusal or deferral ("QUEUEID: reject: RCPT from
 /*	name[addr]: REPLY; reason=.. customer=.. sasl_username=.. from=<..>
 /*	to=<..>"); accepted recipients are logged with -v only.  Rate
 /*	limits are not applied (mailwarren-policyd's job on Postfix).
@@ -70,7 +88,7 @@
 /*
 /*	milter_act_log() writes the one log line per message, in
 /*	Postfix's shape: "QUEUEID: action: client=name[addr] from=<..>
-/*	nrcpt=N virus=NAME|clean|error|incomplete limit=LIMIT score=S|-
+/*	nrcpt=N virus=NAME|clean|error|incomplete limit=LIMIT|unscanned bad_header=NAME:WHY score=S|-
 /*	scan=Nms score_time=Nms".
 /*--*/
 
@@ -79,6 +97,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -208,57 +227,47 @@ milter_act_spam(SMFICTX *ctx, const struct milter_conf *conf, const struct milte
 	return (SMFIS_CONTINUE);
 }
 
-/* act_bare - an address without its angle brackets ("" for <>) */
-
-static void
-act_bare(const char *addr, char *buf, size_t len)
-{
-	size_t	n;
-
-	while (*addr == ' ')
-		addr++;
-	if (*addr == '<')
-		addr++;
-	n = strcspn(addr, ">");
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, addr, n);
-	buf[n] = '\0';
-}
-
 /* milter_act_relay - RelayPolicy for one recipient */
 
 sfsistat
 milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 {
 	struct mw_relay_result res;
-	struct mw_relay_req req;
+	struct mw_relay_req req = {0};
 	const char *addr = msg->client_addr;
 	char	sender[256];
 	char	recipient[256];
 	char	shown_from[200];
 	char	shown_to[200];
 	char	name[128];
+	char	login[MW_RELAY_ID_MAX];
 	char	rcode[4];
 	char	xcode[16];
 	const char *text;
 	int	refused;
 
-	act_bare(msg->from, sender, sizeof(sender));
-	act_bare(rcpt, recipient, sizeof(recipient));
+	(void) milter_addr_bare(msg->from, sender, sizeof(sender));
+	(void) milter_addr_bare(rcpt, recipient, sizeof(recipient));
 	req.client_address = addr;
 	req.sasl_username = msg->auth;
 	req.sender = sender;
 	req.recipient = recipient;
+	/* the login's userdb entry, asked once a message (all its recipients) */
+	if (mw_relay_account_login(&msg->live->relay, msg->auth, login, sizeof(login))) {
+		if (msg->account == NULL && (msg->account = malloc(sizeof(*msg->account))) != NULL)
+			milter_account_get(&msg->live->conf, login, msg->account);
+		req.account = msg->account;	/* NULL (out of memory): deferred */
+	}
 	mw_relay_decide(&msg->live->relay, &req, &res);
 	refused = res.verdict == MW_RELAY_SUSPENDED || res.verdict == MW_RELAY_NOT_OWNER
-		|| res.verdict == MW_RELAY_DENIED;
+		|| res.verdict == MW_RELAY_DENIED || res.verdict == MW_RELAY_TEMPFAIL;
 	mw_printable(shown_from, sizeof(shown_from), sender, strlen(sender));
 	mw_printable(shown_to, sizeof(shown_to), recipient, strlen(recipient));
 	mw_printable(name, sizeof(name), msg->client_name, strlen(msg->client_name));
 	(refused ? mw_info : mw_debug)
 		("%s: %s: RCPT from %s[%s]: %s; reason=%s customer=%s sasl_username=%s from=<%s> to=<%s>",
-		 msg->qid[0] ? msg->qid : "NOQUEUE", refused ? "reject" : "permit",
+		 msg->qid[0] ? msg->qid : "NOQUEUE",
+		 res.verdict == MW_RELAY_TEMPFAIL ? "defer" : refused ? "reject" : "permit",
 		 name[0] ? name : "unknown", msg->client_addr[0] ? msg->client_addr : "unknown",
 		 refused ? res.text : "relay policy", res.reason,
 		 res.customer[0] ? res.customer : "-", res.login[0] ? res.shown_login : "-",
@@ -272,6 +281,21 @@ milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 		return (SMFIS_REJECT);
 	}
 	milter_act_set_reply(ctx, rcode, xcode, text + 1);
+	return (res.verdict == MW_RELAY_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT);
+}
+
+/* milter_act_bad_header - refuse a header the scanners would misread */
+
+sfsistat
+milter_act_bad_header(SMFICTX *ctx, const struct milter_msg *msg)
+{
+	char	state[128];
+
+	snprintf(state, sizeof(state), "unscanned bad_header=%s:%s",
+		 msg->bad_header_name[0] ? msg->bad_header_name : "-",
+		 milter_hdr_why(msg->bad_header));
+	milter_act_set_reply(ctx, "550", "5.6.0", "Malformed message header: bare CR or LF");
+	milter_act_log(msg, NULL, state, NULL, "reject", 0, 0);
 	return (SMFIS_REJECT);
 }
 

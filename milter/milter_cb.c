@@ -13,6 +13,10 @@
 /*	sender, recipients, and the message itself as the MTA will
 /*	deliver it (headers with CRLF line ends, the body as received),
 /*	behind an mbox "From " line so that libclamav types it as mail.
+/*	Header lines go into that copy through milter_hdr_copy()
+/*	(milter_input(3)); a header it refuses (a bare CR, a line break
+/*	that is not folding) makes the message refused unscanned at end
+/*	of message (milter_act_bad_header), and the body is not kept.
 /*	Callbacks of one session may run on different worker threads,
 /*	one at a time, so nothing is kept in thread-local storage.
 /*
@@ -86,8 +90,7 @@ cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	milter_buf_init(&msg->buf, &msg->live->conf);
 	cb_macro(ctx, "{client_addr}", msg->client_addr, sizeof(msg->client_addr));
 	/* Sendmail writes IPv6 clients as "IPv6:addr": the address, everywhere. */
-	if (strncasecmp(msg->client_addr, "IPv6:", 5) == 0)
-		memmove(msg->client_addr, msg->client_addr + 5, strlen(msg->client_addr + 5) + 1);
+	milter_addr_client(msg->client_addr);
 	cb_macro(ctx, "j", msg->mta_name, sizeof(msg->mta_name));
 	if (host != NULL)
 		mw_strlcpy(msg->client_name, host, sizeof(msg->client_name));
@@ -115,16 +118,14 @@ cb_helo(SMFICTX *ctx, char *helo)
 static void
 cb_reset(struct milter_msg *msg)
 {
-	int	i;
-
 	milter_buf_reset(&msg->buf);
-	for (i = 0; i < msg->nspam_hdrs; i++)
-		free(msg->spam_hdrs[i].name);
-	free(msg->spam_hdrs);
-	msg->spam_hdrs = NULL;
-	msg->nspam_hdrs = msg->spam_hdrs_cap = 0;
+	milter_hdrset_free(&msg->spam_hdrs);
+	msg->bad_header = MILTER_HDR_OK;
+	msg->bad_header_name[0] = '\0';
 	free(msg->msgid);
 	msg->msgid = NULL;
+	free(msg->account);
+	msg->account = NULL;
 	msg->qid[0] = msg->from[0] = msg->rcpt[0] = msg->auth[0] = '\0';
 	msg->nrcpt = 0;
 	msg->io_error = 0;
@@ -178,14 +179,15 @@ static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_msg *msg = MSG(ctx);
+	sfsistat rc;
 
 	if (msg == NULL)
 		return (SMFIS_TEMPFAIL);
 	if (msg->live->conf.relay_policy) {
 		if (msg->qid[0] == '\0')
 			cb_macro(ctx, "i", msg->qid, sizeof(msg->qid));
-		if (milter_act_relay(ctx, msg, argv[0] != NULL ? argv[0] : "") != SMFIS_CONTINUE)
-			return (SMFIS_REJECT);
+		if ((rc = milter_act_relay(ctx, msg, argv[0] != NULL ? argv[0] : "")) != SMFIS_CONTINUE)
+			return (rc);
 	}
 	if (msg->nrcpt++ == 0 && argv[0] != NULL)
 		mw_strlcpy(msg->rcpt, argv[0], sizeof(msg->rcpt));
@@ -204,39 +206,6 @@ cb_data(SMFICTX *ctx)
 	return (SMFIS_CONTINUE);
 }
 
-/* cb_spam_hdr - count an inbound X-Spam-* or X-Mailwarren-Stamp header */
-
-static void
-cb_spam_hdr(struct milter_msg *msg, const char *name)
-{
-	struct milter_hdrseen *h;
-	int	cap;
-	int	i;
-
-	for (i = 0; i < msg->nspam_hdrs; i++) {
-		if (strcasecmp(msg->spam_hdrs[i].name, name) == 0) {
-			msg->spam_hdrs[i].count++;
-			return;
-		}
-	}
-	/* However many names: a forged header left behind is believed. */
-	if (msg->nspam_hdrs == msg->spam_hdrs_cap) {
-		cap = msg->spam_hdrs_cap ? 2 * msg->spam_hdrs_cap : 8;
-		if ((h = realloc(msg->spam_hdrs, (size_t) cap * sizeof(*h))) == NULL) {
-			msg->io_error = 1;	/* tempfail rather than keep a forgery */
-			return;
-		}
-		msg->spam_hdrs = h;
-		msg->spam_hdrs_cap = cap;
-	}
-	if ((msg->spam_hdrs[i].name = strdup(name)) == NULL) {
-		msg->io_error = 1;
-		return;
-	}
-	msg->spam_hdrs[i].count = 1;
-	msg->nspam_hdrs++;
-}
-
 /* cb_add - append to the buffer, remember failure */
 
 static void
@@ -246,34 +215,36 @@ cb_add(struct milter_msg *msg, const void *data, size_t len)
 		msg->io_error = 1;
 }
 
+/* cb_put - milter_hdr_copy() output into the buffer */
+
+static void
+cb_put(void *arg, const void *data, size_t len)
+{
+	cb_add((struct milter_msg *) arg, data, len);
+}
+
 /* cb_header - one header: count X-Spam-*, buffer with CRLF line ends */
 
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct milter_msg *msg = MSG(ctx);
-	const char *cp;
-	size_t	len;
+	int	why;
 
-	if (msg == NULL || !msg->in_message)
+	if (msg == NULL || !msg->in_message || msg->bad_header != MILTER_HDR_OK)
 		return (SMFIS_NOREPLY);
-	if (strncasecmp(name, "X-Spam-", 7) == 0 || strcasecmp(name, MW_STAMP_HEADER) == 0)
-		cb_spam_hdr(msg, name);
-	else if (msg->msgid == NULL && strcasecmp(name, "Message-ID") == 0
-		 && (msg->msgid = strdup(value)) == NULL)
+	if (milter_hdr_is_spam(name)) {
+		if (milter_hdrset_add(&msg->spam_hdrs, name) < 0)
+			msg->io_error = 1;	/* tempfail rather than keep a forgery */
+	} else if (msg->msgid == NULL && strcasecmp(name, "Message-ID") == 0
+		   && (msg->msgid = strdup(value)) == NULL) {
 		msg->io_error = 1;
-	cb_add(msg, name, strlen(name));
-	cb_add(msg, ": ", 2);
-	/* Folded values arrive with bare LF (or CRLF): write CRLF. */
-	for (cp = value; *cp != '\0'; cp += len) {
-		len = strcspn(cp, "\r\n");
-		cb_add(msg, cp, len);
-		if (cp[len] == '\0')
-			break;
-		cb_add(msg, "\r\n", 2);
-		len += (cp[len] == '\r' && cp[len + 1] == '\n') ? 2 : 1;
 	}
-	cb_add(msg, "\r\n", 2);
+	/* A header the scanners would read differently is refused at EOM. */
+	if ((why = milter_hdr_copy(name, value, cb_put, msg)) != MILTER_HDR_OK) {
+		msg->bad_header = why;
+		mw_printable(msg->bad_header_name, sizeof(msg->bad_header_name), name, strlen(name));
+	}
 	return (SMFIS_NOREPLY);
 }
 
@@ -298,7 +269,7 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct milter_msg *msg = MSG(ctx);
 
-	if (msg != NULL && msg->in_message)
+	if (msg != NULL && msg->in_message && msg->bad_header == MILTER_HDR_OK)
 		cb_add(msg, chunk, len);
 	return (SMFIS_CONTINUE);
 }
@@ -329,6 +300,8 @@ cb_eom(SMFICTX *ctx)
 	msg->in_message = 0;
 	conf = &msg->live->conf;
 	cb_macro(ctx, "i", msg->qid, sizeof(msg->qid));
+	if (msg->bad_header != MILTER_HDR_OK)
+		return (milter_act_bad_header(ctx, msg));
 
 	/* Virus scan: the message as received, from memory or the spool. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -68,6 +68,10 @@
 /*	smfi_progress() at once and then once a second, so that the MTA
 /*	does not time out.  With -v every wait and every scan start is
 /*	logged with the number of scans running, which shows the limit.
+/*	A blocking reload logs "blocking reload: scans paused (N waiting)"
+/*	once it holds the lock and "... scans resume" before it lets go;
+/*	with -v a session that found the lock taken logs that it waits,
+/*	and how long it waited.
 /*	milter_clam_slots() applies a new MaxConcurrentScans (reload); scans
 /*	running keep their slots.
 /*
@@ -143,6 +147,7 @@ static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static long slots_max;			/* MaxConcurrentScans, resolved */
 static long slots_used;			/* scans holding a slot */
 static long scans_running;		/* inside libclamav (atomic) */
+static long scans_paused;		/* held by a blocking reload (atomic) */
 
  /*
   * Sessions waiting for a slot, in arrival order; each lives on its
@@ -500,12 +505,17 @@ milter_clam_reload(const struct milter_conf *conf, int force)
 		force ? "signal" : "directory changed");
 	clam_stat_reset(conf);
 	if (conf->reload_code == RELOAD_BLOCKING) {
+		/* From here on new scans wait: the lock prefers the writer. */
 		pthread_rwlock_wrlock(&clam_block);
+		mw_info("blocking reload: scans paused (%ld waiting)",
+			__atomic_load_n(&scans_paused, __ATOMIC_SEQ_CST));
 		clam_swap(NULL, NULL);
 		if ((e = clam_build(conf, version, sizeof(version))) != NULL)
 			clam_swap(e, version);
 		else
 			mw_error("reload failed: no ClamAV engine; scans fail as OnScanError says until a reload succeeds");
+		mw_info("blocking reload: scans resume (%ld waiting)",
+			__atomic_load_n(&scans_paused, __ATOMIC_SEQ_CST));
 		pthread_rwlock_unlock(&clam_block);
 		return;
 	}
@@ -626,10 +636,17 @@ milter_clam_limit(const char *vir)
 static void
 clam_block_wait(SMFICTX *ctx, const char *qid)
 {
+	struct timespec t0;
 	struct timespec ts;
-	long	waited = 0;
+	long	notes = 0;
 	int	rc;
 
+	/* No writer holds or waits for the lock: the common case. */
+	if (pthread_rwlock_tryrdlock(&clam_block) == 0)
+		return;
+	__atomic_add_fetch(&scans_paused, 1, __ATOMIC_SEQ_CST);
+	mw_debug("%s: scan waits for a blocking reload", qid);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
@@ -642,10 +659,11 @@ clam_block_wait(SMFICTX *ctx, const char *qid)
 		/* a blocking reload: the MTA must not time out meanwhile */
 		if (ctx != NULL)
 			(void) smfi_progress(ctx);
-		waited++;
+		notes++;
 	}
-	if (waited > 0)
-		mw_debug("%s: waited %ld s for a blocking reload", qid, waited);
+	__atomic_sub_fetch(&scans_paused, 1, __ATOMIC_SEQ_CST);
+	mw_debug("%s: waited %ld ms for a blocking reload (%ld progress notes)", qid,
+		 milter_ms_since(&t0), notes);
 }
 
 /* milter_clam_scan - scan one message from memory */

@@ -77,11 +77,11 @@ milter_spam_strip(SMFICTX *ctx, struct milter_msg *msg)
 	int	i;
 	int	idx;
 
-	for (i = 0; i < msg->nspam_hdrs; i++)
-		for (idx = msg->spam_hdrs[i].count; idx >= 1; idx--)
-			if (smfi_chgheader(ctx, msg->spam_hdrs[i].name, idx, NULL) != MI_SUCCESS)
+	for (i = 0; i < msg->spam_hdrs.n; i++)
+		for (idx = msg->spam_hdrs.v[i].count; idx >= 1; idx--)
+			if (smfi_chgheader(ctx, msg->spam_hdrs.v[i].name, idx, NULL) != MI_SUCCESS)
 				mw_warn("%s: cannot delete header %s #%d", msg->qid,
-					msg->spam_hdrs[i].name, idx);
+					msg->spam_hdrs.v[i].name, idx);
 }
 
 /* spam_received - the Received: line the MTA will add */
@@ -110,20 +110,11 @@ static const char *
 spam_user(const struct milter_msg *msg, char *buf, size_t len)
 {
 	const struct milter_conf *conf = &msg->live->conf;
-	const char *rcpt = msg->rcpt;
-	size_t	n;
+	const char *user;
 
-	if (conf->spamd_per_recipient && msg->nrcpt == 1) {
-		if (*rcpt == '<')
-			rcpt++;
-		n = strcspn(rcpt, ">");
-		if (n < len) {
-			memcpy(buf, rcpt, n);
-			buf[n] = '\0';
-			if (mw_spamc_user_ok(buf))
-				return (buf);
-		}
-	}
+	if (conf->spamd_per_recipient && msg->nrcpt == 1
+	    && (user = milter_addr_spamd_user(msg->rcpt, buf, len)) != NULL)
+		return (user);
 	return (conf->spamd_user);
 }
 

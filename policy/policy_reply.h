@@ -2,7 +2,7 @@
 /* NAME
 /*	policy_reply 3h
 /* SUMMARY
-/*	readers of what the rate store and the user directory answer
+/*	readers of what the rate store answers
 /* SYNOPSIS
 /*	#include "policy_reply.h"
 /* DESCRIPTION
@@ -14,17 +14,13 @@
 #include <sys/types.h>
 
 #include "mw_endpoint.h"
-#include "policy.h"			/* POLICY_RATE_*, POLICY_USER_* */
+#include "policy.h"			/* POLICY_RATE_* */
 
 #define POLICY_RESP_DEPTH_MAX	8	/* nested arrays in one reply */
 #define POLICY_RESP_BULK_MAX	(1024 * 1024)	/* bytes or elements */
 
-#define POLICY_REPLY_OTHER	(-10)	/* a line that answers no lookup */
-#define POLICY_REPLY_BAD	(-11)	/* an answer with a bad id */
-
 extern int policy_redis_url(const char *, struct mw_endpoint *, char *, size_t);
 extern ssize_t policy_resp_parse(const char *, size_t, int *, long long *);
 extern int policy_resp_outcome(int, long long);
-extern int policy_userdb_reply(const char *, unsigned *);
 
 #endif

@@ -26,20 +26,8 @@ set -u
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 
-debian=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--debian) debian=${2:-}; shift ;;
-	*) echo "usage: tools/package-check.sh [--debian 12|13]" >&2; exit 2 ;;
-	esac
-	shift
-done
-if [ -n "$debian" ] && [ "$debian" != "$(. /etc/os-release && echo "${VERSION_ID:-}")" ]; then
-	case $debian in
-	13) exec "$TOP/tools/debian13.sh" run tools/package-check.sh ;;
-	*) echo "package-check.sh: --debian $debian: only 13 is available besides the running release" >&2; exit 2 ;;
-	esac
-fi
+. "$TOP/tools/release.sh"
+mw_release package-check.sh "$@"
 
 . "$TOP/tests/lib/sandbox.sh"
 . "$MW_TESTLIB/postfix.sh"

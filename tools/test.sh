@@ -21,21 +21,8 @@ set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 
-debian=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--debian) debian=${2:-}; shift ;;
-	*) echo "usage: tools/test.sh [--debian 12|13]" >&2; exit 2 ;;
-	esac
-	shift
-done
-
-if [ -n "$debian" ] && [ "$debian" != "$(. /etc/os-release && echo "${VERSION_ID:-}")" ]; then
-	case $debian in
-	13) exec tools/debian13.sh run tools/test.sh ;;
-	*) echo "test.sh: --debian $debian: only 13 is available besides the running release" >&2; exit 2 ;;
-	esac
-fi
+. "$TOP/tools/release.sh"
+mw_release test.sh "$@"
 
 if [ "$(id -u)" = 0 ]; then
 	tools/install-deps.sh

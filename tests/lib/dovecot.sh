@@ -44,6 +44,13 @@
 #                      (=$SB/modules) for DC_MAIL_PLUGIN_DIR, which it sets;
 #                      a missing file skips the whole test. After sb_init.
 # dovecot_client ARGS  tests/lib/mailclient.py: LMTP, IMAP, POP3 clients
+# dovecot_director_conf ADDR PORT MAILSERVERS
+#                      print the DC_EXTRA_CONF text (2.3 only: 2.4 has no
+#                      director) that makes the current instance a director
+#                      ring of one on ADDR:PORT over the backends
+#                      MAILSERVERS (space-separated addresses): IMAP, POP3
+#                      and LMTP (lmtp_proxy) logins go through it, users
+#                      hashed by %Ln as IMAP LOGIN and LMTP RCPT give them
 # dovecot_use NAME     switch every helper and DC_* variable to instance NAME,
 #                      so one test can run several Dovecots (e.g. backends
 #                      behind a director). Each has its own $SB/NAME dir,
@@ -247,6 +254,40 @@ dc_run() {
 dovecot_mailwarren_settings() {
 	[ -n "$DC_V24" ] || return 0
 	dovecot_overlay settings "$(mw_module plugins/common libmailwarren_settings.so settings)"
+}
+
+dovecot_director_conf() {
+	cat <<EOF
+director_servers = $1:$2
+director_mail_servers = $3
+# LMTP RCPT user@domain and IMAP LOGIN user must hash alike
+director_username_hash = %Ln
+lmtp_proxy = yes
+service director {
+  unix_listener login/director {
+    mode = 0666
+  }
+  fifo_listener login/proxy-notify {
+    mode = 0666
+  }
+  unix_listener director-userdb {
+    mode = 0600
+  }
+  inet_listener {
+    address = $1
+    port = $2
+  }
+}
+service imap-login {
+  executable = imap-login director
+}
+service pop3-login {
+  executable = pop3-login director
+}
+protocol lmtp {
+  auth_socket_path = director-userdb
+}
+EOF
 }
 
 dovecot_doveadm() {

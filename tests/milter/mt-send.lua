@@ -11,6 +11,9 @@
 --   bodyfile optional: send this file as the body instead (binary safe)
 --   prepend  optional: extra header "Name: value", before the message's
 --   prepend2 optional: a second one
+--   rawhdr   optional: one more header "Name: value", first of all, with
+--            the escapes \r, \n and \t in it (name or value) sent as
+--            CR, LF and tab, raw as Sendmail may pass them
 --   code, xcode, text   optional: expected SMTP reply (all three)
 --   deleted  optional: header names whose deletion is checked
 --   changed  optional: header names whose change is checked ("chg NAME yes|no")
@@ -96,6 +99,12 @@ local function flush()
 	if name ~= nil then
 		if mt.header(conn, name, value) ~= nil then fail("header " .. name) end
 	end
+end
+if rawhdr ~= nil then
+	local raw = rawhdr:gsub("\\r", "\r"):gsub("\\n", "\n"):gsub("\\t", "\t")
+	local rn, rv = raw:match("^(.-): (.*)$")
+	if rn == nil then fail("rawhdr " .. rawhdr) end
+	if mt.header(conn, rn, rv) ~= nil then fail("header " .. rn) end
 end
 for line in (hdrs .. "\n"):gmatch("(.-)\r?\n") do
 	if line:match("^[ \t]") and name ~= nil then

@@ -11,24 +11,14 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
 . "$MW_TOP_SRCDIR/tests/milter/milter-lib.sh"
 
-PY=${MW_PYTHON:-/usr/bin/python3}
-FLOOD=$MW_TESTLIB/flood.py
-sb_need_root
-sb_need_cmd ip iproute2
-sb_need_cmd prlimit util-linux
-sb_need_cmd nsenter util-linux
 sb_init milter-overload
 mwm_db
-
-NS=mwmo-$$-$RANDOM
-ip netns add "$NS" || { echo "Bail out! ip netns add failed"; exit 1; }
-sb_at_exit "ip netns del $NS"
-nsenter --net="/run/netns/$NS" ip link set lo up
-PORT=27840			# the namespace's own loopback: no one else there
+. "$MW_TESTLIB/overload.sh"
+ov_init mwmo 27840
 
 conf() {	# conf MAXCONN
 	cat >"$SB/m.conf" <<EOC
-MilterSocket inet:$PORT@127.0.0.1
+MilterSocket inet:$OV_PORT@127.0.0.1
 DatabaseDirectory $MWM_DB
 TemporaryDirectory $SB/tmp
 DatabaseCheckInterval 0
@@ -38,43 +28,25 @@ User nobody
 Group nogroup
 EOC
 }
-PID=
-start() {	# start SOFT:HARD
-	: >"$SB/m.log"
-	nsenter --net="/run/netns/$NS" prlimit --nofile="$1" "$MWM_BIN" -f -c "$SB/m.conf" </dev/null >>"$SB/m.log" 2>&1 &
-	PID=$!
-	sb_at_exit "mw_kill_pid $PID 10"
-	local i
-	for ((i = 0; i < 300; i++)); do
-		grep -q "started on" "$SB/m.log" && return 0
-		sb_pid_running "$PID" || break
-		sleep 0.1
-	done
-	sed 's/^/# /' "$SB/m.log"
-	return 1
+start() {	# start SOFT:HARD - the daemon in the namespace under that limit
+	ov_start "$SB/m.log" "$1" 'started on' "$MWM_BIN" -f -c "$SB/m.conf" && PID=$OV_PID
 }
-flood() {
-	nsenter --net="/run/netns/$NS" prlimit --nofile=20000:20000 "$PY" "$FLOOD" --proto milter "$@" "127.0.0.1:$PORT" 2>>"$SB/flood.err"
-}
-val() {
-	sed -n "s/^$1=//p" <<<"$OUT"
-}
-warnings() {
-	grep -c "warning: .*$1" "$SB/m.log"
-}
+flood() { ov_flood milter "$@"; }
+val() { ov_val "$1"; }
+warnings() { ov_warnings "$SB/m.log" "$1"; }
 
 # 1. The start check: MaxConnections 300 needs 3 x 300 + 64 descriptors.
 conf 300
-out=$(nsenter --net="/run/netns/$NS" prlimit --nofile=512:512 "$MWM_BIN" -t -c "$SB/m.conf" 2>&1)
+out=$(nsenter --net="/run/netns/$OV_NS" prlimit --nofile=512:512 "$MWM_BIN" -t -c "$SB/m.conf" 2>&1)
 check "-t: MaxConnections 300 under a hard limit of 512 is refused" test $? -ne 0
 check "  ... naming the cap, the need and the limit" \
 	grep -q "MaxConnections 300 needs 964 descriptors, but the descriptor limit is 512 (hard limit 512)" <<<"$out"
-timeout 20 nsenter --net="/run/netns/$NS" prlimit --nofile=512:512 "$MWM_BIN" -f -c "$SB/m.conf" </dev/null >"$SB/refused.log" 2>&1
+timeout 20 nsenter --net="/run/netns/$OV_NS" prlimit --nofile=512:512 "$MWM_BIN" -f -c "$SB/m.conf" </dev/null >"$SB/refused.log" 2>&1
 check "the milter does not start with it either" test $? -ne 0
 check "  ... and says why" grep -q "MaxConnections 300 needs 964 descriptors" "$SB/refused.log"
 lim=$(sed -n 's/^LimitNOFILE=//p' "$MW_TOP_SRCDIR/packaging/systemd/mailwarren-milter.service")
 sed -i 's/^MaxConnections .*/MaxConnections 65536/' "$SB/m.conf"
-need=$(nsenter --net="/run/netns/$NS" prlimit --nofile=256:256 "$MWM_BIN" -t -c "$SB/m.conf" 2>&1 |
+need=$(nsenter --net="/run/netns/$OV_NS" prlimit --nofile=256:256 "$MWM_BIN" -t -c "$SB/m.conf" 2>&1 |
 	sed -n 's/.*MaxConnections 65536 needs \([0-9]*\) descriptors.*/\1/p')
 check "the unit's LimitNOFILE ($lim) holds the largest MaxConnections (65536: ${need:-?} descriptors)" \
 	test -n "$need" -a "${lim:-0}" -ge "${need:-1}"
@@ -108,7 +80,7 @@ check "the milter is still running" sb_pid_running "$PID"
 # some containers) only a caller of the same uid and gid may change its
 # limits, so prlimit runs as that user (setpriv: util-linux).
 check "the descriptor limit is lowered to 200" \
-	setpriv --reuid=nobody --regid=nogroup --clear-groups prlimit --pid "$PID" --nofile=200:200
+	ov_lower_limit 200
 OUT=$(flood --established 4 --flood 10000 --send full --wait 120 --probes 5)
 sed 's/^/# /' <<<"$OUT"
 check "EMFILE storm: established sessions negotiated before it" test "$(val established_ok)" = 4

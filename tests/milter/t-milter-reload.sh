@@ -110,7 +110,8 @@ check "SIGHUP: logged as a reload" grep -q "signal SIGHUP: reloading" "$MWM_LOG"
 # done while they go on, and the scans that waited for it are accepted.
 # (This stream does not keep a scan running at every instant, so it passes
 # with a lock that prefers the scans too; the writer preference that stops
-# a steadier stream from starving the reload is not proven here.)
+# a steadier stream from starving the reload is proven by
+# t-milter-reload-block.sh.)
 head -c 3000000 /dev/zero | tr '\0' 'a' | fold -w 76 >"$SB/bulk.txt"
 { printf 'From: a@b.example\nTo: c@d.example\nSubject: bulk\n\n'; cat "$SB/bulk.txt"; } >"$SB/bulk.eml"
 echo "Mailwarren.Reload.Stream:0:*:$EICAR_HEX" >"$MWM_DB/new.ndb"

@@ -9,64 +9,36 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
 . "$MW_TESTLIB/policyd.sh"
 
-PY=${MW_PYTHON:-/usr/bin/python3}
-FLOOD=$MW_TESTLIB/flood.py
-sb_need_root
-sb_need_cmd ip iproute2
-sb_need_cmd prlimit util-linux
-sb_need_cmd nsenter util-linux
 sb_init policy-overload
-
-NS=mwpo-$$-$RANDOM
-ip netns add "$NS" || { echo "Bail out! ip netns add failed"; exit 1; }
-sb_at_exit "ip netns del $NS"
-nsenter --net="/run/netns/$NS" ip link set lo up
-PORT=10040			# the namespace's own loopback: no one else there
+. "$MW_TESTLIB/overload.sh"
+ov_init mwpo 10040
 T=$MW_TOP_SRCDIR/tests/policy
 
 conf() {	# conf MAXCONN - the golden tables on the namespace's TCP port
-	sed -e "s|@DIR@|$T|g" -e "s|local:@SOCK@|inet:$PORT@127.0.0.1|" "$T/golden.conf.in" >"$SB/p.conf"
+	sed -e "s|@DIR@|$T|g" -e "s|local:@SOCK@|inet:$OV_PORT@127.0.0.1|" "$T/golden.conf.in" >"$SB/p.conf"
 	echo "MaxConnections $1" >>"$SB/p.conf"
 	# as root the daemon must be given a user (it refuses to stay root)
 	printf 'User nobody\nGroup nogroup\n' >>"$SB/p.conf"
 }
-PID=
 start() {	# start SOFT:HARD - the daemon in the namespace under that limit
-	: >"$SB/p.log"
-	nsenter --net="/run/netns/$NS" prlimit --nofile="$1" "$PD_BIN" -f -c "$SB/p.conf" >>"$SB/p.log" 2>&1 &
-	PID=$!
-	sb_at_exit "mw_kill_pid $PID"
-	local i
-	for ((i = 0; i < 100; i++)); do
-		nsenter --net="/run/netns/$NS" "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1).close()" 2>/dev/null && return 0
-		sb_pid_running "$PID" || break
-		sleep 0.1
-	done
-	sed 's/^/# /' "$SB/p.log"
-	return 1
+	ov_start "$SB/p.log" "$1" connect "$PD_BIN" -f -c "$SB/p.conf" && PID=$OV_PID
 }
-flood() {	# flood ARGS... - tests/lib/flood.py in the namespace; key=value on stdout
-	nsenter --net="/run/netns/$NS" prlimit --nofile=20000:20000 "$PY" "$FLOOD" --proto policy "$@" "127.0.0.1:$PORT" 2>>"$SB/flood.err"
-}
-val() {		# val KEY - from $OUT
-	sed -n "s/^$1=//p" <<<"$OUT"
-}
-warnings() {	# warnings REGEX - warning lines in the daemon's log
-	grep -c "warning: .*$1" "$SB/p.log"
-}
+flood() { ov_flood policy "$@"; }
+val() { ov_val "$1"; }
+warnings() { ov_warnings "$SB/p.log" "$1"; }
 
 # 1. The start check: MaxConnections 300 needs 300 + 128 descriptors.
 conf 300
-out=$(nsenter --net="/run/netns/$NS" prlimit --nofile=256:256 "$PD_BIN" -t -c "$SB/p.conf" 2>&1)
+out=$(nsenter --net="/run/netns/$OV_NS" prlimit --nofile=256:256 "$PD_BIN" -t -c "$SB/p.conf" 2>&1)
 check "-t: MaxConnections 300 under a hard limit of 256 is refused" test $? -ne 0
 check "  ... naming the cap, the need and the limit" \
 	grep -q "MaxConnections 300 needs 428 descriptors, but the descriptor limit is 256 (hard limit 256)" <<<"$out"
-timeout 20 nsenter --net="/run/netns/$NS" prlimit --nofile=256:256 "$PD_BIN" -f -c "$SB/p.conf" >"$SB/refused.log" 2>&1
+timeout 20 nsenter --net="/run/netns/$OV_NS" prlimit --nofile=256:256 "$PD_BIN" -f -c "$SB/p.conf" >"$SB/refused.log" 2>&1
 check "the daemon does not start with it either" test $? -ne 0
 check "  ... and says why" grep -q "MaxConnections 300 needs 428 descriptors" "$SB/refused.log"
 lim=$(sed -n 's/^LimitNOFILE=//p' "$MW_TOP_SRCDIR/packaging/systemd/mailwarren-policyd.service")
 sed -i 's/^MaxConnections .*/MaxConnections 65536/' "$SB/p.conf"
-need=$(nsenter --net="/run/netns/$NS" prlimit --nofile=256:256 "$PD_BIN" -t -c "$SB/p.conf" 2>&1 |
+need=$(nsenter --net="/run/netns/$OV_NS" prlimit --nofile=256:256 "$PD_BIN" -t -c "$SB/p.conf" 2>&1 |
 	sed -n 's/.*MaxConnections 65536 needs \([0-9]*\) descriptors.*/\1/p')
 check "the unit's LimitNOFILE ($lim) holds the largest MaxConnections (65536: ${need:-?} descriptors)" \
 	test -n "$need" -a "${lim:-0}" -ge "${need:-1}"
@@ -102,7 +74,7 @@ check "the daemon is still running" sb_pid_running "$PID"
 # some containers) only a caller of the same uid and gid may change its
 # limits, so prlimit runs as that user (setpriv: util-linux).
 check "the descriptor limit is lowered to 200" \
-	setpriv --reuid=nobody --regid=nogroup --clear-groups prlimit --pid "$PID" --nofile=200:200
+	ov_lower_limit 200
 OUT=$(flood --established 4 --flood 10000 --send full --wait 120 --probes 5)
 sed 's/^/# /' <<<"$OUT"
 check "EMFILE storm: established connections answered before it" test "$(val established_ok)" = 4
