@@ -27,7 +27,7 @@ REPS=5 LOGINS=1000 CONC=4 JSON=
 while getopts r:l:c:j: opt; do
 	case $opt in
 	r) REPS=$OPTARG ;; l) LOGINS=$OPTARG ;; c) CONC=$OPTARG ;; j) JSON=$OPTARG ;;
-	*) sed -n '2,24p' "$0"; exit 2 ;;
+	*) sed -n '2,22p' "$0"; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "proxy-bench.sh: run as root" >&2; exit 2; }
