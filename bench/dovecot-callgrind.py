@@ -3,28 +3,50 @@
 private Dovecot (2.3 or 2.4, whichever is installed where it runs) on 127.0.0.1,
 counting EVERY Dovecot process (master, auth, log, config, anvil, stats, lmtp,
 imap-login, imap, ...): the whole instance runs under valgrind's callgrind with
---trace-children=yes. Two modes:
+--trace-children=yes. What is compared - both give every user a home and a
+mail location, with the same passdb, users, mail and clients:
 
-  stock  mail location and home from the configuration and passwd-file
-         (mail_location = maildir:~/Maildir, 2.4 mail_driver/mail_path)
-  auth   no mail location and no home in the configuration: the userdb chain
+  stock  Dovecot alone, as a site without mailwarren runs it: passwd-file
+         passdb and userdb, the home in each user's passwd-file line, the mail
+         location in the configuration (2.3 mail_location = maildir:~/Maildir,
+         2.4 mail_driver = maildir, mail_path = ~/Maildir)
+  auth   mailwarren's placement in the auth process: no home in passwd-file
+         and no mail location in the configuration; the userdb chain
          passwd-file (result_success = continue-ok) + mailwarren's userdb
-         "mailshard" (libauthdb_mailshard.so) returns them; three volumes, one
-         of weight 2; no mail plugin
+         "mailshard" (libauthdb_mailshard.so), which returns home and mail
+         location (2.3 mail, 2.4 mail_driver + mail_path) from the placement
+         over three volumes (one of weight 2) after stat()ing the volume's
+         marker; no mail plugin
+  stock2 (--aa) stock again: its difference from stock is the A/A band
+  stock-loc (--stock-loc) stock whose passwd-file also returns each user's
+         mail location (2.3 userdb_mail, 2.4 userdb_mail_driver and
+         userdb_mail_path), the same path: what the mail processes pay for a
+         per-user location from any userdb (LDAP, SQL, ...), informational
 
 Instance start-up and shutdown cost the same whatever the load, so each mode runs
 three fresh instances: a base load (B deliveries, L logins), B+DB deliveries, and
 L+DL logins; instructions per delivery = (run2 - base) / DB, per login = (run3 -
-base) / DL. The auth module (and on 2.4 mailwarren's settings module) are bound
-over Dovecot's fixed module directories in a private mount namespace; nothing
-outside changes. Run as root. Loopback only; every loop is bounded.
+base) / DL. Processes whose work follows the clock, not the load (log, stats,
+anvil, master timers) and process start-ups that fall differently make the A/A
+band. --functions N says where auth's extra instructions go: the auth module's
+own code (inclusive), each process and object, and the N functions whose
+exclusive costs differ most. The auth module (and on 2.4 mailwarren's settings
+module) are bound over Dovecot's fixed module directories in a private mount
+namespace; nothing outside changes. Run as root. Loopback only; every loop is
+bounded. Target (issue 15): stock/auth >= 99% for both.
 
-  dovecot-callgrind.py --authmod .../libauthdb_mailshard.so
+usage: dovecot-callgrind.py --authmod .../libauthdb_mailshard.so
                        [--settings-module .../libmailwarren_settings.so] (2.4)
                        [--base-msgs 30] [--msgs 120] [--base-logins 10] [--logins 40]
+                       [--aa] [--stock-loc] [--functions N]
                        [--workdir /tmp/dovecot-callgrind] [--keep] [--json FILE]
+  e.g. on the Debian 12 host after a build in _build:
+    bench/dovecot-callgrind.py --authmod _build/plugins/auth/.libs/libauthdb_mailshard.so --aa
+  and in the Debian 13 chroot after a build in _build24:
+    bench/dovecot-callgrind.py --authmod _build24/plugins/auth/.libs/libauthdb_mailshard.so \\
+        --settings-module _build24/plugins/common/.libs/libmailwarren_settings.so --aa
 """
-import argparse, importlib.util, json, os, shutil
+import argparse, importlib.util, json, os, re, shutil, signal
 import subprocess, sys, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,7 +68,7 @@ def conf(v24, mode, T, ports):
     if v24:
         head = ("dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n"
                 "auth_allow_cleartext = yes\nauth_username_format = %{user | lower | username}\n")
-        if mode == "stock":
+        if mode != "auth":
             mail = "mail_driver = maildir\nmail_path = ~/Maildir\n"
             auth = (f"passdb passwd-file {{\n  passwd_file_path = {T}/users\n}}\n"
                     f"userdb passwd-file {{\n  passwd_file_path = {T}/users\n}}\n")
@@ -59,7 +81,7 @@ def conf(v24, mode, T, ports):
         listen = "listen"
     else:
         head = "disable_plaintext_auth = no\nauth_username_format = %Ln\n"
-        if mode == "stock":
+        if mode != "auth":
             mail = "mail_location = maildir:~/Maildir\n"
             auth = (f"passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {T}/users\n}}\n"
                     f"userdb {{\n  driver = passwd-file\n  args = {T}/users\n}}\n")
@@ -167,14 +189,82 @@ def totals(out):
     """{process command: instructions} over every callgrind file in out"""
     by = {}
     for f in os.listdir(out):
-        cmd, total = "?", 0
+        cmd, total = "?", None
         for line in open(os.path.join(out, f), errors="replace"):
             if line.startswith("cmd:"):
                 cmd = os.path.basename(line.split()[1])
             elif line.startswith("summary:") or line.startswith("totals:"):
                 total = int(line.split()[1])
                 break
+        if total is None:
+            sys.exit(f"{out}/{f} ({cmd}): no summary, the process did not finish")
         by[cmd] = by.get(cmd, 0) + total
+    return by
+
+
+MODULE = "libauthdb_mailshard.so"
+INCL = "(inclusive)"
+
+
+def functions(out):
+    """{(process, object:function): exclusive instructions} over every callgrind
+    file in out (callgrind's format with name compression: a cost line right
+    after calls= is the callee's inclusive cost, not the caller's own), plus
+    (process, MODULE + INCL): the auth module's own code with everything it
+    calls (Dovecot's API, libc), less its calls back into Dovecot's userdb
+    chain (auth_request_userdb_callback: the next userdb, the reply)"""
+    by = {}
+    for f in os.listdir(out):
+        names = {"ob": {}, "fn": {}}
+        cmd, ob, fn, cob, cfn, call = "?", "?", "?", "?", "?", False
+        for line in open(os.path.join(out, f), errors="replace"):
+            c = line[:1]
+            if c.isdigit() or c in "+-*":
+                parts = line.split()
+                if len(parts) < 2:
+                    continue
+                v = int(parts[1])
+                if call:
+                    call = False
+                    if (ob == MODULE and cob != MODULE and
+                            not cfn.startswith("auth_request_userdb_callback")):
+                        k = (cmd, MODULE + INCL)
+                        by[k] = by.get(k, 0) + v
+                    cob = ob
+                    continue
+                k = (cmd, ob + ":" + fn)
+                by[k] = by.get(k, 0) + v
+                if ob == MODULE:
+                    k = (cmd, MODULE + INCL)
+                    by[k] = by.get(k, 0) + v
+                continue
+            if line.startswith("calls="):
+                call = True
+                continue
+            key, _, val = line.rstrip("\n").partition("=")
+            if key in ("ob", "fn", "cob", "cfn"):
+                kind = key[-2:]
+                m = re.match(r"\((\d+)\)(?: (.*))?$", val)
+                if m:
+                    name = m.group(2)
+                    if name is not None:
+                        names[kind][m.group(1)] = name
+                    else:
+                        name = names[kind].get(m.group(1), "?")
+                else:
+                    name = val
+                if kind == "ob":
+                    name = os.path.basename(name)
+                if key == "ob":
+                    ob = cob = name
+                elif key == "fn":
+                    fn = name
+                elif key == "cob":
+                    cob = name
+                else:
+                    cfn = name
+            elif line.startswith("cmd:"):
+                cmd = os.path.basename(line.split()[1])
     return by
 
 
@@ -186,8 +276,12 @@ def one_run(mode, tag, msgs, logins, a, v24):
     users = [f"user{i:03d}" for i in range(a.users)]
     with open(T + "/users", "w") as f:
         for u in users:
-            home = f"{T}/home/{u}" if mode == "stock" else ""
-            f.write(f"{u}:{{PLAIN}}pw:{UID}:{UID}::{home}::\n")
+            home = f"{T}/home/{u}" if mode != "auth" else ""
+            extra = ""
+            if mode == "stock-loc":
+                extra = (f"userdb_mail_driver=maildir userdb_mail_path={home}/Maildir" if v24
+                         else f"userdb_mail=maildir:{home}/Maildir")
+            f.write(f"{u}:{{PLAIN}}pw:{UID}:{UID}::{home}::{extra}\n")
     os.makedirs(T + "/home")
     shutil.chown(T + "/home", UID, UID)
     for v in ("v1", "v2", "v3"):
@@ -237,25 +331,67 @@ def one_run(mode, tag, msgs, logins, a, v24):
         lbad = db.lmtp_worker((ports["lmtp"], range(msgs), users))
         ibad = db.imap_worker((ports["imap"], range(logins), users))
     finally:
+        # SIGTERM to the master, as "doveadm stop" sends it: doveadm itself
+        # would read the configuration outside the private mount namespace,
+        # where on 2.4 the mailshard settings are unknown, and fail
         pid = int(open(T + "/run/master.pid").read())
-        subprocess.run(["doveadm", "-c", T + "/dovecot.conf", "stop"], capture_output=True)
+        os.kill(pid, signal.SIGTERM)
         for _ in range(1200):   # valgrind'd processes exit slowly
             if not os.path.exists(f"/proc/{pid}"):
                 break
             time.sleep(0.1)
+        else:
+            sys.exit(f"{mode}-{tag}: the master (pid {pid}) did not stop in 120 s")
         time.sleep(3)   # children write their profiles as they go
         done.set()
         th.join()
     if lbad or ibad:
         sys.exit(f"{mode}-{tag}: {lbad} deliveries and {ibad} logins failed; see {T}/dovecot.log")
     by = totals(out)
+    # a process still running has written no profile: its instructions
+    # would be missing from this run and the differences meaningless
+    missing = {"dovecot", "log", "config", "auth", "lmtp", "imap", "imap-login"} - set(by)
+    if missing:
+        sys.exit(f"{mode}-{tag}: no profile from {', '.join(sorted(missing))}; see {T}")
+    fns = functions(out) if a.functions else {}
     if not a.keep:
         shutil.rmtree(T, ignore_errors=True)
-    return by
+    return by, fns
+
+
+def per_op(run, base, n):
+    return {k: (run.get(k, 0) - base.get(k, 0)) / n for k in set(run) | set(base)}
+
+
+def print_functions(res, what, top, base="stock", other="auth"):
+    """where auth's extra instructions per operation go: the auth module's
+    own share, by process and object, then the functions that differ most
+    (exclusive costs)"""
+    st, au = res[base][what + "_fn"], res[other][what + "_fn"]
+    diff = {k: au.get(k, 0) - st.get(k, 0) for k in set(st) | set(au)}
+    mod = {k: v for k, v in diff.items() if k[1] == MODULE + INCL}
+    for k in mod:
+        del diff[k]
+    print(f"{other} - {base} per {what}: {sum(diff.values()):+,.0f} instructions")
+    for (proc, _), v in mod.items():
+        print(f"  {v:+12,.0f}  {proc:10s} of it: {MODULE}, inclusive (what it calls, "
+              "less its callback into the userdb chain)")
+    print("  by process and object:")
+    objs = {}
+    for (proc, fn), v in diff.items():
+        k = (proc, fn.split(":", 1)[0])
+        objs[k] = objs.get(k, 0) + v
+    for (proc, ob), v in sorted(objs.items(), key=lambda x: -abs(x[1])):
+        if abs(v) >= 500:
+            print(f"  {v:+12,.0f}  {proc:10s} {ob}")
+    print(f"  functions (exclusive, top {top}):")
+    for (proc, fn), v in sorted(diff.items(), key=lambda x: -abs(x[1]))[:top]:
+        print(f"  {v:+12,.0f}  {proc:10s} {fn}  ({base} {st.get((proc, fn), 0):,.0f})")
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--authmod", required=True)
     ap.add_argument("--settings-module")
     ap.add_argument("--base-msgs", type=int, default=30)
@@ -266,6 +402,14 @@ def main():
     ap.add_argument("--workdir", default="/tmp/dovecot-callgrind")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--aa", action="store_true",
+                    help="run stock a second time (stock2): the A/A band of the figures")
+    ap.add_argument("--stock-loc", action="store_true",
+                    help="also run stock-loc: stock whose passwd-file returns each user's mail "
+                    "location too (what Dovecot costs for a per-user location from any userdb)")
+    ap.add_argument("--functions", type=int, default=0, metavar="N",
+                    help="also print where auth's extra instructions go: per process and "
+                    "object, and the N functions that differ most")
     a = ap.parse_args()
     a.authmod = os.path.abspath(a.authmod)
     if a.settings_module:
@@ -274,30 +418,48 @@ def main():
     if v24 and not a.settings_module:
         sys.exit("Dovecot 2.4: --settings-module libmailwarren_settings.so is needed")
     os.makedirs(a.workdir, exist_ok=True)
-    res = {}
+    res, fres = {}, {}
     if True:
-        for mode in ("stock", "auth"):
-            base = one_run(mode, "base", a.base_msgs, a.base_logins, a, v24)
-            more_l = one_run(mode, "lmtp", a.base_msgs + a.msgs, a.base_logins, a, v24)
-            more_i = one_run(mode, "imap", a.base_msgs, a.base_logins + a.logins, a, v24)
-            names = set(base) | set(more_l) | set(more_i)
-            per_l = {n: (more_l.get(n, 0) - base.get(n, 0)) / a.msgs for n in names}
-            per_i = {n: (more_i.get(n, 0) - base.get(n, 0)) / a.logins for n in names}
+        for mode in (("stock", "auth") + (("stock2",) if a.aa else ()) +
+                     (("stock-loc",) if a.stock_loc else ())):
+            base, base_fn = one_run(mode, "base", a.base_msgs, a.base_logins, a, v24)
+            more_l, l_fn = one_run(mode, "lmtp", a.base_msgs + a.msgs, a.base_logins, a, v24)
+            more_i, i_fn = one_run(mode, "imap", a.base_msgs, a.base_logins + a.logins, a, v24)
+            per_l = per_op(more_l, base, a.msgs)
+            per_i = per_op(more_i, base, a.logins)
             res[mode] = {"delivery": sum(per_l.values()), "login": sum(per_i.values()),
                          "delivery_by": per_l, "login_by": per_i}
-            print(f"{mode:5s}: {res[mode]['delivery']:,.0f} instructions/LMTP delivery, "
+            if a.functions:
+                fres[mode] = {"delivery_fn": per_op(l_fn, base_fn, a.msgs),
+                              "login_fn": per_op(i_fn, base_fn, a.logins)}
+            print(f"{mode:6s}: {res[mode]['delivery']:,.0f} instructions/LMTP delivery, "
                   f"{res[mode]['login']:,.0f} instructions/IMAP login (all processes)", flush=True)
             for what in ("delivery", "login"):
                 by = res[mode][what + "_by"]
-                print(f"       {what} by process: " + ", ".join(
+                print(f"        {what} by process: " + ", ".join(
                     f"{n} {v:,.0f}" for n, v in sorted(by.items(), key=lambda x: -abs(x[1]))
                     if abs(v) >= 1000), flush=True)
-    print("stock/auth: delivery %.1f%%, login %.1f%% (auth placement costs %.1f%% and %.1f%% "
-          "of stock's instructions)" % (
-              100 * res["stock"]["delivery"] / res["auth"]["delivery"],
-              100 * res["stock"]["login"] / res["auth"]["login"],
-              100 * (res["auth"]["delivery"] / res["stock"]["delivery"] - 1),
-              100 * (res["auth"]["login"] / res["stock"]["login"] - 1)))
+    for what in ("delivery", "login"):
+        r = res["auth"][what] / res["stock"][what]
+        line = (f"{what}: auth costs {100 * (r - 1):+.2f}% of stock's instructions "
+                f"({res['auth'][what] - res['stock'][what]:+,.0f} per {what}), "
+                f"stock/auth {100 / r:.2f}%")
+        if a.aa:
+            q = res["stock2"][what] / res["stock"][what]
+            line += (f"; A/A stock2/stock {100 * q:.2f}% "
+                     f"({res['stock2'][what] - res['stock'][what]:+,.0f})")
+        if a.stock_loc:
+            q = res["stock-loc"][what] / res["stock"][what]
+            line += (f"; stock-loc/stock {100 * q:.2f}% "
+                     f"({res['stock-loc'][what] - res['stock'][what]:+,.0f})")
+        line += "; target stock/auth >= 99%:" + (" MET" if res["stock"][what] >= 0.99 * res["auth"][what]
+                                                     else " NOT MET")
+        print(line)
+    if a.functions:
+        for what in ("delivery", "login"):
+            print_functions(fres, what, a.functions)
+            if a.stock_loc:
+                print_functions(fres, what, a.functions // 2, other="stock-loc")
     if a.json:
         with open(a.json, "a") as f:
             f.write(json.dumps({"dovecot": subprocess.run(["dovecot", "--version"], capture_output=True,

@@ -2,6 +2,7 @@
 """proxy-bench.py - IMAP logins through proxy fronts, interleaved rounds.
 
 usage: proxy-bench.py --port P --logins N --conc C --reps R --users U
+                      [--backends PID,...] [--json FILE]
                       FRONT=ADDR:MASTERPID[:EXTRAPID,...] ...
 
 Each round runs N IMAP sessions (LOGIN, LOGOUT) from C clients through every
@@ -12,9 +13,12 @@ ones included: bench/dovecot-bench.py instance_cpu) plus the EXTRA pids
 dict processes and the EXTRA pids (where the placement decision runs), and
 the backends' CPU per login
 (--backends PID,...). Prints per-round lines and the medians, and each
-front's median rate and CPU as a ratio to the first front's.
+front's median rate and CPU as a ratio to the first front's, and the paired
+(same-round) ratios with their spread: a second front with the first one's
+configuration gives the A/A band.
 """
 import argparse
+import json
 import concurrent.futures
 import importlib.machinery
 import os
@@ -77,6 +81,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--users", type=int, default=300)
     ap.add_argument("--backends", default="")
+    ap.add_argument("--json", help="append the rounds to this file (one JSON line)")
     ap.add_argument("fronts", nargs="+")
     a = ap.parse_args()
     users = ["u%03d" % i for i in range(a.users)]
@@ -122,6 +127,22 @@ def main():
         print(f"  {name:10s} {m['rate']:7.1f} logins/s (min {lo:.1f}, max {hi:.1f}, {m['rate'] / mb['rate']:.3f})"
               f"  front CPU {m['cpu_ms']:.3f} ms/login ({m['cpu_ms'] / mb['cpu_ms']:.3f}; auth+dict+store {m['auth_cpu_ms']:.3f})"
               f"  backends {m['backend_cpu_ms']:.3f} ms/login  failed {sum(x['bad'] for x in res[name])}")
+    # paired: each round's ratio to the first front's figure in the same
+    # round (the load of the machine changes between rounds, less within);
+    # a front with the first front's configuration (an A/A pair) shows the
+    # band that noise alone gives
+    print(f"paired ratios to {base}, per round: median (min-max)")
+    for name, *_ in fronts[1:]:
+        out = []
+        for k in ("rate", "cpu_ms"):
+            q = sorted(x[k] / y[k] for x, y in zip(res[name], res[base]))
+            out.append(f"{k} {statistics.median(q):.3f} ({q[0]:.3f}-{q[-1]:.3f})")
+        print(f"  {name:10s} " + "  ".join(out))
+    if a.json:
+        with open(a.json, "a") as f:
+            f.write(json.dumps({"dovecot": db.subprocess.run(["dovecot", "--version"], capture_output=True,
+                                                           text=True).stdout.strip(),
+                                "logins": a.logins, "conc": a.conc, "rounds": res}) + "\n")
 
 
 if __name__ == "__main__":

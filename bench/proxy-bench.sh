@@ -1,52 +1,59 @@
 #!/bin/bash
-# proxy-bench.sh - IMAP login rate and CPU per login through the proxy tier:
-# passdb mailshard_proxy (Redis through the dict service) against a proxy
-# whose second passdb answers a static host (the ceiling: the same
-# passwd-file check, no placement, no store) and, on Dovecot 2.3, against
-# Dovecot's director; the same two backends behind all three.
+# proxy-bench.sh - IMAP login rate and CPU per login through the proxy tier
+# on Dovecot 2.3 or 2.4 (whichever runs where it is started): passdb
+# mailshard_proxy (Redis through the dict service) against a proxy whose
+# second passdb answers a static host (the ceiling: the same passwd-file
+# check, no placement, no store) and, on Dovecot 2.3, against Dovecot's
+# director (2.4 has none); the same two backends behind all of them. A
+# second static-host front ("static2", the same configuration) runs in the
+# same rounds: its ratio to "static" is the A/A band, what noise alone gives.
 #
 # usage (as root; the lock keeps two benchmarks from overlapping):
-#   flock /tmp/mw-bench.lock bench/proxy-bench.sh [-r REPS] [-l LOGINS] [-c CONC]
+#   flock /tmp/mw-bench.lock bench/proxy-bench.sh [-r REPS] [-l LOGINS] [-c CONC] [-j JSON]
 #
-# Builds an optimised (non-sanitizer) tree in _build-bench, starts the
-# instances with tests/lib (loopback addresses 127.0.4.x, random ports),
-# then bench/proxy-bench.py runs REPS (default 5) rounds of LOGINS (default
-# 1000) LOGIN+LOGOUT sessions from CONC (default 4) clients through each
-# front, the order rotated per round. CPU per login counts the front's
-# whole Dovecot instance (auth, dict, login processes, director) and, for
-# mailshard_proxy, the Redis server too. Tests never assert these figures.
+# Builds an optimised (non-sanitizer) tree in _build-bench (_build-bench24
+# on 2.4), starts the instances with tests/lib (loopback addresses
+# 127.0.4.x, random ports), then bench/proxy-bench.py runs REPS (default 5)
+# rounds of LOGINS (default 1000) LOGIN+LOGOUT sessions from CONC (default
+# 4) clients through each front, the order rotated per round. CPU per
+# login counts the front's whole Dovecot instance (auth, dict, login
+# processes, director) and, for mailshard_proxy, the Redis server too.
+# Ratios are given as medians and paired per round (same round, same
+# load). JSON appends the rounds to that file. Tests never assert these
+# figures.
 set -e
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-if [ -z "${MW_BENCH_NS:-}" ]; then
-	export MW_BENCH_NS=1
-	exec unshare -m --propagation private "${BASH:-bash}" "$0" "$@"
-fi
-REPS=5 LOGINS=1000 CONC=4
-while getopts r:l:c: opt; do
+REPS=5 LOGINS=1000 CONC=4 JSON=
+while getopts r:l:c:j: opt; do
 	case $opt in
-	r) REPS=$OPTARG ;; l) LOGINS=$OPTARG ;; c) CONC=$OPTARG ;;
-	*) sed -n '2,20p' "$0"; exit 2 ;;
+	r) REPS=$OPTARG ;; l) LOGINS=$OPTARG ;; c) CONC=$OPTARG ;; j) JSON=$OPTARG ;;
+	*) sed -n '2,22p' "$0"; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "proxy-bench.sh: run as root" >&2; exit 2; }
 PY=${MW_PYTHON:-/usr/bin/python3}
-B=$TOP/_build-bench
+case $(dovecot --version) in
+2.3.*) B=$TOP/_build-bench V24= ;;
+*) B=$TOP/_build-bench24 V24=1 ;;
+esac
 echo "== build (optimised, no sanitizers) in $B"
-(cd "$TOP" && [ -x configure ] || ./autogen.sh) >/dev/null 2>&1
+# autogen.sh on the Debian 12 host only (the generated configure works in
+# the Debian 13 chroot too)
+[ -x "$TOP/configure" ] || (cd "$TOP" && ./autogen.sh) >/dev/null 2>&1
 mkdir -p "$B"
 (cd "$B" && { [ -f Makefile ] || "$TOP/configure" --disable-integration-tests >/dev/null; } &&
-	make -j"$(nproc)" plugins/auth/libauthdb_mailshard_proxy.la >/dev/null)
+	make -j"$(nproc)" plugins/auth/libauthdb_mailshard_proxy.la \
+		${V24:+plugins/common/libmailwarren_settings.la} >/dev/null)
 
-top_srcdir=$TOP
+top_srcdir=$TOP top_builddir=$B
 . "$TOP/tests/lib/sandbox.sh"
 . "$MW_TESTLIB/dovecot.sh"
 . "$MW_TESTLIB/redis.sh"
 sb_init proxy-bench
-MODS=/usr/lib/dovecot/modules/auth
-mkdir -p "$SB/authmods"
-for f in "$MODS"/*; do [ -e "$f" ] && cp -a "$f" "$SB/authmods/"; done
-cp "$B/plugins/auth/.libs/libauthdb_mailshard_proxy.so" "$SB/authmods/"
-mount --bind "$SB/authmods" "$MODS"
+# the auth module (and on 2.4 the settings module declaring its settings)
+# over Dovecot's module directories, for these instances only
+dovecot_overlay auth "$B/plugins/auth/.libs/libauthdb_mailshard_proxy.so"
+dovecot_mailwarren_settings
 
 NUSERS=300
 USERS=$(seq -f 'u%03g' 0 $((NUSERS - 1)))
@@ -64,32 +71,85 @@ for b in "b1 $B1" "b2 $B2"; do
 	for u in $USERS; do dovecot_add_user "$u" pw; done
 	dovecot_start
 done
-# front NAME ADDR SECOND-PASSDB EXTRA
+# front NAME ADDR SECOND-PASSDB EXTRA-CONF: a proxy whose passwd-file passdb
+# checks the password, then SECOND-PASSDB (a whole passdb block) answers
 front() {
 	dovecot_use "$1"
 	DC_LISTEN=$2 DC_IMAP_PORT=$IMAP_PORT DC_POP3_PORT=$POP3_PORT DC_LMTP_PORT=$LMTP_PORT
 	DC_MAIL_LOCATION= DC_MAIL_HOME=
 	for u in $USERS; do dovecot_add_user "$u" pw; done
-	DC_AUTH_CONF="passdb {
+	if [ -n "$V24" ]; then
+		DC_AUTH_CONF="passdb passwd-file {
+  passwd_file_path = $SB/$1/users
+  ${5:-result_success = continue-ok}
+}
+$3
+userdb static {
+  fields {
+    uid = 5000
+    gid = 5000
+  }
+}"
+	else
+		DC_AUTH_CONF="passdb {
   driver = passwd-file
   args = scheme=PLAIN $SB/$1/users
-  $3
+  ${5:-result_success = continue-ok}
 }
-$4
+$3
 userdb {
   driver = static
   args = uid=5000 gid=5000
 }"
+	fi
 	DC_EXTRA_CONF="mail_max_userip_connections = 10000
-$5"
+$4"
 	dovecot_start
 }
-front mailshard 127.0.4.1 "result_success = continue-ok" "passdb {
+# the passdb blocks, the store and the director, per version
+if [ -n "$V24" ]; then
+	MS_PASSDB="passdb mailshard_proxy {
+  backends = b1=$B1 b2=$B2
+  skip = unauthenticated
+  result_internalfail = return-fail
+  dict proxy {
+    dict_proxy_name = mailshard_proxy
+  }
+}"
+	MS_CONF="dict_server {
+  dict mailshard_proxy {
+    driver = redis
+    redis_host = 127.0.0.1
+    redis_port = $REDIS_PORT
+    redis_request_timeout = 1s
+  }
+}
+service dict {
+  unix_listener dict {
+    mode = 0600
+    user = \$SET:default_internal_user
+  }
+}"
+	static_passdb() {
+		echo "passdb static {
+  fields {
+    nopassword = yes
+    proxy = yes
+    host = $B1
+    port = %{local_port}
+  }
+  skip = unauthenticated
+  result_internalfail = return-fail
+}"
+	}
+else
+	MS_PASSDB="passdb {
   driver = mailshard_proxy
   args = backends=b1=$B1,b2=$B2 dict=proxy::mailshard_proxy
   skip = unauthenticated
   result_internalfail = return-fail
-}" "dict {
+}"
+	MS_CONF="dict {
   mailshard_proxy = redis:host=127.0.0.1:port=$REDIS_PORT:timeout_msecs=1000
 }
 service dict {
@@ -98,24 +158,32 @@ service dict {
     user = \$default_internal_user
   }
 }"
-MS_PID=$DC_PID
-front static 127.0.4.2 "result_success = continue-ok" "passdb {
+	static_passdb() {
+		echo "passdb {
   driver = static
   args = nopassword=y proxy=y host=$B1 port=%{lport}
   skip = unauthenticated
   result_internalfail = return-fail
-}" ""
+}"
+	}
+fi
+front mailshard 127.0.4.1 "$MS_PASSDB" "$MS_CONF"
+MS_PID=$DC_PID
+front static 127.0.4.2 "$(static_passdb)" ""
 ST_PID=$DC_PID
-FRONTS="static=127.0.4.2:$ST_PID mailshard=127.0.4.1:$MS_PID:$REDIS_PID"
-if [ -x /usr/lib/dovecot/director ]; then
+front static2 127.0.4.4 "$(static_passdb)" ""
+ST2_PID=$DC_PID
+FRONTS="static=127.0.4.2:$ST_PID mailshard=127.0.4.1:$MS_PID:$REDIS_PID static2=127.0.4.4:$ST2_PID"
+if [ -z "$V24" ] && [ -x /usr/lib/dovecot/director ]; then
 	DIR_PORT=$(sb_port)
-	front director 127.0.4.3 "override_fields = proxy=y port=%{lport}" "" "$(dovecot_director_conf 127.0.4.3 "$DIR_PORT" "$B1 $B2")"
-	sb_eventually 20 eval 'doveadm -c "$SB/director/dovecot.conf" director status | grep -q "^$B2 "'
+	front director 127.0.4.3 "" "$(dovecot_director_conf 127.0.4.3 "$DIR_PORT" "$B1 $B2")" \
+		"override_fields = proxy=y port=%{lport}"
+	sb_eventually 20 eval 'dovecot_doveadm director status | grep -q "^$B2 "'
 	FRONTS="$FRONTS director=127.0.4.3:$DC_PID"
 fi
 BPIDS=$(dovecot_use b1; echo -n "$DC_PID"; dovecot_use b2; echo ",$DC_PID")
 echo "== Dovecot $(dovecot --version): $REPS rounds of $LOGINS IMAP logins, $CONC clients; load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$PY" "$TOP/bench/proxy-bench.py" --port "$IMAP_PORT" --logins "$LOGINS" --conc "$CONC" \
-	--reps "$REPS" --users "$NUSERS" --backends "$BPIDS" $FRONTS
+	--reps "$REPS" --users "$NUSERS" --backends "$BPIDS" ${JSON:+--json "$JSON"} $FRONTS
 echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-for n in mailshard static director b1 b2; do dovecot_use $n; dovecot_stop; done
+for n in mailshard static static2 director b1 b2; do dovecot_use $n; dovecot_stop; done

@@ -31,6 +31,7 @@
 
 #include "auth-common.h"
 #include "userdb.h"
+#include "auth-fields.h"
 #include "mw-auth.h"
 #include "mw_shard.h"
 #include "mw-place.h"
@@ -69,42 +70,82 @@ struct mailshard_userdb_module {
 	const char *set[MAILSHARD_SET_COUNT];
 };
 
-/* mailshard_value - the user's override of a setting, or the module's */
-static const char *
-mailshard_value(const struct mailshard_userdb_module *module,
-		const struct auth_request *req, enum mailshard_set idx)
-{
-	const char *value;
+/* What the reply so far says about the user: overrides of the settings
+   (by enum mailshard_set), pins (NULL when unset or empty), and whether
+   it sets the mail location (2.3 "mail", 2.4 "mail_driver" or
+   "mail_path"; set even when empty). */
+struct mailshard_user {
+	const char *set[MAILSHARD_SET_COUNT];
+	const char *pin_volume, *pin_path;
+	bool has_location;
+};
 
-	value = mw_auth_userdb_field(req, mailshard_settings[idx].name);
-	return value != NULL ? value : module->set[idx];
-}
-
-/* mailshard_has_location - the reply so far sets the mail location */
-static bool mailshard_has_location(const struct auth_request *req)
+/* mailshard_is_location - key sets the mail location */
+static bool mailshard_is_location(const char *key)
 {
 #if DOVECOT_PREREQ(2, 4, 0)
-	return mw_auth_userdb_has(req, "mail_driver") ||
-		mw_auth_userdb_has(req, "mail_path");
+	return strcmp(key, "mail_driver") == 0 || strcmp(key, "mail_path") == 0;
 #else
-	return mw_auth_userdb_has(req, "mail");
+	return strcmp(key, "mail") == 0;
 #endif
+}
+
+/* mailshard_user_read - one pass over the reply so far, not one
+   auth_fields_find() (a scan of the reply) per field: this runs once per
+   login and delivery. The same answers as mw_auth_userdb_field() and
+   mw_auth_userdb_has(). */
+static void
+mailshard_user_read(const struct auth_request *req,
+		    struct mailshard_user *user_r)
+{
+	const ARRAY_TYPE(auth_field) *fields;
+	const struct auth_field *field;
+	const char *value;
+	unsigned int i;
+
+	i_zero(user_r);
+	if (req->fields.userdb_reply == NULL)
+		return;
+	fields = auth_fields_export(req->fields.userdb_reply);
+	array_foreach(fields, field) {
+		/* every field that matters starts with "mail" */
+		if (strncmp(field->key, "mail", 4) != 0)
+			continue;
+		if (mailshard_is_location(field->key)) {
+			user_r->has_location = TRUE;
+			continue;
+		}
+		value = field->value;
+		if (value == NULL || *value == '\0' ||
+		    strncmp(field->key + 4, "shard_", 6) != 0)
+			continue;
+		if (strcmp(field->key, "mailshard_volume") == 0)
+			user_r->pin_volume = value;
+		else if (strcmp(field->key, "mailshard_path") == 0)
+			user_r->pin_path = value;
+		else for (i = 0; i < MAILSHARD_SET_COUNT; i++) {
+			if (strcmp(field->key, mailshard_settings[i].name) == 0) {
+				user_r->set[i] = value;
+				break;
+			}
+		}
+	}
 }
 
 /* mailshard_set_location - add home and the mail location to the reply */
 static void
-mailshard_set_location(struct auth_request *req, const struct mw_place *place)
+mailshard_set_location(struct auth_request *req, const MW_SHARD_LOC *loc)
 {
-	auth_request_set_userdb_field(req, "home", place->home);
+	auth_request_set_userdb_field(req, "home", loc->home);
 #if DOVECOT_PREREQ(2, 4, 0)
 	auth_request_set_userdb_field(req, "mail_driver", "maildir");
-	auth_request_set_userdb_field(req, "mail_path", place->maildir);
-	if (place->index_dir != NULL) {
+	auth_request_set_userdb_field(req, "mail_path", loc->mail_path);
+	if (loc->index_path[0] != '\0') {
 		auth_request_set_userdb_field(req, "mail_index_path",
-					      place->index_dir);
+					      loc->index_path);
 	}
 #else
-	auth_request_set_userdb_field(req, "mail", place->location);
+	auth_request_set_userdb_field(req, "mail", loc->location);
 #endif
 }
 
@@ -119,38 +160,50 @@ static const char *mailshard_error(const char *error)
    overrides and pins from the reply so far */
 static void
 mailshard_settings_for(const struct mailshard_userdb_module *module,
-		       const struct auth_request *req,
+		       const struct mailshard_user *user,
 		       struct mw_place_settings *pset)
 {
+	const char *set[MAILSHARD_SET_COUNT];
+	unsigned int i;
+
+	for (i = 0; i < MAILSHARD_SET_COUNT; i++)
+		set[i] = user->set[i] != NULL ? user->set[i] : module->set[i];
 	i_zero(pset);
-	pset->volumes = mailshard_value(module, req, MAILSHARD_SET_VOLUMES);
-	pset->layout = mailshard_value(module, req, MAILSHARD_SET_LAYOUT);
-	pset->maildir = mailshard_value(module, req, MAILSHARD_SET_MAILDIR);
-	pset->index_dir = mailshard_value(module, req, MAILSHARD_SET_INDEX_DIR);
-	pset->pin_volume = mw_auth_userdb_field(req, "mailshard_volume");
-	pset->pin_path = mw_auth_userdb_field(req, "mailshard_path");
+	pset->volumes = set[MAILSHARD_SET_VOLUMES];
+	pset->layout = set[MAILSHARD_SET_LAYOUT];
+	pset->maildir = set[MAILSHARD_SET_MAILDIR];
+	pset->index_dir = set[MAILSHARD_SET_INDEX_DIR];
+	pset->pin_volume = user->pin_volume;
+	pset->pin_path = user->pin_path;
 }
 
 /* mailshard_place - place the user; 0, or -1 with *error_r set */
 static int
 mailshard_place(const struct mailshard_userdb_module *module,
-		struct auth_request *req, const char **error_r)
+		struct auth_request *req, const struct mailshard_user *user,
+		const char **error_r)
 {
 	struct mw_place_settings pset;
-	struct mw_place place;
+	MW_SHARD_PLACE place;
+	/* on the C stack (see mw_place_user()); the reply copies the
+	   strings, so they are not copied to the data stack first */
+	MW_SHARD_LOC loc;
 	char err[MW_SHARD_ERR_MAX];
 
-	mailshard_settings_for(module, req, &pset);
-	if (mw_place_user(&pset, req->fields.user, &place, error_r) < 0)
+	mailshard_settings_for(module, user, &pset);
+	if (mw_place_user_loc(&pset, req->fields.user, &place, &loc,
+			      error_r) < 0)
 		return -1;
-	if (mw_shard_volume_ready(place.volume, place.volume_path, err) < 0) {
+	if (mw_shard_volume_ready(place.volume->name, place.volume->path,
+				  err) < 0) {
 		*error_r = t_strdup(err);
 		return -1;
 	}
-	mailshard_set_location(req, &place);
+	mailshard_set_location(req, &loc);
 	e_debug(authdb_event(req),
 		"mailshard: volume=%s reason=%s home=%s mail=%s",
-		place.volume, place.reason, place.home, place.location);
+		place.volume->name, mw_shard_reason_name(place.reason),
+		loc.home, loc.location);
 	return 0;
 }
 
@@ -160,6 +213,7 @@ mailshard_lookup(struct auth_request *req, userdb_callback_t *callback)
 	const struct mailshard_userdb_module *module =
 		(const struct mailshard_userdb_module *)req->userdb->userdb;
 	enum userdb_result result = USERDB_RESULT_OK;
+	struct mailshard_user user;
 	const char *error;
 
 #if DOVECOT_PREREQ(2, 4, 0)
@@ -177,14 +231,15 @@ mailshard_lookup(struct auth_request *req, userdb_callback_t *callback)
 		callback(USERDB_RESULT_USER_UNKNOWN, req);
 		return;
 	}
-	if (mailshard_has_location(req)) {
+	mailshard_user_read(req, &user);
+	if (user.has_location) {
 		e_debug(authdb_event(req), "mailshard: the userdb returned "
 			"a mail location, leaving the user alone");
 		callback(USERDB_RESULT_OK, req);
 		return;
 	}
 	T_BEGIN {
-		if (mailshard_place(module, req, &error) < 0) {
+		if (mailshard_place(module, req, &user, &error) < 0) {
 			e_error(authdb_event(req), "%s", mailshard_error(error));
 			mw_auth_userdb_tempfail(req);
 			result = USERDB_RESULT_INTERNAL_FAILURE;

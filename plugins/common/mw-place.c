@@ -49,15 +49,13 @@ static const char *mw_place_nonempty(const char *value)
 	return value == NULL || *value == '\0' ? NULL : value;
 }
 
-int mw_place_user(const struct mw_place_settings *set, const char *username,
-		  struct mw_place *place_r, const char **error_r)
+int mw_place_user_loc(const struct mw_place_settings *set,
+		      const char *username, MW_SHARD_PLACE *place_r,
+		      MW_SHARD_LOC *loc_r, const char **error_r)
 {
 	char err[MW_SHARD_ERR_MAX];
 	const MW_SHARD *shard;
-	MW_SHARD_PLACE place;
-	MW_SHARD_LOC locbuf, *loc = &locbuf;
 
-	i_zero(place_r);
 	if (mw_place_nonempty(set->volumes) == NULL) {
 		*error_r = "mailshard: mailshard_volumes is not set";
 		return -1;
@@ -70,28 +68,39 @@ int mw_place_user(const struct mw_place_settings *set, const char *username,
 		return -1;
 	}
 	if (mw_shard_place(shard, username, mw_place_nonempty(set->pin_volume),
-			   mw_place_nonempty(set->pin_path), &place, err) < 0) {
+			   mw_place_nonempty(set->pin_path), place_r, err) < 0) {
 		*error_r = t_strdup_printf("mailshard: %s", err);
 		return -1;
 	}
-
 	/* the strings: lib/mw_shard.c's mw_shard_location(), the one
-	   builder of every route (unit-tested in tests/unit/test_shard).
-	   On the C stack, not t_new(): it fills every field, and zeroing
-	   12 KB on the data stack cost more than the whole placement
-	   (callgrind, bench/dovecot-callgrind.py) */
-	if (mw_shard_location(&place, mw_place_nonempty(set->maildir),
-			      mw_place_nonempty(set->index_dir), loc, err) < 0) {
+	   builder of every route (unit-tested in tests/unit/test_shard) */
+	if (mw_shard_location(place_r, mw_place_nonempty(set->maildir),
+			      mw_place_nonempty(set->index_dir), loc_r, err) < 0) {
 		*error_r = t_strdup_printf("mailshard: %s", err);
 		return -1;
 	}
+	return 0;
+}
+
+int mw_place_user(const struct mw_place_settings *set, const char *username,
+		  struct mw_place *place_r, const char **error_r)
+{
+	MW_SHARD_PLACE place;
+	/* On the C stack, not t_new(): mw_shard_location() fills every
+	   field, and zeroing 12 KB on the data stack cost more than the
+	   whole placement (callgrind, bench/dovecot-callgrind.py) */
+	MW_SHARD_LOC loc;
+
+	i_zero(place_r);
+	if (mw_place_user_loc(set, username, &place, &loc, error_r) < 0)
+		return -1;
 	place_r->volume = t_strdup(place.volume->name);
 	place_r->volume_path = t_strdup(place.volume->path);
-	place_r->home = t_strdup(loc->home);
-	place_r->maildir = t_strdup(loc->mail_path);
-	place_r->index_dir = loc->index_path[0] == '\0' ? NULL :
-		t_strdup(loc->index_path);
-	place_r->location = t_strdup(loc->location);
+	place_r->home = t_strdup(loc.home);
+	place_r->maildir = t_strdup(loc.mail_path);
+	place_r->index_dir = loc.index_path[0] == '\0' ? NULL :
+		t_strdup(loc.index_path);
+	place_r->location = t_strdup(loc.location);
 	place_r->reason = mw_shard_reason_name(place.reason);
 	return 0;
 }

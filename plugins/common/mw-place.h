@@ -8,6 +8,8 @@
    the auth module's userdb), so that they give byte-identical paths.
    Needs a Dovecot process (data stack). */
 
+#include "mw_shard.h"
+
 /* The inputs, as configured (NULL or "" when unset). */
 struct mw_place_settings {
 	const char *volumes;		/* mailshard_volumes (required) */
@@ -36,6 +38,13 @@ struct mw_place {
    and layout. */
 int mw_place_user(const struct mw_place_settings *set, const char *username,
 		  struct mw_place *place_r, const char **error_r);
+/* The same placement into the caller's buffers, without copying the
+   strings to the data stack: for the auth module, which copies them into
+   the reply anyway (once per login and delivery). mw_place_user() is
+   this function plus the copies, so both give the same bytes. */
+int mw_place_user_loc(const struct mw_place_settings *set,
+		      const char *username, MW_SHARD_PLACE *place_r,
+		      MW_SHARD_LOC *loc_r, const char **error_r);
 /* Frees the cache (at module deinit). */
 void mw_place_deinit(void);
 
