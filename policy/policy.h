@@ -60,6 +60,13 @@ struct policy_conf {
 	char   *rate_limit_map;
 	char   *rate_store;
 	long long redis_timeout;
+	char   *redis_user;
+	char   *redis_password;
+	char   *redis_password_file;
+	long long redis_database;
+	char   *redis_ca_file;
+	char   *redis_cert_file;
+	char   *redis_key_file;
 	char   *redis_fail_mode;
 	int	redis_fail_tempfail;		/* derived: RedisFailMode tempfail */
 	char   *relay_deny_action;

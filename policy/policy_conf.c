@@ -75,6 +75,13 @@ const struct mw_cfg_entry policy_conf_table[] = {
 	{"RateLimitMap", MW_CFG_STRING, NULL, C(rate_limit_map), 0, 0},
 	{"RateStore", MW_CFG_STRING, "memory", C(rate_store), 0, 0},
 	{"RedisTimeout", MW_CFG_INT, "100", C(redis_timeout), 1, 60000},
+	{"RedisUser", MW_CFG_STRING, NULL, C(redis_user), 0, 0},
+	{"RedisPassword", MW_CFG_STRING, NULL, C(redis_password), 0, 0},
+	{"RedisPasswordFile", MW_CFG_STRING, NULL, C(redis_password_file), 0, 0},
+	{"RedisDatabase", MW_CFG_INT, "0", C(redis_database), 0, 2147483647LL},
+	{"RedisCAFile", MW_CFG_STRING, NULL, C(redis_ca_file), 0, 0},
+	{"RedisCertFile", MW_CFG_STRING, NULL, C(redis_cert_file), 0, 0},
+	{"RedisKeyFile", MW_CFG_STRING, NULL, C(redis_key_file), 0, 0},
 	{"RedisFailMode", MW_CFG_STRING, "tempfail", C(redis_fail_mode), 0, 0},
 	{"RelayDenyAction", MW_CFG_STRING, "reject", C(relay_deny_action), 0, 0},
 	{"MaxLineLength", MW_CFG_SIZE, "8K", C(max_line_length), 256, 1024 * 1024},
@@ -196,8 +203,28 @@ policy_tables_load(struct policy_conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "RelayDenyAction: expected reject or reject_unauth_destination");
 		goto fail;
 	}
-	if (strcasecmp(conf->rate_store, "memory") != 0 && strncmp(conf->rate_store, "redis://", 8) != 0) {
-		snprintf(err, errlen, "RateStore: expected memory or redis://HOST:PORT");
+	if (strcasecmp(conf->rate_store, "memory") != 0 && strncmp(conf->rate_store, "redis://", 8) != 0
+	    && strncmp(conf->rate_store, "rediss://", 9) != 0) {
+		snprintf(err, errlen, "RateStore: expected memory, redis://HOST:PORT or rediss://HOST:PORT");
+		goto fail;
+	}
+	if (strncmp(conf->rate_store, "rediss://", 9) != 0
+	    && (conf->redis_ca_file || conf->redis_cert_file || conf->redis_key_file)) {
+		snprintf(err, errlen, "%s: only with TLS (RateStore rediss://HOST:PORT)",
+			 conf->redis_ca_file ? "RedisCAFile" : conf->redis_cert_file ?
+			 "RedisCertFile" : "RedisKeyFile");
+		goto fail;
+	}
+	if ((conf->redis_cert_file == NULL) != (conf->redis_key_file == NULL)) {
+		snprintf(err, errlen, "RedisCertFile and RedisKeyFile: set both or neither");
+		goto fail;
+	}
+	if (conf->redis_password != NULL && conf->redis_password_file != NULL) {
+		snprintf(err, errlen, "RedisPassword and RedisPasswordFile: set one of them");
+		goto fail;
+	}
+	if (conf->redis_user != NULL && conf->redis_password == NULL && conf->redis_password_file == NULL) {
+		snprintf(err, errlen, "RedisUser: needs RedisPasswordFile (or RedisPassword)");
 		goto fail;
 	}
 	if (strcasecmp(conf->redis_fail_mode, "tempfail") != 0

@@ -40,7 +40,7 @@
 /*	void	(*replies)(void *arg, long long now_ms);
 /*	void	*arg;
 /* DESCRIPTION
-/*	The daemon's clients (the Redis rate store, the Dovecot userdb)
+/*	The daemon's clients (the Dovecot userdb; Redis has policy_rconn(3))
 /*	each keep one connection that the event loop's epoll set watches
 /*	with the caller's tag; the protocol on top is theirs.  Nothing
 /*	here ever blocks.

@@ -5,11 +5,12 @@
 /*	rate counters shared through Redis, without blocking the event loop
 /* SYNOPSIS
 /*	#include "policy_redis.h"
-#include "policy_reply.h"
 /*
-/*	struct policy_redis *policy_redis_create(url, timeout_ms, epfd, tag, err, errlen)
-/*	const char *url;
-/*	int	timeout_ms;
+/*	struct policy_redis *policy_redis_create(conf, err, errlen)
+/*	const struct policy_conf *conf;
+/*
+/*	int	policy_redis_attach(pr, epfd, tag, err, errlen)
+/*	struct policy_redis *pr;
 /*	int	epfd;
 /*	void	*tag;
 /*
@@ -28,26 +29,43 @@
 /* DESCRIPTION
 /*	The counters of several MX hosts' mailwarren-policyd live in one
 /*	Redis (RateStore redis://HOST:PORT).  Each rate question is ONE
-/*	Lua script (EVAL), so that checking every window of the login and
-/*	of the customer and counting the events is atomic across hosts.
-/*	Windows slide as in mw_rate(3): ten buckets per window, one key per
-/*	bucket ("mwrl:KEY:SECONDS:BUCKET"), summed with MGET and expiring
-/*	by themselves one window after their last use.
+/*	Lua script, so that checking every window of the login and of the
+/*	customer and counting the events is atomic across hosts.  Windows
+/*	slide as in mw_rate(3): ten buckets per window, one key per bucket
+/*	("mwrl:KEY:SECONDS:BUCKET"), summed with MGET and expiring by
+/*	themselves one window after their last use.
 /*
-/*	The client speaks RESP over one non-blocking connection that the
-/*	daemon's epoll set watches (events tagged with tag); requests are
-/*	pipelined and answered in order.  policy_redis_submit() queues a
+/*	The script is loaded (SCRIPT LOAD) first thing on every new
+/*	connection and called by its SHA1 (EVALSHA); questions asked
+/*	before the first load was answered send the script itself (EVAL).
+/*	A NOSCRIPT answer (the server lost its script cache: a restart, a
+/*	SCRIPT FLUSH, a failover) loads it again and asks once more, with
+/*	the question's first deadline.
+/*
+/*	policy_redis_create() reads what the connection needs from the
+/*	configuration (RateStore, RedisTimeout, RedisUser, RedisDatabase)
+/*	and the files it names (RedisPasswordFile; for rediss://, TLS,
+/*	RedisCAFile, RedisCertFile and RedisKeyFile; a password or key
+/*	file must not be readable by everyone): call it before privileges
+/*	are dropped.  Where hiredis has no TLS support (0.14), rediss://
+/*	is refused here, with the reason.
+/*	policy_redis_attach() then puts the connection on the daemon's
+/*	epoll set (events tagged with tag); it connects lazily.
+/*
+/*	The connection is policy_rconn(3) (hiredis' asynchronous API on
+/*	the daemon's epoll set, AUTH and SELECT on each new connection;
+/*	RedisTimeout is the deadline of each question).  policy_redis_submit() queues a
 /*	question and returns 0; done(ctx, outcome) is called later with the
 /*	index of the item over its limit, -1 within limits, or
-/*	POLICY_RATE_ERROR.  When a request is older than timeout_ms,
-/*	Redis is down, or the connection breaks, every queued question is
-/*	answered POLICY_RATE_ERROR at once, the connection is closed and a
-/*	new one is tried no sooner than a second later; meanwhile submit
-/*	fails at once (returns -1) so the caller applies its fail mode.
-/*	The event loop never waits for Redis.
+/*	POLICY_RATE_ERROR: when Redis is down, the connection breaks, no
+/*	answer came within RedisTimeout, or the answer is not the script's
+/*	(policy_resp_outcome(3): an error, another type, an integer out of
+/*	range), so that the caller applies RedisFailMode.  While no
+/*	connection can be made (within a second of a failure) submit fails
+/*	at once (returns -1).  The event loop never waits for Redis.
 /*
 /*	policy_redis_io() handles readiness of the Redis socket;
-/*	policy_redis_tick() enforces the deadline (call it at least every
+/*	policy_redis_tick() enforces the deadlines (call it at least every
 /*	few milliseconds while policy_redis_busy() is true).
 /* BUGS
 /*	The script builds key names, so it needs a single Redis (not
@@ -58,9 +76,14 @@
 
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Utility library. */
 
@@ -69,11 +92,15 @@
 
 /* Application-specific. */
 
-#include "policy_link.h"
 #include "policy_redis.h"
 #include "policy_reply.h"
 
-#define REDIS_IN_MAX	(1024 * 1024)
+#ifdef HAVE_HIREDIS
+
+#include "policy_rconn.h"
+
+#define RATE_ARGS_MAX	(5 + 3 * POLICY_RATE_ITEMS + POLICY_RATE_ITEMS * (3 + 2 * MW_RATE_WINDOWS_MAX))
+#define SHA_LEN		40
 
 /*
  * ARGV: now, item count, then per item: window count, check, add, then per
@@ -101,31 +128,251 @@ static const char redis_script[] =
 "for _, e in ipairs(plan) do redis.call('INCRBY', e[1], e[2]) redis.call('EXPIRE', e[1], e[3]) end "
 "return 0";
 
+#define SECRET_MAX	512
+
 struct policy_redis {
-	struct policy_link link;
+	struct policy_rconn *rc;	/* NULL: not attached yet */
+	char	name[MW_EP_HOST_MAX + 64];
+	struct mw_endpoint ep;
+	struct policy_rconn_opts opts;
+	char   *user;
+	char	password[SECRET_MAX + 1];
+	struct policy_tls *tls;		/* rediss:// */
 	int	timeout_ms;
+	char	sha[SHA_LEN + 1];	/* "": not loaded yet */
 };
 
-/* policy_redis_create - parse redis://HOST:PORT; connect lazily */
+/* one rate question, kept to be asked again after NOSCRIPT */
+struct redis_q {
+	struct policy_redis *pr;
+	void	(*done) (void *, int);
+	void   *ctx;
+	long long deadline;
+	int	tries;
+	int	argc;
+	const char *argv[RATE_ARGS_MAX];
+	size_t	lens[RATE_ARGS_MAX];
+	char	keys[POLICY_RATE_ITEMS][sizeof(((struct policy_rate_item *) 0)->key) + 8];
+	char	nums[RATE_ARGS_MAX][24];
+};
+
+static void redis_answer(void *, const redisReply *, const char *);
+
+/* redis_loaded - the answer to SCRIPT LOAD: the script's SHA1 */
+
+static void
+redis_loaded(void *ctx, const redisReply *reply, const char *why)
+{
+	struct policy_redis *pr = ctx;
+	char	shown[160];
+	size_t	i;
+
+	(void) why;
+	if (reply == NULL)
+		return;				/* the connection's failure is logged */
+	if (reply->type == REDIS_REPLY_STRING && reply->len == SHA_LEN) {
+		for (i = 0; i < SHA_LEN; i++)
+			if (strchr("0123456789abcdef", reply->str[i]) == NULL)
+				break;
+		if (i == SHA_LEN) {
+			memcpy(pr->sha, reply->str, SHA_LEN + 1);
+			return;
+		}
+	}
+	mw_warn("rate store: SCRIPT LOAD answered %s", policy_resp_show(reply, shown, sizeof(shown)));
+}
+
+/* redis_load - queue SCRIPT LOAD */
+
+static int
+redis_load(struct policy_redis *pr, long long now_ms, long long deadline_ms)
+{
+	const char *argv[3] = {"SCRIPT", "LOAD", redis_script};
+	size_t	lens[3] = {6, 4, sizeof(redis_script) - 1};
+
+	return (policy_rconn_submit(pr->rc, now_ms, deadline_ms, redis_loaded, pr, 3, argv, lens));
+}
+
+/* redis_hello - a new connection: load the script first */
+
+static void
+redis_hello(void *arg, struct policy_rconn *rc, long long now_ms, long long deadline_ms)
+{
+	(void) rc;
+	(void) redis_load(arg, now_ms, deadline_ms);
+}
+
+/* redis_ask - send a question (EVALSHA once the SHA1 is known) */
+
+static int
+redis_ask(struct redis_q *q, long long now_ms)
+{
+	struct policy_redis *pr = q->pr;
+
+	if (pr->sha[0] != '\0') {
+		q->argv[0] = "EVALSHA", q->lens[0] = 7;
+		q->argv[1] = pr->sha, q->lens[1] = SHA_LEN;
+	} else {
+		q->argv[0] = "EVAL", q->lens[0] = 4;
+		q->argv[1] = redis_script, q->lens[1] = sizeof(redis_script) - 1;
+	}
+	return (policy_rconn_submit(pr->rc, now_ms, q->deadline, redis_answer, q, q->argc,
+				    q->argv, q->lens));
+}
+
+/* redis_answer - the script's answer (or none) */
+
+static void
+redis_answer(void *ctx, const redisReply *reply, const char *why)
+{
+	struct redis_q *q = ctx;
+	struct policy_redis *pr = q->pr;
+	char	shown[160];
+	long long now_ms;
+	int	outcome;
+
+	(void) why;
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR
+	    && strncmp(reply->str, "NOSCRIPT", 8) == 0 && q->tries++ == 0) {
+		now_ms = mw_now_ms();
+		if (redis_load(pr, now_ms, q->deadline) == 0 && redis_ask(q, now_ms) == 0)
+			return;
+		reply = NULL;
+	}
+	outcome = policy_resp_outcome(reply);
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		mw_warn("rate store: %s", mw_printable(shown, sizeof(shown), reply->str, reply->len));
+	else if (reply != NULL && outcome == POLICY_RATE_ERROR)
+		mw_warn("rate store: a reply that is not the rate script's answer (%s)",
+			policy_resp_show(reply, shown, sizeof(shown)));
+	q->done(q->ctx, outcome);
+	free(q);
+}
+
+/* redis_secret - the password from RedisPasswordFile: its first line */
+
+static int
+redis_secret(const char *path, char *buf, size_t len, char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t	n;
+	char   *nl;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "RedisPasswordFile %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & S_IROTH)) {
+		close(fd);
+		snprintf(err, errlen, "RedisPasswordFile %s: %s", path, !S_ISREG(st.st_mode) ?
+			 "not a regular file" : "readable by everyone (chmod o-rwx it)");
+		return (-1);
+	}
+	n = read(fd, buf, len);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "RedisPasswordFile %s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if ((nl = memchr(buf, '\n', (size_t) n)) != NULL)
+		n = nl - buf;
+	else if ((size_t) n == len)
+		n = -1;				/* no end in sight */
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n <= 0 || memchr(buf, '\0', (size_t) n) != NULL) {
+		snprintf(err, errlen, "RedisPasswordFile %s: %s", path, n == 0 ?
+			 "the first line is empty" : n < 0 ? "the first line is longer than 512 bytes" :
+			 "a NUL byte in the password");
+		return (-1);
+	}
+	buf[n] = '\0';
+	return (0);
+}
+
+/* redis_tls - the TLS context of rediss://: the files are read now */
+
+static int
+redis_tls(struct policy_redis *pr, const struct policy_conf *conf, char *err, size_t errlen)
+{
+	struct in6_addr a;
+	struct stat st;
+	const char *sni;
+
+	if (conf->redis_key_file != NULL && stat(conf->redis_key_file, &st) == 0
+	    && (st.st_mode & S_IROTH)) {
+		snprintf(err, errlen, "RedisKeyFile %s: readable by everyone (chmod o-rwx it)",
+			 conf->redis_key_file);
+		return (-1);
+	}
+	/* SNI names a host, never an address */
+	sni = inet_pton(AF_INET, pr->ep.host, &a) == 1 || inet_pton(AF_INET6, pr->ep.host, &a) == 1 ?
+		NULL : pr->ep.host;
+	if ((pr->tls = policy_tls_create(conf->redis_ca_file, conf->redis_cert_file,
+				  conf->redis_key_file, sni, err, errlen)) == NULL)
+		return (-1);
+	return (0);
+}
+
+/* policy_redis_create - parse redis[s]://HOST:PORT, read the secrets */
 
 struct policy_redis *
-policy_redis_create(const char *url, int timeout_ms, int epfd, void *tag,
-		            char *err, size_t errlen)
+policy_redis_create(const struct policy_conf *conf, char *err, size_t errlen)
 {
 	struct policy_redis *pr;
-	struct mw_endpoint ep;
-	char	name[MW_EP_HOST_MAX + 64];
 
-	if (policy_redis_url(url, &ep, err, errlen) < 0)
-		return (NULL);
 	if ((pr = calloc(1, sizeof(*pr))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return (NULL);
 	}
-	snprintf(name, sizeof(name), "rate store %s", url);
-	policy_link_init(&pr->link, name, &ep, epfd, tag, REDIS_IN_MAX);
-	pr->timeout_ms = timeout_ms;
+	if (policy_redis_url(conf->rate_store, &pr->ep, err, errlen) < 0)
+		goto fail;
+	snprintf(pr->name, sizeof(pr->name), "rate store %s", conf->rate_store);
+	if (conf->redis_password_file != NULL) {
+		if (redis_secret(conf->redis_password_file, pr->password, sizeof(pr->password) - 1,
+				 err, errlen) < 0)
+			goto fail;
+		pr->opts.password = pr->password;
+	} else if (conf->redis_password != NULL) {
+		if (mw_strlcpy(pr->password, conf->redis_password, sizeof(pr->password))
+		    >= sizeof(pr->password)) {
+			snprintf(err, errlen, "RedisPassword: longer than %d bytes", SECRET_MAX);
+			goto fail;
+		}
+		pr->opts.password = pr->password;
+	}
+	if (conf->redis_user != NULL && (pr->user = strdup(conf->redis_user)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	pr->opts.user = pr->user;
+	pr->opts.database = (int) conf->redis_database;
+	if (strncmp(conf->rate_store, "rediss://", 9) == 0) {
+		if (redis_tls(pr, conf, err, errlen) < 0)
+			goto fail;
+		pr->opts.tls = pr->tls;
+	}
+	pr->timeout_ms = (int) conf->redis_timeout;
 	return (pr);
+
+fail:
+	policy_redis_free(pr);
+	return (NULL);
+}
+
+/* policy_redis_attach - on the daemon's event loop; connect lazily */
+
+int
+policy_redis_attach(struct policy_redis *pr, int epfd, void *tag, char *err, size_t errlen)
+{
+	if ((pr->rc = policy_rconn_create(pr->name, &pr->ep, &pr->opts, epfd, tag, err,
+					  errlen)) == NULL)
+		return (-1);
+	policy_rconn_hello(pr->rc, redis_hello, pr);
+	return (0);
 }
 
 /* policy_redis_free - close and forget (questions are failed) */
@@ -135,33 +382,30 @@ policy_redis_free(struct policy_redis *pr)
 {
 	if (pr == NULL)
 		return;
-	policy_link_free(&pr->link, POLICY_RATE_ERROR);
+	policy_rconn_free(pr->rc);
+	policy_tls_free(pr->tls);
+	explicit_bzero(pr->password, sizeof(pr->password));
+	free(pr->user);
 	free(pr);
 }
 
-/* out_bulk - one RESP bulk string */
+/* redis_arg - one more argument */
 
-static int
-out_bulk(struct policy_redis *pr, const char *s)
+static void
+redis_arg(struct redis_q *q, const char *s)
 {
-	char	head[32];
-	size_t	len = strlen(s);
-
-	snprintf(head, sizeof(head), "$%zu\r\n", len);
-	return (policy_link_append(&pr->link, head, strlen(head))
-		|| policy_link_append(&pr->link, s, len)
-		|| policy_link_append(&pr->link, "\r\n", 2) ? -1 : 0);
+	q->argv[q->argc] = s;
+	q->lens[q->argc] = strlen(s);
+	q->argc++;
 }
 
-/* out_num - one number as a RESP bulk string */
+/* redis_num - one more argument, a number */
 
-static int
-out_num(struct policy_redis *pr, unsigned long long n)
+static void
+redis_num(struct redis_q *q, unsigned long long n)
 {
-	char	buf[32];
-
-	snprintf(buf, sizeof(buf), "%llu", n);
-	return (out_bulk(pr, buf));
+	snprintf(q->nums[q->argc], sizeof(q->nums[0]), "%llu", n);
+	redis_arg(q, q->nums[q->argc]);
 }
 
 /* policy_redis_busy - questions in flight */
@@ -169,7 +413,7 @@ out_num(struct policy_redis *pr, unsigned long long n)
 int
 policy_redis_busy(const struct policy_redis *pr)
 {
-	return (policy_link_busy(&pr->link));
+	return (policy_rconn_busy(pr->rc));
 }
 
 /* policy_redis_submit - queue one rate question */
@@ -178,81 +422,41 @@ int
 policy_redis_submit(struct policy_redis *pr, const struct policy_pending *p, time_t now,
 		            void (*done) (void *, int), void *ctx, long long now_ms)
 {
-	char	head[32];
-	char	key[sizeof(p->item[0].key) + 8];
-	size_t	nargs;
+	struct redis_q *q;
 	size_t	i;
 	size_t	w;
-	int	rc = 0;
 
-	if (policy_link_reserve(&pr->link) < 0 || policy_link_open(&pr->link, now_ms) < 0)
+	if ((q = malloc(sizeof(*q))) == NULL)
 		return (-1);
+	q->pr = pr;
+	q->done = done;
+	q->ctx = ctx;
+	q->deadline = now_ms + pr->timeout_ms;
+	q->tries = 0;
 
-	/* EVAL script nitems key... now nitems (nwin chk add (secs limit)...)... */
-	nargs = 3 + p->nitems + 2;
-	for (i = 0; i < p->nitems; i++)
-		nargs += 3 + 2 * p->item[i].limits.n;
-	snprintf(head, sizeof(head), "*%zu\r\n", nargs);
-	rc |= policy_link_append(&pr->link, head, strlen(head));
-	rc |= out_bulk(pr, "EVAL");
-	rc |= out_bulk(pr, redis_script);
-	rc |= out_num(pr, p->nitems);
+	/* EVALSHA sha nitems key... now nitems (nwin chk add (secs limit)...)... */
+	q->argc = 2;
+	redis_num(q, p->nitems);
 	for (i = 0; i < p->nitems; i++) {
-		snprintf(key, sizeof(key), "mwrl:%s", p->item[i].key);
-		rc |= out_bulk(pr, key);
+		snprintf(q->keys[i], sizeof(q->keys[i]), "mwrl:%s", p->item[i].key);
+		redis_arg(q, q->keys[i]);
 	}
-	rc |= out_num(pr, (unsigned long long) now);
-	rc |= out_num(pr, p->nitems);
+	redis_num(q, (unsigned long long) now);
+	redis_num(q, p->nitems);
 	for (i = 0; i < p->nitems; i++) {
-		rc |= out_num(pr, p->item[i].limits.n);
-		rc |= out_num(pr, p->item[i].check);
-		rc |= out_num(pr, p->item[i].add);
+		redis_num(q, p->item[i].limits.n);
+		redis_num(q, p->item[i].check);
+		redis_num(q, p->item[i].add);
 		for (w = 0; w < p->item[i].limits.n; w++) {
-			rc |= out_num(pr, p->item[i].limits.w[w].seconds);
-			rc |= out_num(pr, p->item[i].limits.w[w].limit);
+			redis_num(q, p->item[i].limits.w[w].seconds);
+			redis_num(q, p->item[i].limits.w[w].limit);
 		}
 	}
-	if (rc != 0)
+	if (redis_ask(q, now_ms) < 0) {
+		free(q);
 		return (-1);
-	policy_link_wait(&pr->link, 0, done, ctx, now_ms + pr->timeout_ms);
-	return (0);
-}
-
-/* redis_replies - answer the questions whose replies arrived */
-
-static void
-redis_replies(void *arg, long long now_ms)
-{
-	struct policy_redis *pr = arg;
-	struct policy_link *l = &pr->link;
-	long long value;
-	ssize_t	n;
-	size_t	off = 0;
-	int	type;
-	int	outcome;
-
-	while ((n = policy_resp_parse(l->in + off, l->in_len - off, &type, &value)) != 0) {
-		if (n < 0 || !policy_link_busy(l)) {
-			policy_link_fail(l, "protocol error", POLICY_RATE_ERROR, now_ms);
-			return;
-		}
-		if (type == '-') {
-			char	shown[128];
-			const char *cr = memchr(l->in + off, '\r', (size_t) n);
-
-			mw_warn("rate store: %s", mw_printable(shown, sizeof(shown), l->in + off + 1,
-						  (size_t) (cr - l->in - off - 1)));
-		}
-		outcome = policy_resp_outcome(type, value);
-		if (outcome == POLICY_RATE_ERROR && type != '-')
-			mw_warn("rate store: a reply that is not the rate script's answer (type %c, %lld)",
-				type >= ' ' && type < 0x7f ? type : '?', value);
-		off += (size_t) n;
-		(void) policy_link_answer(l, 1, 0, outcome);
-		if (l->fd < 0)			/* a callback may not, but be safe */
-			return;
 	}
-	policy_link_consume(l, off);
+	return (0);
 }
 
 /* policy_redis_io - the Redis socket is ready */
@@ -260,14 +464,67 @@ redis_replies(void *arg, long long now_ms)
 void
 policy_redis_io(struct policy_redis *pr, int events, long long now_ms)
 {
-	policy_link_io(&pr->link, events, POLICY_RATE_ERROR, now_ms, redis_replies, pr);
+	policy_rconn_io(pr->rc, events, now_ms);
 }
 
-/* policy_redis_tick - enforce the deadline */
+/* policy_redis_tick - enforce the deadlines */
 
 void
 policy_redis_tick(struct policy_redis *pr, long long now_ms)
 {
-	if (policy_link_expired(&pr->link, now_ms))
-		policy_link_fail(&pr->link, "no answer within RedisTimeout", POLICY_RATE_ERROR, now_ms);
+	policy_rconn_tick(pr->rc, now_ms);
 }
+
+#else					/* HAVE_HIREDIS */
+
+/* Built without hiredis: RateStore redis:// is refused at start. */
+
+struct policy_redis *
+policy_redis_create(const struct policy_conf *conf, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "RateStore %s: mailwarren-policyd was built without hiredis "
+		 "(configure --with-hiredis)", conf->rate_store);
+	return (NULL);
+}
+
+int
+policy_redis_attach(struct policy_redis *pr, int epfd, void *tag, char *err, size_t errlen)
+{
+	(void) pr, (void) epfd, (void) tag, (void) err, (void) errlen;
+	return (-1);
+}
+
+int
+policy_redis_submit(struct policy_redis *pr, const struct policy_pending *p, time_t now,
+		            void (*done) (void *, int), void *ctx, long long now_ms)
+{
+	(void) pr, (void) p, (void) now, (void) done, (void) ctx, (void) now_ms;
+	return (-1);
+}
+
+void
+policy_redis_io(struct policy_redis *pr, int events, long long now_ms)
+{
+	(void) pr, (void) events, (void) now_ms;
+}
+
+void
+policy_redis_tick(struct policy_redis *pr, long long now_ms)
+{
+	(void) pr, (void) now_ms;
+}
+
+int
+policy_redis_busy(const struct policy_redis *pr)
+{
+	(void) pr;
+	return (0);
+}
+
+void
+policy_redis_free(struct policy_redis *pr)
+{
+	(void) pr;
+}
+
+#endif					/* HAVE_HIREDIS */

@@ -15,7 +15,8 @@
 
 struct policy_redis;
 
-extern struct policy_redis *policy_redis_create(const char *, int, int, void *, char *, size_t);
+extern struct policy_redis *policy_redis_create(const struct policy_conf *, char *, size_t);
+extern int policy_redis_attach(struct policy_redis *, int, void *, char *, size_t);
 extern int policy_redis_submit(struct policy_redis *, const struct policy_pending *, time_t,
 			               void (*) (void *, int), void *, long long);
 extern void policy_redis_io(struct policy_redis *, int, long long);

@@ -2,7 +2,7 @@
 /* NAME
 /*	policy_reply 3h
 /* SUMMARY
-/*	readers of what the rate store and the user directory answer
+/*	the rate store's address, the user directory's answers
 /* SYNOPSIS
 /*	#include "policy_reply.h"
 /* DESCRIPTION
@@ -16,15 +16,10 @@
 #include "mw_endpoint.h"
 #include "policy.h"			/* POLICY_RATE_*, POLICY_USER_* */
 
-#define POLICY_RESP_DEPTH_MAX	8	/* nested arrays in one reply */
-#define POLICY_RESP_BULK_MAX	(1024 * 1024)	/* bytes or elements */
-
 #define POLICY_REPLY_OTHER	(-10)	/* a line that answers no lookup */
 #define POLICY_REPLY_BAD	(-11)	/* an answer with a bad id */
 
 extern int policy_redis_url(const char *, struct mw_endpoint *, char *, size_t);
-extern ssize_t policy_resp_parse(const char *, size_t, int *, long long *);
-extern int policy_resp_outcome(int, long long);
 extern int policy_userdb_reply(const char *, unsigned *);
 
 #endif

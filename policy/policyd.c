@@ -802,6 +802,31 @@ keep_str(const char *key, char **was, char **now)
 	*was = NULL;
 }
 
+/* keep_secret - a restart-only secret: as keep_str, without showing it */
+
+static void
+keep_secret(const char *key, char **was, char **now)
+{
+	if (*was == NULL ? *now == NULL : *now != NULL && strcmp(*was, *now) == 0)
+		return;
+	mw_warn("reload: %s changed: needs restart; still using the value it started with", key);
+	free(*now);
+	*now = *was;				/* the old configuration gives it up */
+	*was = NULL;
+}
+
+/* secret_in_config - RedisPassword where everyone can read it: say so */
+
+static void
+secret_in_config(void)
+{
+	struct stat st;
+
+	if (conf.redis_password != NULL && stat(config_path, &st) == 0 && (st.st_mode & S_IROTH))
+		mw_warn("%s: RedisPassword is in a file everyone can read; "
+			"prefer RedisPasswordFile", config_path);
+}
+
 /* keep_num - a restart-only number: warn, keep the running value */
 
 static void
@@ -828,6 +853,13 @@ restart_only(struct policy_conf *was, struct policy_conf *now)
 	keep_str("PidFile", &was->pid_file, &now->pid_file);
 	keep_str("RateStore", &was->rate_store, &now->rate_store);
 	keep_num("RedisTimeout", was->redis_timeout, &now->redis_timeout);
+	keep_str("RedisUser", &was->redis_user, &now->redis_user);
+	keep_secret("RedisPassword", &was->redis_password, &now->redis_password);
+	keep_str("RedisPasswordFile", &was->redis_password_file, &now->redis_password_file);
+	keep_num("RedisDatabase", was->redis_database, &now->redis_database);
+	keep_str("RedisCAFile", &was->redis_ca_file, &now->redis_ca_file);
+	keep_str("RedisCertFile", &was->redis_cert_file, &now->redis_cert_file);
+	keep_str("RedisKeyFile", &was->redis_key_file, &now->redis_key_file);
 	keep_str("RecipientUserdb", &was->recipient_userdb, &now->recipient_userdb);
 	keep_num("RecipientUserdbTimeout", was->recipient_userdb_timeout, &now->recipient_userdb_timeout);
 	keep_num("RecipientCacheSize", was->recipient_cache_size, &now->recipient_cache_size);
@@ -1043,12 +1075,16 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s: PolicySocket: %s\n", config_path, err);
 			return (1);
 		}
-		if (fd_limit(err, sizeof(err)) < 0) {
+		if (fd_limit(err, sizeof(err)) < 0
+		    || (strcasecmp(conf.rate_store, "memory") != 0
+			&& (redis = policy_redis_create(&conf, err, sizeof(err))) == NULL)) {
 			fprintf(stderr, "%s: %s\n", config_path, err);
 			policy_tables_free(t);
 			mw_cfg_free(policy_conf_table, &conf);
 			return (1);
 		}
+		policy_redis_free(redis);
+		secret_in_config();
 		printf("%s: OK\n", config_path);
 		policy_tables_free(t);
 		mw_cfg_free(policy_conf_table, &conf);
@@ -1080,7 +1116,11 @@ main(int argc, char **argv)
 	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0)
 		mw_fatal("sigprocmask: %m");
 
-	/* Root's work: pid file and socket; then drop privileges. */
+	/* Root's work: pid file, socket, the rate store's secrets; then drop privileges. */
+	if (strcasecmp(conf.rate_store, "memory") != 0
+	    && (redis = policy_redis_create(&conf, err, sizeof(err))) == NULL)
+		mw_fatal("%s: %s", config_path, err);
+	secret_in_config();
 	if (conf.pid_file != NULL && mw_pidfile_open(&pf, conf.pid_file, err, sizeof(err)) < 0)
 		mw_fatal("%s", err);
 	if ((lfd = mw_endpoint_listen(&ep, 1024, 0660, err, sizeof(err))) < 0)
@@ -1102,9 +1142,7 @@ main(int argc, char **argv)
 		mw_fatal("epoll_create1: %m");
 	memset(&evt, 0, sizeof(evt));
 	evt.events = EPOLLIN;
-	if (strcasecmp(conf.rate_store, "memory") != 0
-	    && (redis = policy_redis_create(conf.rate_store, (int) conf.redis_timeout, epfd,
-					    &redis_tag, err, sizeof(err))) == NULL)
+	if (redis != NULL && policy_redis_attach(redis, epfd, &redis_tag, err, sizeof(err)) < 0)
 		mw_fatal("%s: %s", config_path, err);
 	if (conf.recipient_userdb != NULL) {
 		if ((userdb = policy_userdb_create(conf.recipient_userdb,

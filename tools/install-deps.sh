@@ -37,16 +37,18 @@ done
 [ -n "$release" ] || release=$(. /etc/os-release && echo "${VERSION_ID:-}")
 
 BUILD_PKGS="autoconf automake libtool pkg-config make gcc libc6-dev m4
-	libmilter-dev libclamav-dev dovecot-dev libhiredis-dev libcmocka-dev"
+	libmilter-dev libclamav-dev dovecot-dev libhiredis-dev libssl-dev libcmocka-dev"
 TEST_PKGS="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve
 	spamassassin spamd spamc clamav miltertest redis-server redis-tools
 	swaks python3 procps clang
 	libwrap0 iproute2
 	slapd ldap-utils dovecot-ldap dovecot-pgsql postgresql
-	redis-sentinel prometheus faketime"
+	redis-sentinel prometheus faketime openssl"
 # (slapd, PostgreSQL: the directory tests behind Dovecot's ldap and sql
 # drivers; redis-sentinel: Sentinel failover; prometheus: the metrics
-# tests scrape the daemons; faketime: daemons with skewed clocks)
+# tests scrape the daemons; faketime: daemons with skewed clocks; openssl:
+# the Redis TLS test's certificates; libssl-dev: libcrypto for OpenSSL's
+# reason of a TLS failure, with hiredis' TLS support on Debian 13)
 # (libwrap0: the unpacked sendmail binary links it; sendmail-bin itself,
 # which would pull it in, is never installed)
 # tools/package-check.sh: build, check and install the packages

@@ -5,7 +5,9 @@
 #   answer (an integer out of range or negative, an error, a bulk string,
 #   malformed numbers, 120,000 nested arrays): every one follows
 #   RedisFailMode (tempfail: DEFER_IF_PERMIT), none is taken as "within
-#   limits", and the daemon survives them all;
+#   limits", and the daemon survives them all; so do a reply to no request,
+#   a RESP3 push, and a store that answers NOSCRIPT even after the script
+#   was loaded again (asked once more, then RedisFailMode);
 # - RateStore redis://[::1]:PORT reaches a real Redis over IPv6, and an
 #   unbracketed IPv6 host is refused at start with a reason;
 # - control bytes of sasl_username (CR, ESC) never reach the reply to
@@ -16,7 +18,7 @@ sb_need_cmd redis-server redis-server
 PY=${MW_PYTHON:-/usr/bin/python3}
 PD_BIN=${PD_BIN:-$(mw_sbin policy mailwarren-policyd)}
 sb_init policy-hostile
-plan 20
+plan 26
 
 D=$MW_TOP_SRCDIR/tests/policy
 # start_pd NAME STORE [EXTRA] - an instance on $SB/NAME.sock, RedisFailMode tempfail
@@ -57,9 +59,10 @@ ask() {
 		"$2" "$3" | raw "$1"
 }
 
-# ---- a fake Redis: every request gets the bytes of $SB/reply ----------------
+# ---- a fake Redis: SCRIPT LOAD gets the script's SHA1 (as a real Redis
+# answers), every other command the bytes of $SB/reply ---------------------
 cat >"$SB/fake_redis.py" <<'EOF2'
-import socket, sys, threading
+import hashlib, socket, sys, threading
 reply_file = sys.argv[2]
 srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", int(sys.argv[1]))); srv.listen(8)
@@ -74,15 +77,23 @@ def serve(c):
             try:
                 head, rest = buf.split(b"\r\n", 1)
                 n = int(head[1:])
+                args = []
                 for _ in range(n):
                     l, rest = rest.split(b"\r\n", 1)
                     l = int(l[1:])
                     if len(rest) < l + 2:
                         raise ValueError
+                    args.append(rest[:l])
                     rest = rest[l + 2:]
             except ValueError:
                 break
             buf = rest
+            with open(reply_file + ".cmds", "a") as f:
+                f.write(b" ".join(args[:2]).decode("latin-1")[:60] + "\n")
+            if [a.upper() for a in args[:2]] == [b"SCRIPT", b"LOAD"]:
+                sha = hashlib.sha1(args[2]).hexdigest().encode()
+                c.sendall(b"$40\r\n" + sha + b"\r\n")
+                continue
             with open(reply_file, "rb") as f:
                 c.sendall(f.read())
 while True:
@@ -110,7 +121,7 @@ check "and its 1 (the first item is over its limit) too ($out)" test "${out#acti
 # name and bytes of each reply that is not the script's answer
 hostile() {
 	healthy || { not_ok "store healthy before the $1 reply"; return; }
-	printf "$2" >"$SB/reply"
+	printf -- "$2" >"$SB/reply"
 	out=$(ask f 16.7.0.1 u@foreign.example)
 	check "$1: RedisFailMode tempfail ($out)" test "$out" = "$DEFER"
 }
@@ -122,6 +133,21 @@ hostile "an error reply" '-ERR no script\r\n'
 hostile "a bulk string" '$1\r\n0\r\n'
 hostile "a bulk string of 2^63-1 bytes" '$9223372036854775807\r\n'
 hostile "':' then blanks" ':  \r\n'
+hostile "a RESP3 push" '>1\r\n:0\r\n'
+healthy
+n0=$(grep -c '^EVAL' "$SB/reply.cmds")
+l0=$(grep -c '^SCRIPT LOAD' "$SB/reply.cmds")
+printf -- '-NOSCRIPT No matching script.\r\n' >"$SB/reply"
+out=$(ask f 16.7.0.1 u@foreign.example)
+check "NOSCRIPT even after loading again: RedisFailMode tempfail ($out)" test "$out" = "$DEFER"
+check "  ... after one more SCRIPT LOAD ($l0 -> $(grep -c '^SCRIPT LOAD' "$SB/reply.cmds")) and one more question ($n0 -> $(grep -c '^EVAL' "$SB/reply.cmds"))" \
+	eval '[ $(grep -c "^SCRIPT LOAD" "$SB/reply.cmds") = $((l0 + 1)) ] && [ $(grep -c "^EVAL" "$SB/reply.cmds") = $((n0 + 2)) ]'
+healthy
+printf -- ':0\r\n:0\r\n' >"$SB/reply"
+out=$(ask f 16.7.0.1 u@foreign.example)
+check "two replies to one question: the first answers it ($out)" test "$out" = action=OK
+check "  ... the second is refused as a reply to no request" \
+	sb_eventually 5 grep -q "rate store redis://.*protocol error: a reply to no request" "$SB/f.log"
 "$PY" -c 'import sys; sys.stdout.buffer.write(b"*1\r\n" * 120000 + b":0\r\n")' >"$SB/nested"
 healthy
 cp "$SB/nested" "$SB/reply"
@@ -131,6 +157,7 @@ check "  ... and the daemon is still there" sb_pid_running "$PID_f"
 check "a well-formed reply that is not the answer is logged as such" \
 	grep -q "rate store: a reply that is not the rate script's answer (type :, 2147483648)" "$SB/f.log"
 check "a malformed one is a protocol error" grep -q "rate store redis://.*protocol error" "$SB/f.log"
+check "an error reply is logged" grep -q "rate store: ERR no script" "$SB/f.log"
 
 # ---- RateStore over IPv6 ----------------------------------------------------
 REDIS_EXTRA_CONF='bind 127.0.0.1 ::1'

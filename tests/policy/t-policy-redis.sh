@@ -4,7 +4,9 @@
 # combined limit; Redis killed mid-run gives each instance's RedisFailMode
 # (tempfail: DEFER_IF_PERMIT, open: as if no limit) without stalling other
 # requests; a stalled Redis is cut off after RedisTimeout; counting resumes
-# when Redis is back.
+# when Redis is back.  The rate script is loaded once per connection and
+# called by its SHA1 (EVALSHA); after SCRIPT FLUSH (NOSCRIPT) it is loaded
+# again and the question asked again, and still counted.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
 sb_need_cmd redis-server redis-server
 . "$MW_TESTLIB/redis.sh"
@@ -12,7 +14,7 @@ PY=${MW_PYTHON:-/usr/bin/python3}
 PD_BIN=${PD_BIN:-$(mw_sbin policy mailwarren-policyd)}
 sb_init policy-redis
 redis_start || skip_all "redis-server did not start"
-plan 14
+plan 17
 
 D=$MW_TOP_SRCDIR/tests/policy
 PIDS=()
@@ -88,4 +90,25 @@ redis_start
 sleep 1.2
 check "Redis back: counting resumes" \
 	sb_eventually 5 eval '[ "$(action a 16.7.0.1 u@foreign.example)" = action=OK ]'
+
+# the script: loaded per connection, called by its SHA1, NOSCRIPT handled
+calls() {	# calls COMMAND - how often this Redis ran it
+	redis_cli INFO commandstats | tr -d '\r' | sed -n "s/^cmdstat_$1:calls=\([0-9]*\),.*/\1/p" | grep . || echo 0
+}
+counted() {	# the events counted for cust7 in Redis
+	local k n=0
+	for k in $(redis_cli --scan --pattern 'mwrl:rc:cust7:*'); do
+		n=$((n + $(redis_cli get "$k")))
+	done
+	echo $n
+}
+check "the new Redis got SCRIPT LOAD ($(calls 'script|load')) and EVALSHA ($(calls evalsha)), no EVAL ($(calls eval))" \
+	eval '[ "$(calls "script|load")" -ge 1 ] && [ "$(calls evalsha)" -ge 1 ] && [ "$(calls eval)" = 0 ]'
+before=$(counted) loads=$(calls 'script|load') shas=$(calls evalsha)
+redis_cli SCRIPT FLUSH >/dev/null
+r=$(action a 16.7.0.2 u@foreign.example)
+check "after SCRIPT FLUSH the question is answered ($r) and counted ($before -> $(counted))" \
+	eval '[ "$r" = action=OK ] && [ "$(counted)" = $((before + 1)) ]'
+check "  ... by loading the script again ($loads -> $(calls 'script|load')) and asking once more ($shas -> $(calls evalsha))" \
+	eval '[ "$(calls "script|load")" = $((loads + 1)) ] && [ "$(calls evalsha)" = $((shas + 2)) ] && ! grep -q NOSCRIPT "$SB/a.log"'
 done_testing
