@@ -266,6 +266,15 @@ port_elem(const struct mw_resp *r, int *port)
 	return (0);
 }
 
+/* refuse - no partial map: empty it, and why */
+
+static int
+refuse(struct mw_rtopo_slotmap *map, char *errbuf, size_t errlen, const char *what)
+{
+	memset(map, 0, sizeof(*map));
+	return (why(errbuf, errlen, what));
+}
+
 int
 mw_rtopo_slots(const struct mw_resp *reply, const char *dflt, struct mw_rtopo_slotmap *map,
 	               char *errbuf, size_t errlen)
@@ -277,33 +286,31 @@ mw_rtopo_slots(const struct mw_resp *reply, const char *dflt, struct mw_rtopo_sl
 
 	memset(map, 0, sizeof(*map));
 	if (reply == NULL || reply->type != MW_RESP_ARRAY)
-		return (why(errbuf, errlen, "CLUSTER SLOTS: not an array"));
+		return (refuse(map, errbuf, errlen, "CLUSTER SLOTS: not an array"));
 	for (i = 0; i < reply->elements; i++) {
 		range = reply->element + i;
 		if (range->type != MW_RESP_ARRAY || range->elements < 3)
-			return (why(errbuf, errlen, "CLUSTER SLOTS: a range is not [start, end, master...]"));
+			return (refuse(map, errbuf, errlen, "CLUSTER SLOTS: a range is not [start, end, master...]"));
 		if (range->element[0].type != MW_RESP_INTEGER || range->element[1].type != MW_RESP_INTEGER
 		    || range->element[0].integer < 0 || range->element[1].integer >= MW_RTOPO_SLOTS
 		    || range->element[0].integer > range->element[1].integer)
-			return (why(errbuf, errlen, "CLUSTER SLOTS: a slot range out of order or out of 0-16383"));
+			return (refuse(map, errbuf, errlen, "CLUSTER SLOTS: a slot range out of order or out of 0-16383"));
 		node = range->element + 2;
 		if (node->type != MW_RESP_ARRAY || node->elements < 2
 		    || host_elem(node->element + 0, dflt, a.host) < 0
 		    || port_elem(node->element + 1, &a.port) < 0)
-			return (why(errbuf, errlen, "CLUSTER SLOTS: a master is not [host, port...]"));
+			return (refuse(map, errbuf, errlen, "CLUSTER SLOTS: a master is not [host, port...]"));
 		for (n = 0; n < map->nnodes; n++)
 			if (map->node[n].port == a.port && strcmp(map->node[n].host, a.host) == 0)
 				break;
 		if (n == map->nnodes) {
 			if (map->nnodes >= MW_RTOPO_NODES_MAX)
-				return (why(errbuf, errlen, "CLUSTER SLOTS: more masters than supported"));
+				return (refuse(map, errbuf, errlen, "CLUSTER SLOTS: more masters than supported"));
 			map->node[map->nnodes++] = a;
 		}
 		for (s = range->element[0].integer; s <= range->element[1].integer; s++) {
-			if (map->owner[s] != 0) {
-				memset(map, 0, sizeof(*map));
-				return (why(errbuf, errlen, "CLUSTER SLOTS: overlapping slot ranges"));
-			}
+			if (map->owner[s] != 0)
+				return (refuse(map, errbuf, errlen, "CLUSTER SLOTS: overlapping slot ranges"));
 			map->owner[s] = (uint8_t) (n + 1);
 			map->covered++;
 		}

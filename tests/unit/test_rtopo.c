@@ -188,6 +188,16 @@ test_slots_partial_and_bad(void **state)
 		assert_true(strncmp(err, "CLUSTER SLOTS:", 14) == 0);
 	}
 	assert_int_equal(mw_rtopo_slots(NULL, "h", &map, err, sizeof(err)), -1);
+	/* a bad range after a good one: no partial map (found by fuzz_rtopo_reply) */
+	{
+		struct mw_resp goodbad[] = {ARR(ok), ARR(rev)};
+		struct mw_resp r_gb = ARR(goodbad);
+
+		assert_int_equal(mw_rtopo_slots(&r_gb, "h", &map, err, sizeof(err)), -1);
+		assert_int_equal(map.covered, 0);
+		assert_int_equal(map.nnodes, 0);
+		assert_null(mw_rtopo_owner(&map, 150));
+	}
 }
 
 static void
