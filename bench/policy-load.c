@@ -5,7 +5,7 @@
 /*	load generator for Postfix policy servers
 /* SYNOPSIS
 /*	policy-load [-x] [-c conns] [-n requests] [-t seconds] [-m mix]
-/*		-C customer-ips -H hosted-domains socket
+/*		[-l logins] [-o domain] -C customer-ips -H hosted-domains socket
 /* DESCRIPTION
 /*	policy-load keeps conns persistent connections to a policy server
 /*	(socket: inet:PORT@HOST or local:/path), each with one request in
@@ -14,7 +14,9 @@
 /*	percentages, default 50,30,10,10) is inbound mail from strangers to
 /*	hosted domains, relay by customers (client addresses from -C), relay
 /*	by SASL logins, and relay attempts by strangers; each session has 1
-/*	to 5 recipients.
+/*	to 5 recipients.  SASL sessions log in as userN, N below logins (-l,
+/*	default 100000), with the null sender, or with -o as userN@domain (the
+/*	address the login owns: the ownership check is made).
 /*
 /*	Every answer is checked against the relay decision (DUNNO for
 /*	inbound, OK for customers and logins, a 554 or REJECT for strangers)
@@ -64,6 +66,8 @@ static char **hosted;
 static size_t nhosted;
 static int mix[4] = {50, 30, 10, 10};
 static int no_check;
+static unsigned nlogins = 100000;
+static const char *own_domain;		/* -o: SASL senders userN@domain */
 static double *lat;
 static long nlat;
 static long mismatches;
@@ -134,7 +138,7 @@ new_session(struct conn *c)
 	else
 		snprintf(c->client, sizeof(c->client), "198.51.%u.%u", rnd(256), 1 + rnd(254));
 	if (c->kind == KIND_SASL)
-		snprintf(c->login, sizeof(c->login), "user%u", rnd(100000));
+		snprintf(c->login, sizeof(c->login), "user%u", rnd(nlogins));
 }
 
 /* build - the next RCPT request of the session */
@@ -143,6 +147,7 @@ static void
 build(struct conn *c)
 {
 	char	rcpt[300];
+	char	sender[300];
 
 	if (c->rcpts_left-- <= 0)
 		new_session(c);
@@ -150,6 +155,12 @@ build(struct conn *c)
 		snprintf(rcpt, sizeof(rcpt), "u%u@%s", rnd(1000), hosted[rnd((unsigned) nhosted)]);
 	else
 		snprintf(rcpt, sizeof(rcpt), "u%u@foreign%u.example", rnd(1000), rnd(1000));
+	if (c->kind != KIND_SASL)
+		snprintf(sender, sizeof(sender), "a@sender.example");
+	else if (own_domain != NULL)
+		snprintf(sender, sizeof(sender), "%s@%s", c->login, own_domain);
+	else
+		sender[0] = '\0';
 	c->out_len = (size_t) snprintf(c->out, sizeof(c->out),
 	    "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
 	    "client_address=%s\nclient_name=unknown\nclient_port=%u\n"
@@ -159,7 +170,7 @@ build(struct conn *c)
 	    "sasl_method=%s\nsasl_username=%s\nsasl_sender=\nccert_subject=\nccert_issuer=\n"
 	    "ccert_fingerprint=\nccert_pubkey_fingerprint=\nencryption_protocol=\n"
 	    "encryption_cipher=\nencryption_keysize=0\npolicy_context=\n\n",
-	    c->client, 1024 + rnd(60000), c->kind == KIND_SASL ? "" : "a@sender.example",
+	    c->client, 1024 + rnd(60000), sender,
 	    rcpt, rnd(1 << 30), c->kind == KIND_SASL ? "PLAIN" : "", c->login);
 	c->out_off = 0;
 }
@@ -274,7 +285,7 @@ main(int argc, char **argv)
 	int	ch;
 	int	i;
 
-	while ((ch = getopt(argc, argv, "c:n:t:m:C:H:x")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:t:m:l:o:C:H:x")) != -1) {
 		switch (ch) {
 		case 'c':
 			nconns = atoi(optarg);
@@ -291,6 +302,13 @@ main(int argc, char **argv)
 				return (2);
 			}
 			break;
+		case 'l':
+			if ((nlogins = (unsigned) atoi(optarg)) == 0)
+				nlogins = 1;
+			break;
+		case 'o':
+			own_domain = optarg;
+			break;
 		case 'C':
 			customers = read_lines(optarg, &ncustomers);
 			break;
@@ -301,12 +319,12 @@ main(int argc, char **argv)
 			no_check = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-x] [-c conns] [-n requests] [-t secs] [-m in,cust,sasl,stranger] -C customer-ips -H hosted socket\n", argv[0]);
+			fprintf(stderr, "usage: %s [-x] [-c conns] [-n requests] [-t secs] [-m in,cust,sasl,stranger] [-l logins] [-o domain] -C customer-ips -H hosted socket\n", argv[0]);
 			return (2);
 		}
 	}
 	if (optind != argc - 1 || customers == NULL || hosted == NULL) {
-		fprintf(stderr, "usage: %s [-x] [-c conns] [-n requests] [-t secs] [-m mix] -C customer-ips -H hosted socket\n", argv[0]);
+		fprintf(stderr, "usage: %s [-x] [-c conns] [-n requests] [-t secs] [-m mix] [-l logins] [-o domain] -C customer-ips -H hosted socket\n", argv[0]);
 		return (2);
 	}
 	lat = malloc(sizeof(*lat) * (size_t) total);

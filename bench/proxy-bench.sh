@@ -109,27 +109,7 @@ ST_PID=$DC_PID
 FRONTS="static=127.0.4.2:$ST_PID mailshard=127.0.4.1:$MS_PID:$REDIS_PID"
 if [ -x /usr/lib/dovecot/director ]; then
 	DIR_PORT=$(sb_port)
-	front director 127.0.4.3 "override_fields = proxy=y port=%{lport}" "" "director_servers = 127.0.4.3:$DIR_PORT
-director_mail_servers = $B1 $B2
-director_username_hash = %Ln
-service director {
-  unix_listener login/director {
-    mode = 0666
-  }
-  fifo_listener login/proxy-notify {
-    mode = 0666
-  }
-  unix_listener director-userdb {
-    mode = 0600
-  }
-  inet_listener {
-    address = 127.0.4.3
-    port = $DIR_PORT
-  }
-}
-service imap-login {
-  executable = imap-login director
-}"
+	front director 127.0.4.3 "override_fields = proxy=y port=%{lport}" "" "$(dovecot_director_conf 127.0.4.3 "$DIR_PORT" "$B1 $B2")"
 	sb_eventually 20 eval 'doveadm -c "$SB/director/dovecot.conf" director status | grep -q "^$B2 "'
 	FRONTS="$FRONTS director=127.0.4.3:$DC_PID"
 fi

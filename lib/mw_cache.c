@@ -21,6 +21,15 @@
 /*	int	value;
 /*	time_t	expires;
 /*
+/*	int	mw_cache_get_data(cache, key, now, value, buf, len, dlen)
+/*	char	*buf;
+/*	size_t	len;
+/*	size_t	*dlen;
+/*
+/*	int	mw_cache_put_data(cache, key, value, data, dlen, expires)
+/*	const void *data;
+/*	size_t	dlen;
+/*
 /*	size_t	mw_cache_expire(cache, now)
 /*
 /*	void	mw_cache_clear(cache)
@@ -39,6 +48,11 @@
 /*	on the way).  mw_cache_put() stores or replaces the answer for key
 /*	(a replaced entry counts as new for the oldest-first order); it
 /*	returns -1 when out of memory, leaving the cache as it was.
+/*	mw_cache_put_data() stores dlen bytes of data with the answer
+/*	(a copy, in the entry's own memory), and mw_cache_get_data() copies
+/*	them into buf (*dlen set to their size; an answer whose data do not
+/*	fit in len bytes counts as absent); mw_cache_get() and
+/*	mw_cache_put() are the same without data.
 /*	mw_cache_expire() drops every entry expired at now and returns
 /*	how many; mw_cache_clear() drops everything.
 /*
@@ -64,6 +78,7 @@ struct cache_ent {
 	time_t	expires;
 	int	value;
 	size_t	hash;
+	size_t	dlen;			/* data after the key's NUL */
 	char	key[];
 };
 
@@ -131,10 +146,11 @@ cache_drop(mw_cache *c, struct cache_ent *e)
 	free(e);
 }
 
-/* mw_cache_get - a live answer for key */
+/* mw_cache_get_data - a live answer for key, with its data */
 
 int
-mw_cache_get(mw_cache *c, const char *key, time_t now, int *value)
+mw_cache_get_data(mw_cache *c, const char *key, time_t now, int *value, void *buf,
+		          size_t len, size_t *dlen)
 {
 	struct cache_ent *e = *cache_find(c, key, (size_t) mw_hash(key, strlen(key)));
 
@@ -144,14 +160,29 @@ mw_cache_get(mw_cache *c, const char *key, time_t now, int *value)
 		cache_drop(c, e);
 		return (0);
 	}
+	if (e->dlen > len)
+		return (0);
+	if (e->dlen > 0)
+		memcpy(buf, e->key + strlen(e->key) + 1, e->dlen);
+	if (dlen != NULL)
+		*dlen = e->dlen;
 	*value = e->value;
 	return (1);
 }
 
-/* mw_cache_put - remember an answer until expires */
+/* mw_cache_get - a live answer for key */
 
 int
-mw_cache_put(mw_cache *c, const char *key, int value, time_t expires)
+mw_cache_get(mw_cache *c, const char *key, time_t now, int *value)
+{
+	return (mw_cache_get_data(c, key, now, value, NULL, 0, NULL));
+}
+
+/* mw_cache_put_data - remember an answer and its data until expires */
+
+int
+mw_cache_put_data(mw_cache *c, const char *key, int value, const void *data, size_t dlen,
+		          time_t expires)
 {
 	size_t	len = strlen(key);
 	size_t	hash = (size_t) mw_hash(key, len);
@@ -159,11 +190,14 @@ mw_cache_put(mw_cache *c, const char *key, int value, time_t expires)
 
 	if ((e = *cache_find(c, key, hash)) != NULL)
 		cache_drop(c, e);
-	if ((e = malloc(sizeof(*e) + len + 1)) == NULL)
+	if ((e = malloc(sizeof(*e) + len + 1 + dlen)) == NULL)
 		return (-1);
 	if (c->count >= c->max)
 		cache_drop(c, c->oldest);
 	memcpy(e->key, key, len + 1);
+	if (dlen > 0)
+		memcpy(e->key + len + 1, data, dlen);
+	e->dlen = dlen;
 	e->hash = hash;
 	e->value = value;
 	e->expires = expires;
@@ -178,6 +212,14 @@ mw_cache_put(mw_cache *c, const char *key, int value, time_t expires)
 	c->newest = e;
 	c->count++;
 	return (0);
+}
+
+/* mw_cache_put - remember an answer until expires */
+
+int
+mw_cache_put(mw_cache *c, const char *key, int value, time_t expires)
+{
+	return (mw_cache_put_data(c, key, value, NULL, 0, expires));
 }
 
 /* mw_cache_expire - drop what has expired */

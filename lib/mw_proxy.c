@@ -35,6 +35,17 @@
 /*	char	*buf;
 /*	size_t	len;
 /*
+/*	int	mw_proxy_states_format(proxy, states, buf, len)
+/*	const MW_PROXY *proxy;
+/*	const MW_PROXY_STATE *states;
+/*	char	*buf;
+/*	size_t	len;
+/*
+/*	int	mw_proxy_away_valid(away, home, states)
+/*	const MW_PROXY_AWAY *away;
+/*	int	home;
+/*	const MW_PROXY_STATE *states;
+/*
 /*	int	mw_proxy_decide(proxy, norm_user, pin, states, away, dec, err)
 /*	const MW_PROXY *proxy;
 /*	const char *norm_user;
@@ -46,7 +57,7 @@
 /* DESCRIPTION
 /*	This module decides which backend Dovecot's proxy tier sends a
 /*	user to; the auth module (libauthdb_mailshard_proxy.so) does the
-/*	I/O, mailshard-proxy(8) changes the states.  Every proxy that
+/*	I/O, doveadm mailshard backend changes the states.  Every proxy that
 /*	reads the same states and records decides the same.
 /*
 /*	mw_proxy_create() parses "NAME=HOST[:PORT[:WEIGHT]] ..." (white
@@ -62,7 +73,17 @@
 /*	backend not listed, or NULL (no record), is up with epoch 0; a
 /*	name that is not configured here is ignored.  mw_proxy_away_parse() reads an away record
 /*	"AT HOME EPOCH" (two configured backend names and a number);
-/*	mw_proxy_away_format() writes one.
+/*	mw_proxy_away_format() writes one.  mw_proxy_states_format()
+/*	writes the stored form of states[] (what mw_proxy_states_parse()
+/*	reads back): the backends that are not up with epoch 0, in list
+/*	order; "" when all are.  These are the only readers and writers of
+/*	the stored forms: the auth module and the doveadm command
+/*	(doveadm mailshard backend) both use them.
+/*
+/*	mw_proxy_away_valid() tells whether an away record still binds
+/*	a user whose home is the backend index home: the record names that
+/*	home, its epoch is not below the home's, and the backend it
+/*	names as AT is another one and not down.
 /*
 /*	mw_proxy_decide(): the home is the pin (a configured backend
 /*	name; any weight) if pin is not empty, else the rendezvous
@@ -75,7 +96,9 @@
 /*	none), and the away record to store before answering.
 /* DIAGNOSTICS
 /*	mw_proxy_create() returns NULL with the reason in err; the parse
-/*	functions return -1 with the reason in *why; mw_proxy_decide()
+/*	functions return -1 with the reason in *why;
+/*	mw_proxy_states_format() returns -1 if len is too small;
+/*	mw_proxy_decide()
 /*	returns -1 (with err) for a pin that names no backend.
 /* SEE ALSO
 /*	mw_shard(3), mailshard-proxy(8)
@@ -405,6 +428,42 @@ mw_proxy_away_format(const MW_PROXY *proxy, const MW_PROXY_AWAY *away,
 		 proxy->backends[away->home].name, away->epoch);
 }
 
+/* mw_proxy_states_format - the stored form of all states */
+
+int
+mw_proxy_states_format(const MW_PROXY *proxy, const MW_PROXY_STATE *states,
+		               char *buf, size_t len)
+{
+	size_t	used = 0;
+	int	i, n;
+
+	if (len == 0)
+		return (-1);
+	buf[0] = '\0';
+	for (i = 0; i < proxy->count; i++) {
+		if (states[i].state == MW_PROXY_UP && states[i].epoch == 0)
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s=%s:%llu",
+			     used > 0 ? " " : "", proxy->backends[i].name,
+			     mw_proxy_state_name(states[i].state), states[i].epoch);
+		if (n < 0 || (size_t) n >= len - used)
+			return (-1);
+		used += n;
+	}
+	return (0);
+}
+
+/* mw_proxy_away_valid - the record still binds a user of that home */
+
+int
+mw_proxy_away_valid(const MW_PROXY_AWAY *away, int home,
+		            const MW_PROXY_STATE *states)
+{
+	return (away->home == home && away->at != home
+		&& away->epoch >= states[home].epoch
+		&& states[away->at].state != MW_PROXY_DOWN);
+}
+
 /* tempfail - a decision to wait */
 
 static int
@@ -446,9 +505,7 @@ mw_proxy_decide(const MW_PROXY *proxy, const char *norm_user, const char *pin,
 	/*
 	 * A valid away record: the user may still have sessions at AT.
 	 */
-	if (away != NULL && away->home == home && away->at != home
-	    && away->epoch >= states[home].epoch
-	    && states[away->at].state != MW_PROXY_DOWN) {
+	if (away != NULL && mw_proxy_away_valid(away, home, states)) {
 		if (states[home].state == MW_PROXY_RETURNING)
 			return (tempfail(dec, "home backend returning"));
 		if (states[away->at].state == MW_PROXY_HOLD)

@@ -14,7 +14,15 @@
 #include "mw_shard.h"
 
 #define MW_PROXY_HOST_MAX	255	/* bytes in a backend host */
-#define MW_PROXY_VALUE_MAX	(2 * MW_SHARD_NAME_MAX + 32)	/* a stored value */
+#define MW_PROXY_VALUE_MAX	(2 * MW_SHARD_NAME_MAX + 32)	/* an away record */
+/* the stored states of all backends */
+#define MW_PROXY_STATES_MAX	(MW_SHARD_VOLUMES_MAX * (MW_SHARD_NAME_MAX + 32))
+
+/* Defaults of the passdb and the doveadm command (mailshard-proxy(8)). */
+#define MW_PROXY_DEFAULT_PREFIX		"mailshard-proxy/"
+#define MW_PROXY_DEFAULT_PIN_FIELD	"mailshard_backend"
+#define MW_PROXY_DEFAULT_MAX_DECISION_MSECS 2000
+#define MW_PROXY_DEFAULT_HOLD_MSECS	5000
 
 /* A backend's state in the shared store (absent: up, epoch 0). */
 #define MW_PROXY_UP		0	/* serves its users */
@@ -71,6 +79,10 @@ extern int mw_proxy_away_parse(const MW_PROXY *, const char *, MW_PROXY_AWAY *,
 			               const char **);
 extern void mw_proxy_away_format(const MW_PROXY *, const MW_PROXY_AWAY *,
 				         char *, size_t);
+extern int mw_proxy_states_format(const MW_PROXY *, const MW_PROXY_STATE *,
+				          char *, size_t);
+extern int mw_proxy_away_valid(const MW_PROXY_AWAY *, int,
+			               const MW_PROXY_STATE *);
 extern int mw_proxy_decide(const MW_PROXY *, const char *, const char *,
 			           const MW_PROXY_STATE *, const MW_PROXY_AWAY *,
 			           MW_PROXY_DECISION *, char *);

@@ -22,19 +22,38 @@
 /*	int	mw_relay_sender_owned(sender_logins, sender, login)
 /*	const char *sender;
 /*	const char *login;
+/*
+/*	int	mw_relay_account_login(tables, sasl_username, login, len)
+/*	char	*login;
+/*	size_t	len;
 /* DESCRIPTION
 /*	mw_relay_decide() is THE relay decision of mailwarren, used by
 /*	mailwarren-policyd for Postfix and by mailwarren-milter for
 /*	Sendmail.  It looks at one recipient of one message and applies,
 /*	first match wins:
+/* .IP 0.
+/*	with SenderOwnership userdb or Suspension userdb, a login whose
+/*	userdb entry (req->account, see mw_account(3)) could not be had
+/*	(NULL, or the directory failed: down, slow, garbage) gets
+/*	MW_RELAY_TEMPFAIL, "451 4.7.1 Account directory unavailable, try
+/*	again later" (the log reason adds the account's fail_why, when
+/*	set); one with a value that mw_account(3) refuses gets
+/*	MW_RELAY_TEMPFAIL, "451 4.7.1 Account data invalid, try again
+/*	later", with the field and the reason in the log reason ("invalid
+/*	mailwarren_senders: a control character"); a login the directory
+/*	does not know is treated as suspended (1.), since an account
+/*	removed from the directory must not keep relaying;
 /* .IP 1.
 /*	the login (sasl_username, case-insensitive) or the customer id is
-/*	in the suspended set: MW_RELAY_SUSPENDED, "550 5.7.1 Account
+/*	in the suspended set, or (Suspension userdb) the login's
+/*	mailwarren_suspended is yes: MW_RELAY_SUSPENDED, "550 5.7.1 Account
 /*	suspended, contact support" (hosted recipients too);
 /* .IP 2.
 /*	a login uses a non-null sender that the sender-login map does not
-/*	give to it: MW_RELAY_NOT_OWNER, "553 5.7.1 Sender address <s> not
-/*	owned by user <login>" (only when the map is configured);
+/*	give to it (or, with SenderOwnership userdb, that the login's
+/*	mailwarren_senders does not list: mw_account_owns()):
+/*	MW_RELAY_NOT_OWNER, "553 5.7.1 Sender address <s> not owned by
+/*	user <login>" (only when the map or the userdb is configured);
 /* .IP 3.
 /*	the recipient is neither hosted nor unqualified and the client is
 /*	neither a customer nor logged in: MW_RELAY_DENIED, "554 5.7.1
@@ -52,7 +71,13 @@
 /*
 /*	The customer is the longest-prefix match of client_address in the
 /*	customer networks (IPv4, IPv6, IPv4-mapped IPv6; "unknown" or junk
-/*	is no customer).
+/*	is no customer); when there is none, the login's
+/*	mailwarren_customer from the userdb, if it has one.
+/*
+/*	mw_relay_account_login() tells the caller whether the decision
+/*	needs the login's userdb entry (SenderOwnership or Suspension
+/*	userdb, and a login in sasl_username): 1 with the name to look up
+/*	(the login lowercased) in login, else 0.
 /*
 /*	mw_relay_rcpt_class() classifies a recipient as Postfix hands it
 /*	over (brackets and source routes already removed): no "@" at all
@@ -233,6 +258,57 @@ mw_relay_sender_owned(const mw_map *map, const char *sender, const char *login)
 	return (0);
 }
 
+/* mw_relay_account_login - the login to look up in the userdb, if any */
+
+int
+mw_relay_account_login(const struct mw_relay_tables *tables, const char *sasl_username,
+		               char *login, size_t len)
+{
+	if (!tables->ownership_userdb && !tables->suspension_userdb)
+		return (0);
+	if (sasl_username == NULL || *sasl_username == '\0' || strlen(sasl_username) >= len
+	    || strlen(sasl_username) >= MW_RELAY_ID_MAX)
+		return (0);
+	mw_strlcpy(login, sasl_username, len);
+	mw_lowercase(login);
+	return (1);
+}
+
+/* relay_account - step 0: the login's userdb entry; 1 when that decides */
+
+static int
+relay_account(const struct mw_relay_tables *tables, const struct mw_account *acct,
+	              struct mw_relay_result *res)
+{
+	if (!*res->login || (!tables->ownership_userdb && !tables->suspension_userdb))
+		return (0);
+	if (acct == NULL || acct->status == MW_ACCOUNT_FAIL) {
+		res->verdict = MW_RELAY_TEMPFAIL;
+		snprintf(res->reason_buf, sizeof(res->reason_buf), "account directory unavailable%s%s",
+			 acct != NULL && *acct->fail_why ? ": " : "", acct != NULL ? acct->fail_why : "");
+		res->reason = res->reason_buf;
+		snprintf(res->text, sizeof(res->text), "451 4.7.1 Account directory unavailable, try again later");
+		return (1);
+	}
+	if (acct->status == MW_ACCOUNT_INVALID) {
+		res->verdict = MW_RELAY_TEMPFAIL;
+		snprintf(res->reason_buf, sizeof(res->reason_buf), "invalid %s: %s",
+			 acct->field ? acct->field : "field", acct->why ? acct->why : "refused");
+		res->reason = res->reason_buf;
+		snprintf(res->text, sizeof(res->text), "451 4.7.1 Account data invalid, try again later");
+		return (1);
+	}
+	if (acct->status == MW_ACCOUNT_NOTFOUND) {
+		res->verdict = MW_RELAY_SUSPENDED;
+		res->reason = "login not in the directory";
+		snprintf(res->text, sizeof(res->text), "550 5.7.1 Account suspended, contact support");
+		return (1);
+	}
+	if (!*res->customer && *acct->customer)
+		mw_strlcpy(res->customer, acct->customer, sizeof(res->customer));
+	return (0);
+}
+
 /* mw_relay_decide - the relay-for-customers decision for one recipient */
 
 void
@@ -262,10 +338,15 @@ mw_relay_decide(const struct mw_relay_tables *tables, const struct mw_relay_req 
 	res->rcpt_class = mw_relay_rcpt_class(tables->hosted,
 					      req->recipient ? req->recipient : "");
 
+	/* 0. The directory's facts about the login, when they are used. */
+	if (relay_account(tables, req->account, res))
+		return;
+
 	/* 1. Suspension stops the identity, whatever the recipient. */
-	if (tables->suspended != NULL
-	    && ((*res->login && mw_map_get(tables->suspended, res->login) != NULL)
-		|| (*res->customer && mw_map_get(tables->suspended, res->customer) != NULL))) {
+	if ((tables->suspended != NULL
+	     && ((*res->login && mw_map_get(tables->suspended, res->login) != NULL)
+		 || (*res->customer && mw_map_get(tables->suspended, res->customer) != NULL)))
+	    || (*res->login && tables->suspension_userdb && req->account->suspended)) {
 		res->verdict = MW_RELAY_SUSPENDED;
 		res->reason = "suspended";
 		snprintf(res->text, sizeof(res->text), "550 5.7.1 Account suspended, contact support");
@@ -273,8 +354,10 @@ mw_relay_decide(const struct mw_relay_tables *tables, const struct mw_relay_req 
 	}
 
 	/* 2. A login may only use the sender addresses it owns. */
-	if (*res->login && *sender && tables->sender_logins != NULL
-	    && !mw_relay_sender_owned(tables->sender_logins, sender, res->login)) {
+	if (*res->login && *sender
+	    && (tables->ownership_userdb ? !mw_account_owns(req->account, sender)
+		: tables->sender_logins != NULL
+		&& !mw_relay_sender_owned(tables->sender_logins, sender, res->login))) {
 		res->verdict = MW_RELAY_NOT_OWNER;
 		res->reason = "sender not owned";
 		snprintf(res->text, sizeof(res->text),

@@ -87,6 +87,13 @@ struct milter_conf {
 	char   *sender_login_map;
 	struct mw_cfg_list suspended_list;
 	char   *stamp_key_file;		/* StampKeyFile */
+	char   *sender_ownership;	/* map | userdb */
+	char   *suspension;		/* list | userdb */
+	char   *userdb;			/* auth-userdb socket */
+	long long userdb_timeout;	/* ms */
+	unsigned long long userdb_cache_ttl;
+	unsigned long long userdb_negative_cache_ttl;
+	long long userdb_cache_size;
 	/* Derived by milter_cfg_check(). */
 	int	on_infected_code;
 	int	on_scan_error_code;
@@ -162,6 +169,7 @@ struct milter_msg {
 	char	from[256];
 	char	rcpt[256];		/* the first recipient */
 	char	auth[128];		/* {auth_authen} */
+	struct mw_account *account;	/* the login's userdb entry, asked once a message */
 	int	nrcpt;
 	int	in_message;		/* between MAIL and EOM/ABORT */
 	int	io_error;		/* buffer could not be written */
@@ -219,6 +227,14 @@ extern sfsistat milter_act_scan_limit(SMFICTX *, const struct milter_conf *, con
 extern sfsistat milter_act_spam(SMFICTX *, const struct milter_conf *, const struct milter_spam *, int *);
 extern sfsistat milter_act_relay(SMFICTX *, struct milter_msg *, const char *);
 extern sfsistat milter_act_bad_header(SMFICTX *, const struct milter_msg *);
+
+ /*
+  * The login's userdb entry for RelayPolicy (milter_account.c).
+  */
+extern void milter_account_init(const struct milter_conf *);
+extern void milter_account_get(const struct milter_conf *, const char *, struct mw_account *);
+extern void milter_account_clear(void);
+extern void milter_account_done(void);
 extern void milter_act_set_reply(SMFICTX *, const char *, const char *, const char *);
 extern void milter_act_log(const struct milter_msg *, const char *, const char *,
 			           const struct milter_spam *, const char *, long, long);

@@ -71,7 +71,14 @@
 /*	553 5.7.1 Sender address <s> not owned by user <login>
 /*	554 5.7.1 Relay access denied
 /* .fi
-/*	and logs one line per refusal ("QUEUEID: reject: RCPT from
+/*	and, with SenderOwnership userdb or Suspension userdb, when the
+/*	login's userdb entry (milter_account_get(), asked once a message)
+/*	cannot be had or holds a value that is refused, defers with
+/* .nf
+/*	451 4.7.1 Account directory unavailable, try again later
+/*	451 4.7.1 Account data invalid, try again later
+/* .fi
+/*	and logs one line per refusal or deferral ("QUEUEID: reject: RCPT from
 /*	name[addr]: REPLY; reason=.. customer=.. sasl_username=.. from=<..>
 /*	to=<..>"); accepted recipients are logged with -v only.  Rate
 /*	limits are not applied (mailwarren-policyd's job on Postfix).
@@ -90,6 +97,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -225,13 +233,14 @@ sfsistat
 milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 {
 	struct mw_relay_result res;
-	struct mw_relay_req req;
+	struct mw_relay_req req = {0};
 	const char *addr = msg->client_addr;
 	char	sender[256];
 	char	recipient[256];
 	char	shown_from[200];
 	char	shown_to[200];
 	char	name[128];
+	char	login[MW_RELAY_ID_MAX];
 	char	rcode[4];
 	char	xcode[16];
 	const char *text;
@@ -243,15 +252,22 @@ milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 	req.sasl_username = msg->auth;
 	req.sender = sender;
 	req.recipient = recipient;
+	/* the login's userdb entry, asked once a message (all its recipients) */
+	if (mw_relay_account_login(&msg->live->relay, msg->auth, login, sizeof(login))) {
+		if (msg->account == NULL && (msg->account = malloc(sizeof(*msg->account))) != NULL)
+			milter_account_get(&msg->live->conf, login, msg->account);
+		req.account = msg->account;	/* NULL (out of memory): deferred */
+	}
 	mw_relay_decide(&msg->live->relay, &req, &res);
 	refused = res.verdict == MW_RELAY_SUSPENDED || res.verdict == MW_RELAY_NOT_OWNER
-		|| res.verdict == MW_RELAY_DENIED;
+		|| res.verdict == MW_RELAY_DENIED || res.verdict == MW_RELAY_TEMPFAIL;
 	mw_printable(shown_from, sizeof(shown_from), sender, strlen(sender));
 	mw_printable(shown_to, sizeof(shown_to), recipient, strlen(recipient));
 	mw_printable(name, sizeof(name), msg->client_name, strlen(msg->client_name));
 	(refused ? mw_info : mw_debug)
 		("%s: %s: RCPT from %s[%s]: %s; reason=%s customer=%s sasl_username=%s from=<%s> to=<%s>",
-		 msg->qid[0] ? msg->qid : "NOQUEUE", refused ? "reject" : "permit",
+		 msg->qid[0] ? msg->qid : "NOQUEUE",
+		 res.verdict == MW_RELAY_TEMPFAIL ? "defer" : refused ? "reject" : "permit",
 		 name[0] ? name : "unknown", msg->client_addr[0] ? msg->client_addr : "unknown",
 		 refused ? res.text : "relay policy", res.reason,
 		 res.customer[0] ? res.customer : "-", res.login[0] ? res.shown_login : "-",
@@ -265,7 +281,7 @@ milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 		return (SMFIS_REJECT);
 	}
 	milter_act_set_reply(ctx, rcode, xcode, text + 1);
-	return (SMFIS_REJECT);
+	return (res.verdict == MW_RELAY_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT);
 }
 
 /* milter_act_bad_header - refuse a header the scanners would misread */

@@ -124,6 +124,8 @@ cb_reset(struct milter_msg *msg)
 	msg->bad_header_name[0] = '\0';
 	free(msg->msgid);
 	msg->msgid = NULL;
+	free(msg->account);
+	msg->account = NULL;
 	msg->qid[0] = msg->from[0] = msg->rcpt[0] = msg->auth[0] = '\0';
 	msg->nrcpt = 0;
 	msg->io_error = 0;
@@ -177,14 +179,15 @@ static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_msg *msg = MSG(ctx);
+	sfsistat rc;
 
 	if (msg == NULL)
 		return (SMFIS_TEMPFAIL);
 	if (msg->live->conf.relay_policy) {
 		if (msg->qid[0] == '\0')
 			cb_macro(ctx, "i", msg->qid, sizeof(msg->qid));
-		if (milter_act_relay(ctx, msg, argv[0] != NULL ? argv[0] : "") != SMFIS_CONTINUE)
-			return (SMFIS_REJECT);
+		if ((rc = milter_act_relay(ctx, msg, argv[0] != NULL ? argv[0] : "")) != SMFIS_CONTINUE)
+			return (rc);
 	}
 	if (msg->nrcpt++ == 0 && argv[0] != NULL)
 		mw_strlcpy(msg->rcpt, argv[0], sizeof(msg->rcpt));

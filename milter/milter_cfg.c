@@ -104,6 +104,7 @@ const struct mw_cfg_entry milter_cfg_table[] = {
 	{"SenderLoginMap", MW_CFG_STRING, NULL, C(sender_login_map), 0, 0},
 	{"SuspendedList", MW_CFG_LIST, NULL, C(suspended_list), 0, 0},
 	{"StampKeyFile", MW_CFG_STRING, NULL, C(stamp_key_file), 0, 0},
+	MW_RELAY_USERDB_CFG(C),
 	MW_CFG_END,
 };
 

@@ -48,11 +48,13 @@
 /*	and installs it when it is good.  A bad file keeps the current
 /*	configuration and logs "reload of path failed ...: file:line:
 /*	reason".  Settings that only a restart can change (MilterSocket,
-/*	SocketMode, User, Group, PidFile, MilterTimeout, MaxConnections)
-/*	are logged as
+/*	SocketMode, User, Group, PidFile, MilterTimeout, MaxConnections,
+/*	Userdb, UserdbTimeout, UserdbCacheSize, SenderOwnership,
+/*	Suspension) are logged as
 /*	"needs restart" when they differ and keep, in the new configuration,
 /*	the values the process started with (so every later reload of the
-/*	same file says so again).  Everything else applies to the next message.
+/*	same file says so again).  A reload empties the cache of userdb
+/*	entries.  Everything else applies to the next message.
 /*
 /*	milter_live_describe() logs what a configuration holds (spamd
 /*	hosts, relay table sizes).
@@ -102,7 +104,7 @@ struct milter_live *
 milter_live_load(const char *path, char *err, size_t errlen)
 {
 	const struct milter_conf *c;
-	struct mw_relay_sources src;
+	struct mw_relay_sources src = {0};
 	struct milter_live *lv;
 	char	why[512];
 
@@ -137,6 +139,11 @@ milter_live_load(const char *path, char *err, size_t errlen)
 		src.customer_networks = c->customer_networks;
 		src.sender_login_map = c->sender_login_map;
 		src.suspended_list = &c->suspended_list;
+		if (mw_relay_userdb_conf(&src, c->sender_ownership, c->suspension, c->userdb,
+					 why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", path, why);
+			goto fail;
+		}
 		if (mw_relay_tables_load(&lv->relay, &src, err, errlen) < 0)
 			goto fail;
 	}
@@ -209,6 +216,17 @@ live_keep(const char *key, char **now, char *const *was)
 	return (0);
 }
 
+/* live_keep_num - a number that needs a restart keeps its running value */
+
+static void
+live_keep_num(const char *key, long long *now, long long was)
+{
+	if (*now == was)
+		return;
+	mw_warn("reload: %s changed to %lld: needs restart; still using %lld", key, *now, was);
+	*now = was;
+}
+
 /* live_restart_only - settings a reload cannot change: logged, kept */
 
 static int
@@ -218,18 +236,19 @@ live_restart_only(const struct milter_conf *o, struct milter_conf *n)
 	    || live_keep("SocketMode", &n->socket_mode, &o->socket_mode) < 0
 	    || live_keep("User", &n->user, &o->user) < 0
 	    || live_keep("Group", &n->group, &o->group) < 0
-	    || live_keep("PidFile", &n->pid_file, &o->pid_file) < 0)
+	    || live_keep("PidFile", &n->pid_file, &o->pid_file) < 0
+	    || live_keep("Userdb", &n->userdb, &o->userdb) < 0
+	    || live_keep("SenderOwnership", &n->sender_ownership, &o->sender_ownership) < 0
+	    || live_keep("Suspension", &n->suspension, &o->suspension) < 0)
 		return (-1);
+	live_keep_num("UserdbTimeout", &n->userdb_timeout, o->userdb_timeout);
+	live_keep_num("UserdbCacheSize", &n->userdb_cache_size, o->userdb_cache_size);
+	live_keep_num("MaxConnections", &n->max_connections, o->max_connections);
 	n->socket_mode_bits = o->socket_mode_bits;
 	if (o->milter_timeout != n->milter_timeout) {
 		mw_warn("reload: MilterTimeout changed to %llus: needs restart; still using %llus",
 			n->milter_timeout, o->milter_timeout);
 		n->milter_timeout = o->milter_timeout;
-	}
-	if (o->max_connections != n->max_connections) {
-		mw_warn("reload: MaxConnections changed to %lld: needs restart; still using %lld",
-			n->max_connections, o->max_connections);
-		n->max_connections = o->max_connections;
 	}
 	return (0);
 }
@@ -247,10 +266,11 @@ milter_live_describe(const struct milter_live *lv, const char *prefix, const cha
 		return;
 	}
 	mw_info("%s%s loaded: %zu spamd hosts, RelayPolicy yes: %zu hosted domains, "
-		"%zu customer networks, %s sender logins, %zu suspended", prefix, path,
+		"%zu customer networks, %s sender logins, %zu suspended%s", prefix, path,
 		lv->spamc != NULL ? lv->conf.spamd_hosts.n : 0, mw_map_count(t->hosted),
 		t->customers != NULL ? mw_cidr_count(t->customers) : 0,
-		t->sender_logins != NULL ? "checked" : "unchecked", mw_map_count(t->suspended));
+		t->ownership_userdb ? "userdb-checked" : t->sender_logins != NULL ? "checked" : "unchecked",
+		mw_map_count(t->suspended), t->suspension_userdb ? " (and suspension from the userdb)" : "");
 }
 
 /* milter_live_reload - load beside the current one; swap when good */
@@ -269,6 +289,9 @@ milter_live_reload(const char *path)
 	}
 	if ((old = milter_live_get()) != NULL) {
 		rc = live_restart_only(&old->conf, &lv->conf);
+		/* the sources of ownership and suspension, like Userdb, are the start's */
+		lv->relay.ownership_userdb = old->relay.ownership_userdb;
+		lv->relay.suspension_userdb = old->relay.suspension_userdb;
 		milter_live_put(old);
 		if (rc < 0) {
 			mw_error("reload of %s failed, keeping the configuration loaded before: out of memory", path);
@@ -277,6 +300,7 @@ milter_live_reload(const char *path)
 		}
 	}
 	milter_live_install(lv);
+	milter_account_clear();			/* users may have changed */
 	milter_live_describe(lv, "reload: ", path);
 	return (0);
 }

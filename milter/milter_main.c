@@ -213,6 +213,7 @@ main(int argc, char **argv)
 
 	/* Load the database before going to the background: errors show. */
 	milter_clam_init(conf);
+	milter_account_init(conf);
 	if (live->spamc == NULL)
 		mw_info("SpamdHosts none: spam scoring is off");
 	milter_live_describe(live, "", path);
@@ -230,6 +231,7 @@ main(int argc, char **argv)
 	milter_signal_stop();
 
 	milter_clam_done();
+	milter_account_done();
 	if (pf.fd >= 0)
 		mw_pidfile_close(&pf, 1);
 	milter_live_put(live);

@@ -20,6 +20,7 @@
 #include "mw_cfg.h"
 #include "mw_rate.h"
 #include "mw_relay.h"
+#include "mw_userdb.h"
 
 /*
  * One request, as Postfix sends it.  The pointers point into the
@@ -40,6 +41,16 @@ struct policy_req {
 	unsigned nattrs;
 };
 
+#define POLICY_REQ_ATTRS	11	/* the pointers of struct policy_req */
+
+struct policy_req_saved {
+	long	off[POLICY_REQ_ATTRS];	/* -1: absent ("") */
+	unsigned nattrs;
+};
+
+extern void policy_req_save(const struct policy_req *, const char *, size_t,
+			            struct policy_req_saved *);
+extern void policy_req_restore(const struct policy_req_saved *, const char *, struct policy_req *);
 extern ssize_t policy_proto_parse(char *, size_t, size_t, unsigned,
 			             struct policy_req *, char *, size_t);
 
@@ -81,6 +92,13 @@ struct policy_conf {
 	unsigned long long recipient_negative_cache_time;
 	long long recipient_cache_size;
 	char   *recipient_delimiter;
+	char   *sender_ownership;
+	char   *suspension;
+	char   *userdb;
+	long long userdb_timeout;
+	unsigned long long userdb_cache_ttl;
+	unsigned long long userdb_negative_cache_ttl;
+	long long userdb_cache_size;
 };
 
 extern const struct mw_cfg_entry policy_conf_table[];
@@ -112,9 +130,9 @@ extern int policy_limits_for(const struct policy_tables *, const char *,
 #define POLICY_RATE_ITEMS	4	/* (login, customer) x (messages, recipients) */
 #define POLICY_RATE_ERROR	(-2)	/* the rate store failed */
 
-#define POLICY_USER_UNKNOWN	0	/* the user directory does not know it */
-#define POLICY_USER_FOUND	1
-#define POLICY_USER_ERROR	(-1)	/* the directory could not tell */
+#define POLICY_USER_UNKNOWN	MW_USERDB_NOTFOUND	/* the user directory does not know it */
+#define POLICY_USER_FOUND	MW_USERDB_FOUND
+#define POLICY_USER_ERROR	MW_USERDB_FAIL	/* the directory could not tell */
 #define POLICY_USER_UNASKED	2	/* no validation for this request */
 
 #define POLICY_STAGE_USER	0	/* ask the user directory */
@@ -150,7 +168,8 @@ struct policy_pending {
 	char	rcpt[200];
 };
 
-extern int policy_decide(const struct policy_tables *, const struct policy_req *, int,
+extern int policy_decide(const struct policy_tables *, const struct policy_req *,
+			         const struct mw_account *, int,
 			         struct policy_pending *, char *, size_t);
 extern int policy_rate_memory(mw_rate *, const struct policy_pending *, time_t);
 extern const char *policy_item_id(const struct policy_pending *, size_t);

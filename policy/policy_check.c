@@ -6,9 +6,10 @@
 /* SYNOPSIS
 /*	#include "policy.h"
 /*
-/*	int	policy_decide(tables, req, log_accepts, pending, action, len)
+/*	int	policy_decide(tables, req, account, log_accepts, pending, action, len)
 /*	const struct policy_tables *tables;
 /*	const struct policy_req *req;
+/*	const struct mw_account *account;
 /*	int	log_accepts;
 /*	struct policy_pending *pending;
 /*	char	*action;
@@ -27,7 +28,12 @@
 /*	the event loop).
 /*
 /*	policy_decide() applies mw_relay_decide() at protocol_state RCPT
-/*	(suspension, sender ownership, relay).  A refusal, or a request
+/*	(suspension, sender ownership, relay), with account the login's
+/*	userdb entry when mw_relay_account_login() says the decision needs
+/*	one (NULL otherwise; the daemon looks it up first, see
+/*	mailwarren-policyd(8)).  A directory that failed or gave a value
+/*	that is refused defers the recipient ("451 4.7.1 ..."), logged
+/*	with the reason naming the field.  A refusal, or a request
 /*	that involves no rate window, is final: the action is written and
 /*	logged and the result is 0.  Otherwise the result is 1 and pending
 /*	holds the rate question: for the login and for the customer, the
@@ -132,10 +138,11 @@ add_item(const struct policy_tables *t, struct policy_pending *p, char kind,
 /* policy_decide - the relay decision; final, or a rate question */
 
 int
-policy_decide(const struct policy_tables *t, const struct policy_req *req, int log_accepts,
-	          struct policy_pending *p, char *action, size_t len)
+policy_decide(const struct policy_tables *t, const struct policy_req *req,
+	          const struct mw_account *acct, int log_accepts, struct policy_pending *p,
+	          char *action, size_t len)
 {
-	struct mw_relay_req rreq;
+	struct mw_relay_req rreq = {0};
 	const char *state = req->protocol_state;
 
 	memset(p, 0, sizeof(*p));
@@ -153,10 +160,15 @@ policy_decide(const struct policy_tables *t, const struct policy_req *req, int l
 	rreq.sasl_username = req->sasl_username;
 	rreq.sender = req->sender;
 	rreq.recipient = req->recipient;
+	rreq.account = acct;
 	mw_relay_decide(&t->relay, &rreq, &p->res);
 
 	if (strcmp(state, "RCPT") == 0) {
 		switch (p->res.verdict) {
+		case MW_RELAY_TEMPFAIL:
+			mw_strlcpy(action, p->res.text, len);
+			check_log(p, "defer", action, p->res.reason);
+			return (0);
 		case MW_RELAY_SUSPENDED:
 		case MW_RELAY_NOT_OWNER:
 			mw_strlcpy(action, p->res.text, len);

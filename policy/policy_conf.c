@@ -95,6 +95,7 @@ const struct mw_cfg_entry policy_conf_table[] = {
 	{"RecipientNegativeCacheTime", MW_CFG_TIME, "1m", C(recipient_negative_cache_time), 0, 7 * 86400},
 	{"RecipientCacheSize", MW_CFG_INT, "100000", C(recipient_cache_size), 1, 100000000},
 	{"RecipientDelimiter", MW_CFG_STRING, NULL, C(recipient_delimiter), 0, 0},
+	MW_RELAY_USERDB_CFG(C),
 	MW_CFG_END,
 };
 
@@ -186,7 +187,7 @@ check_overrides(const struct policy_conf *conf, const struct policy_tables *t,
 struct policy_tables *
 policy_tables_load(struct policy_conf *conf, char *err, size_t errlen)
 {
-	struct mw_relay_sources src;
+	struct mw_relay_sources src = {0};
 	struct policy_tables *t;
 	char	why[512];
 
@@ -252,6 +253,15 @@ policy_tables_load(struct policy_conf *conf, char *err, size_t errlen)
 	src.customer_networks = conf->customer_networks;
 	src.sender_login_map = conf->sender_login_map;
 	src.suspended_list = &conf->suspended_list;
+	if (mw_relay_userdb_conf(&src, conf->sender_ownership, conf->suspension, conf->userdb,
+				 err, errlen) < 0)
+		goto fail;
+	/* One connection serves both kinds of lookup. */
+	if (conf->userdb != NULL && conf->recipient_userdb != NULL
+	    && strcmp(conf->userdb, conf->recipient_userdb) != 0) {
+		snprintf(err, errlen, "Userdb: differs from RecipientUserdb (one auth-userdb socket serves both)");
+		goto fail;
+	}
 	if (mw_relay_tables_load(&t->relay, &src, err, errlen) < 0)
 		goto fail;
 	/* Without hosted domains every inbound recipient would get 554. */

@@ -35,6 +35,12 @@
 /*	name, a NUL byte, or a "request" attribute that is missing or not
 /*	"smtpd_access_policy".  The caller must then log the reason and
 /*	close the connection without a reply, as the README prescribes.
+/*
+/*	policy_req_save() turns the pointers of a parsed req into offsets
+/*	from base (the start of its request), so that a request can wait
+/*	for a lookup while its buffer moves (realloc); policy_req_restore()
+/*	makes them pointers into the buffer's new place again.  Absent
+/*	attributes stay "".
 /*--*/
 
 /* System library. */
@@ -42,6 +48,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,4 +155,37 @@ policy_proto_parse(char *buf, size_t len, size_t max_line, unsigned max_attrs,
 	if (strcmp(req->request, "smtpd_access_policy") != 0)
 		return (mw_err(err, errlen, "unknown request type"));
 	return (size);
+}
+
+_Static_assert(sizeof(proto_attrs) / sizeof(proto_attrs[0]) - 1 == POLICY_REQ_ATTRS,
+	       "POLICY_REQ_ATTRS counts the attributes of struct policy_req");
+
+/* policy_req_save - the request's attributes as offsets from base */
+
+void
+policy_req_save(const struct policy_req *req, const char *base, size_t len,
+		        struct policy_req_saved *saved)
+{
+	size_t	i;
+
+	for (i = 0; proto_attrs[i].name != NULL; i++) {
+		const char *v = *(const char *const *) ((const char *) req + proto_attrs[i].offset);
+		uintptr_t off = (uintptr_t) v - (uintptr_t) base;
+
+		saved->off[i] = v >= base && off < len ? (long) off : -1;
+	}
+	saved->nattrs = req->nattrs;
+}
+
+/* policy_req_restore - pointers again, into base */
+
+void
+policy_req_restore(const struct policy_req_saved *saved, const char *base, struct policy_req *req)
+{
+	size_t	i;
+
+	for (i = 0; proto_attrs[i].name != NULL; i++)
+		*(const char **) ((char *) req + proto_attrs[i].offset) =
+			saved->off[i] < 0 ? "" : base + saved->off[i];
+	req->nattrs = saved->nattrs;
 }

@@ -116,7 +116,7 @@ struct rconn_cmd {
 	struct rconn_cmd *next;
 };
 
-/* the adapter's state for one hiredis context (freed by its cleanup) */
+/* the adapter's state for one hiredis context (freed once hiredis is done with it) */
 struct rconn_ev {
 	struct policy_rconn *rc;	/* NULL: the connection was let go */
 	struct policy_rconn *owner;
@@ -202,7 +202,8 @@ ev_del_write(void *arg)
 }
 
 static void rconn_lost(struct policy_rconn *, const char *, long long);
-static const char *rconn_why(const redisAsyncContext *, const struct rconn_ev *, int, char *, size_t);
+static const char *rconn_why(const redisAsyncContext *, const struct rconn_ev *, int, char *,
+			              size_t);
 
 static void
 ev_cleanup(void *arg)
@@ -394,7 +395,8 @@ rconn_open(struct policy_rconn *rc, long long now_ms, long long deadline_ms)
 		(void) policy_tls_why(NULL, 0);	/* no stale reason */
 	if ((ac = policy_hiredis_connect(rc->ep.host, (int) rc->ep.port, rc->opts.tls)) == NULL
 	    || ac->err) {
-		rconn_lost(rc, ac ? rconn_why(ac, NULL, rc->opts.tls != NULL, why, sizeof(why)) : "out of memory", now_ms);
+		rconn_lost(rc, ac ? rconn_why(ac, NULL, rc->opts.tls != NULL, why, sizeof(why)) :
+			   "out of memory", now_ms);
 		if (ac)
 			redisAsyncFree(ac);
 		free(e);
@@ -421,18 +423,22 @@ rconn_open(struct policy_rconn *rc, long long now_ms, long long deadline_ms)
 			argv[n] = rc->opts.user, lens[n] = strlen(rc->opts.user), n++;
 		argv[n] = rc->opts.password, lens[n] = strlen(rc->opts.password), n++;
 		if (policy_rconn_submit(rc, now_ms, deadline_ms, rconn_auth_done, rc, n, argv, lens) < 0)
-			return (-1);
+			goto fail;
 	}
 	if (rc->opts.database != 0) {
 		snprintf(db, sizeof(db), "%d", rc->opts.database);
 		argv[0] = "SELECT", lens[0] = 6;
 		argv[1] = db, lens[1] = strlen(db);
 		if (policy_rconn_submit(rc, now_ms, deadline_ms, rconn_select_done, rc, 2, argv, lens) < 0)
-			return (-1);
+			goto fail;
 	}
 	if (rc->hello != NULL)
 		rc->hello(rc->hello_arg, rc, now_ms, deadline_ms);
 	return (rc->ac != NULL ? 0 : -1);
+
+fail:
+	policy_rconn_close(rc, "out of memory", now_ms);	/* not logged in: no use */
+	return (-1);
 }
 
 /* policy_rconn_create - a connection object; it connects when asked */

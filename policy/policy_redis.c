@@ -33,7 +33,10 @@
 /*	customer and counting the events is atomic across hosts.  Windows
 /*	slide as in mw_rate(3): ten buckets per window, one key per bucket
 /*	("mwrl:KEY:SECONDS:BUCKET"), summed with MGET and expiring by
-/*	themselves one window after their last use.
+/*	themselves one window after their last use.  The bucket is chosen
+/*	by Redis' clock (TIME, inside the script), so that hosts whose
+/*	clocks differ count into the same windows; now (the daemon's
+/*	clock) is not used.
 /*
 /*	The script is loaded (SCRIPT LOAD) first thing on every new
 /*	connection and called by its SHA1 (EVALSHA); questions asked
@@ -60,7 +63,9 @@
 /*	POLICY_RATE_ERROR: when Redis is down, the connection breaks, no
 /*	answer came within RedisTimeout, or the answer is not the script's
 /*	(policy_resp_outcome(3): an error, another type, an integer out of
-/*	range), so that the caller applies RedisFailMode.  While no
+/*	range; logged once until a good answer comes, so that a replica
+/*	given as the store, READONLY, is one line, not one per decision),
+/*	so that the caller applies RedisFailMode.  While no
 /*	connection can be made (within a second of a failure) submit fails
 /*	at once (returns -1).  The event loop never waits for Redis.
 /*
@@ -99,16 +104,21 @@
 
 #include "policy_rconn.h"
 
-#define RATE_ARGS_MAX	(5 + 3 * POLICY_RATE_ITEMS + POLICY_RATE_ITEMS * (3 + 2 * MW_RATE_WINDOWS_MAX))
+/* EVALSHA sha nkeys key... nitems, then per item 3 and 2 per window */
+#define RATE_ARGS_MAX	(4 + POLICY_RATE_ITEMS + POLICY_RATE_ITEMS * (3 + 2 * MW_RATE_WINDOWS_MAX))
 #define SHA_LEN		40
 
 /*
- * ARGV: now, item count, then per item: window count, check, add, then per
+ * ARGV: item count, then per item: window count, check, add, then per
  * window: seconds, limit.  KEYS: one prefix per item.  Returns the 1-based
  * index of the first item over a limit, or 0 after counting everything.
+ * The buckets are chosen by Redis' clock (TIME), the one clock of every
+ * host that shares the counters.  TIME before writes is allowed because
+ * Redis replicates a script by its effects (the default since Redis 5, the
+ * only way since 7), not by running it again on the replicas.
  */
 static const char redis_script[] =
-"local now = tonumber(ARGV[1]) local n = tonumber(ARGV[2]) local p = 3 local B = 10 "
+"local now = tonumber(redis.call('TIME')[1]) local n = tonumber(ARGV[1]) local p = 2 local B = 10 "
 "local plan = {} "
 "for i = 1, n do "
 "  local nwin = tonumber(ARGV[p]) local chk = tonumber(ARGV[p+1]) local add = tonumber(ARGV[p+2]) "
@@ -140,6 +150,7 @@ struct policy_redis {
 	struct policy_tls *tls;		/* rediss:// */
 	int	timeout_ms;
 	char	sha[SHA_LEN + 1];	/* "": not loaded yet */
+	int	said;			/* logged a bad answer; quiet until a good one */
 };
 
 /* one rate question, kept to be asked again after NOSCRIPT */
@@ -240,11 +251,16 @@ redis_answer(void *ctx, const redisReply *reply, const char *why)
 		reply = NULL;
 	}
 	outcome = policy_resp_outcome(reply);
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+	if (reply == NULL || pr->said) {
+		 /* the connection's failure is logged; or this answer was said */ ;
+	} else if (reply->type == REDIS_REPLY_ERROR) {
 		mw_warn("rate store: %s", mw_printable(shown, sizeof(shown), reply->str, reply->len));
-	else if (reply != NULL && outcome == POLICY_RATE_ERROR)
+	} else if (outcome == POLICY_RATE_ERROR) {
 		mw_warn("rate store: a reply that is not the rate script's answer (%s)",
 			policy_resp_show(reply, shown, sizeof(shown)));
+	}
+	if (reply != NULL)
+		pr->said = outcome == POLICY_RATE_ERROR;
 	q->done(q->ctx, outcome);
 	free(q);
 }
@@ -434,14 +450,14 @@ policy_redis_submit(struct policy_redis *pr, const struct policy_pending *p, tim
 	q->deadline = now_ms + pr->timeout_ms;
 	q->tries = 0;
 
-	/* EVALSHA sha nitems key... now nitems (nwin chk add (secs limit)...)... */
+	/* EVALSHA sha nitems key... nitems (nwin chk add (secs limit)...)...: no time */
+	(void) now;
 	q->argc = 2;
 	redis_num(q, p->nitems);
 	for (i = 0; i < p->nitems; i++) {
 		snprintf(q->keys[i], sizeof(q->keys[i]), "mwrl:%s", p->item[i].key);
 		redis_arg(q, q->keys[i]);
 	}
-	redis_num(q, (unsigned long long) now);
 	redis_num(q, p->nitems);
 	for (i = 0; i < p->nitems; i++) {
 		redis_num(q, p->item[i].limits.n);

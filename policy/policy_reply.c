@@ -2,7 +2,7 @@
 /* NAME
 /*	policy_reply 3
 /* SUMMARY
-/*	the rate store's address, the user directory's answers
+/*	the rate store's address
 /* SYNOPSIS
 /*	#include "policy_reply.h"
 /*
@@ -10,9 +10,6 @@
 /*	const char *url;
 /*	struct mw_endpoint *ep;
 /*
-/*	int	policy_userdb_reply(line, id)
-/*	const char *line;
-/*	unsigned *id;
 /* DESCRIPTION
 /*	The parsers of outside input that mailwarren-policyd(8) reads
 /*	from its peers, kept apart from the connection handling so that
@@ -22,20 +19,14 @@
 /*	rediss://HOST:PORT, the same over TLS), where HOST is a name, an
 /*	IPv4 address or an IPv6 address in brackets (redis://[::1]:6379).
 /*
-/*	policy_userdb_reply() reads one line of Dovecot's auth master
-/*	protocol: POLICY_USER_FOUND (USER), POLICY_USER_UNKNOWN (NOTFOUND)
-/*	or POLICY_USER_ERROR (FAIL) with the lookup id in id;
-/*	POLICY_REPLY_OTHER for lines that answer no lookup (VERSION,
-/*	SPID, future commands); POLICY_REPLY_BAD for an answer whose id
-/*	is not a decimal number of 1 to 4294967295 followed by a TAB or
-/*	the end of the line.
+/*	The user directory's replies are read by mw_userdb(3); the rate
+/*	store's by hiredis, within the limits of policy_hiredis(3).
 /*--*/
 
 /* System library. */
 
 #include "config.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,32 +85,4 @@ policy_redis_url(const char *url, struct mw_endpoint *ep, char *err, size_t errl
 	ep->host[hlen] = '\0';
 	ep->port = (unsigned) port;
 	return (0);
-}
-
-/* policy_userdb_reply - one auth master protocol line */
-
-int
-policy_userdb_reply(const char *line, unsigned *id)
-{
-	unsigned long long n = 0;
-	const char *cp;
-	int	result;
-
-	if (strncmp(line, "USER\t", 5) == 0)
-		result = POLICY_USER_FOUND, cp = line + 5;
-	else if (strncmp(line, "NOTFOUND\t", 9) == 0)
-		result = POLICY_USER_UNKNOWN, cp = line + 9;
-	else if (strncmp(line, "FAIL\t", 5) == 0)
-		result = POLICY_USER_ERROR, cp = line + 5;
-	else
-		return (POLICY_REPLY_OTHER);
-	if (*cp < '0' || *cp > '9')
-		return (POLICY_REPLY_BAD);
-	for (; *cp >= '0' && *cp <= '9'; cp++)
-		if ((n = n * 10 + (unsigned) (*cp - '0')) > UINT_MAX)
-			return (POLICY_REPLY_BAD);
-	if (n == 0 || (*cp != '\t' && *cp != '\0'))
-		return (POLICY_REPLY_BAD);
-	*id = (unsigned) n;
-	return (result);
 }

@@ -2,60 +2,55 @@
 /* NAME
 /*	policy_userdb 3
 /* SUMMARY
-/*	recipient validation through Dovecot's auth-userdb socket
+/*	Dovecot auth-userdb lookups inside mailwarren-policyd's event loop
 /* SYNOPSIS
 /*	#include "policy_userdb.h"
-#include "policy_reply.h"
 /*
-/*	struct policy_userdb *policy_userdb_create(endpoint, timeout_ms, epfd, tag,
+/*	struct policy_userdb *policy_userdb_create(endpoint, epfd, tag,
 /*						err, errlen)
 /*	const char *endpoint;
-/*	int	timeout_ms;
 /*	int	epfd;
 /*	void	*tag;
 /*
-/*	int	policy_userdb_submit(ud, user, done, ctx, now_ms)
+/*	int	policy_userdb_submit(ud, user, service, timeout_ms, done, ctx, now_ms)
 /*	struct policy_userdb *ud;
 /*	const char *user;
+/*	const char *service;
+/*	int	timeout_ms;
 /*	void	(*done)(void *ctx, int result);
 /*	void	*ctx;
 /*	long long now_ms;
+/*
+/*	const char *policy_userdb_line(ud)
 /*
 /*	void	policy_userdb_io(ud, events, now_ms)
 /*	void	policy_userdb_tick(ud, now_ms)
 /*	int	policy_userdb_busy(ud)
 /*	void	policy_userdb_free(ud)
 /* DESCRIPTION
-/*	Asks Dovecot whether a user exists, the way its LMTP server and
-/*	"doveadm user" do: Dovecot's auth master protocol on the
-/*	auth-userdb socket (endpoint: local:/path, or inet:port@host for
-/*	an inet_listener).  One persistent, non-blocking connection in the
+/*	The event-loop side of mw_userdb(3) (whose protocol functions
+/*	format the questions and read the answers): one persistent,
+/*	non-blocking connection to the auth-userdb socket (endpoint:
+/*	local:/path, or inet:port@host for an inet_listener) in the
 /*	daemon's epoll set (events tagged with tag) carries any number of
-/*	lookups at once, each with its own id:
-/*
-/*	    VERSION<TAB>1<TAB>0              (once per connection)
-/*	    USER<TAB>id<TAB>user<TAB>service=lmtp
-/*
-/*	answered by "USER<TAB>id<TAB>..." (the user exists), "NOTFOUND<TAB>id"
-/*	or "FAIL<TAB>id<TAB>..." (Dovecot could not tell), in any order.
-/*	Dovecot applies its auth_username_format to the name, so the
-/*	caller sends the address as the MTA would deliver it.
+/*	lookups at once, each with its own id, for recipient validation
+/*	(service lmtp) and the logins' relay facts (service smtp) alike.
 /*
 /*	policy_userdb_submit() queues one lookup and returns 0;
-/*	done(ctx, result) is called later with POLICY_USER_FOUND,
-/*	POLICY_USER_UNKNOWN or POLICY_USER_ERROR.  It returns -1 without
+/*	done(ctx, result) is called later with MW_USERDB_FOUND,
+/*	MW_USERDB_NOTFOUND or MW_USERDB_FAIL; during a done() call,
+/*	policy_userdb_line() is the USER line (with the userdb fields) or
+/*	Dovecot's FAIL line, else NULL (NOTFOUND, or no answer: the
+/*	connection failed, which the connection logs once).  It returns -1 without
 /*	calling done when no lookup can be made now (the socket cannot be
 /*	reached, within a second of a failure, out of memory).  When the
-/*	oldest lookup is older than timeout_ms, or the connection breaks,
-/*	every lookup in flight is answered POLICY_USER_ERROR and the
+/*	oldest lookup is older than its timeout_ms, or the connection breaks,
+/*	every lookup in flight is answered MW_USERDB_FAIL and the
 /*	connection is closed.  policy_userdb_io() handles readiness;
 /*	policy_userdb_tick() enforces the deadline (call it every few
 /*	milliseconds while policy_userdb_busy() is true).
-/*
-/*	Names are escaped as Dovecot's str_tabescape() does, so that no
-/*	name can add a field or a line.
 /* SEE ALSO
-/*	Dovecot's doc/wiki Design.AuthProtocol, the auth master protocol
+/*	mw_userdb(3), policy_link(3)
 /*--*/
 
 /* System library. */
@@ -71,27 +66,25 @@
 #include "mw_endpoint.h"
 #include "mw_msg.h"
 #include "mw_str.h"
+#include "mw_userdb.h"
 
 /* Application-specific. */
 
 #include "policy_link.h"
 #include "policy_userdb.h"
-#include "policy_reply.h"
 
-#define USERDB_IN_MAX	(256 * 1024)
-#define USERDB_NAME_MAX	1024		/* escaped user name */
+#define USERDB_IN_MAX	(4 * MW_USERDB_LINE_MAX)
 
 struct policy_userdb {
 	struct policy_link link;
-	int	timeout_ms;
 	unsigned next_id;
+	const char *line;		/* the USER line, during done() */
 };
 
 /* policy_userdb_create - parse the endpoint; connect lazily */
 
 struct policy_userdb *
-policy_userdb_create(const char *endpoint, int timeout_ms, int epfd, void *tag,
-		             char *err, size_t errlen)
+policy_userdb_create(const char *endpoint, int epfd, void *tag, char *err, size_t errlen)
 {
 	struct policy_userdb *ud;
 	struct mw_endpoint ep;
@@ -99,7 +92,7 @@ policy_userdb_create(const char *endpoint, int timeout_ms, int epfd, void *tag,
 	char	name[MW_EP_STR_MAX + 32];
 
 	if (mw_endpoint_parse(endpoint, &ep, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "RecipientUserdb: %s", why);
+		snprintf(err, errlen, "%s", why);
 		return (NULL);
 	}
 	if ((ud = calloc(1, sizeof(*ud))) == NULL) {
@@ -108,7 +101,6 @@ policy_userdb_create(const char *endpoint, int timeout_ms, int epfd, void *tag,
 	}
 	snprintf(name, sizeof(name), "userdb %s", endpoint);
 	policy_link_init(&ud->link, name, &ep, epfd, tag, USERDB_IN_MAX);
-	ud->timeout_ms = timeout_ms;
 	ud->next_id = 1;
 	return (ud);
 }
@@ -120,7 +112,7 @@ policy_userdb_free(struct policy_userdb *ud)
 {
 	if (ud == NULL)
 		return;
-	policy_link_free(&ud->link, POLICY_USER_ERROR);
+	policy_link_free(&ud->link, MW_USERDB_FAIL);
 	free(ud);
 }
 
@@ -132,66 +124,36 @@ policy_userdb_busy(const struct policy_userdb *ud)
 	return (policy_link_busy(&ud->link));
 }
 
-/* tabescape - Dovecot's str_tabescape(); -1 when it does not fit */
-
-static int
-tabescape(const char *s, char *buf, size_t len)
-{
-	size_t	n = 0;
-
-	for (; *s != '\0'; s++) {
-		const char *esc = NULL;
-
-		switch (*s) {
-		case '\001':
-			esc = "\0011";
-			break;
-		case '\t':
-			esc = "\001t";
-			break;
-		case '\r':
-			esc = "\001r";
-			break;
-		case '\n':
-			esc = "\001n";
-			break;
-		}
-		if (n + 3 > len)
-			return (-1);
-		if (esc != NULL) {
-			buf[n++] = esc[0];
-			buf[n++] = esc[1];
-		} else {
-			buf[n++] = *s;
-		}
-	}
-	buf[n] = '\0';
-	return (0);
-}
-
 /* policy_userdb_submit - queue one lookup */
 
 int
-policy_userdb_submit(struct policy_userdb *ud, const char *user, void (*done) (void *, int),
-		             void *ctx, long long now_ms)
+policy_userdb_submit(struct policy_userdb *ud, const char *user, const char *service,
+		             int timeout_ms, void (*done) (void *, int), void *ctx, long long now_ms)
 {
-	char	name[USERDB_NAME_MAX];
-	char	line[USERDB_NAME_MAX + 64];
+	char	line[MW_USERDB_REQ_MAX];
 	int	fresh = ud->link.fd < 0;
+	int	len;
 
-	if (tabescape(user, name, sizeof(name)) < 0)
+	if (ud->next_id == 0)
+		ud->next_id = 1;
+	if ((len = mw_userdb_request(line, sizeof(line), ud->next_id, user, service)) < 0)
 		return (-1);
 	if (policy_link_reserve(&ud->link) < 0 || policy_link_open(&ud->link, now_ms) < 0)
 		return (-1);
-	if (fresh && policy_link_append(&ud->link, "VERSION\t1\t0\n", 12) < 0)
+	if (fresh && policy_link_append(&ud->link, MW_USERDB_HELLO, sizeof(MW_USERDB_HELLO) - 1) < 0)
 		return (-1);
-	if (ud->next_id == 0)
-		ud->next_id = 1;
-	snprintf(line, sizeof(line), "USER\t%u\t%s\tservice=lmtp\n", ud->next_id, name);
-	if (policy_link_append(&ud->link, line, strlen(line)) < 0)
+	if (policy_link_append(&ud->link, line, (size_t) len) < 0)
 		return (-1);
-	policy_link_wait(&ud->link, ud->next_id++, done, ctx, now_ms + ud->timeout_ms);
+	policy_link_wait(&ud->link, ud->next_id++, done, ctx, now_ms + timeout_ms);
 	return (0);
+}
+
+/* policy_userdb_line - the USER line being answered */
+
+const char *
+policy_userdb_line(const struct policy_userdb *ud)
+{
+	return (ud->line);
 }
 
 /* userdb_answer - one reply line: USER, NOTFOUND or FAIL for an id */
@@ -203,17 +165,16 @@ userdb_answer(struct policy_userdb *ud, const char *line)
 	unsigned id;
 	int	result;
 
-	if ((result = policy_userdb_reply(line, &id)) == POLICY_REPLY_OTHER)
+	if ((result = mw_userdb_reply(line, &id)) == MW_USERDB_OTHER)
 		return;				/* VERSION, SPID, future lines */
-	if (result == POLICY_REPLY_BAD) {		/* answers nobody: skipped */
+	if (result == MW_USERDB_BAD) {		/* answers nobody: skipped */
 		mw_warn("%s: reply with a bad id skipped: %s", ud->link.name,
 			mw_printable(shown, sizeof(shown), line, strlen(line)));
 		return;
 	}
-	if (result == POLICY_USER_ERROR)
-		mw_warn("%s: lookup failed: %s", ud->link.name,
-			mw_printable(shown, sizeof(shown), line, strlen(line)));
+	ud->line = result == MW_USERDB_NOTFOUND ? NULL : line;	/* USER, FAIL */
 	(void) policy_link_answer(&ud->link, 0, id, result);
+	ud->line = NULL;
 }
 
 /* userdb_replies - answer the lookups whose replies arrived */
@@ -235,7 +196,7 @@ userdb_replies(void *arg, long long now_ms)
 		return;
 	policy_link_consume(l, off);
 	if (l->in_len >= l->in_max - 4096)
-		policy_link_fail(l, "reply line too long", POLICY_USER_ERROR, now_ms);
+		policy_link_fail(l, "reply line too long", MW_USERDB_FAIL, now_ms);
 }
 
 /* policy_userdb_io - the socket is ready */
@@ -243,7 +204,7 @@ userdb_replies(void *arg, long long now_ms)
 void
 policy_userdb_io(struct policy_userdb *ud, int events, long long now_ms)
 {
-	policy_link_io(&ud->link, events, POLICY_USER_ERROR, now_ms, userdb_replies, ud);
+	policy_link_io(&ud->link, events, MW_USERDB_FAIL, now_ms, userdb_replies, ud);
 }
 
 /* policy_userdb_tick - enforce the deadline */
@@ -252,6 +213,6 @@ void
 policy_userdb_tick(struct policy_userdb *ud, long long now_ms)
 {
 	if (policy_link_expired(&ud->link, now_ms))
-		policy_link_fail(&ud->link, "no answer within RecipientUserdbTimeout",
-				 POLICY_USER_ERROR, now_ms);
+		policy_link_fail(&ud->link, "no answer within the timeout",
+				 MW_USERDB_FAIL, now_ms);
 }

@@ -63,6 +63,7 @@
 
 /* Utility library. */
 
+#include "mw_account.h"
 #include "mw_cache.h"
 #include "mw_cfg.h"
 #include "mw_endpoint.h"
@@ -118,6 +119,7 @@ struct conn {
 	int	overflow;		/* over MaxConnections: defer, then close */
 	int	answered;		/* overflow: its deferral is queued */
 	struct policy_pending *pending;
+	struct conn_account *account;	/* the login's userdb entry (lazily) */
 	struct conn *prev;
 	struct conn *next;
 };
@@ -142,6 +144,18 @@ static struct policy_redis *redis;	/* NULL: counters in memory */
 static int userdb_tag;
 static struct policy_userdb *userdb;	/* NULL: no recipient validation */
 static mw_cache *rcpt_cache;		/* the userdb's answers */
+static mw_account_cache *acct_cache;	/* the logins' entries (Userdb) */
+
+/*
+ * A request whose decision needs the login's userdb entry waits for it
+ * with its attributes saved as offsets (the input buffer may move).
+ */
+struct conn_account {
+	char	login[MW_RELAY_ID_MAX];
+	struct mw_account acct;
+	struct policy_req_saved saved;
+	int	asking;			/* the lookup is in flight */
+};
 
 /*
  * A reload builds the new configuration and tables in a thread, so that
@@ -177,6 +191,7 @@ conn_free(struct conn *c)
 	free(c->in);
 	free(c->out);
 	free(c->pending);
+	free(c->account);
 	free(c);
 }
 
@@ -291,6 +306,7 @@ static void overflow_process(struct conn *);
 static void reload_fd_limit(long long);
 static void redis_done(void *, int);
 static void userdb_done(void *, int);
+static void account_done(void *, int);
 
 /* conn_answer - send one action, move past its request, go on */
 
@@ -316,10 +332,12 @@ decision_step(struct conn *c, time_t now, char *action, size_t len)
 
 	if (p->stage == POLICY_STAGE_USER) {
 		p->stage = POLICY_STAGE_RATE;
-		if (p->user[0] != '\0' && p->user_result == POLICY_USER_UNASKED && userdb != NULL) {
+		if (p->user[0] != '\0' && p->user_result == POLICY_USER_UNASKED && rcpt_cache != NULL) {
 			if (mw_cache_get(rcpt_cache, p->user, now, &known))
 				policy_user_known(p, known);
-			else if (policy_userdb_submit(userdb, p->user, userdb_done, c, mw_now_ms()) == 0)
+			else if (policy_userdb_submit(userdb, p->user, "lmtp",
+						      (int) conf.recipient_userdb_timeout, userdb_done, c,
+						      mw_now_ms()) == 0)
 				return (1);
 			else
 				policy_user_known(p, POLICY_USER_ERROR);
@@ -380,8 +398,13 @@ static void
 userdb_done(void *ctx, int result)
 {
 	struct conn *c = ctx;
+	const char *line = policy_userdb_line(userdb);
+	char	shown[200];
 	time_t	now = time(NULL);
 
+	if (result == POLICY_USER_ERROR && line != NULL)
+		mw_warn("userdb: recipient lookup failed: %s",
+			mw_printable(shown, sizeof(shown), line, strlen(line)));
 	if (result == POLICY_USER_FOUND && conf.recipient_cache_time > 0)
 		(void) mw_cache_put(rcpt_cache, c->pending->user, result,
 				    now + (time_t) conf.recipient_cache_time);
@@ -392,6 +415,71 @@ userdb_done(void *ctx, int result)
 	conn_resume(c);
 }
 
+/* conn_account - the login's entry: 0 (*acct: NULL if not needed), 1 asked */
+
+static int
+conn_account(struct conn *c, const struct policy_req *req, size_t n, time_t now,
+	             const struct mw_account **acct)
+{
+	struct conn_account *ca = c->account;
+	char	login[MW_RELAY_ID_MAX];
+
+	*acct = NULL;
+	if (!mw_relay_account_login(&tables->relay, req->sasl_username, login, sizeof(login)))
+		return (0);
+	if (ca == NULL && (ca = c->account = malloc(sizeof(*ca))) == NULL) {
+		static struct mw_account failed = {.status = MW_ACCOUNT_FAIL};
+
+		*acct = &failed;		/* out of memory: deferred */
+		return (0);
+	}
+	*acct = &ca->acct;
+	mw_strlcpy(ca->login, login, sizeof(ca->login));
+	if (mw_account_cache_get(acct_cache, login, now, &ca->acct))
+		return (0);
+	if (userdb != NULL
+	    && policy_userdb_submit(userdb, login, "smtp", (int) conf.userdb_timeout, account_done, c,
+				    mw_now_ms()) == 0) {
+		policy_req_save(req, c->in + c->in_off, n, &ca->saved);
+		ca->asking = 1;
+		return (1);
+	}
+	mw_account_from_reply(&ca->acct, MW_USERDB_FAIL, NULL);
+	return (0);
+}
+
+/* account_done - the login's entry arrived (or failed): decide, go on */
+
+static void
+account_done(void *ctx, int result)
+{
+	struct conn *c = ctx;
+	struct conn_account *ca = c->account;
+	struct policy_req req;
+	char	action[POLICY_ACTION_MAX];
+	const char *line = policy_userdb_line(userdb);
+	time_t	now = time(NULL);
+
+	ca->asking = 0;
+	mw_account_from_reply(&ca->acct, result, line);
+	/* Dovecot's reason goes into the decision's one log line */
+	if (result == MW_USERDB_FAIL && line != NULL)
+		snprintf(ca->acct.fail_why, sizeof(ca->acct.fail_why), "Dovecot answered FAIL");
+	mw_account_cache_put(acct_cache, ca->login, &ca->acct, now + (time_t) conf.userdb_cache_ttl,
+			     now + (time_t) conf.userdb_negative_cache_ttl);
+	if (c->closing) {
+		conn_free(c);
+		return;
+	}
+	policy_req_restore(&ca->saved, c->in + c->in_off, &req);
+	if (policy_decide(tables, &req, &ca->acct, conf.log_accepts, c->pending, action, sizeof(action))
+	    && decision_step(c, now, action, sizeof(action)))
+		return;				/* still waiting: recipient, rate */
+	c->waiting = 0;
+	if (conn_answer(c, action, c->wait_len) == 0)
+		conn_process(c, now);
+}
+
 /* conn_process - answer every complete request that is buffered */
 
 static void
@@ -399,6 +487,7 @@ conn_process(struct conn *c, time_t now)
 {
 	struct policy_req req;
 	char	action[POLICY_ACTION_MAX];
+	const struct mw_account *acct;
 	char	err[256];
 	char	peer[80];
 	ssize_t	n;
@@ -423,8 +512,10 @@ conn_process(struct conn *c, time_t now)
 			conn_close(c);
 			return;
 		}
-		if (policy_decide(tables, &req, conf.log_accepts, c->pending, action, sizeof(action))
-		    && decision_step(c, now, action, sizeof(action))) {
+		if (conn_account(c, &req, (size_t) n, now, &acct)
+		    || (policy_decide(tables, &req, acct, conf.log_accepts, c->pending, action,
+				      sizeof(action))
+			&& decision_step(c, now, action, sizeof(action)))) {
 			c->waiting = 1;
 			c->wait_len = (size_t) n;
 			break;
@@ -688,6 +779,7 @@ sweep(time_t now)
 	(void) mw_rate_expire(rate, now);
 	if (rcpt_cache != NULL)
 		(void) mw_cache_expire(rcpt_cache, now);
+	(void) mw_account_cache_expire(acct_cache, now);
 }
 
 /* socket_owner - give a UNIX socket to User/Group, so Postfix's group can use it */
@@ -724,12 +816,14 @@ load_all(struct policy_conf *newconf, struct policy_tables **newtables, int flag
 static void
 tables_summary(const char *what, const struct policy_tables *t, double ms)
 {
-	mw_info("%s %s: %zu hosted domains, %zu customer networks, %zu sender logins, "
-		"%zu suspended, %zu rate overrides, in %.1f ms", what, config_path,
+	mw_info("%s %s: %zu hosted domains, %zu customer networks, %zu sender logins%s, "
+		"%zu suspended%s, %zu rate overrides, in %.1f ms", what, config_path,
 		mw_map_count(t->relay.hosted),
 		t->relay.customers ? mw_cidr_count(t->relay.customers) : 0,
 		t->relay.sender_logins ? mw_map_count(t->relay.sender_logins) : 0,
+		t->relay.ownership_userdb ? " (ownership from the userdb)" : "",
 		mw_map_count(t->relay.suspended),
+		t->relay.suspension_userdb ? " (and suspension from the userdb)" : "",
 		t->rate_overrides ? mw_map_count(t->rate_overrides) : 0, ms);
 }
 
@@ -863,6 +957,11 @@ restart_only(struct policy_conf *was, struct policy_conf *now)
 	keep_str("RecipientUserdb", &was->recipient_userdb, &now->recipient_userdb);
 	keep_num("RecipientUserdbTimeout", was->recipient_userdb_timeout, &now->recipient_userdb_timeout);
 	keep_num("RecipientCacheSize", was->recipient_cache_size, &now->recipient_cache_size);
+	keep_str("Userdb", &was->userdb, &now->userdb);
+	keep_num("UserdbTimeout", was->userdb_timeout, &now->userdb_timeout);
+	keep_num("UserdbCacheSize", was->userdb_cache_size, &now->userdb_cache_size);
+	keep_str("SenderOwnership", &was->sender_ownership, &now->sender_ownership);
+	keep_str("Suspension", &was->suspension, &now->suspension);
 }
 
 /* reload_finish - the thread is done: swap, or keep the old and say why */
@@ -883,8 +982,12 @@ reload_finish(void)
 		mw_error("reload failed, keeping the old configuration: %s", job->err);
 	} else {
 		restart_only(&conf, &job->conf);
+		/* the sources of ownership and suspension, like Userdb, are the start's */
+		job->tables->relay.ownership_userdb = tables->relay.ownership_userdb;
+		job->tables->relay.suspension_userdb = tables->relay.suspension_userdb;
 		if (rcpt_cache != NULL)
 			mw_cache_clear(rcpt_cache);	/* users may have come or gone */
+		mw_account_cache_clear(acct_cache);
 		mw_cfg_free(policy_conf_table, &conf);
 		conf = job->conf;
 		reload_fd_limit(was_max);
@@ -1144,14 +1247,19 @@ main(int argc, char **argv)
 	evt.events = EPOLLIN;
 	if (redis != NULL && policy_redis_attach(redis, epfd, &redis_tag, err, sizeof(err)) < 0)
 		mw_fatal("%s: %s", config_path, err);
-	if (conf.recipient_userdb != NULL) {
-		if ((userdb = policy_userdb_create(conf.recipient_userdb,
-					     (int) conf.recipient_userdb_timeout, epfd,
-						   &userdb_tag, err, sizeof(err))) == NULL)
-			mw_fatal("%s: %s", config_path, err);
-		if ((rcpt_cache = mw_cache_create((size_t) conf.recipient_cache_size)) == NULL)
-			mw_fatal("out of memory");
+	/* One auth-userdb connection for recipients (lmtp) and logins (smtp). */
+	if (conf.recipient_userdb != NULL || conf.userdb != NULL) {
+		if ((userdb = policy_userdb_create(conf.userdb ? conf.userdb : conf.recipient_userdb,
+						   epfd, &userdb_tag, err, sizeof(err))) == NULL)
+			mw_fatal("%s: %s: %s", config_path,
+				 conf.userdb ? "Userdb" : "RecipientUserdb", err);
 	}
+	if (conf.recipient_userdb != NULL
+	    && (rcpt_cache = mw_cache_create((size_t) conf.recipient_cache_size)) == NULL)
+		mw_fatal("out of memory");
+	if (conf.userdb != NULL
+	    && (acct_cache = mw_account_cache_create((size_t) conf.userdb_cache_size)) == NULL)
+		mw_fatal("out of memory");
 	listen_fd = lfd;
 	signal_fd = sfd;
 	evt.data.ptr = &listen_fd;
@@ -1180,6 +1288,7 @@ main(int argc, char **argv)
 	policy_redis_free(redis);
 	policy_userdb_free(userdb);
 	mw_cache_free(rcpt_cache);
+	mw_account_cache_free(acct_cache);
 	policy_tables_free(tables);
 	mw_rate_free(rate);
 	mw_cfg_free(policy_conf_table, &conf);

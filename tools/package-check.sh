@@ -188,7 +188,7 @@ for f in /etc/mailwarren/mailwarren-milter.conf /etc/mailwarren/mailwarren-polic
 	check "conffile $f" bash -c "dpkg-query -W -f='\${Conffiles}\n' $PKGS | grep -q ' $f '"
 done
 for m in mailwarren.7 mailwarren-milter.8 mailwarren-milter.conf.5 mailwarren-policyd.8 \
-	mailwarren-policyd.conf.5 mailshard.7 spam_prefs.7; do
+	mailwarren-policyd.conf.5 mailshard.7 spam_prefs.7 mailwarren-directory.7; do
 	check "man page $m installed" bash -c "man -w ${m##*.} ${m%.*} >/dev/null 2>&1"
 done
 check "Dovecot snippets are inert: doveconf -n unchanged" \

@@ -47,17 +47,15 @@
 #include "auth-request.h"
 #if DOVECOT_PREREQ(2, 4, 0)
 #  include "settings.h"
-#  include "mailshard-proxy-settings.h"
+#  include "mw-settings.h"
 #endif
+#include "mw-auth.h"
 
 #include <time.h>
 
 #include "mw_shard.h"
 #include "mw_proxy.h"
 
-#define MSP_DEFAULT_PREFIX	"mailshard-proxy/"
-#define MSP_DEFAULT_PIN_FIELD	"mailshard_backend"
-#define MSP_DEFAULT_MAX_MSECS	2000
 
 void authdb_mailshard_proxy_init(void);
 void authdb_mailshard_proxy_deinit(void);
@@ -284,13 +282,9 @@ static void msp_away_callback(const struct dict_lookup_result *result,
 
 static const char *msp_field(struct auth_request *req, const char *name)
 {
-	const char *value = NULL;
+	const char *value = mw_auth_passdb_field(req, name);
 
-	if (req->fields.extra_fields != NULL)
-		value = auth_fields_find(req->fields.extra_fields, name);
-	if (value == NULL && req->fields.userdb_reply != NULL)
-		value = auth_fields_find(req->fields.userdb_reply, name);
-	return value;
+	return value != NULL ? value : mw_auth_userdb_field(req, name);
 }
 
 static void msp_start(struct auth_request *req, struct msp_lookup *lk)
@@ -398,7 +392,7 @@ msp_configure(struct msp_passdb_module *module, pool_t pool,
 		return "dict not set (a dict URI, e.g. redis:host=127.0.0.1:port=6379)";
 	module->dict_uri = p_strdup(pool, dict_uri);
 	if (prefix == NULL)
-		prefix = MSP_DEFAULT_PREFIX;
+		prefix = MW_PROXY_DEFAULT_PREFIX;
 	if (strchr(prefix, '/') == prefix || strstr(prefix, "..") != NULL)
 		return "key_prefix must be relative (e.g. mailshard-proxy/)";
 	module->prefix = p_strconcat(pool, "shared/", prefix, NULL);
@@ -412,7 +406,7 @@ msp_configure(struct msp_passdb_module *module, pool_t pool,
 		return "max_decision_msecs must be above 0";
 	module->max_msecs = max_msecs;
 	module->pin_field = p_strdup(pool, pin_field != NULL && *pin_field != '\0' ?
-				     pin_field : MSP_DEFAULT_PIN_FIELD);
+				     pin_field : MW_PROXY_DEFAULT_PIN_FIELD);
 	return NULL;
 }
 
@@ -420,12 +414,12 @@ msp_configure(struct msp_passdb_module *module, pool_t pool,
 static int msp_preinit(pool_t pool, struct event *event,
 		       struct passdb_module **module_r, const char **error_r)
 {
-	const struct mailshard_proxy_settings *set;
+	const struct mw_mailshard_proxy_settings *set;
 	struct msp_passdb_module *module;
 	const char *error;
 
 	/* passdb mailshard_proxy { mailshard_proxy_* = ...  dict NAME { } } */
-	if (settings_get(event, &mailshard_proxy_setting_parser_info, 0,
+	if (settings_get(event, &mw_mailshard_proxy_setting_parser_info, 0,
 			 &set, error_r) < 0)
 		return -1;
 	module = p_new(pool, struct msp_passdb_module, 1);
@@ -453,41 +447,29 @@ static int msp_preinit(pool_t pool, struct event *event,
 #else
 static struct passdb_module *msp_preinit(pool_t pool, const char *args)
 {
-	struct msp_passdb_module *module;
-	const char *const *arg, *value, *error;
-	const char *backends = NULL, *dict_uri = NULL, *prefix = NULL;
-	const char *store_failure = NULL, *pin_field = NULL;
-	unsigned int max_msecs = MSP_DEFAULT_MAX_MSECS;
-
 	/* 2.3: args = key=value ... (backends comma-separated) */
-	for (arg = t_strsplit_spaces(args, " "); *arg != NULL; arg++) {
-		if ((value = strchr(*arg, '=')) == NULL)
-			i_fatal("passdb mailshard_proxy: args: \"%s\": "
-				"expected key=value", *arg);
-		value++;
-		if (str_begins(*arg, "backends="))
-			backends = value;
-		else if (str_begins(*arg, "dict="))
-			dict_uri = value;
-		else if (str_begins(*arg, "key_prefix="))
-			prefix = value;
-		else if (str_begins(*arg, "store_failure="))
-			store_failure = value;
-		else if (str_begins(*arg, "pin_field="))
-			pin_field = value;
-		else if (str_begins(*arg, "max_decision_msecs=")) {
-			if (str_to_uint(value, &max_msecs) < 0)
-				i_fatal("passdb mailshard_proxy: args: "
-					"max_decision_msecs=%s: not a number",
-					value);
-		} else {
-			i_fatal("passdb mailshard_proxy: args: unknown key in "
-				"\"%s\"", *arg);
-		}
-	}
+	struct mw_auth_setting table[] = {
+		{ .name = "backends", .arg = "backends" },
+		{ .name = "dict", .arg = "dict" },
+		{ .name = "key_prefix", .arg = "key_prefix" },
+		{ .name = "store_failure", .arg = "store_failure" },
+		{ .name = "max_decision_msecs", .arg = "max_decision_msecs" },
+		{ .name = "pin_field", .arg = "pin_field" },
+		{ .name = NULL }
+	};
+	struct msp_passdb_module *module;
+	unsigned int max_msecs = MW_PROXY_DEFAULT_MAX_DECISION_MSECS;
+	const char *error;
+
+	if (mw_auth_args_parse(pool, args, table, &error) < 0)
+		i_fatal("passdb mailshard_proxy: %s", error);
+	if (table[4].value != NULL && str_to_uint(table[4].value, &max_msecs) < 0)
+		i_fatal("passdb mailshard_proxy: args: max_decision_msecs=%s: "
+			"not a number", table[4].value);
 	module = p_new(pool, struct msp_passdb_module, 1);
-	error = msp_configure(module, pool, backends, dict_uri, prefix,
-			      store_failure, max_msecs, pin_field);
+	error = msp_configure(module, pool, table[0].value, table[1].value,
+			      table[2].value, table[3].value, max_msecs,
+			      table[5].value);
 	if (error != NULL)
 		i_fatal("passdb mailshard_proxy: args: %s", error);
 	return &module->module;

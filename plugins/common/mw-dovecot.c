@@ -23,19 +23,33 @@ struct mw_settings {
 #endif
 };
 
-/* mw_userdb_has - the userdb reply carries the field KEY */
-static bool mw_userdb_has(struct mail_user *user, const char *key)
+/* mw_userdb_find - the value of the userdb reply's field KEY (maybe
+   empty), or NULL when it has none */
+static const char *mw_userdb_find(struct mail_user *user, const char *key)
 {
 	const char *const *field;
 	size_t len = strlen(key);
 
 	if (user->userdb_fields == NULL)
-		return FALSE;
+		return NULL;
 	for (field = user->userdb_fields; *field != NULL; field++) {
 		if (strncmp(*field, key, len) == 0 && (*field)[len] == '=')
-			return TRUE;
+			return *field + len + 1;
 	}
-	return FALSE;
+	return NULL;
+}
+
+/* mw_userdb_has - the userdb reply carries the field KEY */
+static bool mw_userdb_has(struct mail_user *user, const char *key)
+{
+	return mw_userdb_find(user, key) != NULL;
+}
+
+const char *mw_user_userdb_field(struct mail_user *user, const char *key)
+{
+	const char *value = mw_userdb_find(user, key);
+
+	return value == NULL || *value == '\0' ? NULL : value;
 }
 
 #if DOVECOT_PREREQ(2, 4, 0)
@@ -50,9 +64,10 @@ struct mw_settings_head {
 	pool_t pool;
 };
 
-struct mw_settings *
-mw_settings_get(struct mail_user *user, enum mw_settings_group group,
-		const char **error_r)
+/* mw_settings_get_event - a group's settings as event sees them */
+static struct mw_settings *
+mw_settings_get_event(struct event *event, enum mw_settings_group group,
+		      const char **error_r)
 {
 	const struct mw_settings_head *head;
 	struct mw_settings *mset;
@@ -62,7 +77,7 @@ mw_settings_get(struct mail_user *user, enum mw_settings_group group,
 	info = group == MW_SETTINGS_MAILSHARD ?
 		&mw_mailshard_setting_parser_info :
 		&mw_spam_prefs_setting_parser_info;
-	if (settings_get(user->event, info, 0, &head, &error) < 0) {
+	if (settings_get(event, info, 0, &head, &error) < 0) {
 		*error_r = error;
 		return NULL;
 	}
@@ -70,6 +85,32 @@ mw_settings_get(struct mail_user *user, enum mw_settings_group group,
 	mset->info = info;
 	mset->set = head;
 	mset->pool = head->pool;
+	return mset;
+}
+
+struct mw_settings *
+mw_settings_get(struct mail_user *user, enum mw_settings_group group,
+		const char **error_r)
+{
+	return mw_settings_get_event(user->event, group, error_r);
+}
+
+struct mw_settings *
+mw_settings_get_userdb(struct mail_user *user, enum mw_settings_group group,
+		       const char *userdb, const char **error_r)
+{
+	struct mw_settings *mset;
+	struct event *event;
+
+	/* the filters the auth process puts on the userdb's event (auth.c
+	   auth_userdb_preinit()): the block's values, else the top-level
+	   ones (a userdb field overrides only the latter, see the .h) */
+	event = event_create(user->event);
+	settings_event_add_filter_name(event,
+		t_strconcat("userdb_", userdb, NULL));
+	settings_event_add_list_filter_name(event, "userdb", userdb);
+	mset = mw_settings_get_event(event, group, error_r);
+	event_unref(&event);
 	return mset;
 }
 
@@ -187,6 +228,15 @@ mw_settings_get(struct mail_user *user,
 
 	set->user = user;
 	return set;
+}
+
+struct mw_settings *
+mw_settings_get_userdb(struct mail_user *user, enum mw_settings_group group,
+		       const char *userdb ATTR_UNUSED, const char **error_r)
+{
+	/* 2.3: the auth module reads its args, which no mail process sees;
+	   plugin { } must repeat them */
+	return mw_settings_get(user, group, error_r);
 }
 
 const char *mw_settings_str(const struct mw_settings *set, const char *name)

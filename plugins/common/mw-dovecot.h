@@ -42,8 +42,21 @@ mw_settings_get(struct mail_user *user, enum mw_settings_group group,
 /* The value of NAME (a full setting name, "mailshard_volumes"), NULL when
    unset or empty. NAME must be a setting of the group (2.4 panics
    otherwise: a programming error, not a configuration one). */
+/* The settings as the auth process's userdb USERDB (2.4: the block
+   "userdb USERDB { }") sees them: the values inside that block, else the
+   top-level ones (2.4 applies the user's userdb fields to the top-level
+   values only: take those first with mw_user_userdb_field(), as the auth
+   module does). 2.3: the same
+   as mw_settings_get() (plugin { }): the userdb's args are the auth
+   process's own. For doveadm, to recompute what the userdb placed. */
+struct mw_settings *
+mw_settings_get_userdb(struct mail_user *user, enum mw_settings_group group,
+		       const char *userdb, const char **error_r);
 const char *mw_settings_str(const struct mw_settings *set, const char *name);
 void mw_settings_free(struct mw_settings **set);
+
+/* The value of the userdb reply's field KEY, NULL when absent or empty. */
+const char *mw_user_userdb_field(struct mail_user *user, const char *key);
 
 /* The userdb reply gave this user an explicit mail location (2.3: "mail";
    2.4: "mail_driver" or "mail_path"): placement leaves the user alone. */

@@ -10,7 +10,6 @@
 #include "lib.h"
 #include "settings-parser.h"
 #include "mw-settings.h"
-#include "mailshard-proxy-settings.h"
 
 extern const char *mailwarren_settings_version;
 extern const struct setting_parser_info *mailwarren_settings_set_infos[];
@@ -19,6 +18,6 @@ const char *mailwarren_settings_version = DOVECOT_ABI_VERSION;
 const struct setting_parser_info *mailwarren_settings_set_infos[] = {
 	&mw_mailshard_setting_parser_info,
 	&mw_spam_prefs_setting_parser_info,
-	&mailshard_proxy_setting_parser_info,
+	&mw_mailshard_proxy_setting_parser_info,
 	NULL
 };

@@ -39,13 +39,35 @@ struct mw_spam_prefs_settings {
 	const char *spam_prefs_mailbox;
 	const char *spam_prefs_allow;
 	const char *spam_prefs_deny;
+	const char *spam_prefs_allow_max_score;	/* allow only below it */
 	const char *spam_prefs_stamp_key_file;	/* key files, space separated */
 	const char *spam_prefs_stamp_max_age;	/* seconds, or Ns Nm Nh Nd */
+};
+
+/* passdb mailshard_proxy (mailshard-proxy(8)), written inside its
+   passdb block, e.g.
+       passdb mailshard_proxy {
+         backends = b1=10.0.0.11 b2=10.0.0.12
+         dict proxy { ... }
+       }
+   Typed (not all strings); the defaults are the 2.3 args' defaults.
+   hold_msecs is read by doveadm mailshard backend only, from the same
+   block, so that the passdb and the command share one configuration. */
+struct mw_mailshard_proxy_settings {
+	pool_t pool;
+	const char *passdb_mailshard_proxy_backends;
+	const char *passdb_mailshard_proxy_key_prefix;
+	const char *passdb_mailshard_proxy_store_failure;
+	unsigned int passdb_mailshard_proxy_max_decision_msecs;
+	const char *passdb_mailshard_proxy_pin_field;
+	unsigned int passdb_mailshard_proxy_hold_msecs;
 };
 
 /* filter "mailshard" */
 extern const struct setting_parser_info mw_mailshard_setting_parser_info;
 /* filter "spam_prefs" */
 extern const struct setting_parser_info mw_spam_prefs_setting_parser_info;
+/* filter "passdb_mailshard_proxy" */
+extern const struct setting_parser_info mw_mailshard_proxy_setting_parser_info;
 
 #endif

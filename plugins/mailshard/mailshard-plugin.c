@@ -111,15 +111,6 @@ static void mailshard_mail_user_created(struct mail_user *user)
 	} T_END;
 }
 
-/* mailshard_user_get_info - for doveadm mailshard where */
-const struct mailshard_user_info *
-mailshard_user_get_info(struct mail_user *user)
-{
-	struct mailshard_user *muser = MAILSHARD_USER_CONTEXT(user);
-
-	return muser == NULL ? NULL : &muser->info;
-}
-
 static struct mail_storage_hooks mailshard_mail_storage_hooks = {
 	.mail_user_created = mailshard_mail_user_created,
 };

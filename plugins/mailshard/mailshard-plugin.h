@@ -6,7 +6,7 @@
 struct module;
 struct mail_user;
 
-/* Where mailshard put a user; NULL if it left the user alone. */
+/* Where mailshard put a user (its log line). */
 struct mailshard_user_info {
 	const char *volume;	/* volume name */
 	const char *volume_path;
@@ -19,8 +19,5 @@ extern const char *mailshard_plugin_version;
 
 void mailshard_plugin_init(struct module *module);
 void mailshard_plugin_deinit(void);
-
-const struct mailshard_user_info *
-mailshard_user_get_info(struct mail_user *user);
 
 #endif

@@ -19,8 +19,17 @@
      keep    - changes nothing.
    Pigeonhole's hook never calls the one it replaced, so this plugin must
    initialise after lib90_sieve: its file is lib95_spam_prefs_plugin.so.
-   Any problem (bad setting, unreadable header, Junk not creatable) leaves
-   the delivery to the normal path: mail is never lost here. */
+   A user's setting that does not parse (a threshold, action or allow
+   bound that is not one, an allow or deny list with control characters
+   or too long: the userdb values come from a directory the user edits)
+   is refused with a log line naming the user and the field, and the
+   delivery to that user tempfails (LMTP 451, dovecot-lda EX_TEMPFAIL)
+   rather than filing the mail by a guess. Any other problem (unreadable
+   header or key, Junk not creatable) leaves the delivery to the normal
+   path: mail is never lost here.
+   The lists match the envelope sender and the From: addresses, with
+   SpamAssassin's whitelist_from patterns; an allowed sender wins only
+   below spam_prefs_allow_max_score (spam_prefs(7) FORGED SENDERS). */
 
 #include "lib.h"
 /* istream.h declares a callback type without a prototype */
@@ -29,6 +38,7 @@
 #include "istream.h"
 #pragma GCC diagnostic pop
 #include "smtp-address.h"
+#include "message-address.h"
 #include "str-sanitize.h"
 #include "mail-storage.h"
 #include "mail-namespace.h"
@@ -154,46 +164,62 @@ spam_prefs_read_header(struct mail *mail, struct spam_prefs_hdr_scan *scan,
 }
 
 /* spam_prefs_score - the score to believe: true with *score_r, or false
-   with *reason_r (why none) and *why_r (detail for the log, or NULL) */
+   with *reason_r (why none) and *why_r (detail for the log, or NULL);
+   with want_from, *from_r is the first From: value (NULL if none) */
 static bool
 spam_prefs_score(struct mail_deliver_context *ctx, const char *key_files,
-		 const char *max_age_str, long *score_r,
-		 enum spam_prefs_reason *reason_r, const char **why_r)
+		 const char *max_age_str, bool want_from, long *score_r,
+		 enum spam_prefs_reason *reason_r, const char **why_r,
+		 const char **from_r)
 {
 	struct spam_prefs_hdr_scan *scan;
 	const struct spam_prefs_stamp_keys *keys = NULL;
 	const char *errstr, *value;
 	long long max_age = 0;
+	unsigned int wanted;
+	bool key_error;
 	char err[256];
 
 	*reason_r = SPAM_PREFS_REASON_NO_SCORE;
 	*why_r = NULL;
+	*from_r = NULL;
 	if (key_files != NULL &&
 	    (keys = spam_prefs_stamp_keys(key_files, &errstr)) == NULL) {
 		e_error(ctx->event, "spam_prefs: spam_prefs_stamp_key_file: "
 			"%s: no score is believed (the message goes to "
 			"INBOX)", errstr);
 		*reason_r = SPAM_PREFS_REASON_KEY_ERROR;
-		return FALSE;
-	}
-	if (keys != NULL && max_age_str != NULL &&
-	    spam_prefs_parse_age(max_age_str, &max_age) < 0) {
+	} else if (keys != NULL && max_age_str != NULL &&
+		   spam_prefs_parse_age(max_age_str, &max_age) < 0) {
 		e_error(ctx->event, "spam_prefs: invalid "
 			"spam_prefs_stamp_max_age '%s' (seconds, or with s, m, "
 			"h or d): no score is believed (the message goes to "
 			"INBOX)", max_age_str);
 		*reason_r = SPAM_PREFS_REASON_KEY_ERROR;
-		return FALSE;
 	}
+	key_error = *reason_r == SPAM_PREFS_REASON_KEY_ERROR;
+	if (key_error && !want_from)
+		return FALSE;
+
+	/* what to read: From: for the lists; the score's fields unless
+	   no score can be believed */
+	wanted = want_from ? SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_FROM) : 0;
+	if (!key_error && keys == NULL)
+		wanted |= SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_SCORE);
+	else if (!key_error)
+		wanted |= SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_MSGID) |
+			SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_STAMP);
 	scan = t_new(struct spam_prefs_hdr_scan, 1);
-	if (spam_prefs_read_header(ctx->src_mail, scan, keys == NULL ?
-			SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_SCORE) :
-			SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_MSGID) |
-			SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_STAMP), &errstr) < 0) {
+	if (spam_prefs_read_header(ctx->src_mail, scan, wanted, &errstr) < 0) {
 		e_error(ctx->event, "spam_prefs: reading the header failed: "
 			"%s", errstr);
 		return FALSE;
 	}
+	if (want_from &&
+	    (value = spam_prefs_hdr_scan_field(scan, SPAM_PREFS_HDR_FROM)) != NULL)
+		*from_r = t_strdup(value);
+	if (key_error)
+		return FALSE;
 	if (keys == NULL) {
 		/* no key: X-Spam-Score as it stands */
 		value = spam_prefs_hdr_scan_value(scan);
@@ -211,69 +237,166 @@ spam_prefs_score(struct mail_deliver_context *ctx, const char *key_files,
 	return TRUE;
 }
 
-/* spam_prefs_decide_mail - 1 to discard, 0 to go on (maybe to Junk) */
+/* A user's settings, checked before anything is read: thresholds,
+   action and lists come from the userdb, i.e. from a directory that the
+   user edits (SpamAssassin's userpref table through the webmail), so a
+   value that does not parse is refused and the user's mail tempfailed
+   (LMTP 451, dovecot-lda EX_TEMPFAIL) until it is fixed: filing it with
+   a guessed setting could misfile it. */
+struct spam_prefs_user {
+	const char *thr_str, *mailbox, *allow, *deny;
+	long threshold, allow_max;
+	enum spam_prefs_action action;
+};
+
+/* spam_prefs_refuse - log the bad field, tempfail the delivery: -1 */
+static int
+spam_prefs_refuse(struct mail_deliver_context *ctx, const char *field,
+		  const char *value, const char *why)
+{
+	e_error(ctx->event, "spam_prefs: user=%s: invalid %s '%s'%s%s%s: "
+		"mail to this user is tempfailed until it is fixed",
+		ctx->rcpt_user->username, field, str_sanitize(value, 64),
+		why == NULL ? "" : " (", why == NULL ? "" : why,
+		why == NULL ? "" : ")");
+	ctx->tempfail_error = p_strdup_printf(ctx->pool,
+		"spam_prefs: invalid %s for this user", field);
+	return -1;
+}
+
+/* spam_prefs_user_get - the user's settings: 0, or -1 (refused) */
+static int
+spam_prefs_user_get(struct mail_deliver_context *ctx,
+		    const struct mw_settings *set, struct spam_prefs_user *u)
+{
+	const char *act_str, *max_str;
+	char why[128];
+
+	u->thr_str = spam_prefs_setting(set, "spam_prefs_threshold",
+					SPAM_PREFS_DEFAULT_THRESHOLD);
+	act_str = spam_prefs_setting(set, "spam_prefs_action", "junk");
+	max_str = spam_prefs_setting(set, "spam_prefs_allow_max_score",
+				     SPAM_PREFS_DEFAULT_ALLOW_MAX_SCORE);
+	u->mailbox = spam_prefs_setting(set, "spam_prefs_mailbox",
+					SPAM_PREFS_DEFAULT_MAILBOX);
+	u->allow = mw_settings_str(set, "spam_prefs_allow");
+	u->deny = mw_settings_str(set, "spam_prefs_deny");
+
+	if (spam_prefs_parse_score(u->thr_str, &u->threshold) < 0)
+		return spam_prefs_refuse(ctx, "spam_prefs_threshold",
+					 u->thr_str, "a decimal: 5, 5.0, -1.5");
+	if (spam_prefs_parse_action(act_str, &u->action) < 0)
+		return spam_prefs_refuse(ctx, "spam_prefs_action", act_str,
+					 "junk, discard or keep");
+	if (spam_prefs_parse_score(max_str, &u->allow_max) < 0)
+		return spam_prefs_refuse(ctx, "spam_prefs_allow_max_score",
+					 max_str, "a decimal");
+	if (u->allow != NULL &&
+	    spam_prefs_list_check(u->allow, why, sizeof(why)) < 0)
+		return spam_prefs_refuse(ctx, "spam_prefs_allow", u->allow, why);
+	if (u->deny != NULL &&
+	    spam_prefs_list_check(u->deny, why, sizeof(why)) < 0)
+		return spam_prefs_refuse(ctx, "spam_prefs_deny", u->deny, why);
+	return 0;
+}
+
+/* The sender addresses the lists are matched against: the envelope
+   sender, then the addresses of the first From: field (as SpamAssassin's
+   whitelist_from checks both), at most SPAM_PREFS_FROM_MAX of them. */
+#define SPAM_PREFS_FROM_MAX 4
+
+/* spam_prefs_senders - fills addrs[0..], returns how many */
+static unsigned int
+spam_prefs_senders(struct mail_deliver_context *ctx, const char *from_hdr,
+		   const char *addrs[1 + SPAM_PREFS_FROM_MAX])
+{
+	const struct message_address *addr;
+	unsigned int n = 0;
+
+	addrs[n++] = ctx->mail_from == NULL ||
+		smtp_address_isnull(ctx->mail_from) ?
+		NULL : smtp_address_encode(ctx->mail_from);
+	if (from_hdr == NULL)
+		return n;
+	addr = message_address_parse(pool_datastack_create(),
+				     (const unsigned char *) from_hdr,
+				     strlen(from_hdr), SPAM_PREFS_FROM_MAX, 0);
+	for (; addr != NULL && n < 1 + SPAM_PREFS_FROM_MAX; addr = addr->next) {
+		if (addr->invalid_syntax || addr->mailbox == NULL ||
+		    addr->domain == NULL || *addr->mailbox == '\0' ||
+		    *addr->domain == '\0')
+			continue;
+		addrs[n++] = t_strconcat(addr->mailbox, "@", addr->domain, NULL);
+	}
+	return n;
+}
+
+/* spam_prefs_decide_mail - 1 to discard, 0 to go on (maybe to Junk), -1
+   to tempfail (ctx->tempfail_error set) */
 static int
 spam_prefs_decide_mail(struct mail_deliver_context *ctx,
 		       const struct mw_settings *set)
 {
+	struct spam_prefs_user u;
 	struct spam_prefs_decision d;
-	enum spam_prefs_action action;
 	enum spam_prefs_reason unscored;
-	const char *thr_str, *act_str, *mailbox, *sender, *key_files, *why;
+	const char *sender, *key_files, *why, *from_hdr, *listed = NULL;
+	const char *addrs[1 + SPAM_PREFS_FROM_MAX];
 	char score_buf[SPAM_PREFS_SCORE_BUF];
-	long score = 0, threshold;
+	long score = 0;
+	unsigned int n;
+	int allow_i, deny_i;
 	bool have_score;
 
-	thr_str = spam_prefs_setting(set, "spam_prefs_threshold",
-				     SPAM_PREFS_DEFAULT_THRESHOLD);
-	act_str = spam_prefs_setting(set, "spam_prefs_action", "junk");
-	mailbox = spam_prefs_setting(set, "spam_prefs_mailbox",
-				     SPAM_PREFS_DEFAULT_MAILBOX);
-	if (spam_prefs_parse_score(thr_str, &threshold) < 0 ||
-	    spam_prefs_parse_action(act_str, &action) < 0) {
-		e_error(ctx->event, "spam_prefs: invalid spam_prefs_threshold "
-			"'%s' or spam_prefs_action '%s' (junk|discard|keep): "
-			"delivering normally", thr_str, act_str);
-		return 0;
-	}
+	if (spam_prefs_user_get(ctx, set, &u) < 0)
+		return -1;
 
 	key_files = mw_settings_str(set, "spam_prefs_stamp_key_file");
 	have_score = spam_prefs_score(ctx, key_files,
 		mw_settings_str(set, "spam_prefs_stamp_max_age"),
-		&score, &unscored, &why);
+		u.allow != NULL || u.deny != NULL,
+		&score, &unscored, &why, &from_hdr);
 
-	sender = ctx->mail_from == NULL || smtp_address_isnull(ctx->mail_from) ?
-		NULL : smtp_address_encode(ctx->mail_from);
-	d = spam_prefs_decide(
-		spam_prefs_list_match(mw_settings_str(set,
-					"spam_prefs_allow"), sender),
-		spam_prefs_list_match(mw_settings_str(set,
-					"spam_prefs_deny"), sender),
-		have_score, score, threshold);
+	n = spam_prefs_senders(ctx, from_hdr, addrs);
+	sender = addrs[0];
+	allow_i = spam_prefs_list_match_any(u.allow, addrs, n);
+	deny_i = spam_prefs_list_match_any(u.deny, addrs, n);
+	d = spam_prefs_decide(allow_i >= 0, deny_i >= 0, have_score, score,
+			      u.threshold, u.allow_max);
 	if (d.reason == SPAM_PREFS_REASON_NO_SCORE)
 		d.reason = unscored;	/* no-stamp, bad-stamp, ... */
+	if (d.reason == SPAM_PREFS_REASON_ALLOW)
+		listed = t_strdup_printf(" allowed=<%s>",
+			str_sanitize(addrs[allow_i], 200));
+	else if (d.reason == SPAM_PREFS_REASON_DENY)
+		listed = t_strdup_printf(" denied=<%s>",
+			str_sanitize(addrs[deny_i], 200));
+	else if (d.allow_ignored)
+		listed = t_strdup_printf(" allow-ignored=<%s>",
+			str_sanitize(addrs[allow_i], 200));
 
 	e_info(ctx->event, "spam_prefs: from=<%s> score=%s threshold=%s "
-	       "action=%s reason=%s%s%s%s", sender == NULL ? "" : sender,
+	       "action=%s reason=%s%s%s%s%s", sender == NULL ? "" : sender,
 	       !have_score ? "none" : spam_prefs_format_score(score, score_buf),
-	       thr_str, !d.spam ? "inbox" :
-	       action == SPAM_PREFS_ACTION_JUNK ?
-	       t_strdup_printf("junk:%s", mailbox) :
-	       spam_prefs_action_name(action),
+	       u.thr_str, !d.spam ? "inbox" :
+	       u.action == SPAM_PREFS_ACTION_JUNK ?
+	       t_strdup_printf("junk:%s", u.mailbox) :
+	       spam_prefs_action_name(u.action),
 	       spam_prefs_reason_name(d.reason),
 	       key_files == NULL ? "" : have_score ? " stamp=ok" : "",
 	       why == NULL ? "" : " stamp=\"", why == NULL ? "" :
-	       t_strconcat(str_sanitize_utf8(why, 200), "\"", NULL));
+	       t_strconcat(str_sanitize_utf8(why, 200), "\"", NULL),
+	       listed == NULL ? "" : listed);
 	if (!d.spam)
 		return 0;
 
-	switch (action) {
+	switch (u.action) {
 	case SPAM_PREFS_ACTION_DISCARD:
 		return 1;
 	case SPAM_PREFS_ACTION_JUNK:
 		/* if it cannot be created, mail_deliver() falls back to INBOX */
-		if (spam_prefs_mailbox_ensure(ctx, mailbox) == 0)
-			ctx->rcpt_default_mailbox = p_strdup(ctx->pool, mailbox);
+		if (spam_prefs_mailbox_ensure(ctx, u.mailbox) == 0)
+			ctx->rcpt_default_mailbox = p_strdup(ctx->pool, u.mailbox);
 		return 0;
 	case SPAM_PREFS_ACTION_KEEP:
 		break;
@@ -306,6 +429,8 @@ static int spam_prefs_deliver_mail(struct mail_deliver_context *ctx,
 	}
 	if (ret > 0)
 		return ret;	/* discarded: handled, nothing saved */
+	if (ret < 0)
+		return -1;	/* tempfail: ctx->tempfail_error says why */
 	if (next_deliver_mail != NULL)
 		return next_deliver_mail(ctx, storage_r);
 	/* 0: mail_deliver() saves to ctx->rcpt_default_mailbox */

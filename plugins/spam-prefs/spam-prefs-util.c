@@ -4,11 +4,14 @@
 
    Decision, first match wins:
      sender on spam_prefs_allow      -> INBOX        (reason allow)
+       (unless scored at or above spam_prefs_allow_max_score)
      sender on spam_prefs_deny       -> the action   (reason deny)
      no or unparsable X-Spam-Score   -> INBOX        (reason no-score)
      score >= spam_prefs_threshold   -> the action   (reason score)
      otherwise                       -> INBOX        (reason below) */
 
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -137,6 +140,7 @@ static const struct {
 	{ "x-spam-score", 12, SPAM_PREFS_HDR_VALUE_MAX },
 	{ "message-id", 10, SPAM_PREFS_HDR_MSGID_MAX },
 	{ "x-mailwarren-stamp", 18, SPAM_PREFS_HDR_VALUE_MAX },
+	{ "from", 4, SPAM_PREFS_HDR_MSGID_MAX },
 };
 
 /* spam_prefs_hdr_scan_init_fields - before the first byte */
@@ -325,11 +329,53 @@ const char *spam_prefs_hdr_scan_value(struct spam_prefs_hdr_scan *scan)
 	return spam_prefs_hdr_scan_field(scan, SPAM_PREFS_HDR_SCORE);
 }
 
-/* entry_match - one list entry: "user@domain" or "@domain" */
+/* glob_lower - ASCII lower case, no locale */
+static unsigned char glob_lower(unsigned char c)
+{
+	return (unsigned char) (c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c);
+}
+
+/* glob_match - the whole of str against a SpamAssassin address pattern
+   ('*' any string, '?' any one byte, anything else itself, ignoring ASCII
+   case).
+
+   The greedy scan that, on a mismatch, only moves the last '*' one byte
+   further: a later '*' can absorb anything an earlier one could, so no
+   older choice needs revisiting, and the work is at most
+   pattern length x string length ("*a*a*a*...b" against a long run of
+   a's included), never exponential. */
+static bool
+glob_match(const char *pat, size_t plen, const char *str, size_t slen)
+{
+	size_t pi = 0, si = 0, star = SIZE_MAX, star_si = 0;
+
+	while (si < slen) {
+		if (pi < plen && pat[pi] == '*') {
+			/* remember it; first try matching nothing */
+			star = ++pi;
+			star_si = si;
+		} else if (pi < plen && (pat[pi] == '?' ||
+			   glob_lower((unsigned char) pat[pi]) ==
+			   glob_lower((unsigned char) str[si]))) {
+			pi++;
+			si++;
+		} else if (star != SIZE_MAX) {
+			/* the last '*' takes one more byte */
+			pi = star;
+			si = ++star_si;
+		} else {
+			return false;
+		}
+	}
+	while (pi < plen && pat[pi] == '*')
+		pi++;
+	return pi == plen;
+}
+
+/* entry_match - one list entry: "@domain" or a pattern */
 static bool entry_match(const char *entry, size_t len, const char *sender)
 {
 	const char *at;
-	size_t slen = strlen(sender);
 
 	if (len == 0)
 		return false;
@@ -339,7 +385,7 @@ static bool entry_match(const char *entry, size_t len, const char *sender)
 		return at != NULL && strlen(at) == len &&
 			strncasecmp(at, entry, len) == 0;
 	}
-	return slen == len && strncasecmp(sender, entry, len) == 0;
+	return glob_match(entry, len, sender, strlen(sender));
 }
 
 /* spam_prefs_list_match - sender on an allow or deny list */
@@ -359,13 +405,50 @@ bool spam_prefs_list_match(const char *list, const char *sender)
 	return false;
 }
 
+/* spam_prefs_list_match_any - the first of several addresses listed */
+int spam_prefs_list_match_any(const char *list, const char *const *addrs,
+			      unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		if (spam_prefs_list_match(list, addrs[i]))
+			return (int) i;
+	}
+	return -1;
+}
+
+/* spam_prefs_list_check - a list from the directory, before any use */
+int spam_prefs_list_check(const char *list, char *why, size_t whysize)
+{
+	size_t len = strlen(list);
+	const unsigned char *p;
+
+	if (len > SPAM_PREFS_LIST_MAX) {
+		snprintf(why, whysize, "%zu bytes long, over the limit of %d",
+			 len, SPAM_PREFS_LIST_MAX);
+		return -1;
+	}
+	for (p = (const unsigned char *) list; *p != '\0'; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			snprintf(why, whysize, "control character 0x%02x at "
+				 "byte %zu", *p,
+				 (size_t) (p - (const unsigned char *) list));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* spam_prefs_decide - the decision table above */
 struct spam_prefs_decision
 spam_prefs_decide(bool allowed, bool denied, bool have_score,
-		  long score, long threshold)
+		  long score, long threshold, long allow_max)
 {
 	struct spam_prefs_decision d;
 
+	/* a (forgeable) allowed sender does not rescue certain spam */
+	d.allow_ignored = allowed && have_score && score >= allow_max;
+	if (d.allow_ignored)
+		allowed = false;
 	if (allowed)
 		d.reason = SPAM_PREFS_REASON_ALLOW;
 	else if (denied)

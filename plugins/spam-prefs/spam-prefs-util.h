@@ -4,9 +4,13 @@
 /* spam-prefs-util.h - spam_prefs decisions, no Dovecot dependency */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define SPAM_PREFS_DEFAULT_THRESHOLD "5.0"
 #define SPAM_PREFS_DEFAULT_MAILBOX "Junk"
+/* an allow entry is honoured only below this score (spam_prefs(7)
+   FORGED SENDERS) */
+#define SPAM_PREFS_DEFAULT_ALLOW_MAX_SCORE "15"
 
 enum spam_prefs_action {
 	SPAM_PREFS_ACTION_JUNK,		/* file into spam_prefs_mailbox */
@@ -30,6 +34,8 @@ enum spam_prefs_reason {
 struct spam_prefs_decision {
 	enum spam_prefs_reason reason;
 	bool spam;			/* apply the action */
+	bool allow_ignored;		/* allowed, but scored at or above the
+					   allow bound */
 };
 
 /* "7.3", "-0.5", "+12", " 5 " -> thousandths (extra digits are cut);
@@ -43,9 +49,25 @@ int spam_prefs_parse_action(const char *str, enum spam_prefs_action *action_r);
 const char *spam_prefs_action_name(enum spam_prefs_action action);
 const char *spam_prefs_reason_name(enum spam_prefs_reason reason);
 
-/* Sender (NULL for the null sender <>) on a list of addresses and
-   @domains separated by white space or commas, ignoring case. */
+/* Sender (NULL for the null sender <>) on an allow or deny list: entries
+   separated by white space or commas, each either "@domain" (the
+   sender's domain, exactly) or a SpamAssassin whitelist_from pattern
+   matched against the whole address ("boss@example.com",
+   "*@example.com", "joe@*.example.org": '*' any string, '?' any one
+   byte, everything else itself), all ignoring ASCII case. The time is
+   bounded by the list's length times the sender's, whatever the
+   patterns. */
 bool spam_prefs_list_match(const char *list, const char *sender);
+/* The first of count addresses (NULL entries skipped) on the list, or -1 */
+int spam_prefs_list_match_any(const char *list, const char *const *addrs,
+			      unsigned int count);
+
+/* An allow or deny list as it came from the userdb (a directory the user
+   writes): 0 if usable, or -1 with why (NUL-terminated, at most whysize
+   bytes) when it is longer than SPAM_PREFS_LIST_MAX bytes or holds a
+   control character (a byte below 0x20 other than tab, or DEL). */
+#define SPAM_PREFS_LIST_MAX 4000
+int spam_prefs_list_check(const char *list, char *why, size_t whysize);
 
 /* The first X-Spam-Score field of a message header (and, on request,
    the first Message-ID and X-Mailwarren-Stamp fields), found by feeding
@@ -56,7 +78,8 @@ bool spam_prefs_list_match(const char *list, const char *sender);
    first character of the value), CRs dropped, NULs turned into 0x80. A
    value longer than its field's limit is unusable: SPAM_PREFS_HDR_VALUE_MAX
    bytes for a score or a stamp (a few dozen characters),
-   SPAM_PREFS_HDR_MSGID_MAX for a Message-ID (RFC 5322's line length). */
+   SPAM_PREFS_HDR_MSGID_MAX for a Message-ID or a From (RFC 5322's line
+   length). */
 #define SPAM_PREFS_HDR_VALUE_MAX 255
 #define SPAM_PREFS_HDR_MSGID_MAX 998
 
@@ -64,6 +87,7 @@ enum spam_prefs_hdr_field {
 	SPAM_PREFS_HDR_SCORE,		/* X-Spam-Score */
 	SPAM_PREFS_HDR_MSGID,		/* Message-ID */
 	SPAM_PREFS_HDR_STAMP,		/* X-Mailwarren-Stamp */
+	SPAM_PREFS_HDR_FROM,		/* From (for the allow/deny lists) */
 	SPAM_PREFS_HDR_COUNT
 };
 #define SPAM_PREFS_HDR_BIT(field) (1U << (field))
@@ -100,9 +124,11 @@ const char *spam_prefs_hdr_scan_value(struct spam_prefs_hdr_scan *scan);
 const char *spam_prefs_hdr_scan_field(struct spam_prefs_hdr_scan *scan,
 				      enum spam_prefs_hdr_field field);
 
-/* The decision: allow wins, then deny, then the score. */
+/* The decision: allow wins (unless the score is at or above allow_max:
+   then allow_ignored, and the table goes on), then deny, then the score.
+   Scores in thousandths. */
 struct spam_prefs_decision
 spam_prefs_decide(bool allowed, bool denied, bool have_score,
-		  long score, long threshold);
+		  long score, long threshold, long allow_max);
 
 #endif

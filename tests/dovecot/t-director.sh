@@ -91,36 +91,7 @@ userdb {
   driver = static
   args = uid=5000 gid=5000
 }"
-DC_EXTRA_CONF="
-director_servers = 127.0.0.1:$DIR_PORT
-director_mail_servers = $A $B
-# LMTP RCPT user@domain and IMAP LOGIN user must hash alike
-director_username_hash = %Ln
-lmtp_proxy = yes
-service director {
-  unix_listener login/director {
-    mode = 0666
-  }
-  fifo_listener login/proxy-notify {
-    mode = 0666
-  }
-  unix_listener director-userdb {
-    mode = 0600
-  }
-  inet_listener {
-    address = 127.0.0.1
-    port = $DIR_PORT
-  }
-}
-service imap-login {
-  executable = imap-login director
-}
-service pop3-login {
-  executable = pop3-login director
-}
-protocol lmtp {
-  auth_socket_path = director-userdb
-}"
+DC_EXTRA_CONF=$(dovecot_director_conf 127.0.0.1 "$DIR_PORT" "$A $B")
 if ! dovecot_start; then
 	not_ok "director on 127.0.0.1"
 	echo "Bail out! the director did not start"

@@ -23,23 +23,15 @@ AUTHMOD=$(mw_module plugins/auth libauthdb_mailshard.so auth)
 PLUGIN=$(mw_module plugins/mailshard lib20_mailshard_plugin.so)
 DAPLUGIN=$(mw_module plugins/mailshard lib10_doveadm_mailshard_plugin.so doveadm)
 . "$MW_TESTLIB/dovecot.sh"
+. "$MW_TESTLIB/mailshard.sh"
 
 sb_init mailshard-auth
 
 PY=${MW_PYTHON:-python3}
 
-# --- volumes: v1 and v2 (weight 2) take hashed users, legacy only pins;
-# "bare" has no marker file, as an unmounted mount point would
-SRV=$SB/srv
-mkdir -p "$SRV/mail/v1" "$SRV/mail/v2" "$SRV/legacy" "$SRV/bare" "$SRV/other" "$SB/idx"
-for v in mail/v1 mail/v2 legacy; do
-	touch "$SRV/$v/.mailshard-volume"
-done
-chown -R 5000:5000 "$SRV" "$SB/idx"
-VOLS="v1=$SRV/mail/v1 v2=$SRV/mail/v2:2 legacy=$SRV/legacy:0 bare=$SRV/bare:0"
-where() {	# USER [LAYOUT [PIN_VOLUME]] -> "VOLUME PATH" per mailshard(7)
-	"$PY" "$MW_TESTLIB/mailshard.py" "$VOLS" "${2:-hash:2:2}" "$1" ${3:+"$3"}
-}
+# --- the shared volumes (tests/lib/mailshard.sh): v1 and v2 (weight 2)
+# take hashed users, legacy only pins; "bare" has no marker file
+ms_volumes || { echo "Bail out! cannot make the volumes"; exit 1; }
 
 # Dovecot finds auth modules, doveadm plugins and (2.4) settings modules
 # only in its compiled-in directories: both instances run with our build
@@ -49,28 +41,11 @@ dovecot_overlay doveadm "$DAPLUGIN"
 dovecot_mailwarren_settings
 dovecot_modules "$PLUGIN"
 
-# --- the same users in both instances --------------------------------------
-HASHED="juan maria anna bob carol dave erin frank"
-LONG=$(printf 'l%.0s' {1..300})	# 300 bytes: over the 255-byte limit
-ERIC=$(printf '\xc3\xa9ric')
+# --- the same users in both instances: the shared ones
+# (tests/lib/mailshard.sh) and p%u
 add_users() {	# into the current instance
-	local u h
-	for u in $HASHED x.. 'p%u' "$ERIC" nomount; do
-		case $u in
-		nomount) dovecot_add_user "$u" pw userdb_mailshard_volume=bare ;;
-		*) dovecot_add_user "$u" pw ;;
-		esac
-	done
-	# passwd-file takes ':' in the last column; dovecot_add_user does not
-	printf '%s:{PLAIN}pw:5000:5000::::%s\n' lena userdb_mailshard_layout=letters:3 \
-		ownmail "$(dovecot_userdb_mail "$SRV/other/ownmail")" >>"$DC_USERS"
-	dovecot_add_user pinvol pw userdb_mailshard_volume=legacy
-	dovecot_add_user pinpath pw "userdb_mailshard_path=$SRV/legacy//p/i/pinpath/"
-	dovecot_add_user badpin pw "userdb_mailshard_path=$SB/elsewhere/badpin"
-	dovecot_add_user idxuser pw "userdb_mailshard_index_dir=$SB/idx"
-	for h in .. .hidden 'a/b' '../../../tmp/x' "$LONG"; do
-		dovecot_add_user "$h" pw
-	done
+	ms_add_users
+	dovecot_add_user 'p%u' pw
 }
 # every user both routes place (p%u: a '%' must not be expanded anywhere)
 PLACED="$HASHED lena pinvol pinpath idxuser x.. p%u $ERIC"
@@ -123,6 +98,12 @@ auth_username_chars =
 # %h in another setting: only works when the userdb returns the home
 mail_attribute_dict = file:%h/dovecot-attributes
 imap_metadata = yes"
+	# the userdb's args again, for doveadm mailshard where|plan (2.3's
+	# doveadm does not see the auth process's args; no mail process loads
+	# the plugin here)
+	DC_PLUGIN_SETTINGS="mailshard_volumes = $VOLS
+mailshard_layout = hash:2:2
+mailshard_maildir = Maildir"
 fi
 
 # --- instance "plug": the mail plugin's route, same volumes and users -----
@@ -251,6 +232,55 @@ for u in $PLACED; do
 done
 check "auth instance: a mail process applies exactly what doveadm user shows${bad:+ -$bad}" \
 	test -z "$bad"
+
+# --- doveadm mailshard where|plan without the mail plugin -------------------
+# the auth instance loads no mail plugin (2.4: the settings are inside the
+# userdb's block, 2.3: plugin { } repeats the userdb's args); the doveadm
+# plugin recomputes the placement and reports it where it gives the home
+# and location doveadm user shows
+evol() {	# USER -> "VOLUME REASON" per mailshard(7)
+	case $1 in
+	pinvol) echo "legacy pin-volume" ;;
+	pinpath) echo "legacy pin-path" ;;
+	lena) echo "$(where lena letters:3 | cut -d' ' -f1) hash" ;;
+	*) echo "$(where "$1" | cut -d' ' -f1) hash" ;;
+	esac
+}
+bad=
+for u in $PLACED; do
+	got=$(dovecot_doveadm mailshard where -u "$u" 2>&1 | awk 'NR == 2 { print $2, $3, $4, $5 }')
+	want="$(evol "$u") ${AUTHSAYS[$u]}"
+	[ "$got" = "$want" ] || bad="$bad [$u: want '$want', got '$got']"
+done
+check "auth instance, no mail plugin: doveadm mailshard where = mailshard(7) volume and reason, doveadm user's home and mail${bad:+ -$bad}" \
+	test -z "$bad"
+got=$(dovecot_doveadm mailshard where -u ownmail 2>&1 | awk 'NR == 2 { print $2, $3, $4, $5 }')
+check "auth instance: ownmail (explicit userdb mail) is userdb-mail ($got)" \
+	test "$got" = "- userdb-mail $SRV/other/ownmail maildir:$SRV/other/ownmail/Maildir"
+printf '%s\n' $PLACED ownmail >"$SB/placed.list"
+V3="v3=$SRV/mail/v3:2"
+want=
+for u in $PLACED; do
+	read -r vol reason < <(evol "$u")
+	[ "$reason" = hash ] || continue
+	layout=hash:2:2
+	[ "$u" = lena ] && layout=letters:3
+	read -r nvol ndir < <(VOLS="$VOLS $V3" where "$u" "$layout")
+	[ "$nvol" != "$vol" ] && want="$want$u $vol $nvol $ndir"$'\n'
+done
+plan_rows() {	# DOVEADM-CONF -> the rows of plan (no header, no summary;
+	# with -F doveadm puts the username column first)
+	dc_run "$DC_DOVEADM" -c "$1" mailshard plan -F "$SB/placed.list" --add-volume "$V3" 2>&1 |
+		awk 'NR > 1 && !/^mailshard plan:/ { print $2, $3, $4, $5 }'
+}
+got=$(plan_rows "$DC_CONF")
+check "auth instance, no mail plugin: doveadm mailshard plan --add-volume v3 lists the $(grep -c . <<<"$want") hashed users mailshard(7) moves, with their new home" \
+	test "$got" = "${want%$'\n'}"
+check "... the same rows as plan through the mail plugin's instance" test "$(plan_rows "$PLUG_CONF")" = "$got"
+n=$(grep -c . <<<"$want")
+out=$(dovecot_doveadm mailshard plan -F "$SB/placed.list" --add-volume "$V3" 2>&1 | tail -1)
+check "... and its summary counts all $(wc -w <<<"$PLACED ownmail") users ($out)" \
+	eval '[[ "$out" == "mailshard plan: adding $V3 moves $n of $(wc -w <<<"$PLACED ownmail") users ("* ]]'
 
 # --- deliveries: both routes write into the same maildir --------------------
 bad=

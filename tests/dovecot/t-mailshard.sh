@@ -21,23 +21,15 @@ sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
 sb_need_cmd python3 python3
 PLUGIN=$(mw_module plugins/mailshard lib20_mailshard_plugin.so)
 . "$MW_TESTLIB/dovecot.sh"
+. "$MW_TESTLIB/mailshard.sh"
 
 sb_init mailshard
 
 PY=${MW_PYTHON:-python3}
 
-# --- volumes: v1 and v2 (weight 2) take hashed users, legacy only pins;
-# "bare" has no marker file, as an unmounted mount point would
-SRV=$SB/srv
-mkdir -p "$SRV/mail/v1" "$SRV/mail/v2" "$SRV/legacy" "$SRV/bare" "$SRV/other" "$SB/idx"
-for v in mail/v1 mail/v2 legacy; do
-	touch "$SRV/$v/.mailshard-volume"
-done
-chown -R 5000:5000 "$SRV" "$SB/idx"
-VOLS="v1=$SRV/mail/v1 v2=$SRV/mail/v2:2 legacy=$SRV/legacy:0 bare=$SRV/bare:0"
-where() {	# USER [LAYOUT [PIN_VOLUME]] -> "VOLUME PATH" per mailshard(7)
-	"$PY" "$MW_TESTLIB/mailshard.py" "$VOLS" "${2:-hash:2:2}" "$1" ${3:+"$3"}
-}
+# --- the shared volumes (tests/lib/mailshard.sh): v1 and v2 (weight 2)
+# take hashed users, legacy only pins; "bare" has no marker file
+ms_volumes || { echo "Bail out! cannot make the volumes"; exit 1; }
 
 dovecot_modules "$PLUGIN"
 dovecot_mailwarren_settings
@@ -51,32 +43,12 @@ DC_EXTRA_CONF="
 # let odd names reach the userdb (and so the plugin)
 auth_username_chars ="
 
-HASHED="juan maria anna bob carol dave erin frank"
-for u in $HASHED; do
-	dovecot_add_user "$u" pw
-done
-# dovecot_add_user refuses ':' in fields; passwd-file itself takes it in
-# the last column
-add_raw() {	# NAME FIELDS -> a passwd-file line with free-form extra fields
-	printf '%s:{PLAIN}pw:5000:5000::::%s\n' "$1" "$2" >>"$DC_USERS"
-}
-add_raw lena userdb_mailshard_layout=letters:3
-dovecot_add_user pinvol pw userdb_mailshard_volume=legacy
-dovecot_add_user pinpath pw "userdb_mailshard_path=$SRV/legacy//p/i/pinpath/"
-dovecot_add_user badpin pw "userdb_mailshard_path=$SB/elsewhere/badpin"
+# the shared users (tests/lib/mailshard.sh), and this test's own: a pin
+# with "..", names that look like Dovecot variables (data, never expanded)
+ms_add_users
 dovecot_add_user dotpin pw "userdb_mailshard_path=$SRV/legacy/../../escape"
-add_raw ownmail "$(dovecot_userdb_mail "$SRV/other/ownmail")"
-dovecot_add_user nomount pw userdb_mailshard_volume=bare
-dovecot_add_user idxuser pw "userdb_mailshard_index_dir=$SB/idx"
-dovecot_add_user "$(printf '\xc3\xa9ric')" pw
-# names that look like Dovecot variables: data, never expanded
 dovecot_add_user 'p%{home}q' pw
 dovecot_add_user 'r%%{user}%s' pw
-for h in .. .hidden 'a/b' '../../../tmp/x' 'x..'; do
-	dovecot_add_user "$h" pw
-done
-LONG=$(printf 'l%.0s' {1..300})	# 300 bytes: over the 255-byte limit
-dovecot_add_user "$LONG" pw
 
 if ! dovecot_start; then
 	not_ok "dovecot_start"
@@ -176,9 +148,8 @@ check "mailshard_index_dir: idxuser's mail in the volume" delivered_at idxuser "
 dovecot_client imap "$DC_IMAP_PORT" idxuser pw INBOX >/dev/null
 check "mailshard_index_dir: indexes under idx/$ivol, none in the maildir" \
 	eval '[ -n "$(find "$SB/idx/$ivol" -name "dovecot.index*")" ] && [ -z "$(find "$idir" -name "dovecot.index*")" ]'
-eric=$(printf '\xc3\xa9ric')
-read -r _ edir < <(where "$eric")
-check "UTF-8 name éric (dovecot-lda) is stored as-is inside its volume" lda_at "$eric" "$edir"
+read -r _ edir < <(where "$ERIC")
+check "UTF-8 name éric (dovecot-lda) is stored as-is inside its volume" lda_at "$ERIC" "$edir"
 
 # --- missing marker: temporary failure everywhere, nothing created --------
 check "no marker: LMTP answers 451" test "$(deliver nomount)" = 451

@@ -11,7 +11,9 @@
 # next choice) and loses nothing; it comes back while an IMAP IDLE session
 # of a moved user stays open on the temporary backend, and that user's new
 # logins follow the old session until it is gone (kicked through the
-# backend's doveadm server); a fourth backend moves at most its fair share
+# backend's doveadm server); the backends are marked down and up with
+# doveadm mailshard backend (the doveadm plugin, through the passdb's own
+# store and the backends' doveadm servers); a fourth backend moves at most its fair share
 # + 1%; an unreachable store fails logins temporarily (store_failure =
 # tempfail) and never sends a user elsewhere. On 2.3 the same farm also
 # runs behind Dovecot's director, compared in the same run. The same test
@@ -32,7 +34,7 @@ fi
 if [ -z "${MW_PROXY_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m --propagation $ns_prop true 2>/dev/null; then
 	export MW_PROXY_NS=1
 	# the module overlays (dovecot_overlay) are bound in this namespace,
-	# so that doveadm (mailshard-proxy) sees them too
+	# so that doveadm (mailshard backend) sees them too
 	export DC_PRIVATE_NS=1
 	exec unshare -m --propagation $ns_prop "${BASH:-bash}" "$0" "$@"
 fi
@@ -46,8 +48,8 @@ sb_need_cmd /usr/lib/dovecot/lmtp dovecot-lmtpd
 sb_need_cmd redis-server redis-server
 sb_need_cmd python3 python3
 [ -n "${MW_PROXY_NS:-}" ] || skip_all "no private mount namespace (unshare -m)"
-AUTHDB=${top_builddir:-.}/plugins/auth/.libs/libauthdb_mailshard_proxy.so
-CTL=${top}/plugins/auth/mailshard-proxy
+AUTHDB=$(mw_module plugins/auth libauthdb_mailshard_proxy.so auth)
+DADM_PLUGIN=$(mw_module plugins/auth lib10_doveadm_mailshard_backend_plugin.so doveadm)
 . "$MW_TESTLIB/dovecot.sh"
 . "$MW_TESTLIB/redis.sh"
 [ -f "$AUTHDB" ] || skip_all "auth module not built ($AUTHDB)"
@@ -66,6 +68,7 @@ declare -A ADDR=([b1]=127.0.2.1 [b2]=127.0.2.2 [b3]=127.0.2.3 [b4]=127.0.2.4)
 # namespace only; on 2.4 the settings module that declares the passdb's
 # settings too
 dovecot_overlay auth "$AUTHDB" || { echo "Bail out! cannot overlay the auth module dir"; exit 1; }
+dovecot_overlay doveadm "$DADM_PLUGIN" || { echo "Bail out! cannot overlay the doveadm module dir"; exit 1; }
 dovecot_mailwarren_settings || { echo "Bail out! cannot overlay the settings module"; exit 1; }
 if [ -n "$DC_V24" ]; then
 	CONFD=$top/conf.d/dovecot-2.4
@@ -85,19 +88,17 @@ DADM_PW=farm-secret
 
 redis_start || { echo "Bail out! redis-server did not start"; exit 1; }
 # each proxy's dict service talks to Redis; the auth process reaches it
-# through Dovecot's dict protocol (proxy::), and so does mailshard-proxy(8)
-# on 2.3 (on 2.4 it names the dict_server filter holding the Redis dict)
+# through Dovecot's dict protocol (proxy::), and so does doveadm mailshard
+# backend (2.3: plugin { mailshard_proxy_dict }; 2.4: the passdb's dict { })
 REDIS_URI="redis:host=127.0.0.1:port=$REDIS_PORT:timeout_msecs=1000"
 DICT=proxy::mailshard_proxy
-CTL_DICT=$DICT
-[ -n "$DC_V24" ] && CTL_DICT=dict_server
 
 # --- the shared mail directory, as one NFS filer would export it ---------
 SRV=$SB/srv
 mkdir -p "$SRV" && chown 5000:5000 "$SRV"
 
 # backend NAME: a Dovecot on ${ADDR[NAME]} with local index files and a
-# doveadm server (for doveadm who/kick through mailshard-proxy(8))
+# doveadm server (for doveadm who/kick by doveadm mailshard backend)
 backend() {
 	local u
 	dovecot_use "$1"
@@ -123,7 +124,8 @@ backend() {
 
 BACKENDS3="b1=${ADDR[b1]},b2=${ADDR[b2]},b3=${ADDR[b3]}"
 BACKENDS4="$BACKENDS3,b4=${ADDR[b4]}"
-HOLD=1
+# above the passdb's max_decision_msecs=500
+HOLD_MSECS=1000
 
 # proxy NAME ADDR BACKENDS [ARGS]: a Dovecot proxy with passdb mailshard_proxy
 proxy() {
@@ -144,23 +146,34 @@ proxy() {
 	# the shipped snippet, with this farm's users, backends and store
 	if [ -n "$DC_V24" ]; then
 		DC_AUTH_CONF=$(sed -e "s|passwd_file_path = /etc/dovecot/users|passwd_file_path = $SB/$1/users|" \
-			-e "s|^  backends = .*|  backends = $3\\n  max_decision_msecs = 500${4:+\\n  $4}|" \
+			-e "s|^  backends = .*|  backends = $3\\n  max_decision_msecs = 500\\n  hold_msecs = $HOLD_MSECS${4:+\\n  $4}|" \
+			-e "s|^doveadm_port = 2425|doveadm_port = $DADM_PORT|" \
+			-e "s|^doveadm_password = .*|doveadm_password = $DADM_PW|" \
 			-e "s|uid = vmail|uid = 5000|" -e "s|gid = vmail|gid = 5000|" \
 			-e "s|redis_host = 10.0.0.5|redis_host = 127.0.0.1|" \
 			-e "s|redis_port = 6379|redis_port = $REDIS_PORT|" \
 			"$CONFD/auth-mailshard-proxy.conf.ext" | sed 's/^\(  [a-z_]*\)=/\1 = /')
 		grep -q "^  backends = $3\$" <<<"$DC_AUTH_CONF" &&
 			grep -q "redis_port = $REDIS_PORT" <<<"$DC_AUTH_CONF" &&
-			grep -qF "$SB/$1/users" <<<"$DC_AUTH_CONF" ||
+			grep -qF "$SB/$1/users" <<<"$DC_AUTH_CONF" &&
+			grep -q "^doveadm_port = $DADM_PORT" <<<"$DC_AUTH_CONF" ||
 			{ echo "proxy: auth-mailshard-proxy.conf.ext changed: adapt the test" >&2; return 1; }
 	else
 		DC_AUTH_CONF=$(sed -e "s|args = scheme=CRYPT /etc/dovecot/users|args = scheme=PLAIN $SB/$1/users|" \
 			-e "s|args = backends=.*|args = backends=$3 dict=$DICT max_decision_msecs=500 ${4:-}|" \
 			-e "s|uid=vmail gid=vmail|uid=5000 gid=5000|" \
 			-e "s|redis:host=10.0.0.5:port=6379:timeout_msecs=1000|$REDIS_URI|" \
+			-e "s|^  mailshard_proxy_backends = .*|  mailshard_proxy_backends = $3|" \
+			-e "s|^  mailshard_proxy_dict = .*|  mailshard_proxy_dict = $DICT|" \
+			-e "s|^  #mailshard_proxy_hold_msecs = .*|  mailshard_proxy_hold_msecs = $HOLD_MSECS|" \
+			-e "s|^doveadm_port = 2425|doveadm_port = $DADM_PORT|" \
+			-e "s|^doveadm_password = .*|doveadm_password = $DADM_PW|" \
 			"$CONFD/auth-mailshard-proxy.conf.ext")
 		grep -q "backends=$3 " <<<"$DC_AUTH_CONF" && grep -qF "$REDIS_URI" <<<"$DC_AUTH_CONF" &&
-			grep -qF "$SB/$1/users" <<<"$DC_AUTH_CONF" ||
+			grep -qF "$SB/$1/users" <<<"$DC_AUTH_CONF" &&
+			grep -q "^  mailshard_proxy_backends = $3\$" <<<"$DC_AUTH_CONF" &&
+			grep -q "^  mailshard_proxy_hold_msecs = $HOLD_MSECS\$" <<<"$DC_AUTH_CONF" &&
+			grep -q "^doveadm_port = $DADM_PORT" <<<"$DC_AUTH_CONF" ||
 			{ echo "proxy: auth-mailshard-proxy.conf.ext changed: adapt the test" >&2; return 1; }
 	fi
 	DC_EXTRA_CONF="
@@ -337,43 +350,41 @@ else
 	not_ok "a proxy with bad passdb args starts its master (the auth process reports the error)"
 fi
 
-# --- the control command's configuration ------------------------------------
-CONF=$SB/mailshard-proxy.conf
-cat >"$CONF" <<EOF
-# the store of the proxies' passdb, through doveadm dict
-Dict $CTL_DICT
-DoveadmConfig $SB/p1/dovecot.conf
-# each backend's doveadm server
-Backend b1 ${ADDR[b1]}:$DADM_PORT
-Backend b2 ${ADDR[b2]}:$DADM_PORT
-Backend b3 ${ADDR[b3]}:$DADM_PORT
-DoveadmPassword $DADM_PW
-# above the passdb's max_decision_msecs=500
-HoldSeconds $HOLD
-LockFile $SB/mailshard-proxy.lock
-EOF
-ctl() { "$PY" "$CTL" -c "$CONF" "$@"; }
-out=$(ctl status)
-check "mailshard-proxy status: all up, epoch 0" test "$out" = "b1 up 0
+# --- the control command: doveadm mailshard backend on p1 ----------------
+ctl() { dc_run doveadm -c "$SB/p1/dovecot.conf" mailshard backend "$@"; }
+# status: "NAME STATE EPOCH" lines (the table without its header and host)
+status() { ctl status | awk 'NR > 1 { print $1, $3, $4 }'; }
+out=$(status)
+check "doveadm mailshard backend status: all up, epoch 0" test "$out" = "b1 up 0
 b2 up 0
 b3 up 0"
-printf 'Dict %s\nBogus 1\n' "$CTL_DICT" >"$SB/bad.conf"
-out=$("$PY" "$CTL" -c "$SB/bad.conf" status 2>&1)
+# the proxy's configuration with a bad backend list for the command
+if [ -n "$DC_V24" ]; then
+	sed 's|^  backends = .*|  backends = b1|' "$SB/p1/dovecot.conf" >"$SB/bad.conf"
+else
+	sed 's|^  mailshard_proxy_backends = .*|  mailshard_proxy_backends = b1|' "$SB/p1/dovecot.conf" >"$SB/bad.conf"
+fi
+out=$(dc_run doveadm -c "$SB/bad.conf" mailshard backend status 2>&1)
 rc=$?
-check "mailshard-proxy: an unknown configuration key is an error (exit $rc: $out)" \
-	eval '[ "$rc" = 1 ] && [[ "$out" == *"bad.conf:2: unknown key Bogus"* ]]'
+check "mailshard backend: a bad backends setting is a configuration error (exit $rc: $out)" \
+	eval '[ "$rc" = 78 ] && [[ "$out" == *"backends: backend \"b1\": expected NAME=HOST"* ]]'
 out=$(ctl frobnicate 2>&1)
 rc=$?
-check "mailshard-proxy: an unknown command prints the usage (exit $rc)" eval '[ "$rc" = 2 ] && [[ "$out" == usage:* ]]'
+check "mailshard backend: an unknown command prints the usage (exit $rc)" \
+	eval '[ "$rc" = 64 ] && [[ "$out" == *"usage: doveadm"* ]]'
 out=$(ctl down 2>&1)
 rc=$?
-check "mailshard-proxy: down without a name prints the usage (exit $rc)" eval '[ "$rc" = 2 ] && [[ "$out" == usage:* ]]'
+check "mailshard backend down without a name: usage error (exit $rc)" test "$rc" = 64
 out=$(ctl down b7 2>&1)
 rc=$?
-check "mailshard-proxy: down of a backend that is not configured is an error (exit $rc)" \
-	eval '[ "$rc" = 1 ] && [[ "$out" == *"b7 is not a Backend"* ]]'
-# state STATUS-LINE: mailshard-proxy status prints that line
-state() { local out; out=$(ctl status) && grep -qx "$1" <<<"$out"; }
+check "mailshard backend down of a backend that is not configured is an error (exit $rc)" \
+	eval '[ "$rc" = 68 ] && [[ "$out" == *"b7 is not a configured backend"* ]]'
+out=$(ctl where "bad/name" 2>&1)
+rc=$?
+check "mailshard backend where: a user name that mailshard refuses is an error (exit $rc)" \
+	eval '[ "$rc" = 65 ] && [[ "$out" == *"user name refused"* ]]'
+# state STATUS-LINE: status prints that line
+state() { local out; out=$(status) && grep -qx "$1" <<<"$out"; }
 
 # --- b2 dies ------------------------------------------------------------------
 dovecot_use b2
@@ -387,7 +398,7 @@ out=$(FC imap "$P1" "$IMAP_PORT" "$PW" r1 "$first_b2")
 check "b2 killed: its user $first_b2 cannot log in until b2 is marked down ($out)" \
 	eval '[ "${out#* }" = REFUSED ] || [ "${out#* }" = TEMPFAIL ]'
 out=$(ctl down b2 2>&1)
-check "mailshard-proxy down b2 (its doveadm server is gone: taken as not running)" \
+check "mailshard backend down b2 (its doveadm server is gone: taken as not running)" \
 	state "b2 down 0"
 diag "$out"
 
@@ -410,8 +421,10 @@ while read -r u n; do
 	[ "$n" = 1 ] || bad="$bad $u:$n"
 done < <(FC imap "$P2" "$IMAP_PORT" "$PW" r1 $USERS)
 check "r2: nothing lost: every r1 message is still there, once, through the moved backends${bad:+ -$bad}" test -z "$bad"
-n=$(ctl where "$first_b2")
-check "r2: $first_b2 has an away record ($n)" eval '[[ "$n" == "$first_b2 "b[13]" b2 0" ]]'
+n=$(ctl where "$first_b2" | awk 'NR > 1 { print $1, $2, $3, $4, $5, $6, $7 }')
+check "r2: $first_b2 has an away record from b2, which it follows (where: $n)" \
+	eval '[[ "$n" =~ ^$first_b2\ b2\ (b[13])\ b2\ 0\ (b[13])\ away$ ]] &&
+		[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]'
 
 # --- b2 comes back while a moved user's IMAP IDLE session stays open ---------
 U=$first_b2
@@ -430,7 +443,7 @@ fi
 out=$(ctl up b2 2>&1)
 rc=$?
 diag "$out"
-check "mailshard-proxy up b2: exit 3, one user kept away (its IDLE session on $UAT)" \
+check "mailshard backend up b2: exit 3, one user kept away (its IDLE session on $UAT)" \
 	eval '[ "$rc" = 3 ] && grep -q "0 kicked, 1 kept away" <<<"$out"'
 check "b2 is up again, epoch 1" state "b2 up 1"
 l2=$(logline p2)
@@ -447,11 +460,11 @@ check "LMTP for $U through p1 goes to $UAT too (${WHERE[$U]:-none}, $out)" \
 	test "${WHERE[$U]:-}" = "$UAT" -a "$out" = "$U 250"
 out=$(ctl return b2 2>&1)
 rc=$?
-check "mailshard-proxy return b2 while the session is open: still kept away (exit $rc)" test "$rc" = 3
+check "mailshard backend return b2 while the session is open: still kept away (exit $rc)" test "$rc" = 3
 out=$(ctl return -k b2 2>&1)
 rc=$?
 diag "$out"
-check "mailshard-proxy return -k b2: the IDLE session on $UAT was kicked, exit $rc" \
+check "mailshard backend return -k b2: the IDLE session on $UAT was kicked, exit $rc" \
 	eval 'sb_wait_line kicked && [ "$rc" = 0 ]'
 exec 7>&-
 wait "$IDLE_PID" 2>/dev/null
@@ -474,7 +487,6 @@ if ! backend b4; then
 	echo "Bail out! b4 did not start"
 	exit 1
 fi
-echo "Backend b4 ${ADDR[b4]}:$DADM_PORT" >>"$CONF"
 for p in "p1 $P1" "p2 $P2"; do
 	set -- $p
 	dovecot_use "$1"
@@ -536,34 +548,7 @@ userdb {
 }"
 	DC_EXTRA_CONF="
 mail_max_userip_connections = 1000
-director_servers = 127.0.1.3:$DIR_PORT
-director_mail_servers = ${ADDR[b1]} ${ADDR[b2]} ${ADDR[b3]} ${ADDR[b4]}
-director_username_hash = %Ln
-lmtp_proxy = yes
-service director {
-  unix_listener login/director {
-    mode = 0666
-  }
-  fifo_listener login/proxy-notify {
-    mode = 0666
-  }
-  unix_listener director-userdb {
-    mode = 0600
-  }
-  inet_listener {
-    address = 127.0.1.3
-    port = $DIR_PORT
-  }
-}
-service imap-login {
-  executable = imap-login director
-}
-service pop3-login {
-  executable = pop3-login director
-}
-protocol lmtp {
-  auth_socket_path = director-userdb
-}"
+$(dovecot_director_conf 127.0.1.3 "$DIR_PORT" "${ADDR[b1]} ${ADDR[b2]} ${ADDR[b3]} ${ADDR[b4]}")"
 	if dovecot_start && sb_eventually 20 eval 'doveadm -c "$SB/d1/dovecot.conf" director status | grep -q "^${ADDR[b4]} "'; then
 		ok "director on 127.0.1.3 (ring of one) over the same four backends"
 		t0=$(date +%s%N)
@@ -617,6 +602,10 @@ check "... and no login reached any backend (per-backend login counts $before)" 
 check "... and p1 logged the store error and its tempfail" \
 	eval 'tail -n +"$l1" "$SB/p1/log/dovecot.log" | grep -q "mailshard_proxy: store:" &&
 		tail -n +"$l1" "$SB/p1/log/dovecot.log" | grep -q "reason=tempfail (store unavailable)"'
+out=$(ctl status 2>&1)
+rc=$?
+check "... and doveadm mailshard backend status fails temporarily, naming the store (exit $rc)" \
+	eval '[ "$rc" = 75 ] && [[ "$out" == *"store: lookup backends"* ]]'
 out=$(grep -h "imap(\|pop3(" "$SB/p1/log/dovecot.log" "$SB/p2/log/dovecot.log" | head -3)
 check "no proxy ever served a user itself${out:+: $out}" test -z "$out"
 # store_failure = hash: the operator's choice to fail open to the pure hash

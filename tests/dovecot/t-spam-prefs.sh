@@ -10,7 +10,13 @@
 # the score of an X-Mailwarren-Stamp that verifies is believed: stamps
 # made by the milter's own code (tests/lib/stamp-make), forged scores,
 # a replayed stamp, 64 junk X-Spam-* headers, an unreadable key file,
-# spam_prefs_stamp_max_age.
+# spam_prefs_stamp_max_age. The lists take SpamAssassin's whitelist_from
+# globs and match the From: header's address too; an allowed sender is
+# ignored at or above spam_prefs_allow_max_score (15). Hostile userdb
+# values (a threshold, action or bound that does not parse, a list with a
+# control character or over 4000 bytes) tempfail that user's mail only
+# (LMTP 451 per recipient, dovecot-lda EX_TEMPFAIL) with a log line naming
+# the user and the field.
 
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/lib/sandbox.sh"
@@ -74,12 +80,23 @@ dovecot_add_user dan pw userdb_spam_prefs_threshold=5 userdb_spam_prefs_action=d
 dovecot_add_user kate pw userdb_spam_prefs_threshold=5 userdb_spam_prefs_action=keep
 dovecot_add_user sam pw userdb_spam_prefs_threshold=5 userdb_spam_prefs_mailbox=Spam
 dovecot_add_user bad pw userdb_spam_prefs_threshold=five
+dovecot_add_user glob pw userdb_spam_prefs_threshold=5 \
+	'userdb_spam_prefs_allow=*@*.friend.example,jo?@work.example' \
+	'userdb_spam_prefs_deny=*@spam.example'
+dovecot_add_user badact pw userdb_spam_prefs_action=bounce
+dovecot_add_user badmax pw userdb_spam_prefs_allow_max_score=high
+dovecot_add_user badctl pw "userdb_spam_prefs_allow=a@x.example,$(printf '\033')[0m@y.example"
+long=$(printf 'a%.0s' $(seq 1 3990)),b@x.example
+dovecot_add_user badlong pw "userdb_spam_prefs_deny=$long"
+dovecot_add_user oklong pw "userdb_spam_prefs_deny=${long:11}"
 dovecot_add_user sievy pw userdb_spam_prefs_threshold=5
 dovecot_add_user hdr pw userdb_spam_prefs_threshold=5
 dovecot_add_user st pw userdb_spam_prefs_threshold=5 \
 	userdb_spam_prefs_stamp_key_file="$KEY"
 dovecot_add_user stbad pw userdb_spam_prefs_threshold=5 \
 	userdb_spam_prefs_stamp_key_file="$KEY_ROOT"
+dovecot_add_user stallow pw userdb_spam_prefs_threshold=5 \
+	userdb_spam_prefs_stamp_key_file="$KEY_ROOT" 'userdb_spam_prefs_allow=*@friend.example'
 dovecot_add_user stage pw userdb_spam_prefs_threshold=5 \
 	userdb_spam_prefs_stamp_key_file="$KEY" userdb_spam_prefs_stamp_max_age=1h
 dovecot_add_user stagebad pw userdb_spam_prefs_threshold=5 \
@@ -107,16 +124,7 @@ boxes() {	# USER MAILBOX... -> "MAILBOX COUNT" lines and SUBSCRIBED
 	dovecot_client imap "$DC_IMAP_PORT" "$1" pw "${@:2}"
 }
 expect() {	# DESC USER "INBOX n Junk m ..." -> check the counts over IMAP
-	local desc=$1 user=$2 want=$3 got
-	# shellcheck disable=SC2086
-	got=$(boxes "$user" $(awk '{for (i = 1; i <= NF; i += 2) print $i}' <<<"$want") |
-		grep -v '^SUBSCRIBED' | tr '\n' ' ')
-	if [ "$got" = "$want " ]; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-		diag "want: $want" "got:  $got"
-	fi
+	dovecot_expect_boxes "$1" "$2" pw "$3"
 }
 
 # --- thresholds: userdb (juan 5) over plugin {} (maria 8) -------------------
@@ -131,12 +139,13 @@ check "no Junk for kate before any spam (nothing created needlessly)" \
 	grep -qx 'Junk -' < <(boxes kate Junk)
 
 # --- allow / deny -----------------------------------------------------------
-send anna x@friend.example 20 >/dev/null
+send anna x@friend.example 14.9 >/dev/null
 send anna BOSS@Work.Example 9 >/dev/null
 send anna pest@spam.example -1 >/dev/null
 send anna pest@spam.example - >/dev/null
-expect "anna: allowed @domain and address (any case) to INBOX at 20 and 9; denied sender to Junk at -1 and without score" \
-	anna "INBOX 2 Junk 2"
+send anna x@friend.example 15 >/dev/null
+expect "anna: allowed @domain and address (any case) to INBOX at 14.9 and 9; denied sender to Junk at -1 and without score; allowed at 15 (the allow bound) to Junk" \
+	anna "INBOX 2 Junk 3"
 
 # --- actions ----------------------------------------------------------------
 check "discard: LMTP still answers 250" test "$(send dan a@x.example 9.1)" = 250
@@ -147,26 +156,77 @@ expect "keep: kate's spam stays in INBOX, no Junk" kate "INBOX 1 Junk -"
 send sam a@x.example 6 >/dev/null
 expect "spam_prefs_mailbox = Spam: created and used" sam "INBOX 0 Spam 1"
 check "Spam subscribed" grep -qE '^SUBSCRIBED (.* )?Spam( |$)' < <(boxes sam INBOX)
-check "invalid threshold: delivered normally (250, INBOX)" test "$(send bad a@x.example 50)" = 250
-expect "invalid threshold: bad's message in INBOX" bad "INBOX 1"
-check "invalid threshold: the log names the setting" \
-	grep -q "spam_prefs: invalid spam_prefs_threshold 'five'" "$DC_LOG"
+check "invalid threshold: LMTP 451 (tempfailed, not filed by a guess)" \
+	test "$(send bad a@x.example 50)" = 451
+expect "invalid threshold: nothing delivered to bad" bad "INBOX 0"
+check "invalid threshold: the log names the user and the field" \
+	grep -q "lmtp(bad).*spam_prefs: user=bad: invalid spam_prefs_threshold 'five' (a decimal" "$DC_LOG"
+
+# --- SpamAssassin globs; the From: header address as well --------------------
+hmsg() {	# USER ENVELOPE FROM-HEADER SCORE -> reply code
+	printf 'From: %s\nSubject: h\nX-Spam-Score: %s\n\nx\n' "$3" "$4" |
+		dovecot_client lmtp "$DC_LMTP_PORT" "$2" "$1@example.test" | awk '{print $2}'
+}
+codes="$(hmsg glob a@mail.friend.example a@mail.friend.example 9)"
+codes="$codes $(hmsg glob x@x.example '"Joe" <JOE@work.example>' 9)"
+codes="$codes $(hmsg glob joey@work.example joey@work.example 9)"
+codes="$codes $(hmsg glob a@friend.example a@friend.example 9)"
+codes="$codes $(hmsg glob x@x.example 'Pest <pest@spam.example>' 1)"
+codes="$codes $(hmsg glob pest@spam.example 'Nice <nice@x.example>' 1)"
+codes="$codes $(hmsg glob x@x.example 'a@mail.friend.example' 20)"
+check "globs: LMTP accepted all 7" test "$codes" = "250 250 250 250 250 250 250"
+expect "globs: *@*.friend.example (envelope) and jo?@work.example (From:) to INBOX at 9; joey@ and a@friend.example (no match) to Junk at 9; *@spam.example in From: or envelope to Junk at 1; allowed From: at 20 to Junk" \
+	glob "INBOX 2 Junk 5"
+check "the allow by From: is logged with the address it matched" \
+	grep -qE 'lmtp\(glob\).*spam_prefs: from=<x@x.example> score=9.000 threshold=5 action=inbox reason=allow allowed=<JOE@work.example>$' "$DC_LOG"
+check "the deny by From: is logged with the address it matched" \
+	grep -qE 'lmtp\(glob\).*from=<x@x.example> score=1.000 threshold=5 action=junk:Junk reason=deny denied=<pest@spam.example>$' "$DC_LOG"
+check "the deny by envelope sender is logged so" \
+	grep -qE 'lmtp\(glob\).*from=<pest@spam.example> score=1.000 threshold=5 action=junk:Junk reason=deny denied=<pest@spam.example>$' "$DC_LOG"
+check "an allowed sender at 20 (over the bound): reason=score, allow-ignored" \
+	grep -qE 'lmtp\(glob\).*from=<x@x.example> score=20.000 threshold=5 action=junk:Junk reason=score allow-ignored=<a@mail.friend.example>$' "$DC_LOG"
+
+# --- hostile userdb values: that user's mail tempfails, nobody else's ---------
+out=$(printf 'From: a@x.example\nX-Spam-Score: 1\nSubject: multi\n\nx\n' |
+	dovecot_client lmtp "$DC_LMTP_PORT" a@x.example maria@example.test badact@example.test \
+		badmax@example.test badctl@example.test badlong@example.test oklong@example.test \
+		kate@example.test | tr '\n' ' ')
+check "one LMTP transaction: 250 for maria, oklong and kate, 451 for each hostile user" \
+	test "$out" = "maria@example.test 250 badact@example.test 451 badmax@example.test 451 badctl@example.test 451 badlong@example.test 451 oklong@example.test 250 kate@example.test 250 "
+[ "$out" = "maria@example.test 250 badact@example.test 451 badmax@example.test 451 badctl@example.test 451 badlong@example.test 451 oklong@example.test 250 kate@example.test 250 " ] ||
+	diag "got: $out"
+expect "hostile: nothing delivered to badctl" badctl "INBOX 0"
+expect "a 3991-byte deny list is fine: oklong got it" oklong "INBOX 1"
+check "bad action: the log names the user and the field" \
+	grep -q "lmtp(badact).*spam_prefs: user=badact: invalid spam_prefs_action 'bounce'" "$DC_LOG"
+check "bad allow bound: the log names the user and the field" \
+	grep -q "lmtp(badmax).*spam_prefs: user=badmax: invalid spam_prefs_allow_max_score 'high'" "$DC_LOG"
+check "control character: the log names user, field, byte; the value is sanitised" \
+	grep -qF "spam_prefs: user=badctl: invalid spam_prefs_allow 'a@x.example,?[0m@y.example' (control character 0x1b at byte 12)" "$DC_LOG"
+check "overlong list: the log names user, field and length" \
+	grep -qE "lmtp\(badlong\).*spam_prefs: user=badlong: invalid spam_prefs_deny 'a+\.\.\.' \(4002 bytes long, over the limit of 4000\)" "$DC_LOG"
 
 # --- dovecot-lda --------------------------------------------------------------
 printf 'From: a@x.example\nX-Spam-Score: 12.5\nSubject: lda\n\nx\n' |
 	dovecot_lda -d juan -f a@x.example
 check "dovecot-lda exits 0" test $? = 0
 expect "dovecot-lda: juan's 12.5 joins Junk" juan "INBOX 2 Junk 3"
+printf 'From: a@x.example\nX-Spam-Score: 12.5\nSubject: lda\n\nx\n' |
+	dovecot_lda -d bad -f a@x.example 2>/dev/null
+rc=$?
+check "dovecot-lda, invalid threshold: EX_TEMPFAIL (75, got $rc)" test "$rc" = 75
+expect "dovecot-lda, invalid threshold: nothing delivered to bad" bad "INBOX 0"
 
 # --- log: one line per decision --------------------------------------------
-# 15 deliveries so far (send runs in $(...), so count by hand): 6 juan/maria,
-# 4 anna, 2 dan, 1 kate, 1 sam, 1 lda; bad's has no decision (bad setting)
+# 26 deliveries so far (send runs in $(...), so count by hand): 6 juan/maria,
+# 5 anna, 2 dan, 1 kate, 1 sam, 7 glob, 3 (maria, oklong, kate) of the
+# multi-recipient one, 1 lda; the tempfailed ones have no decision
 lines=$(grep -c 'spam_prefs: from=<' "$DC_LOG")
-check "one decision line per delivery ($lines for 15)" test "$lines" = 15
+check "one decision line per delivery ($lines for 26)" test "$lines" = 26
 check "decision line names score, threshold, action and reason" \
 	grep -qE 'lmtp\(juan\).*spam_prefs: from=<a@x.example> score=7.300 threshold=5 action=junk:Junk reason=score' "$DC_LOG"
 check "allow decision logged as such" \
-	grep -qE 'lmtp\(anna\).*spam_prefs: from=<x@friend.example> score=20.000 threshold=5 action=inbox reason=allow' "$DC_LOG"
+	grep -qE 'lmtp\(anna\).*spam_prefs: from=<x@friend.example> score=14.900 threshold=5 action=inbox reason=allow allowed=<x@friend.example>$' "$DC_LOG"
 check "discard decision logged" \
 	grep -qE 'lmtp\(dan\).*score=9.100 threshold=5 action=discard reason=score' "$DC_LOG"
 
@@ -232,6 +292,10 @@ check "unreadable key file: an error line naming the file" \
 check "unreadable key file: reason=stamp-key-error" \
 	grep -qE 'lmtp\(stbad\).*score=none threshold=5 action=inbox reason=stamp-key-error$' "$DC_LOG"
 
+check "unreadable key file, allowed From: still read: reason=allow" \
+	test "$(smsg stallow 'Message-ID: <s1@x.example>\nFrom: Pal <pal@friend.example>\nX-Mailwarren-Stamp: %s\n\nx\n' "$s20")" = 250 -a \
+	"$(grep -cE 'lmtp\(stallow\).*score=none threshold=5 action=inbox reason=allow allowed=<pal@friend.example>$' "$DC_LOG")" = 1
+
 # spam_prefs_stamp_max_age = 1h: a stamp made 2 hours ago is stale
 s_old=$("$STAMP_MAKE" "$KEY" '<s4@x.example>' 20 $(($(date +%s) - 7200)))
 codes="$(smsg stage 'Message-ID: <s4@x.example>\nSubject: fresh\nX-Mailwarren-Stamp: %s\n\nx\n' "$(stamp '<s4@x.example>' 20)")"
@@ -267,7 +331,9 @@ else
 	done
 fi
 
-bad=$(grep -E ': (Error|Fatal|Panic):' "$DC_LOG" | grep -v "spam_prefs: invalid spam_prefs_threshold 'five'" |
+bad=$(grep -E ': (Error|Fatal|Panic):' "$DC_LOG" |
+	grep -vE "lmtp\((bad|badact|badmax|badctl|badlong)\).*spam_prefs: user=\1: invalid spam_prefs_" |
+	grep -vE "lda\(bad\).*spam_prefs: user=bad: invalid spam_prefs_threshold" |
 	grep -vF "spam_prefs: spam_prefs_stamp_key_file: $KEY_ROOT: Permission denied" |
 	grep -vF "spam_prefs: invalid spam_prefs_stamp_max_age 'soon'")
 check "no other Error/Fatal/Panic in the Dovecot log" test -z "$bad"

@@ -57,7 +57,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mw_relay_result res;
-	struct mw_relay_req req;
+	struct mw_relay_req req = {0};
 	char	user[512];
 	char   *client = fuzz_str(data, size);
 	char   *login = fuzz_split(client, '\n');

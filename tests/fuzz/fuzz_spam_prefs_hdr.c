@@ -10,7 +10,9 @@
 /*	claims more bytes than it was given, that a value is printable
 /*	of at most SPAM_PREFS_HDR_VALUE_MAX bytes, and that the result
 /*	does not depend on the piece size (the whole message in one
-/*	piece gives the same value).
+/*	piece gives the same value); the same for every field at once
+/*	(X-Spam-Score, Message-ID, X-Mailwarren-Stamp, From), each
+/*	within its field's limit.
 /*--*/
 
 #include "config.h"
@@ -19,13 +21,14 @@
 #include "spam-prefs-util.h"
 
 static const char *
-scan(struct spam_prefs_hdr_scan *s, const unsigned char *msg, size_t len, size_t piece)
+scan_fields(struct spam_prefs_hdr_scan *s, unsigned int wanted,
+	    const unsigned char *msg, size_t len, size_t piece)
 {
 	size_t	off = 0;
 	size_t	n;
 	size_t	used;
 
-	spam_prefs_hdr_scan_init(s);
+	spam_prefs_hdr_scan_init_fields(s, wanted);
 	while (off < len) {
 		n = len - off < piece ? len - off : piece;
 		used = spam_prefs_hdr_scan(s, msg + off, n);
@@ -35,6 +38,12 @@ scan(struct spam_prefs_hdr_scan *s, const unsigned char *msg, size_t len, size_t
 			break;
 	}
 	return (spam_prefs_hdr_scan_value(s));
+}
+
+static const char *
+scan(struct spam_prefs_hdr_scan *s, const unsigned char *msg, size_t len, size_t piece)
+{
+	return (scan_fields(s, SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_SCORE), msg, len, piece));
 }
 
 int
@@ -57,6 +66,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (va != NULL) {
 		fuzz_check(strlen(va) <= SPAM_PREFS_HDR_VALUE_MAX);
 		fuzz_check(strcmp(va, vb) == 0);
+	}
+	/* every field at once */
+	scan_fields(&a, SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_COUNT) - 1, msg, size - 1,
+		    (size_t) (data[0] % 64) + 1);
+	scan_fields(&b, SPAM_PREFS_HDR_BIT(SPAM_PREFS_HDR_COUNT) - 1, msg, size - 1, size);
+	for (unsigned int f = 0; f < SPAM_PREFS_HDR_COUNT; f++) {
+		va = spam_prefs_hdr_scan_field(&a, (enum spam_prefs_hdr_field) f);
+		vb = spam_prefs_hdr_scan_field(&b, (enum spam_prefs_hdr_field) f);
+		fuzz_check((va == NULL) == (vb == NULL));
+		if (va != NULL) {
+			fuzz_check(strlen(va) <= SPAM_PREFS_HDR_MSGID_MAX);
+			fuzz_check(strcmp(va, vb) == 0);
+		}
 	}
 	free(msg);
 	return (0);

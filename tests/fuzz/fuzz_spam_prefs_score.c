@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		shown = spam_prefs_format_score(milli, buf);
 		fuzz_check(shown >= buf && shown < buf + sizeof(buf));
 		fuzz_check(spam_prefs_parse_score(shown, &again) == 0 && again == milli);
-		d = spam_prefs_decide(false, false, true, milli, milli);
+		d = spam_prefs_decide(false, false, true, milli, milli, milli);
 		fuzz_check(d.spam && d.reason == SPAM_PREFS_REASON_SCORE);
 	}
 	free(s);

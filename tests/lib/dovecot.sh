@@ -44,6 +44,16 @@
 #                      (=$SB/modules) for DC_MAIL_PLUGIN_DIR, which it sets;
 #                      a missing file skips the whole test. After sb_init.
 # dovecot_client ARGS  tests/lib/mailclient.py: LMTP, IMAP, POP3 clients
+# dovecot_director_conf ADDR PORT MAILSERVERS
+#                      print the DC_EXTRA_CONF text (2.3 only: 2.4 has no
+#                      director) that makes the current instance a director
+#                      ring of one on ADDR:PORT over the backends
+#                      MAILSERVERS (space-separated addresses): IMAP, POP3
+#                      and LMTP (lmtp_proxy) logins go through it, users
+#                      hashed by %Ln as IMAP LOGIN and LMTP RCPT give them
+# dovecot_expect_boxes DESC USER PASSWORD "BOX n BOX m ..."  one TAP line:
+#                      ok when IMAP shows exactly these message counts
+#                      ("-" for a mailbox that does not exist)
 # dovecot_use NAME     switch every helper and DC_* variable to instance NAME,
 #                      so one test can run several Dovecots (e.g. backends
 #                      behind a director). Each has its own $SB/NAME dir,
@@ -247,6 +257,40 @@ dc_run() {
 dovecot_mailwarren_settings() {
 	[ -n "$DC_V24" ] || return 0
 	dovecot_overlay settings "$(mw_module plugins/common libmailwarren_settings.so settings)"
+}
+
+dovecot_director_conf() {
+	cat <<EOF
+director_servers = $1:$2
+director_mail_servers = $3
+# LMTP RCPT user@domain and IMAP LOGIN user must hash alike
+director_username_hash = %Ln
+lmtp_proxy = yes
+service director {
+  unix_listener login/director {
+    mode = 0666
+  }
+  fifo_listener login/proxy-notify {
+    mode = 0666
+  }
+  unix_listener director-userdb {
+    mode = 0600
+  }
+  inet_listener {
+    address = $1
+    port = $2
+  }
+}
+service imap-login {
+  executable = imap-login director
+}
+service pop3-login {
+  executable = pop3-login director
+}
+protocol lmtp {
+  auth_socket_path = director-userdb
+}
+EOF
 }
 
 dovecot_doveadm() {
@@ -606,5 +650,19 @@ dovecot_log() {
 		tail -n "$1" "$DC_LOG"
 	else
 		cat "$DC_LOG"
+	fi
+}
+
+dovecot_expect_boxes() {
+	local desc=$1 user=$2 pass=$3 want=$4 got
+	# shellcheck disable=SC2046
+	got=$(dovecot_client imap "$DC_IMAP_PORT" "$user" "$pass" \
+		$(awk '{for (i = 1; i <= NF; i += 2) print $i}' <<<"$want") |
+		grep -v '^SUBSCRIBED' | tr '\n' ' ')
+	if [ "$got" = "$want " ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "want: $want" "got:  $got"
 	fi
 }

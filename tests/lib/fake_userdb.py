@@ -12,6 +12,7 @@ USER request); what it answers depends on the local part asked about:
   ooo-a*      held until an ooo-b* request arrives; both answered, b first
   long*       a 300 KB line without a newline (the client must give up)
   close*      the connection is closed without an answer
+  mute*       junk lines and answers with wrong ids, never the answer
 """
 import os
 import socket
@@ -20,6 +21,13 @@ import threading
 
 
 def serve(conn):
+    try:
+        answer(conn)
+    except OSError:
+        pass  # the client gave up (an endless line, a timeout)
+
+
+def answer(conn):
     conn.sendall(b"VERSION\t1\t1\nSPID\t4242\n")
     held = None
     buf = b""
@@ -59,6 +67,8 @@ def serve(conn):
             elif user.startswith(b"long"):
                 conn.sendall(b"USER\t" + rid + b"\t" + b"x" * 300000)
                 return
+            elif user.startswith(b"mute"):
+                conn.sendall(b"\x00garbage\nUSER\t0\tmute\nNOTFOUND\t" + rid + b"0\nUSER\nFAIL\n")
             elif user.startswith(b"close"):
                 conn.close()
                 return

@@ -11,6 +11,19 @@ usage:
   policy_client.py --ask SOCKET CLIENT RCPT [STATE]
                                        one minimal request on a fresh
                                        connection; print "action=... SECONDS"
+  policy_client.py --stalled SOCKET NAME=VALUE...
+                                       send a request with these attributes
+                                       on one connection, then a stranger's
+                                       relay attempt on another; print
+                                       "other: ACTION" (its answer),
+                                       "first still waiting: True|False" and
+                                       "first: ACTION" (the order of answers
+                                       while a back end the first needs is
+                                       stalled)
+  policy_client.py --req SOCKET NAME=VALUE...
+                                       one full Postfix 3.7 RCPT request with
+                                       these attributes changed, on a fresh
+                                       connection; print "action=... SECONDS"
 
 As a module (tests' inline scripts): ask(sock, rcpt, client=..., state=...)
 sends one minimal request on a connected socket and returns the reply, or
@@ -131,6 +144,38 @@ def run_ask(spec, client, rcpt, state="RCPT"):
     print("%s %.3f" % (reply, time.time() - t))
 
 
+def run_req(spec, pairs):
+    attrs = dict(DEFAULTS)
+    order = [k for k, _ in DEFAULTS]
+    for pair in pairs:
+        name, value = pair.split("=", 1)
+        if name not in attrs:
+            order.append(name)
+        attrs[name] = value
+    s = connect(spec)
+    t = time.time()
+    s.sendall(("".join("%s=%s\n" % (k, attrs[k]) for k in order) + "\n")
+              .encode("utf-8", "surrogateescape"))
+    try:
+        reply, _ = read_reply(s, b"")
+    except (EOFError, socket.timeout) as e:
+        reply = "[%s]" % e
+    print("%s %.3f" % (reply.strip(), time.time() - t))
+
+
+def run_stalled(spec, pairs):
+    import select
+    a = connect(spec)
+    a.settimeout(30)
+    b = connect(spec)
+    b.settimeout(30)
+    a.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
+               + "".join(p + "\n" for p in pairs) + "\n").encode("utf-8", "surrogateescape"))
+    print("other:", ask(b, "u@foreign.example"))
+    print("first still waiting:", select.select([a], [], [], 0)[0] == [])
+    print("first:", read_reply(a, b"")[0].strip())
+
+
 def run_raw(spec):
     s = connect(spec)
     s.settimeout(2)
@@ -155,6 +200,10 @@ def run_raw(spec):
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--raw":
         run_raw(sys.argv[2])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "--stalled":
+        run_stalled(sys.argv[2], sys.argv[3:])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "--req":
+        run_req(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) in (5, 6) and sys.argv[1] == "--ask":
         run_ask(*sys.argv[2:])
     elif len(sys.argv) == 3:

@@ -15,8 +15,11 @@ SAMPLE=$top_srcdir/conf.d/mailwarren/mailwarren-milter.conf
 MAN5=$top_srcdir/man/mailwarren-milter.conf.5
 
 # key <TAB> default ("(unset)" for NULL), from the table
+# (and the shared userdb entries, lib/mw_relay.h MW_RELAY_USERDB_CFG)
 sed -n 's/^	{"\([A-Za-z]*\)", MW_CFG_[A-Z]*, \(NULL\|"\([^"]*\)"\),.*/\1	\3/p' \
-	"$top_srcdir/milter/milter_cfg.c" >"$SB/table"
+	"$top_srcdir/milter/milter_cfg.c" \
+	$(grep -q MW_RELAY_USERDB_CFG "$top_srcdir/milter/milter_cfg.c" && echo "$top_srcdir/lib/mw_relay.h") \
+	>"$SB/table"
 # key <TAB> documented default, from the sample: the last "# Default:"
 # before each commented-out "#Key value" line
 awk '/^# Default: / { d = substr($0, 12); next }

@@ -6,7 +6,9 @@
 . "$MW_TESTLIB/policyd.sh"
 
 src=$MW_TOP_SRCDIR
-keys=$(sed -n 's/^	{"\([A-Za-z]*\)", MW_CFG_.*/\1/p' "$src/policy/policy_conf.c")
+# (and the shared userdb entries, lib/mw_relay.h MW_RELAY_USERDB_CFG)
+keys=$(sed -n 's/^	{"\([A-Za-z]*\)", MW_CFG_.*/\1/p' "$src/policy/policy_conf.c" \
+	$(grep -q MW_RELAY_USERDB_CFG "$src/policy/policy_conf.c" && echo "$src/lib/mw_relay.h"))
 [ -n "$keys" ] || { echo "1..0 # SKIP no keys found"; exit 0; }
 sample=$src/conf.d/mailwarren/mailwarren-policyd.conf
 man5=$src/man/mailwarren-policyd.conf.5

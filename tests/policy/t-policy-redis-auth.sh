@@ -18,47 +18,20 @@ sb_init policy-redis-auth
 DEFAULT_PW=default-$RANDOM$RANDOM
 ACL_PW=acl-$RANDOM$RANDOM
 REDIS_EXTRA_CONF="requirepass $DEFAULT_PW
-user mwpolicy on >$ACL_PW ~mwrl:* resetchannels -@all +eval +evalsha +script|load +mget +incrby +expire +select"
+user mwpolicy on >$ACL_PW ~mwrl:* resetchannels -@all +eval +evalsha +script|load +mget +incrby +expire +time +select"
 export REDISCLI_AUTH=$DEFAULT_PW	# for redis_cli (redis-cli reads it)
 redis_start || skip_all "redis-server did not start"
 plan 18
 
-D=$MW_TOP_SRCDIR/tests/policy
+. "$MW_TESTLIB/pd_redis.sh"
 secret() {	# secret FILE TEXT [MODE]
 	printf '%s\n' "$2" >"$1" && chmod "${3:-600}" "$1"
 }
-conf() {	# conf NAME EXTRA - write $SB/NAME.conf
-	cat >"$SB/$1.conf" <<EOF2
-PolicySocket local:$SB/$1.sock
-User nobody
-Group nogroup
-HostedDomains $D/hosted.txt
-CustomerNetworks $D/customers.cidr
-RateLimitMap $D/ratelimits
-RecipientRateLimit 500/1m
-RateStore redis://127.0.0.1:$REDIS_PORT
-RedisTimeout 500
-RedisFailMode tempfail
-$2
-EOF2
-	chmod 644 "$SB/$1.conf"		# as a packaged configuration file is
-}
-start_pd() {	# start_pd NAME EXTRA - an instance on $SB/NAME.sock
-	conf "$1" "$2"
-	"$PD_BIN" -f -c "$SB/$1.conf" >>"$SB/$1.log" 2>&1 &
-	eval "PID_$1=$!"
-	sb_at_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
-	sb_wait_file "$SB/$1.sock" 10
-}
-refused() {	# refused NAME EXTRA - does the daemon refuse to start? (its error in $SB/NAME.log)
-	conf "$1" "$2"
-	timeout 10 "$PD_BIN" -f -c "$SB/$1.conf" >"$SB/$1.log" 2>&1
-	rc=$?
-	[ $rc -ne 0 ] && [ $rc -ne 124 ]
-}
-action() {
-	"$PY" "$MW_TESTLIB/policy_client.py" --ask "unix:$SB/$1.sock" "$2" "$3" RCPT | sed 's/ [0-9.]*$//'
-}
+STORE=redis://127.0.0.1:$REDIS_PORT
+start_pd() { pd_start "$1" "$STORE" "$2"; }
+refused() { pd_refused "$1" "$STORE" "$2"; }
+conf() { pd_conf "$1" "$STORE" "$2"; }
+action() { pd_action "$@"; }
 DEFER="action=DEFER_IF_PERMIT 4.7.1 Rate limit service unavailable"
 
 # ---- the default user's password, database 3 -------------------------------

@@ -24,37 +24,10 @@ sb_init policy-redis-tls
 # the system's hiredis decides what must happen, not the binary under test
 if /sbin/ldconfig -p | grep -q 'libhiredis_ssl\.so'; then TLS=yes; else TLS=no; fi
 
-D=$MW_TOP_SRCDIR/tests/policy
-conf() {	# conf NAME STORE EXTRA - write $SB/NAME.conf
-	cat >"$SB/$1.conf" <<EOF2
-PolicySocket local:$SB/$1.sock
-User nobody
-Group nogroup
-HostedDomains $D/hosted.txt
-CustomerNetworks $D/customers.cidr
-RateLimitMap $D/ratelimits
-RecipientRateLimit 500/1m
-RateStore $2
-RedisTimeout 500
-RedisFailMode tempfail
-$3
-EOF2
-}
-start_pd() {	# start_pd NAME STORE EXTRA - an instance on $SB/NAME.sock
-	conf "$@"
-	"$PD_BIN" -f -c "$SB/$1.conf" >>"$SB/$1.log" 2>&1 &
-	sb_at_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
-	sb_wait_file "$SB/$1.sock" 10
-}
-refused() {	# refused NAME STORE EXTRA - the daemon refuses to start (its words in $SB/NAME.log)
-	conf "$@"
-	timeout 10 "$PD_BIN" -f -c "$SB/$1.conf" >"$SB/$1.log" 2>&1
-	rc=$?
-	[ $rc -ne 0 ] && [ $rc -ne 124 ]
-}
-action() {
-	"$PY" "$MW_TESTLIB/policy_client.py" --ask "unix:$SB/$1.sock" "$2" "$3" RCPT | sed 's/ [0-9.]*$//'
-}
+. "$MW_TESTLIB/pd_redis.sh"
+start_pd() { pd_start "$@"; }
+refused() { pd_refused "$@"; }
+action() { pd_action "$@"; }
 DEFER="action=DEFER_IF_PERMIT 4.7.1 Rate limit service unavailable"
 
 if [ $TLS = no ]; then

@@ -6,7 +6,8 @@
 # requests; a stalled Redis is cut off after RedisTimeout; counting resumes
 # when Redis is back.  The rate script is loaded once per connection and
 # called by its SHA1 (EVALSHA); after SCRIPT FLUSH (NOSCRIPT) it is loaded
-# again and the question asked again, and still counted.
+# again and the question asked again, and still counted.  A replica given
+# as the store (READONLY) is one log line and RedisFailMode.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
 sb_need_cmd redis-server redis-server
 . "$MW_TESTLIB/redis.sh"
@@ -14,33 +15,18 @@ PY=${MW_PYTHON:-/usr/bin/python3}
 PD_BIN=${PD_BIN:-$(mw_sbin policy mailwarren-policyd)}
 sb_init policy-redis
 redis_start || skip_all "redis-server did not start"
-plan 17
+plan 19
 
-D=$MW_TOP_SRCDIR/tests/policy
-PIDS=()
+. "$MW_TESTLIB/pd_redis.sh"
+PD_REDIS_TIMEOUT=200
 start_pd() {	# start_pd NAME FAILMODE - instance NAME on $SB/NAME.sock
-	cat >"$SB/$1.conf" <<EOF2
-PolicySocket local:$SB/$1.sock
-User nobody
-Group nogroup
-HostedDomains $D/hosted.txt
-CustomerNetworks $D/customers.cidr
-RateLimitMap $D/ratelimits
-RecipientRateLimit 500/1m
-RateStore redis://127.0.0.1:$REDIS_PORT
-RedisTimeout 200
-RedisFailMode $2
-EOF2
-	"$PD_BIN" -f -c "$SB/$1.conf" >>"$SB/$1.log" 2>&1 &
-	PIDS+=($!)
-	sb_at_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
-	sb_wait_file "$SB/$1.sock" 10
+	PD_FAIL_MODE=$2 pd_start "$1" "redis://127.0.0.1:$REDIS_PORT"
 }
 # ask NAME CLIENT RCPT [STATE] - one request; prints the action and the seconds it took
 ask() {
 	"$PY" "$MW_TESTLIB/policy_client.py" --ask "unix:$SB/$1.sock" "$2" "$3" "${4:-RCPT}"
 }
-action() { ask "$@" | sed 's/ [0-9.]*$//'; }
+action() { pd_action "$@"; }
 
 start_pd a tempfail && start_pd b open || { not_ok "policyd instances start"; done_testing; exit 1; }
 ok "two policyd instances share redis://127.0.0.1:$REDIS_PORT"
@@ -111,4 +97,22 @@ check "after SCRIPT FLUSH the question is answered ($r) and counted ($before -> 
 	eval '[ "$r" = action=OK ] && [ "$(counted)" = $((before + 1)) ]'
 check "  ... by loading the script again ($loads -> $(calls 'script|load')) and asking once more ($shas -> $(calls evalsha))" \
 	eval '[ "$(calls "script|load")" = $((loads + 1)) ] && [ "$(calls evalsha)" = $((shas + 2)) ] && ! grep -q NOSCRIPT "$SB/a.log"'
+
+# a replica given as the store: READONLY, one line, RedisFailMode
+RPORT=$(sb_port)
+mkdir -p "$SB/replica"
+"$REDIS_SERVER" --bind 127.0.0.1 --port "$RPORT" --replicaof 127.0.0.1 "$REDIS_PORT" --save '' \
+	--appendonly no --protected-mode no --dir "$SB/replica" --logfile "$SB/replica/redis.log" \
+	</dev/null >/dev/null 2>&1 &
+RPID=$!
+sb_at_exit "kill $RPID 2>/dev/null; wait $RPID 2>/dev/null"
+sb_wait_port "$RPORT" 10
+PD_FAIL_MODE=tempfail pd_start r "redis://127.0.0.1:$RPORT"
+r1=$(action r 16.7.0.1 u@foreign.example)
+r2=$(action r 16.7.0.2 u@foreign.example)
+r3=$(action r 16.7.0.3 u@foreign.example)
+DEFER="action=DEFER_IF_PERMIT 4.7.1 Rate limit service unavailable"
+check "a replica as the store: RedisFailMode tempfail, each time" test "$r1|$r2|$r3" = "$DEFER|$DEFER|$DEFER"
+check "  ... said once: $(grep -m1 'rate store:' "$SB/r.log")" \
+	eval '[ "$(grep -c "rate store: READONLY" "$SB/r.log")" = 1 ]'
 done_testing

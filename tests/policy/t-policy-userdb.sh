@@ -109,18 +109,7 @@ kill -STOP $AUTH_PIDS
 # one client asks about carol (Dovecot will not answer), then another
 # asks something Dovecot is not needed for: the second is answered while
 # the first still waits (an order, not a time), then the first is deferred
-"$PY" - "$SB/pd.sock" "$MW_TESTLIB" >"$SB/stalled.out" 2>&1 <<'PY'
-import select, socket, sys
-sys.path.insert(0, sys.argv[2])
-import policy_client
-a = socket.socket(socket.AF_UNIX); a.connect(sys.argv[1]); a.settimeout(30)
-b = socket.socket(socket.AF_UNIX); b.connect(sys.argv[1]); b.settimeout(30)
-a.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=198.51.100.7\n"
-          b"sender=x@y.example\nrecipient=carol@hosted.example\n\n")
-print("other:", policy_client.ask(b, "u@foreign.example"))
-print("first still waiting:", select.select([a], [], [], 0)[0] == [])
-print("first:", policy_client.read_reply(a, b"")[0].strip())
-PY
+"$PY" "$MW_TESTLIB/policy_client.py" --stalled "unix:$SB/pd.sock" client_address=198.51.100.7 sender=x@y.example recipient=carol@hosted.example >"$SB/stalled.out" 2>&1
 kill -CONT $AUTH_PIDS
 check "stalled Dovecot: DEFER_IF_PERMIT after RecipientUserdbTimeout" \
 	grep -qx "first: $DEFER" "$SB/stalled.out"

@@ -85,6 +85,29 @@ test_values(void **state)
 	assert_int_equal(st[1].state, MW_PROXY_DOWN);
 	assert_true(st[1].epoch == 7);
 	assert_int_equal(st[2].state, MW_PROXY_RETURNING);
+	/* the written form: what parse reads back; unknown names dropped */
+	assert_int_equal(mw_proxy_states_format(p, st, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "b2=down:7 b3=returning:18446744073709551615");
+	assert_int_equal(mw_proxy_states_format(p, st, buf, 12), -1);
+	st[0].epoch = 2;
+	assert_int_equal(mw_proxy_states_format(p, st, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "b1=up:2 b2=down:7 b3=returning:18446744073709551615");
+	/* an away record binds while it names the home at its epoch or later
+	   and its AT is another backend, not down */
+	aw.at = 2; aw.home = 0; aw.epoch = 2;
+	assert_true(mw_proxy_away_valid(&aw, 0, st));
+	assert_false(mw_proxy_away_valid(&aw, 1, st));
+	aw.epoch = 1;
+	assert_false(mw_proxy_away_valid(&aw, 0, st));
+	aw.at = 1; aw.epoch = 2;
+	assert_false(mw_proxy_away_valid(&aw, 0, st));
+	aw.at = 0;
+	assert_false(mw_proxy_away_valid(&aw, 0, st));
+	st[0].epoch = 0;
+	st[1].state = MW_PROXY_UP; st[1].epoch = 0;
+	st[2].state = MW_PROXY_UP; st[2].epoch = 0;
+	assert_int_equal(mw_proxy_states_format(p, st, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
 	assert_int_equal(mw_proxy_states_parse(p, "", st, &why), 0);
 	assert_int_equal(st[1].state, MW_PROXY_UP);
 	assert_int_equal(mw_proxy_states_parse(p, "b1=sideways:1", st, &why), -1);

@@ -116,7 +116,7 @@ static void
 test_golden_table(void **state)
 {
 	struct mw_relay_result res;
-	struct mw_relay_req req;
+	struct mw_relay_req req = {0};
 	size_t	i;
 
 	for (i = 0; i < sizeof(golden) / sizeof(golden[0]); i++) {
@@ -138,7 +138,7 @@ static void
 test_identities(void **state)
 {
 	struct mw_relay_result res;
-	struct mw_relay_req req = {"16.1.2.3", "Alice", "alice@isp.example", "u@foreign.example"};
+	struct mw_relay_req req = {"16.1.2.3", "Alice", "alice@isp.example", "u@foreign.example", NULL};
 
 	mw_relay_decide(&tables, &req, &res);
 	assert_string_equal(res.login, "alice");
@@ -166,7 +166,7 @@ test_no_ownership_map(void **state)
 {
 	struct mw_relay_tables t = tables;
 	struct mw_relay_result res;
-	struct mw_relay_req req = {"198.51.100.7", "alice", "bob@isp.example", "u@foreign.example"};
+	struct mw_relay_req req = {"198.51.100.7", "alice", "bob@isp.example", "u@foreign.example", NULL};
 
 	t.sender_logins = NULL;
 	mw_relay_decide(&t, &req, &res);

@@ -33,6 +33,11 @@ test_parse_score(void **state)
 		{"", -1, 0}, {"-", -1, 0}, {".", -1, 0}, {"abc", -1, 0},
 		{"7,3", -1, 0}, {"7.3x", -1, 0}, {"1e3", -1, 0},
 		{"--1", -1, 0}, {"99999999999999999999", -1, 0}, {"1000001", -1, 0},
+		/* required_score as SpamAssassin and the webmail plugins
+		   write it into the userpref table */
+		{"-1.5", 0, -1500}, {"10.00", 0, 10000}, {"5,0", -1, 0},
+		{"5 0", -1, 0}, {"5\n", -1, 0}, {"0x5", -1, 0}, {"five", -1, 0},
+		{"inf", -1, 0}, {"nan", -1, 0},
 	};
 	long	milli;
 	size_t	i;
@@ -83,6 +88,130 @@ test_list_match(void **state)
 	assert_false(spam_prefs_list_match(" , ", "a@x.org"));
 }
 
+/* SpamAssassin's whitelist_from / blacklist_from patterns, as the userpref
+   table holds them: globs over the whole address, several per value */
+static void
+test_list_glob(void **state)
+{
+	static const struct {
+		const char *list, *sender;
+		bool	match;
+	} cases[] = {
+		{"*@example.com", "joe@example.com", true},
+		{"*@example.com", "JOE@EXAMPLE.COM", true},
+		{"*@example.com", "joe@sub.example.com", false},
+		{"*@example.com", "joe@example.com.evil", false},
+		{"*@*.example.org", "joe@mail.example.org", true},
+		{"*@*.example.org", "joe@example.org", false},
+		{"joe@*.example.org", "joe@a.b.example.org", true},
+		{"joe@*.example.org", "xjoe@a.example.org", false},
+		{"*.example.net", "a@host.example.net", true},	/* SA's doc */
+		{"jo?@example.com", "joe@example.com", true},
+		{"jo?@example.com", "jo@example.com", false},
+		{"jo?@example.com", "joey@example.com", false},
+		{"*", "anyone@anywhere", true},
+		{"**@x.org", "a@x.org", true},
+		{"*@", "a@x.org", false},
+		{"a*b*c@x", "abc@x", true},
+		{"a*b*c@x", "aXbYc@x", true},
+		{"a*b*c@x", "aXcYb@x", false},
+		/* several per value, separated by spaces (SA), tabs, commas */
+		{"nobody@a.example  *@friends.example\tboss@work.example", "x@friends.example", true},
+		{"nobody@a.example *@friends.example", "x@foes.example", false},
+		/* the old entries keep their meaning */
+		{"@example.com", "joe@example.com", true},
+		{"@example.com", "joe@sub.example.com", false},
+		/* '.' and other regex characters are themselves */
+		{"joe@example.com", "joe@exampleXcom", false},
+		{"j+e@x.org", "j+e@x.org", true},
+		{"j+e@x.org", "jje@x.org", false},
+		{"[a]@x.org", "a@x.org", false},
+		{"(a)@x.org", "(a)@x.org", true},
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (spam_prefs_list_match(cases[i].list, cases[i].sender) != cases[i].match)
+			fail_msg("case %zu: \"%s\" against \"%s\": want %d", i,
+				 cases[i].list, cases[i].sender, cases[i].match);
+	}
+}
+
+/* hostile patterns: a naive backtracking glob takes time exponential in
+   the number of '*'; this one at most pattern x address (the test would
+   not finish otherwise) */
+static void
+test_list_glob_hostile(void **state)
+{
+	char	pat[SPAM_PREFS_LIST_MAX + 1], addr[1001];
+	size_t	i;
+
+	/* "*a*a*a...*a" 50 times, then "b": a naive matcher tries every way
+	   of splitting 1000 a's among 50 stars */
+	for (i = 0; i < 100; i += 2) {
+		pat[i] = '*';
+		pat[i + 1] = 'a';
+	}
+	pat[i++] = 'b';
+	pat[i] = '\0';
+	memset(addr, 'a', sizeof(addr) - 1);
+	addr[sizeof(addr) - 1] = '\0';
+	for (i = 0; i < 100; i++)
+		assert_false(spam_prefs_list_match(pat, addr));
+	addr[sizeof(addr) - 2] = 'b';
+	assert_true(spam_prefs_list_match(pat, addr));
+	/* the longest list there can be: 1999 times "*a", then "b" */
+	for (i = 0; i + 2 < SPAM_PREFS_LIST_MAX; i += 2) {
+		pat[i] = '*';
+		pat[i + 1] = 'a';
+	}
+	pat[i++] = 'b';
+	pat[i] = '\0';
+	assert_int_equal(spam_prefs_list_check(pat, NULL, 0), 0);
+	addr[sizeof(addr) - 2] = 'a';
+	assert_false(spam_prefs_list_match(pat, addr));
+	/* a run of stars before a literal that never comes */
+	memset(pat, '*', 2000);
+	memcpy(pat + 2000, "a*a*a*x@y", 10);
+	assert_false(spam_prefs_list_match(pat, addr));
+}
+
+static void
+test_list_match_any(void **state)
+{
+	const char *addrs[] = { NULL, "a@x.org", "boss@work.example" };
+
+	assert_int_equal(spam_prefs_list_match_any("*@work.example", addrs, 3), 2);
+	assert_int_equal(spam_prefs_list_match_any("@x.org *@work.example", addrs, 3), 1);
+	assert_int_equal(spam_prefs_list_match_any("@y.org", addrs, 3), -1);
+	assert_int_equal(spam_prefs_list_match_any(NULL, addrs, 3), -1);
+	assert_int_equal(spam_prefs_list_match_any("*", addrs, 1), -1);	/* <> */
+}
+
+/* a list from the directory: bounded, no control characters */
+static void
+test_list_check(void **state)
+{
+	char	list[SPAM_PREFS_LIST_MAX + 2], why[128];
+
+	assert_int_equal(spam_prefs_list_check("", why, sizeof(why)), 0);
+	assert_int_equal(spam_prefs_list_check("a@x.org *@y.org\t@z.org, b@\xc3\xa9.example",
+					       why, sizeof(why)), 0);
+	assert_int_equal(spam_prefs_list_check("a@x.org\nb@y.org", why, sizeof(why)), -1);
+	assert_string_equal(why, "control character 0x0a at byte 7");
+	assert_int_equal(spam_prefs_list_check("a@x.org\r", why, sizeof(why)), -1);
+	assert_int_equal(spam_prefs_list_check("\x1b[31m@x.org", why, sizeof(why)), -1);
+	assert_string_equal(why, "control character 0x1b at byte 0");
+	assert_int_equal(spam_prefs_list_check("a@x\x7f.org", why, sizeof(why)), -1);
+	memset(list, 'a', SPAM_PREFS_LIST_MAX);
+	list[SPAM_PREFS_LIST_MAX] = '\0';
+	assert_int_equal(spam_prefs_list_check(list, why, sizeof(why)), 0);
+	list[SPAM_PREFS_LIST_MAX] = 'a';
+	list[SPAM_PREFS_LIST_MAX + 1] = '\0';
+	assert_int_equal(spam_prefs_list_check(list, why, sizeof(why)), -1);
+	assert_string_equal(why, "4001 bytes long, over the limit of 4000");
+}
+
 static void
 test_decide(void **state)
 {
@@ -91,24 +220,32 @@ test_decide(void **state)
 		long	score, thr;
 		enum spam_prefs_reason reason;
 		int	spam;
+		int	ignored;	/* allow_ignored */
 	} cases[] = {
-		{0, 0, 1, 5000, 5000, SPAM_PREFS_REASON_SCORE, 1},	/* at threshold */
-		{0, 0, 1, 4999, 5000, SPAM_PREFS_REASON_BELOW, 0},
-		{0, 0, 1, 9100, 5000, SPAM_PREFS_REASON_SCORE, 1},
-		{0, 0, 1, -2000, -1000, SPAM_PREFS_REASON_BELOW, 0},
-		{0, 0, 0, 0, 5000, SPAM_PREFS_REASON_NO_SCORE, 0},
-		{1, 0, 1, 20000, 5000, SPAM_PREFS_REASON_ALLOW, 0},	/* allow wins */
-		{1, 1, 1, 20000, 5000, SPAM_PREFS_REASON_ALLOW, 0},	/* over deny too */
-		{0, 1, 1, 0, 5000, SPAM_PREFS_REASON_DENY, 1},		/* regardless of score */
-		{0, 1, 0, 0, 5000, SPAM_PREFS_REASON_DENY, 1},		/* or of no score */
+		{0, 0, 1, 5000, 5000, SPAM_PREFS_REASON_SCORE, 1, 0},	/* at threshold */
+		{0, 0, 1, 4999, 5000, SPAM_PREFS_REASON_BELOW, 0, 0},
+		{0, 0, 1, 9100, 5000, SPAM_PREFS_REASON_SCORE, 1, 0},
+		{0, 0, 1, -2000, -1000, SPAM_PREFS_REASON_BELOW, 0, 0},
+		{0, 0, 0, 0, 5000, SPAM_PREFS_REASON_NO_SCORE, 0, 0},
+		{1, 0, 1, 9000, 5000, SPAM_PREFS_REASON_ALLOW, 0, 0},	/* allow wins */
+		{1, 1, 1, 9000, 5000, SPAM_PREFS_REASON_ALLOW, 0, 0},	/* over deny too */
+		{0, 1, 1, 0, 5000, SPAM_PREFS_REASON_DENY, 1, 0},		/* regardless of score */
+		{0, 1, 0, 0, 5000, SPAM_PREFS_REASON_DENY, 1, 0},		/* or of no score */
+		/* the allow bound (15 here): at or above it, allow is ignored */
+		{1, 0, 1, 14999, 5000, SPAM_PREFS_REASON_ALLOW, 0, 0},
+		{1, 0, 1, 15000, 5000, SPAM_PREFS_REASON_SCORE, 1, 1},
+		{1, 1, 1, 15000, 5000, SPAM_PREFS_REASON_DENY, 1, 1},
+		{1, 0, 0, 0, 5000, SPAM_PREFS_REASON_ALLOW, 0, 0},	/* no score: allow */
+		{0, 0, 1, 20000, 5000, SPAM_PREFS_REASON_SCORE, 1, 0},
 	};
 	struct spam_prefs_decision d;
 	size_t	i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		d = spam_prefs_decide(cases[i].allow, cases[i].deny, cases[i].have,
-				      cases[i].score, cases[i].thr);
-		if (d.reason != cases[i].reason || d.spam != cases[i].spam)
+				      cases[i].score, cases[i].thr, 15000);
+		if (d.reason != cases[i].reason || d.spam != cases[i].spam ||
+		    d.allow_ignored != cases[i].ignored)
 			fail_msg("case %zu: reason %s spam %d", i,
 				 spam_prefs_reason_name(d.reason), d.spam);
 	}
@@ -334,6 +471,15 @@ test_hdr_scan_fields(void **state)
 			assert_null(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_STAMP));
 		}
 	}
+	/* From: the first one, folded, not From_ lines or near misses */
+	len = (size_t) snprintf(msg, sizeof(msg), "Fro: x\nFrom-X: y\nFrom :\n \"Boss\" <boss@work.example>\n"
+				"From: second@x\nX-Spam-Score: 2\n\n");
+	for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		scan_fields(&sc, B(FROM) | B(SCORE), msg, len, steps[k]);
+		assert_string_equal(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_FROM),
+				    "\"Boss\" <boss@work.example>");
+		assert_string_equal(spam_prefs_hdr_scan_value(&sc), "2");
+	}
 	/* not a field */
 	assert_null(spam_prefs_hdr_scan_field(&sc, SPAM_PREFS_HDR_COUNT));
 }
@@ -489,6 +635,10 @@ main(void)
 		cmocka_unit_test(test_parse_score),
 		cmocka_unit_test(test_parse_action),
 		cmocka_unit_test(test_list_match),
+		cmocka_unit_test(test_list_glob),
+		cmocka_unit_test(test_list_glob_hostile),
+		cmocka_unit_test(test_list_match_any),
+		cmocka_unit_test(test_list_check),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_format_score),
 		cmocka_unit_test(test_hdr_scan),
