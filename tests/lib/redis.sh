@@ -36,9 +36,11 @@
 #                 name one master other than 127.0.0.1:OLDPORT and it says
 #                 ROLE master; prints its NAME (r1 or r2)
 # redis_cluster_setup   3 masters "c1" "c2" "c3" (cluster-enabled, no
-#                 replicas) joined by redis-cli --cluster create; waits for
+#                 replicas; each cluster bus on its own sb_port port) joined
+#                 by redis-cli --cluster create; waits for
 #                 cluster_state:ok on each.  Sets REDIS_CLUSTER_NODES
 #                 ("127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3").
+# redis_raw PORT ARGS...  the raw RESP reply to one command (for parsers)
 #
 # The server runs as root: it touches only $REDIS_DIR and listens on the
 # loopback only, so protected mode is switched off and no password is set.
@@ -341,7 +343,9 @@ redis_sentinel_wait_failover() {
 redis_cluster_setup() {
 	local n addrs=()
 	for n in c1 c2 c3; do
+		# the bus on a port of its own (by default port + 10000: maybe taken, maybe > 65535)
 		redis_node_start "$n" "cluster-enabled yes
+cluster-port $(sb_port)
 cluster-config-file $SB/redis-$n/nodes.conf
 cluster-node-timeout ${REDIS_CLUSTER_TIMEOUT_MS:-2000}
 cluster-require-full-coverage yes" || return 1
@@ -363,4 +367,21 @@ cluster-require-full-coverage yes" || return 1
 	REDIS_CLUSTER_NODES=$(IFS=,; echo "${addrs[*]}")
 	export REDIS_CLUSTER_NODES
 	return 0
+}
+
+# redis_raw PORT ARGS...: one command, the server's reply bytes as sent (RESP)
+redis_raw() {
+	"${MW_PYTHON:-/usr/bin/python3}" -c '
+import socket, sys
+port, args = int(sys.argv[1]), sys.argv[2:]
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(("*%d\r\n" % len(args) + "".join("$%d\r\n%s\r\n" % (len(a.encode()), a) for a in args)).encode())
+s.shutdown(socket.SHUT_WR)
+d = b""
+while True:
+    c = s.recv(65536)
+    if not c:
+        break
+    d += c
+sys.stdout.buffer.write(d)' "$@"
 }
