@@ -17,7 +17,7 @@ done
 shift $((OPTIND - 1))
 : "${wall:=$((cpu * 4))}"
 [ $# -gt 0 ] || set -- policy_proto spamc_reply redis_reply userdb_reply spam_prefs_hdr \
-	spam_prefs_score spam_prefs_list shard cfg cidr map rate endpoint relay rate_map milter_hdr
+	spam_prefs_score spam_prefs_list shard cfg cidr map rate endpoint relay rate_map milter_hdr rtopo_reply
 tck=$(getconf CLK_TCK)
 mkdir -p "$dir"
 total=0

@@ -8,7 +8,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
 B=${top_builddir:-.}/tests/fuzz
 TARGETS="policy_proto spamc_reply redis_reply userdb_reply spam_prefs_hdr spam_prefs_score
-	spam_prefs_list shard cfg cidr map rate endpoint relay rate_map milter_hdr"
+	spam_prefs_list shard cfg cidr map rate endpoint relay rate_map milter_hdr rtopo_reply"
 [ -f "$B/fuzz-targets.stamp" ] || skip_all "fuzz targets not built (needs clang with libFuzzer: Debian packages clang, libclang-rt-14-dev)"
 sb_init fuzz-run
 set -- $TARGETS
