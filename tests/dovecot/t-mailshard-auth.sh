@@ -26,9 +26,7 @@ DAPLUGIN=$(mw_module plugins/mailshard lib10_doveadm_mailshard_plugin.so doveadm
 . "$MW_TESTLIB/mailshard.sh"
 
 sb_init mailshard-auth
-# /tmp/x as it was before (another program on the machine may own one):
-# the hostile user ../../../tmp/x must not create or change it
-TMPX_BEFORE=$(stat -c '%i %s %Y' /tmp/x 2>/dev/null || echo none)
+TMPX_BEFORE=$(ms_tmpx)
 
 PY=${MW_PYTHON:-python3}
 
@@ -455,7 +453,7 @@ outside=$(find "$SB" -user 5000 ! -path "$SRV/mail/*" ! -path "$SRV/legacy/*" \
 check "nothing owned by the mail uid outside the volumes${outside:+: $outside}" test -z "$outside"
 check "nothing under Dovecot's own dirs for mail (default location unused)" \
 	test -z "$(find "$SB/dovecot/mail" "$SB/plug/mail" -mindepth 1)"
-check "no /tmp/x escaped" test "$(stat -c '%i %s %Y' /tmp/x 2>/dev/null || echo none)" = "$TMPX_BEFORE"
+check "no /tmp/x escaped" test "$(ms_tmpx)" = "$TMPX_BEFORE"
 # dovecot-lda logs a failed lookup as Fatal (and exits 75)
 bad=$(grep -E ': (Fatal|Panic):' "$DC_LOG" | grep -vE '^.{15} lda(\([^)]*\))?(<[^>]*>)*: Fatal: ')
 check "no Fatal/Panic in the auth instance's log but dovecot-lda's refusals${bad:+: $bad}" test -z "$bad"

@@ -22,6 +22,7 @@ sb_need_cmd python3 python3
 PLUGIN=$(mw_module plugins/mailshard lib20_mailshard_plugin.so)
 . "$MW_TESTLIB/dovecot.sh"
 . "$MW_TESTLIB/mailshard.sh"
+TMPX_BEFORE=$(ms_tmpx)
 
 sb_init mailshard
 
@@ -240,7 +241,7 @@ outside=$(find "$SB" -user 5000 ! -path "$SRV/mail/*" ! -path "$SRV/legacy/*" \
 check "nothing owned by the mail uid outside the volumes${outside:+: $outside}" test -z "$outside"
 check "nothing under Dovecot's own dirs for mail (default location unused)" \
 	test -z "$(ls -A "$DC_DIR/mail")"
-check "no /tmp/x escaped" test ! -e /tmp/x
+check "no /tmp/x escaped" test "$(ms_tmpx)" = "$TMPX_BEFORE"
 # dovecot-lda logs a failed user initialisation as Fatal (and exits 75)
 bad=$(grep -E ': (Fatal|Panic):' "$DC_LOG" | grep -vE '^.{15} lda\([0-9]+\): Fatal: mailshard: ')
 check "no Fatal/Panic in the Dovecot log but dovecot-lda's refusals" test -z "$bad"

@@ -22,6 +22,10 @@
 # ms_add_raw NAME FIELDS  a passwd-file line with free-form extra fields
 #                  (dovecot_add_user refuses ':' in fields; passwd-file
 #                  takes it in the last column)
+# ms_tmpx          what /tmp/x is ("none", or inode, size and mtime): the
+#                  hostile user ../../../tmp/x must not create or change
+#                  it, and another program on the machine may own one, so
+#                  a test compares ms_tmpx before and after
 
 HASHED="juan maria anna bob carol dave erin frank"
 ERIC=$(printf '\xc3\xa9ric')
@@ -61,4 +65,8 @@ ms_add_users() {
 	for u in .. .hidden 'a/b' '../../../tmp/x' "$LONG"; do
 		dovecot_add_user "$u" pw
 	done
+}
+
+ms_tmpx() {
+	stat -c '%i %s %Y' /tmp/x 2>/dev/null || echo none
 }
