@@ -266,4 +266,5 @@ main(void)
 		cmocka_unit_test(test_listen_parse),
 	};
 
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
