@@ -39,6 +39,10 @@
 /*
 /*	char	*mw_metrics_render(m, len)
 /*	size_t	*len;
+/*
+/*	int	mw_metrics_listen_parse(spec, ep, err, errlen)
+/*	const char *spec;
+/*	struct mw_endpoint *ep;
 /* DESCRIPTION
 /*	A daemon describes its metrics once, in a table (defs): name,
 /*	help, type, up to two labels whose values come from fixed lists
@@ -72,6 +76,12 @@
 /*	rate() sees a series from its start); histograms as cumulative
 /*	_bucket{le=".."} samples with +Inf, then _sum and _count.  The
 /*	result is malloc()ed, NUL-terminated, its length in *len.
+/*
+/*	mw_metrics_listen_parse() reads the MetricsListen setting: a port
+/*	("9100": 127.0.0.1, loopback only), inet:PORT (loopback too),
+/*	inet:PORT@HOST or inet6:PORT@[ADDR] (the address the operator
+/*	chose, e.g. 0.0.0.0 for every interface).  It returns 0, or -1
+/*	with err set.
 /* DIAGNOSTICS
 /*	mw_metrics_create() returns NULL with err set for a bad table (a
 /*	name that is not a Prometheus metric name, too many buckets, a
@@ -90,6 +100,7 @@
 
 /* Utility library. */
 
+#include "mw_endpoint.h"
 #include "mw_metrics.h"
 #include "mw_str.h"
 
@@ -524,4 +535,30 @@ mw_metrics_render(struct mw_metrics *m, size_t *lenp)
 	}
 	*lenp = o.len;
 	return (o.buf);
+}
+
+/* mw_metrics_listen_parse - MetricsListen: PORT, inet:PORT[@HOST], inet6:... */
+
+int
+mw_metrics_listen_parse(const char *spec, struct mw_endpoint *ep, char *err, size_t errlen)
+{
+	char	buf[MW_EP_STR_MAX];
+	const char *cp;
+
+	if (spec == NULL || *spec == '\0')
+		return (mw_err(err, errlen, "empty"));
+	for (cp = spec; *cp >= '0' && *cp <= '9'; cp++)
+		 /* void */ ;
+	if (*cp == '\0') {
+		snprintf(buf, sizeof(buf), "inet:%s@127.0.0.1", spec);
+		spec = buf;
+	}
+	if (mw_endpoint_parse(spec, ep, err, errlen) < 0)
+		return (-1);
+	if (ep->type == MW_EP_UNIX)
+		return (mw_err(err, errlen, "%s: not a TCP address (PORT, inet:PORT@HOST)", spec));
+	/* no address: loopback, never every interface by accident */
+	if (ep->host[0] == '\0')
+		mw_strlcpy(ep->host, ep->type == MW_EP_INET6 ? "::1" : "127.0.0.1", sizeof(ep->host));
+	return (0);
 }

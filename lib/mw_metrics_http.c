@@ -6,10 +6,6 @@
 /* SYNOPSIS
 /*	#include "mw_metrics.h"
 /*
-/*	int	mw_metrics_listen_parse(spec, ep, err, errlen)
-/*	const char *spec;
-/*	struct mw_endpoint *ep;
-/*
 /*	int	mw_metrics_http_open(ep, err, errlen)
 /*	const struct mw_endpoint *ep;
 /*
@@ -20,11 +16,6 @@
 /*	void	mw_metrics_http_stop(h)
 /*	struct mw_metrics_http *h;
 /* DESCRIPTION
-/*	mw_metrics_listen_parse() reads the MetricsListen setting: a port
-/*	("9100": 127.0.0.1, loopback only), inet:PORT (loopback too),
-/*	inet:PORT@HOST or inet6:PORT@[ADDR] (the address the operator
-/*	chose, e.g. 0.0.0.0 for every interface).
-/*
 /*	mw_metrics_http_open() binds and listens (as root, before the
 /*	privileges go, so that a low port works); the descriptor is
 /*	non-blocking.
@@ -55,7 +46,7 @@
 /*
 /*	mw_metrics_http_stop() ends the thread and closes its descriptors.
 /* DIAGNOSTICS
-/*	mw_metrics_listen_parse() and mw_metrics_http_open() return -1
+/*	mw_metrics_http_open() returns -1
 /*	with err set; mw_metrics_http_start() returns NULL with err set.
 /*--*/
 
@@ -101,33 +92,6 @@ struct mw_metrics_http {
 	pthread_t tid;
 	struct http_conn conn[MW_METRICS_HTTP_CONNS];
 };
-
-/* mw_metrics_listen_parse - MetricsListen: PORT, inet:PORT[@HOST], inet6:... */
-
-int
-mw_metrics_listen_parse(const char *spec, struct mw_endpoint *ep, char *err, size_t errlen)
-{
-	char	buf[MW_EP_STR_MAX];
-	const char *cp;
-
-	if (spec == NULL || *spec == '\0')
-		return (mw_err(err, errlen, "MetricsListen: empty"));
-	for (cp = spec; *cp >= '0' && *cp <= '9'; cp++)
-		 /* void */ ;
-	if (*cp == '\0') {
-		snprintf(buf, sizeof(buf), "inet:%s@127.0.0.1", spec);
-		spec = buf;
-	}
-	if (mw_endpoint_parse(spec, ep, err, errlen) < 0)
-		return (-1);
-	if (ep->type == MW_EP_UNIX)
-		return (mw_err(err, errlen, "MetricsListen %s: a TCP address (PORT, inet:PORT@HOST)",
-			       spec));
-	/* no address: loopback, never every interface by accident */
-	if (ep->host[0] == '\0')
-		mw_strlcpy(ep->host, ep->type == MW_EP_INET6 ? "::1" : "127.0.0.1", sizeof(ep->host));
-	return (0);
-}
 
 /* mw_metrics_http_open - the listening socket, non-blocking */
 

@@ -48,7 +48,8 @@
 /*	and installs it when it is good.  A bad file keeps the current
 /*	configuration and logs "reload of path failed ...: file:line:
 /*	reason".  Settings that only a restart can change (MilterSocket,
-/*	SocketMode, User, Group, PidFile, MilterTimeout, MaxConnections)
+/*	SocketMode, User, Group, PidFile, MetricsListen, MilterTimeout,
+/*	MaxConnections)
 /*	are logged as
 /*	"needs restart" when they differ and keep, in the new configuration,
 /*	the values the process started with (so every later reload of the
@@ -218,7 +219,8 @@ live_restart_only(const struct milter_conf *o, struct milter_conf *n)
 	    || live_keep("SocketMode", &n->socket_mode, &o->socket_mode) < 0
 	    || live_keep("User", &n->user, &o->user) < 0
 	    || live_keep("Group", &n->group, &o->group) < 0
-	    || live_keep("PidFile", &n->pid_file, &o->pid_file) < 0)
+	    || live_keep("PidFile", &n->pid_file, &o->pid_file) < 0
+	    || live_keep("MetricsListen", &n->metrics_listen, &o->metrics_listen) < 0)
 		return (-1);
 	n->socket_mode_bits = o->socket_mode_bits;
 	if (o->milter_timeout != n->milter_timeout) {
