@@ -480,7 +480,9 @@ stack_reply() {
 
 stack_found() {
 	# the whole line: tag sp1 is not sp10 (sink files have CRLF)
-	grep -rlE --exclude='dovecot*' -- "^X-Demo-Tag: $1"$'\r'"?\$" "$SB/srv" "$SB/internet" 2>/dev/null | sort
+	# not a copy still being written (a maildir's tmp/: it moves to new/)
+	grep -rlE --exclude='dovecot*' -- "^X-Demo-Tag: $1"$'\r'"?\$" "$SB/srv" "$SB/internet" 2>/dev/null |
+		grep -v '/Maildir/\(\.[^/]*/\)\?tmp/' | sort
 }
 
 stack_wait_found() {
