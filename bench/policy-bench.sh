@@ -2,7 +2,7 @@
 # policy-bench.sh - mailwarren-policyd side by side with a do-nothing server
 # (the loopback ceiling) and postfwd, at 1,000 and 100,000 customer CIDRs.
 #
-# usage: bench/policy-bench.sh [-r ROUNDS] [-n REQUESTS] [-c CONNS] [-s "1000 100000"]
+# usage: bench/policy-bench.sh [-r ROUNDS] [-n REQUESTS] [-c CONNS] [-s "1000 100000"] [-M]
 #
 # Builds an optimised (non-sanitizer) tree in _build-bench, generates the
 # corpora (bench/gen-policy-corpus.py: IPv4+IPv6 CIDRs, 1000 hosted domains),
@@ -17,6 +17,15 @@
 # same transport, policyd's RSS, and the time of a 100k reload under load
 # with the number of failed requests.  Loopback only, bounded in count and
 # time.  Tests never assert these figures.
+#
+# -M: the metrics cost (issue 17) instead of the comparison with the
+# others: per round, in an order rotated each round, over TCP, two
+# identical instances without MetricsListen (policyd-off, policyd-off2: their
+# difference is the A/A noise band), one with MetricsListen scraped every
+# second during the run as Prometheus would (policyd-on), and, with
+# MW_BENCH_BASE=/path/to/mailwarren-policyd (an optimised build of the
+# commit before the metrics), that binary (policyd-base).  The summary
+# gives each one's median rate against policyd-off's.
 #
 # Logging is part of the cost: mailwarren-policyd logs every refusal to
 # syslog, as in production.  Without a syslog daemon glibc retries the
@@ -53,11 +62,12 @@ while True:
 	SYSLOG_SINK=$!
 	for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.05; done
 fi
-ROUNDS=5 REQS=200000 CONNS=8 SIZES="1000 100000"
-while getopts r:n:c:s: opt; do
+ROUNDS=5 REQS=200000 CONNS=8 SIZES="1000 100000" METRICS=
+while getopts r:n:c:s:M opt; do
 	case $opt in
 	r) ROUNDS=$OPTARG ;; n) REQS=$OPTARG ;; c) CONNS=$OPTARG ;; s) SIZES=$OPTARG ;;
-	*) sed -n '2,20p' "$0"; exit 2 ;;
+	M) METRICS=1 ;;
+	*) sed -n '2,29p' "$0"; exit 2 ;;
 	esac
 done
 B=$TOP/_build-bench
@@ -106,6 +116,43 @@ run_load() {
 	printf '  %-14s %s\n' "$label" "$out"
 }
 
+# metrics_bench - -M: policyd-off, -off2, -on (scraped), -base, rotated
+metrics_bench() {
+	local names=(off off2 on) n k r cfg mport scraper i
+	[ -n "${MW_BENCH_BASE:-}" ] && names+=(base)
+	mport=$(port)
+	for n in "${names[@]}"; do
+		cfg=$C/policyd-$n.conf
+		sed -e "s|^PolicySocket .*|PolicySocket inet:$(port)@127.0.0.1|" \
+			-e "s|^PidFile .*|PidFile $C/policyd-$n.pid|" "$C/policyd-tcp.conf" >"$cfg"
+		[ "$n" = on ] && echo "MetricsListen $mport" >>"$cfg"
+		bin=$PD
+		[ "$n" = base ] && bin=$MW_BENCH_BASE
+		if [ -n "$SYSLOG_SINK" ]; then
+			"$bin" -c "$cfg" 2>"$C/policyd-$n.log"
+			for i in $(seq 100); do [ -s "$C/policyd-$n.pid" ] && break; sleep 0.05; done
+		else
+			"$bin" -f -c "$cfg" 2>"$C/policyd-$n.log" & PIDS+=($!)
+		fi
+		wait_ready "$(sed -n 's/^PolicySocket //p' "$cfg")"
+	done
+	for r in $(seq "$ROUNDS"); do
+		echo " round $r"
+		for ((k = 0; k < ${#names[@]}; k++)); do
+			n=${names[$(((k + r) % ${#names[@]}))]}
+			scraper=
+			if [ "$n" = on ]; then	# a Prometheus: one scrape a second
+				( while :; do "$PY" "$TOP/tests/lib/scraper.py" get "$mport" >/dev/null 2>&1; sleep 1; done ) &
+				scraper=$!
+			fi
+			run_load "policyd-$n" "$(sed -n 's/^PolicySocket //p' "$C/policyd-$n.conf")"
+			[ -n "$scraper" ] && { kill "$scraper"; wait "$scraper" 2>/dev/null || true; }
+		done
+	done
+	"$PY" "$TOP/tests/lib/scraper.py" get "$mport" | grep '^mailwarren_policyd_requests_total{result="decided"}' \
+		| sed "s/^/$size scraped-after-runs /" >>"$W/results"
+}
+
 for size in $SIZES; do
 	C=$W/c$size
 	echo "== corpus: $size CIDRs"
@@ -131,6 +178,14 @@ EOF2
 	else
 		"$PD" -f -c "$C/policyd-tcp.conf" 2>"$C/policyd-tcp.log" & PIDS+=($!); ptcp_pid=$!
 		"$PD" -f -c "$C/policyd-unix.conf" 2>"$C/policyd-unix.log" & PIDS+=($!)
+	fi
+	if [ -n "$METRICS" ]; then
+		metrics_bench
+		for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+		for p in "$C"/policyd-*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
+		wait "${PIDS[@]}" 2>/dev/null || true
+		PIDS=()
+		continue
 	fi
 	"$NULL" "inet:$ntcp@127.0.0.1" & PIDS+=($!)
 	"$NULL" "local:$C/null.sock" & PIDS+=($!)
@@ -196,7 +251,10 @@ print("%-8s %-14s %10s %8s %8s %10s %7s" % ("CIDRs", "server", "req/s", "p50 us"
 for (size, label), rs in sorted(runs.items(), key=lambda k: (int(k[0][0]), k[0][1])):
     med = lambda k: statistics.median(float(r[k]) for r in rs)
     ratio = ""
-    if label.startswith("policyd"):
+    if label in ("policyd-off2", "policyd-on", "policyd-base"):
+        off = runs.get((size, "policyd-off"))
+        ratio = "%.3f" % (med("rate") / statistics.median(float(r["rate"]) for r in off))
+    elif label.startswith("policyd"):
         null = runs.get((size, label.replace("policyd", "null")))
         if null:
             ratio = "%.2f" % (med("rate") / statistics.median(float(r["rate"]) for r in null))
