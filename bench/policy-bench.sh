@@ -164,6 +164,8 @@ HostedDomains $C/hosted.txt
 CustomerNetworks $C/customers.cidr
 LogAccepts no
 EOF2
+	# as root the daemon must be given a user (it refuses to stay root)
+	[ "$(id -u)" != 0 ] || printf 'User nobody\nGroup nogroup\n' >>"$C/policyd-tcp.conf"
 	sed "s|^PolicySocket .*|PolicySocket local:$C/policyd.sock|" "$C/policyd-tcp.conf" >"$C/policyd-unix.conf"
 	echo "PidFile $C/policyd-unix.pid" >>"$C/policyd-unix.conf"
 	echo "PidFile $C/policyd-tcp.pid" >>"$C/policyd-tcp.conf"

@@ -27,6 +27,9 @@
 /*	void	mw_metrics_observe(m, id, set, seconds)
 /*	double	seconds;
 /*
+/*	void	mw_metrics_observe_since(m, id, set, t0)
+/*	const struct timespec *t0;
+/*
 /*	void	mw_metrics_set(m, id, set, value)
 /*	long long value;
 /*
@@ -62,7 +65,8 @@
 /*	of both.  A histogram's sum is kept in microseconds.
 /*
 /*	mw_metrics_add() adds n to a counter; mw_metrics_observe() counts
-/*	one observation of a histogram; mw_metrics_set() sets a gauge.
+/*	one observation of a histogram (mw_metrics_observe_since(): the
+/*	time since t0, CLOCK_MONOTONIC); mw_metrics_set() sets a gauge.
 /*	Each does nothing when m is NULL (metrics off), or for an id or
 /*	set out of range.  mw_metrics_get() reads one value (a histogram:
 /*	its count).
@@ -97,6 +101,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Utility library. */
 
@@ -301,6 +306,20 @@ mw_metrics_observe(struct mw_metrics *m, int id, int set, double seconds)
 	__atomic_fetch_add(s + b, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(s + d->nbuckets + 1, (unsigned long long) (seconds * 1e6 + 0.5),
 			   __ATOMIC_RELAXED);
+}
+
+/* mw_metrics_observe_since - one observation: the time since t0 */
+
+void
+mw_metrics_observe_since(struct mw_metrics *m, int id, int set, const struct timespec *t0)
+{
+	struct timespec now;
+
+	if (m == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	mw_metrics_observe(m, id, set, (double) (now.tv_sec - t0->tv_sec)
+			   + (double) (now.tv_nsec - t0->tv_nsec) / 1e9);
 }
 
 /* mw_metrics_set - set a gauge (or a counter read from elsewhere) */

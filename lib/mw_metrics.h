@@ -12,6 +12,7 @@
 #define MW_METRICS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "mw_endpoint.h"
 
@@ -53,6 +54,7 @@ extern void mw_metrics_free(struct mw_metrics *);
 extern void mw_metrics_set_collector(struct mw_metrics *, mw_metrics_collect_fn, void *);
 extern void mw_metrics_add(struct mw_metrics *, int, int, unsigned long long);
 extern void mw_metrics_observe(struct mw_metrics *, int, int, double);
+extern void mw_metrics_observe_since(struct mw_metrics *, int, int, const struct timespec *);
 extern void mw_metrics_set(struct mw_metrics *, int, int, long long);
 extern long long mw_metrics_get(struct mw_metrics *, int, int);
 extern int mw_metrics_label(const struct mw_metric_def *, const char *, const char *);
@@ -72,6 +74,7 @@ struct mw_metrics_http;
 
 extern int mw_metrics_listen_parse(const char *, struct mw_endpoint *, char *, size_t);
 extern int mw_metrics_http_open(const struct mw_endpoint *, char *, size_t);
+extern int mw_metrics_http_bind(const char *, char *, size_t);
 extern struct mw_metrics_http *mw_metrics_http_start(struct mw_metrics *, int, char *, size_t);
 extern void mw_metrics_http_stop(struct mw_metrics_http *);
 

@@ -9,6 +9,9 @@
 /*	int	mw_metrics_http_open(ep, err, errlen)
 /*	const struct mw_endpoint *ep;
 /*
+/*	int	mw_metrics_http_bind(spec, err, errlen)
+/*	const char *spec;
+/*
 /*	struct mw_metrics_http *mw_metrics_http_start(m, fd, err, errlen)
 /*	struct mw_metrics *m;
 /*	int	fd;
@@ -18,7 +21,8 @@
 /* DESCRIPTION
 /*	mw_metrics_http_open() binds and listens (as root, before the
 /*	privileges go, so that a low port works); the descriptor is
-/*	non-blocking.
+/*	non-blocking.  mw_metrics_http_bind() does the same for a
+/*	MetricsListen value (mw_metrics_listen_parse(3)).
 /*
 /*	mw_metrics_http_start() serves GET /metrics on that descriptor in a
 /*	thread of its own, which shares nothing with the mail path but the
@@ -46,7 +50,7 @@
 /*
 /*	mw_metrics_http_stop() ends the thread and closes its descriptors.
 /* DIAGNOSTICS
-/*	mw_metrics_http_open() returns -1
+/*	mw_metrics_http_open() and mw_metrics_http_bind() return -1
 /*	with err set; mw_metrics_http_start() returns NULL with err set.
 /*--*/
 
@@ -108,6 +112,18 @@ mw_metrics_http_open(const struct mw_endpoint *ep, char *err, size_t errlen)
 		return (-1);
 	}
 	return (fd);
+}
+
+/* mw_metrics_http_bind - MetricsListen: parse, bind, listen */
+
+int
+mw_metrics_http_bind(const char *spec, char *err, size_t errlen)
+{
+	struct mw_endpoint ep;
+
+	if (mw_metrics_listen_parse(spec, &ep, err, errlen) < 0)
+		return (-1);
+	return (mw_metrics_http_open(&ep, err, errlen));
 }
 
 /* http_drop - close a scraper's connection */

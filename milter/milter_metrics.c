@@ -153,17 +153,6 @@ static struct mw_metrics_http *mm_http;
 static int mm_fd = -1;
 static long long mm_db_time;		/* the database's build time; atomic */
 
-/* mm_seconds - seconds since t0 (CLOCK_MONOTONIC) */
-
-static double
-mm_seconds(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return ((double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9);
-}
-
 /* mm_collect - the gauges read from state, before each exposition */
 
 static void
@@ -197,17 +186,14 @@ mm_collect(struct mw_metrics *m, void *arg)
 void
 milter_metrics_init(const struct milter_conf *conf)
 {
-	struct mw_endpoint ep;
 	char	err[512];
 
 	if ((mm = mw_metrics_create(mm_defs, MM_N, err, sizeof(err))) == NULL)
 		mw_fatal("metrics: %s", err);
 	mw_metrics_set_collector(mm, mm_collect, NULL);
 	mw_metrics_set(mm, MM_START, 0, (long long) time(NULL));
-	if (conf->metrics_listen == NULL)
-		return;
-	if (mw_metrics_listen_parse(conf->metrics_listen, &ep, err, sizeof(err)) < 0
-	    || (mm_fd = mw_metrics_http_open(&ep, err, sizeof(err))) < 0)
+	if (conf->metrics_listen != NULL
+	    && (mm_fd = mw_metrics_http_bind(conf->metrics_listen, err, sizeof(err))) < 0)
 		mw_fatal("MetricsListen: %s", err);
 }
 
@@ -278,7 +264,7 @@ milter_metrics_scan(int scan, const struct timespec *t0)
 {
 	int	set = scan == SCAN_VIRUS ? 1 : scan == SCAN_LIMIT ? 2 : scan == SCAN_ERROR ? 3 : 0;
 
-	mw_metrics_observe(mm, MM_SCAN_SECONDS, set, mm_seconds(t0));
+	mw_metrics_observe_since(mm, MM_SCAN_SECONDS, set, t0);
 }
 
 /* milter_metrics_spam - a spamd call's time and result */
@@ -287,8 +273,7 @@ void
 milter_metrics_spam(const struct milter_spam *spam, const struct timespec *t0)
 {
 	if (spam->status == SPAM_SCORED || spam->status == SPAM_ERROR)
-		mw_metrics_observe(mm, MM_SPAMD_SECONDS, spam->status == SPAM_ERROR,
-				   mm_seconds(t0));
+		mw_metrics_observe_since(mm, MM_SPAMD_SECONDS, spam->status == SPAM_ERROR, t0);
 }
 
 /* milter_metrics_slot_wait - a scan waited for a slot since t0 */
@@ -297,7 +282,7 @@ void
 milter_metrics_slot_wait(const struct timespec *t0)
 {
 	mw_metrics_inc(mm, MM_SLOT_WAITS, 0);
-	mw_metrics_observe(mm, MM_SLOT_WAIT_SECONDS, 0, mm_seconds(t0));
+	mw_metrics_observe_since(mm, MM_SLOT_WAIT_SECONDS, 0, t0);
 }
 
 /* milter_metrics_database - a database was loaded */

@@ -136,32 +136,18 @@ static struct mw_metrics *pm;
 static struct mw_metrics_http *pm_http;
 static int pm_fd = -1;
 
-/* pm_seconds - seconds since t0 (CLOCK_MONOTONIC) */
-
-static double
-pm_seconds(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return ((double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9);
-}
-
 /* policy_metrics_init - the metrics; bind MetricsListen */
 
 void
 policy_metrics_init(const struct policy_conf *conf)
 {
-	struct mw_endpoint ep;
 	char	err[512];
 
 	if ((pm = mw_metrics_create(pm_defs, PM_N, err, sizeof(err))) == NULL)
 		mw_fatal("metrics: %s", err);
 	mw_metrics_set(pm, PM_START, 0, (long long) time(NULL));
-	if (conf->metrics_listen == NULL)
-		return;
-	if (mw_metrics_listen_parse(conf->metrics_listen, &ep, err, sizeof(err)) < 0
-	    || (pm_fd = mw_metrics_http_open(&ep, err, sizeof(err))) < 0)
+	if (conf->metrics_listen != NULL
+	    && (pm_fd = mw_metrics_http_bind(conf->metrics_listen, err, sizeof(err))) < 0)
 		mw_fatal("MetricsListen: %s", err);
 }
 
@@ -244,7 +230,7 @@ policy_metrics_connection(int result, long long open)
 void
 policy_metrics_redis(const struct timespec *t0, int ok)
 {
-	mw_metrics_observe(pm, PM_REDIS_SECONDS, ok ? 0 : 1, pm_seconds(t0));
+	mw_metrics_observe_since(pm, PM_REDIS_SECONDS, ok ? 0 : 1, t0);
 	if (!ok)
 		mw_metrics_inc(pm, PM_REDIS_ERRORS, 0);
 }
@@ -256,7 +242,7 @@ policy_metrics_userdb(const struct timespec *t0, int result)
 {
 	int	set = result == POLICY_USER_FOUND ? 0 : result == POLICY_USER_UNKNOWN ? 1 : 2;
 
-	mw_metrics_observe(pm, PM_USERDB_SECONDS, set, pm_seconds(t0));
+	mw_metrics_observe_since(pm, PM_USERDB_SECONDS, set, t0);
 	if (set == 2)
 		mw_metrics_inc(pm, PM_USERDB_ERRORS, 0);
 }

@@ -20,6 +20,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$MW_TESTLIB/postfix.sh"
 . "$MW_TESTLIB/spamd.sh"
 . "$top_srcdir/tests/milter/milter-lib.sh"
+. "$MW_TESTLIB/scraper.sh"
 
 PY=${MW_PYTHON:-/usr/bin/python3}
 SCRAPER=$MW_TESTLIB/scraper.py
@@ -130,7 +131,6 @@ check "SIGHUP: reloads_total{config,ok} = 1" test "$(val "${M}reloads_total{what
 check "SIGHUP: reloads_total{database,ok} = 2" test "$(val "${M}reloads_total{what=\"database\",result=\"ok\"}")" = 2
 
 # ---- hostile scrapers while mail runs ---------------------------------------
-ulimit -n 8192
 touch "$SB/attack"
 (	# mail during the attack: virus and clean in turn, every answer checked
 	n=0 bad=0
@@ -141,27 +141,13 @@ touch "$SB/attack"
 	echo "sent=$n bad=$bad"
 ) >"$SB/mail.out" 2>&1 &
 MAIL=$!
-"$PY" "$SCRAPER" slowloris "$MPORT" 20 >"$SB/slow1.out" 2>&1 &
-S1=$!
-"$PY" "$SCRAPER" slowloris "$MPORT" 20 >"$SB/slow2.out" 2>&1 &
-S2=$!
-"$PY" "$SCRAPER" bigline "$MPORT" >"$SB/big.out" 2>&1
-"$PY" "$SCRAPER" flood "$MPORT" 1000 8 >"$SB/flood.out" 2>&1 &
-F=$!
-"$PY" "$SCRAPER" slowreader "$MPORT" 6 >"$SB/reader.out" 2>&1 &
-R=$!
-wait "$S1" "$S2" "$F" "$R"
-rm -f "$SB/attack"
+sc_attack "$MPORT"
 wait "$MAIL"
 out=$(tail -n 1 "$SB/mail.out")
 sent=${out#sent=}; sent=${sent%% *}
 check "during the attack: $sent messages, every answer right ($out)" \
 	bash -c '[[ $1 == *" bad=0" ]] && [ "$2" -ge 6 ]' _ "$out" "$sent"
-check "slowloris 1: closed by the server ($(cat "$SB/slow1.out"))" grep -q '^closed after' "$SB/slow1.out"
-check "slowloris 2: closed by the server ($(cat "$SB/slow2.out"))" grep -q '^closed after' "$SB/slow2.out"
-check "1 MB request line: refused ($(cat "$SB/big.out"))" grep -qE '^(HTTP/1.1 431|\[closed\])' "$SB/big.out"
-diag "flood: $(cat "$SB/flood.out"); slow reader: $(cat "$SB/reader.out")"
-check "the flood ran ($(cat "$SB/flood.out"))" grep -q '^connected=' "$SB/flood.out"
+sc_attack_checks
 check "the milter is still running" sb_pid_running "$MWM_PID"
 check "a message after the attack: answered right" send virus
 V=$((3 + (sent + 1) / 2 + 1))

@@ -13,6 +13,7 @@
 # - a restart starts the counters from zero.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
 . "$MW_TESTLIB/policyd.sh"
+. "$MW_TESTLIB/scraper.sh"
 PY=${MW_PYTHON:-/usr/bin/python3}
 SCRAPER=$MW_TESTLIB/scraper.py
 sb_need_cmd promtool prometheus
@@ -136,31 +137,16 @@ check "a malformed request line: 400 ($out)" bash -c '[[ $1 == "HTTP/1.1 400"* ]
 check "GET /metrics?x=1: 200" bash -c '"$1" "$2" get "$3" "/metrics?x=1" | grep -q "^HTTP/1.1 200"' _ "$PY" "$SCRAPER" "$MPORT"
 
 # ---- hostile scrapers while policy traffic runs ---------------------------
-ulimit -n 8192
 touch "$SB/attack"
 traffic 4 0 "$SB/attack" >"$SB/traffic.out" &
 TR=$!
-"$PY" "$SCRAPER" slowloris "$MPORT" 20 >"$SB/slow1.out" 2>&1 &
-S1=$!
-"$PY" "$SCRAPER" slowloris "$MPORT" 20 >"$SB/slow2.out" 2>&1 &
-S2=$!
-"$PY" "$SCRAPER" bigline "$MPORT" >"$SB/big.out" 2>&1
-"$PY" "$SCRAPER" flood "$MPORT" 1000 8 >"$SB/flood.out" 2>&1 &
-F=$!
-"$PY" "$SCRAPER" slowreader "$MPORT" 6 >"$SB/reader.out" 2>&1 &
-R=$!
-wait "$S1" "$S2" "$F" "$R"
-rm -f "$SB/attack"
+sc_attack "$MPORT"
 wait "$TR"
 out=$(cat "$SB/traffic.out")
 n=${out%% *}; n=${n#answered=}
 check "during the attack: every request answered, all correct ($out)" \
 	bash -c '[[ $1 == *" wrong=0 "* ]] && [ "$2" -ge 300 ] && [ $(($2 % 3)) = 0 ]' _ "$out" "$n"
-check "slowloris 1: closed by the server ($(cat "$SB/slow1.out"))" grep -q '^closed after' "$SB/slow1.out"
-check "slowloris 2: closed by the server ($(cat "$SB/slow2.out"))" grep -q '^closed after' "$SB/slow2.out"
-check "1 MB request line: refused ($(cat "$SB/big.out"))" grep -qE '^(HTTP/1.1 431|\[closed\])' "$SB/big.out"
-diag "flood: $(cat "$SB/flood.out"); slow reader: $(cat "$SB/reader.out")"
-check "the flood was refused, not served (503 or closed)" grep -q '^connected=' "$SB/flood.out"
+sc_attack_checks
 check "policyd still running" sb_pid_running "$PD_PID"
 out=$(traffic 1 1)
 check "a request after the attack: answered correctly ($out)" test "${out%% *}" = "answered=3"

@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "mw_metrics.h"
 
@@ -254,6 +258,120 @@ test_listen_parse(void **state)
 	assert_int_equal(mw_metrics_listen_parse("inet:x@y", &ep, err, sizeof(err)), -1);
 }
 
+/* the listener: a loopback socket on a port of the kernel's choice */
+
+static int
+http_listener(int *port)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int	fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *) &sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 64), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *) &sin, &len), 0);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	*port = ntohs(sin.sin_port);
+	return (fd);
+}
+
+static int
+http_connect(int port)
+{
+	struct sockaddr_in sin;
+	int	fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short) port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *) &sin, sizeof(sin)), 0);
+	return (fd);
+}
+
+/* send req (NULL: nothing), read to EOF; the answer, malloc()ed */
+
+static char *
+http_talk(int fd, const char *req)
+{
+	size_t	len = 0;
+	char   *buf = malloc(1 << 20);
+	ssize_t	n;
+
+	if (req != NULL)
+		assert_int_equal(write(fd, req, strlen(req)), (ssize_t) strlen(req));
+	while ((n = read(fd, buf + len, (1 << 20) - 1 - len)) > 0)
+		len += (size_t) n;
+	buf[len] = '\0';
+	close(fd);
+	return (buf);
+}
+
+/* GET, HEAD, 404, 405, 400, the connection cap, the request deadline */
+
+static void
+test_http(void **state)
+{
+	struct mw_metrics_http *h;
+	struct mw_metrics *m;
+	char	err[256];
+	int	held[MW_METRICS_HTTP_CONNS];
+	char   *text;
+	char   *ans;
+	size_t	len;
+	int	port;
+	int	i;
+
+	(void) state;
+	m = mw_metrics_create(defs, M_N, err, sizeof(err));
+	mw_metrics_inc(m, M_RELOADS, 0);
+	h = mw_metrics_http_start(m, http_listener(&port), err, sizeof(err));
+	assert_non_null(h);
+	text = mw_metrics_render(m, &len);
+	ans = http_talk(http_connect(port), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_true(strncmp(ans, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	assert_non_null(strstr(ans, "Content-Type: text/plain; version=0.0.4"));
+	assert_non_null(strstr(ans, "\r\nConnection: close\r\n"));
+	assert_string_equal(strstr(ans, "\r\n\r\n") + 4, text);
+	free(ans);
+	ans = http_talk(http_connect(port), "HEAD /metrics HTTP/1.0\r\n\r\n");
+	assert_true(strncmp(ans, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	assert_string_equal(strstr(ans, "\r\n\r\n") + 4, "");
+	free(ans);
+	ans = http_talk(http_connect(port), "GET / HTTP/1.1\r\n\r\n");
+	assert_true(strncmp(ans, "HTTP/1.1 404 ", 13) == 0);
+	free(ans);
+	ans = http_talk(http_connect(port), "DELETE /metrics HTTP/1.1\r\n\r\n");
+	assert_true(strncmp(ans, "HTTP/1.1 405 ", 13) == 0);
+	free(ans);
+	ans = http_talk(http_connect(port), "GET\r\n\r\n");
+	assert_true(strncmp(ans, "HTTP/1.1 400 ", 13) == 0);
+	free(ans);
+	/* MW_METRICS_HTTP_CONNS silent scrapers: the next one is refused at once */
+	for (i = 0; i < MW_METRICS_HTTP_CONNS; i++)
+		held[i] = http_connect(port);
+	usleep(200 * 1000);
+	ans = http_talk(http_connect(port), NULL);
+	assert_true(strncmp(ans, "HTTP/1.1 503 ", 13) == 0);
+	free(ans);
+	/* ... and each is closed by the server once its time is up */
+	for (i = 0; i < MW_METRICS_HTTP_CONNS; i++) {
+		ans = http_talk(held[i], NULL);
+		assert_string_equal(ans, "");
+		free(ans);
+	}
+	/* then a scrape is served again */
+	ans = http_talk(http_connect(port), "GET /metrics?x HTTP/1.1\r\n\r\n");
+	assert_true(strncmp(ans, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	free(ans);
+	mw_metrics_http_stop(h);
+	free(text);
+	mw_metrics_free(m);
+}
+
 int
 main(void)
 {
@@ -264,6 +382,7 @@ main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_collector),
 		cmocka_unit_test(test_listen_parse),
+		cmocka_unit_test(test_http),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
