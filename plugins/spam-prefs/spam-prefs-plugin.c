@@ -217,6 +217,7 @@ spam_prefs_decide_mail(struct mail_deliver_context *ctx,
 		       const struct mw_settings *set)
 {
 	struct spam_prefs_decision d;
+	struct event *event;
 	enum spam_prefs_action action;
 	enum spam_prefs_reason unscored;
 	const char *thr_str, *act_str, *mailbox, *sender, *key_files, *why;
@@ -253,7 +254,14 @@ spam_prefs_decide_mail(struct mail_deliver_context *ctx,
 	if (d.reason == SPAM_PREFS_REASON_NO_SCORE)
 		d.reason = unscored;	/* no-stamp, bad-stamp, ... */
 
-	e_info(ctx->event, "spam_prefs: from=<%s> score=%s threshold=%s "
+	/* the named event "spam_prefs_filing" (fields action: inbox, junk,
+	   discard, keep; reason), which Dovecot's metric blocks count */
+	event = event_create(ctx->event);
+	event_set_name(event, "spam_prefs_filing");
+	event_add_str(event, "action", !d.spam ? "inbox" :
+		      spam_prefs_action_name(action));
+	event_add_str(event, "reason", spam_prefs_reason_name(d.reason));
+	e_info(event, "spam_prefs: from=<%s> score=%s threshold=%s "
 	       "action=%s reason=%s%s%s%s", sender == NULL ? "" : sender,
 	       !have_score ? "none" : spam_prefs_format_score(score, score_buf),
 	       thr_str, !d.spam ? "inbox" :
@@ -264,6 +272,7 @@ spam_prefs_decide_mail(struct mail_deliver_context *ctx,
 	       key_files == NULL ? "" : have_score ? " stamp=ok" : "",
 	       why == NULL ? "" : " stamp=\"", why == NULL ? "" :
 	       t_strconcat(str_sanitize_utf8(why, 200), "\"", NULL));
+	event_unref(&event);
 	if (!d.spam)
 		return 0;
 

@@ -46,8 +46,12 @@
 #                        pop3-subjects)
 #   stack_queue_count    messages in Postfix's queue
 #   stack_metric DAEMON SERIES  the value of one sample of DAEMON's (milter,
-#                        policyd) /metrics endpoint (MetricsListen on
-#                        ST_MILTER_METRICS_PORT, ST_POLICYD_METRICS_PORT)
+#                        policyd, dovecot) /metrics endpoint (MetricsListen on
+#                        ST_MILTER_METRICS_PORT, ST_POLICYD_METRICS_PORT;
+#                        Dovecot's OpenMetrics listener on
+#                        ST_DOVECOT_METRICS_PORT, conf.d's
+#                        mailwarren-metrics.conf.ext)
+#   stack_metric_text DAEMON  the whole exposition (after the status line)
 #   stack_decisions DAEMON  "action/reason N" for each nonzero decision
 #                        counter of DAEMON, one a line
 #
@@ -147,7 +151,8 @@ st_ports() {
 		st_pick_port DC_IMAP_PORT 143 && st_pick_port DC_POP3_PORT 110 &&
 		st_pick_port DC_LMTP_PORT 24 && st_pick_port SPAMD_PORT 783 &&
 		st_pick_port ST_MILTER_PORT 890 && st_pick_port PD_PORT 40 &&
-		st_pick_port ST_MILTER_METRICS_PORT 9130 && st_pick_port ST_POLICYD_METRICS_PORT 9131
+		st_pick_port ST_MILTER_METRICS_PORT 9130 && st_pick_port ST_POLICYD_METRICS_PORT 9131 &&
+		st_pick_port ST_DOVECOT_METRICS_PORT 9900
 }
 
 # st_users: the sample users and the policy daemon's tables.
@@ -301,6 +306,8 @@ st_dovecot_start() {
 		st_snippet dovecot-2.4/90-mailshard.conf |
 			sed -e "s|^#mailshard_volumes = .*|mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
 				>"$d/90-mailshard.conf"
+		st_snippet dovecot-2.4/mailwarren-metrics.conf.ext |
+			sed "s/^    port = 9900\$/    port = $ST_DOVECOT_METRICS_PORT/" >"$d/96-mailwarren-metrics.conf"
 		st_snippet dovecot-2.4/95-spam-prefs.conf |
 			sed -E -e 's/^#(spam_prefs_(threshold|action|mailbox) = )/\1/' \
 				-e "s|^#spam_prefs_stamp_key_file = .*|spam_prefs_stamp_key_file = $ST_STAMP_KEY|" \
@@ -314,6 +321,8 @@ st_dovecot_start() {
 		st_snippet dovecot/90-mailshard.conf |
 			sed -e "s|^  #mailshard_volumes = .*|  mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
 				>"$d/90-mailshard.conf"
+		st_snippet dovecot/mailwarren-metrics.conf.ext |
+			sed "s/^    port = 9900\$/    port = $ST_DOVECOT_METRICS_PORT/" >"$d/96-mailwarren-metrics.conf"
 		st_snippet dovecot/95-spam-prefs.conf |
 			sed -E -e 's/^  #(spam_prefs_(threshold|action|mailbox) = )/  \1/' \
 				-e "s|^  #spam_prefs_stamp_key_file = .*|  spam_prefs_stamp_key_file = $ST_STAMP_KEY|" \
@@ -380,6 +389,7 @@ st_env() {
 	SINK_PORT=$PF_SINK_PORT
 	MILTER_METRICS_PORT=$ST_MILTER_METRICS_PORT
 	POLICYD_METRICS_PORT=$ST_POLICYD_METRICS_PORT
+	DOVECOT_METRICS_PORT=$ST_DOVECOT_METRICS_PORT
 	EOF
 }
 
@@ -520,11 +530,16 @@ st_metrics_port() {
 	case $1 in
 	milter) echo "$ST_MILTER_METRICS_PORT" ;;
 	policyd) echo "$ST_POLICYD_METRICS_PORT" ;;
+	dovecot) echo "$ST_DOVECOT_METRICS_PORT" ;;
 	esac
 }
 
 stack_metric() {
 	"$MW_PYTHON" "$MW_TESTLIB/scraper.py" value "$(st_metrics_port "$1")" "$2"
+}
+
+stack_metric_text() {
+	"$MW_PYTHON" "$MW_TESTLIB/scraper.py" get "$(st_metrics_port "$1")"
 }
 
 stack_decisions() {
