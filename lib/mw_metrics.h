@@ -74,7 +74,7 @@ struct mw_metrics_http;
 
 extern int mw_metrics_listen_parse(const char *, struct mw_endpoint *, char *, size_t);
 extern int mw_metrics_http_open(const struct mw_endpoint *, char *, size_t);
-extern int mw_metrics_http_bind(const char *, char *, size_t);
+extern int mw_metrics_http_bind(const char *, char *, size_t, char *, size_t);
 extern struct mw_metrics_http *mw_metrics_http_start(struct mw_metrics *, int, char *, size_t);
 extern void mw_metrics_http_stop(struct mw_metrics_http *);
 

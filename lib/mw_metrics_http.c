@@ -9,8 +9,10 @@
 /*	int	mw_metrics_http_open(ep, err, errlen)
 /*	const struct mw_endpoint *ep;
 /*
-/*	int	mw_metrics_http_bind(spec, err, errlen)
+/*	int	mw_metrics_http_bind(spec, url, urllen, err, errlen)
 /*	const char *spec;
+/*	char	*url;
+/*	size_t	urllen;
 /*
 /*	struct mw_metrics_http *mw_metrics_http_start(m, fd, err, errlen)
 /*	struct mw_metrics *m;
@@ -22,7 +24,8 @@
 /*	mw_metrics_http_open() binds and listens (as root, before the
 /*	privileges go, so that a low port works); the descriptor is
 /*	non-blocking.  mw_metrics_http_bind() does the same for a
-/*	MetricsListen value (mw_metrics_listen_parse(3)).
+/*	MetricsListen value (mw_metrics_listen_parse(3)) and writes the
+/*	scrape URL into url ("http://127.0.0.1:9130/metrics").
 /*
 /*	mw_metrics_http_start() serves GET /metrics on that descriptor in a
 /*	thread of its own, which shares nothing with the mail path but the
@@ -117,12 +120,14 @@ mw_metrics_http_open(const struct mw_endpoint *ep, char *err, size_t errlen)
 /* mw_metrics_http_bind - MetricsListen: parse, bind, listen */
 
 int
-mw_metrics_http_bind(const char *spec, char *err, size_t errlen)
+mw_metrics_http_bind(const char *spec, char *url, size_t urllen, char *err, size_t errlen)
 {
 	struct mw_endpoint ep;
 
 	if (mw_metrics_listen_parse(spec, &ep, err, errlen) < 0)
 		return (-1);
+	snprintf(url, urllen, ep.type == MW_EP_INET6 ? "http://[%s]:%u/metrics" : "http://%s:%u/metrics",
+		 ep.host, ep.port);
 	return (mw_metrics_http_open(&ep, err, errlen));
 }
 

@@ -151,6 +151,7 @@ static const struct mw_metric_def mm_defs[MM_N] = {
 static struct mw_metrics *mm;
 static struct mw_metrics_http *mm_http;
 static int mm_fd = -1;
+static char mm_url[300];		/* the scrape URL */
 static long long mm_db_time;		/* the database's build time; atomic */
 
 /* mm_collect - the gauges read from state, before each exposition */
@@ -193,7 +194,8 @@ milter_metrics_init(const struct milter_conf *conf)
 	mw_metrics_set_collector(mm, mm_collect, NULL);
 	mw_metrics_set(mm, MM_START, 0, (long long) time(NULL));
 	if (conf->metrics_listen != NULL
-	    && (mm_fd = mw_metrics_http_bind(conf->metrics_listen, err, sizeof(err))) < 0)
+	    && (mm_fd = mw_metrics_http_bind(conf->metrics_listen, mm_url, sizeof(mm_url),
+						 err, sizeof(err))) < 0)
 		mw_fatal("MetricsListen: %s", err);
 }
 
@@ -208,7 +210,7 @@ milter_metrics_start(const struct milter_conf *conf)
 		return;
 	if ((mm_http = mw_metrics_http_start(mm, mm_fd, err, sizeof(err))) == NULL)
 		mw_fatal("%s", err);
-	mw_info("metrics on http://%s/metrics", conf->metrics_listen);
+	mw_info("metrics on %s", mm_url);
 }
 
 /* milter_metrics_stop - stop serving */

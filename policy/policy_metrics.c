@@ -135,6 +135,7 @@ static const struct mw_metric_def pm_defs[PM_N] = {
 static struct mw_metrics *pm;
 static struct mw_metrics_http *pm_http;
 static int pm_fd = -1;
+static char pm_url[300];		/* the scrape URL */
 
 /* policy_metrics_init - the metrics; bind MetricsListen */
 
@@ -147,7 +148,8 @@ policy_metrics_init(const struct policy_conf *conf)
 		mw_fatal("metrics: %s", err);
 	mw_metrics_set(pm, PM_START, 0, (long long) time(NULL));
 	if (conf->metrics_listen != NULL
-	    && (pm_fd = mw_metrics_http_bind(conf->metrics_listen, err, sizeof(err))) < 0)
+	    && (pm_fd = mw_metrics_http_bind(conf->metrics_listen, pm_url, sizeof(pm_url),
+						 err, sizeof(err))) < 0)
 		mw_fatal("MetricsListen: %s", err);
 }
 
@@ -162,7 +164,7 @@ policy_metrics_start(const struct policy_conf *conf)
 		return;
 	if ((pm_http = mw_metrics_http_start(pm, pm_fd, err, sizeof(err))) == NULL)
 		mw_fatal("%s", err);
-	mw_info("metrics on http://%s/metrics", conf->metrics_listen);
+	mw_info("metrics on %s", pm_url);
 }
 
 /* policy_metrics_stop - stop serving */

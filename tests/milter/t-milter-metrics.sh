@@ -64,7 +64,7 @@ start_main() {
 		sb_wait_port "$MPORT" 10
 }
 start_main || { echo "Bail out! milter did not start"; exit 1; }
-check "the start log names the endpoint" grep -q "metrics on http://$MPORT/metrics" "$MWM_LOG"
+check "the start log names the endpoint" sb_eventually 5 grep -q "metrics on http://127.0.0.1:$MPORT/metrics" "$MWM_LOG"
 check "only on loopback: ss shows 127.0.0.1:$MPORT" \
 	bash -c 'ss -Hltn "sport = :$1" | grep -q "127.0.0.1:$1"' _ "$MPORT"
 "$PY" "$SCRAPER" get "$MPORT" >"$SB/m0.txt"

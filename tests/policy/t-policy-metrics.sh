@@ -59,7 +59,7 @@ echo "MetricsListen $MPORT" >>"$PD_CONF"
 policyd_start || { echo "Bail out! policyd did not start"; exit 1; }
 sb_wait_port "$MPORT" 10
 check "MetricsListen $MPORT: the start log names the endpoint" \
-	grep -q "metrics on http://$MPORT/metrics" "$PD_LOG"
+	sb_eventually 5 grep -q "metrics on http://127.0.0.1:$MPORT/metrics" "$PD_LOG"
 check "only on loopback: ss shows 127.0.0.1:$MPORT" \
 	bash -c 'ss -Hltn "sport = :$1" | grep -q "127.0.0.1:$1"' _ "$MPORT"
 
