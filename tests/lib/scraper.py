@@ -64,8 +64,12 @@ def cmd_get(port, path="/metrics"):
     if status is None:
         print("[no answer]")
         return 1
-    print(status)
-    sys.stdout.write(body)
+    try:
+        print(status)
+        sys.stdout.write(body)
+        sys.stdout.flush()
+    except BrokenPipeError:		# "| grep -q": the reader had enough
+        sys.stdout = None
     return 0
 
 

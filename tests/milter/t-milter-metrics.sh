@@ -151,8 +151,9 @@ sc_attack_checks
 check "the milter is still running" sb_pid_running "$MWM_PID"
 check "a message after the attack: answered right" send virus
 V=$((3 + (sent + 1) / 2 + 1))
-check "a scrape after the attack: reject{virus} = $V, exact" \
-	test "$(val "$D{action=\"reject\",reason=\"virus\"}")" = "$V"
+got=$(val "$D{action=\"reject\",reason=\"virus\"}")
+check "a scrape after the attack: reject{virus} = $V, exact ($got)" test "$got" = "$V"
+[ "$got" = "$V" ] || diag "$(grep -cF "virus=$VNAME " "$MWM_LOG") virus log lines; mail: $(cat "$SB/mail.out")"
 check "no MaxConnections refusal: connections_total{refused} = 0" \
 	test "$(val "${M}connections_total{result=\"refused\"}")" = 0
 
