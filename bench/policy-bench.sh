@@ -25,7 +25,9 @@
 # second during the run as Prometheus would (policyd-on), and, with
 # MW_BENCH_BASE=/path/to/mailwarren-policyd (an optimised build of the
 # commit before the metrics), that binary (policyd-base).  The summary
-# gives each one's median rate against policyd-off's.
+# gives each one's median rate against policyd-off's, and the median CPU
+# time each daemon spent per request (its utime + stime around the run:
+# robust against whatever else the machine runs).
 #
 # Logging is part of the cost: mailwarren-policyd logs every refusal to
 # syslog, as in production.  Without a syslog daemon glibc retries the
@@ -118,7 +120,7 @@ run_load() {
 
 # metrics_bench - -M: policyd-off, -off2, -on (scraped), -base, rotated
 metrics_bench() {
-	local names=(off off2 on) n k r cfg mport scraper i
+	local names=(off off2 on) n k r cfg mport scraper i pid cpu0 cpu1
 	[ -n "${MW_BENCH_BASE:-}" ] && names+=(base)
 	mport=$(port)
 	for n in "${names[@]}"; do
@@ -145,7 +147,14 @@ metrics_bench() {
 				( while :; do "$PY" "$TOP/tests/lib/scraper.py" get "$mport" >/dev/null 2>&1; sleep 1; done ) &
 				scraper=$!
 			fi
+			pid=$(cat "$C/policyd-$n.pid")
+			cpu0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
 			run_load "policyd-$n" "$(sed -n 's/^PolicySocket //p' "$C/policyd-$n.conf")"
+			cpu1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+			# the daemon's own CPU (utime + stime, clock ticks) per request:
+			# what the metrics cost it, whatever else the machine runs
+			awk -v a="$cpu0" -v b="$cpu1" -v n="$REQS" -v hz="$(getconf CLK_TCK)" -v s="$size" -v l="policyd-$n" \
+				'BEGIN { printf "%s %s-cpu cpu_us_per_req=%.3f\n", s, l, (b - a) * 1e6 / hz / n }' >>"$W/results"
 			[ -n "$scraper" ] && { kill "$scraper"; wait "$scraper" 2>/dev/null || true; }
 		done
 	done
@@ -185,7 +194,8 @@ EOF2
 		metrics_bench
 		for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 		for p in "$C"/policyd-*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
-		wait "${PIDS[@]}" 2>/dev/null || true
+		# not a bare "wait": that would wait for the syslog sink too
+		[ "${#PIDS[@]}" = 0 ] || wait "${PIDS[@]}" 2>/dev/null || true
 		PIDS=()
 		continue
 	fi
@@ -245,13 +255,19 @@ for line in open(sys.argv[1]):
     f = line.split()
     size, label = f[0], f[1]
     kv = dict(re.findall(r"(\w+)=([\d.]+)", line))
-    if "rate" in kv and not label.startswith("reload"):
+    if "cpu_us_per_req" in kv:
+        runs.setdefault((size, label), []).append(kv)
+    elif "rate" in kv and not label.startswith("reload"):
         runs.setdefault((size, label), []).append(kv)
     else:
         extra.append(line.strip())
 print("%-8s %-14s %10s %8s %8s %10s %7s" % ("CIDRs", "server", "req/s", "p50 us", "p99 us", "mismatch", "ratio"))
+cpu = {}
 for (size, label), rs in sorted(runs.items(), key=lambda k: (int(k[0][0]), k[0][1])):
     med = lambda k: statistics.median(float(r[k]) for r in rs)
+    if label.endswith("-cpu"):
+        cpu[(size, label[:-4])] = [float(r["cpu_us_per_req"]) for r in rs]
+        continue
     ratio = ""
     if label in ("policyd-off2", "policyd-on", "policyd-base"):
         off = runs.get((size, "policyd-off"))
@@ -262,6 +278,12 @@ for (size, label), rs in sorted(runs.items(), key=lambda k: (int(k[0][0]), k[0][
             ratio = "%.2f" % (med("rate") / statistics.median(float(r["rate"]) for r in null))
     print("%-8s %-14s %10.0f %8.0f %8.0f %10d %7s" % (size, label, med("rate"), med("p50_us"),
           med("p99_us"), sum(int(r["mismatches"]) for r in rs), ratio))
+if cpu:
+    print("\n%-8s %-14s %12s %9s  %s" % ("CIDRs", "server", "CPU us/req", "vs off", "per round"))
+    for (size, label), v in sorted(cpu.items()):
+        off = statistics.median(cpu[(size, "policyd-off")])
+        print("%-8s %-14s %12.3f %9.3f  %s" % (size, label, statistics.median(v),
+              statistics.median(v) / off, " ".join("%.2f" % x for x in v)))
 for e in extra:
     print(e)
 PY
