@@ -77,7 +77,9 @@ mkdir -p "$B"
 (cd "$B" && { [ -f Makefile ] || "$TOP/configure" --disable-integration-tests >/dev/null; } &&
 	make -j"$(nproc)" milter/mailwarren-milter bench/null-milter >/dev/null) || { echo "build failed"; exit 1; }
 need=
-for c in clamd clamav-milter spamass-milter spamd smtp-sink postfix; do
+others="clamd clamav-milter spamass-milter spamd"
+[ -z "$METRICS" ] || others=
+for c in $others smtp-sink postfix; do
 	command -v "$c" >/dev/null 2>&1 || need=1
 done
 [ -z "$need" ] || "$TOP/tools/install-deps.sh" --bench || exit 1
@@ -94,7 +96,7 @@ SHM=$(mktemp -d /dev/shm/mw-bench.XXXXXX)
 chmod 755 "$SHM"
 sb_at_exit "rm -rf $SHM"
 mkdir -p "$RUN" "$SHM"/{mwtcp,mwux,mwux2,mwuxm,mwbase,mwuxnc,mwsp,clamd,clamdnc,clamtcp,clamux,clamuxnc}
-chmod 1777 "$RUN"
+chmod 1777 "$RUN" "$SHM"/mw*
 JSON=$OUT/results.jsonl
 PIDS=()
 sb_at_exit 'for p in "${PIDS[@]}"; do mw_kill_pid "$p" 10; done'
@@ -132,6 +134,8 @@ mw() {
 		echo "DatabaseCheckInterval 0"
 		echo "TemporaryDirectory $SHM/$name"
 		echo "$limits"
+		# as root the milter must be given a user (it refuses to stay root)
+		[ "$(id -u)" != 0 ] || printf 'User nobody\nGroup nogroup\n'
 		while [ $# -ge 2 ]; do echo "$1 $2"; shift 2; done
 	} >"$RUN/$name.conf"
 	t0=$(date +%s.%N)
@@ -145,7 +149,9 @@ mw() {
 	echo "$name: ready in $(since "$t0") s, $(grep -o 'loaded: [0-9]* signatures in [0-9]* ms' "$RUN/$name.log")"
 }
 M_MWTCP=$(port) M_MWSP=$(port) M_CLAMTCP=$(port) M_SASS=$(port)
-mw mwtcp "inet:$M_MWTCP@127.0.0.1" SpamdHosts none
+MWTCP=mwtcp
+[ -z "$METRICS" ] || MWTCP=	# -M: over a unix socket only
+[ -z "$MWTCP" ] || mw mwtcp "inet:$M_MWTCP@127.0.0.1" SpamdHosts none
 mw mwux "local:$RUN/mwux.sock" SpamdHosts none
 BASE=
 if [ -n "${MW_BENCH_BASE:-}" ]; then
@@ -279,7 +285,7 @@ NC=
 [ -z "$NC_SESSIONS" ] || NC="mwuxnc clamuxnc"
 CLAM="clamtcp clamux" CLAMUX=clamux MWM=
 [ -z "$METRICS" ] || CLAM= CLAMUX= MWM="mwux2 mwuxm"
-for cfg in null nulltcp mwtcp mwux $MWM $BASE $CLAM $NC ${SPAM:+mwsp sass}; do sb_wait_port "${PORT[$cfg]}" 30; done
+for cfg in null nulltcp $MWTCP mwux $MWM $BASE $CLAM $NC ${SPAM:+mwsp sass}; do sb_wait_port "${PORT[$cfg]}" 30; done
 
 scanner_pids() {
 	case $1 in
@@ -314,7 +320,7 @@ run() {
 	fi
 	local scraper=
 	if [ "$cfg" = mwuxm ]; then	# a Prometheus: one scrape a second
-		(while :; do "$PY" "$TOP/tests/lib/scraper.py" get "$M_METRICS" >/dev/null 2>&1; sleep 1; done) &
+		"$PY" "$TOP/tests/lib/scraper.py" loop "$M_METRICS" 1 >/dev/null 2>&1 &
 		scraper=$!
 	fi
 	"$PY" "$TOP/bench/smtp-load.py" --label "cfg=$cfg" --sessions "$s" --count "$n" \
@@ -323,7 +329,7 @@ run() {
 }
 
 echo "== sanity: every AV path rejects EICAR in a zip"
-for cfg in mwtcp mwux $MWM $BASE $CLAM $NC ${SPAM:+mwsp}; do
+for cfg in $MWTCP mwux $MWM $BASE $CLAM $NC ${SPAM:+mwsp}; do
 	out=$(run "$cfg" 1 1 eicar-zip.eml=1 2>&1)
 	grep -q '"550": 1' <<<"$out" || { echo "$cfg does not reject EICAR: $out"; exit 1; }
 done
@@ -376,7 +382,7 @@ if [ -n "$SPAM" ]; then
 	done
 fi
 echo "== idle RSS after the runs (MB)"
-for cfg in null nulltcp mwtcp mwux $MWM $BASE ${CLAM:+clamd $CLAM} ${NC:+mwuxnc clamdnc clamuxnc} ${SPAM:+mwsp sass}; do
+for cfg in null nulltcp $MWTCP mwux $MWM $BASE ${CLAM:+clamd $CLAM} ${NC:+mwuxnc clamdnc clamuxnc} ${SPAM:+mwsp sass}; do
 	echo "$cfg $(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/${MPID[$cfg]}/status" 2>/dev/null)"
 done
 echo "== summary ($JSON)"

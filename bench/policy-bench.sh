@@ -144,7 +144,7 @@ metrics_bench() {
 			n=${names[$(((k + r) % ${#names[@]}))]}
 			scraper=
 			if [ "$n" = on ]; then	# a Prometheus: one scrape a second
-				( while :; do "$PY" "$TOP/tests/lib/scraper.py" get "$mport" >/dev/null 2>&1; sleep 1; done ) &
+				"$PY" "$TOP/tests/lib/scraper.py" loop "$mport" 1 >/dev/null 2>&1 &
 				scraper=$!
 			fi
 			pid=$(cat "$C/policyd-$n.pid")

@@ -19,6 +19,10 @@ usage:
   scraper.py flood PORT N SECS      open N connections at once, send nothing,
                                     hold them SECS seconds; print
                                     "connected=C refused=R answered503=A"
+  scraper.py loop PORT SECS         GET /metrics every SECS seconds until
+                                    killed, as Prometheus does (one process:
+                                    what a scrape costs is the daemon's
+                                    answer, not an interpreter's start)
   scraper.py slowreader PORT SECS   send GET /metrics with a 1-byte receive
                                     buffer and read nothing for SECS seconds;
                                     print "dropped" when the server gave up
@@ -183,6 +187,16 @@ def cmd_flood(port, n, secs):
     return 0
 
 
+def cmd_loop(port, secs):
+    while True:
+        t = time.time()
+        try:
+            get(port)
+        except OSError:
+            pass
+        time.sleep(max(0.0, float(secs) - (time.time() - t)))
+
+
 def cmd_slowreader(port, secs):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
@@ -203,7 +217,8 @@ def cmd_slowreader(port, secs):
 
 def main():
     cmds = {"get": cmd_get, "value": cmd_value, "raw": cmd_raw, "slowloris": cmd_slowloris,
-            "bigline": cmd_bigline, "flood": cmd_flood, "slowreader": cmd_slowreader}
+            "bigline": cmd_bigline, "flood": cmd_flood, "slowreader": cmd_slowreader,
+            "loop": cmd_loop}
     if len(sys.argv) < 3 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     sys.exit(cmds[sys.argv[1]](*sys.argv[2:]))
