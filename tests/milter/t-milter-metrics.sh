@@ -67,24 +67,7 @@ start_main || { echo "Bail out! milter did not start"; exit 1; }
 check "the start log names the endpoint" sb_eventually 5 grep -q "metrics on http://127.0.0.1:$MPORT/metrics" "$MWM_LOG"
 check "only on loopback: ss shows 127.0.0.1:$MPORT" \
 	bash -c 'ss -Hltn "sport = :$1" | grep -q "127.0.0.1:$1"' _ "$MPORT"
-"$PY" "$SCRAPER" get "$MPORT" >"$SB/m0.txt"
-check "GET /metrics: 200" grep -q '^HTTP/1.1 200 OK' "$SB/m0.txt"
-tail -n +2 "$SB/m0.txt" >"$SB/m0.prom"
-check "promtool check metrics: no complaint" bash -c 'promtool check metrics <"$1" >"$2" 2>&1' _ "$SB/m0.prom" "$SB/lint.out"
-[ -s "$SB/lint.out" ] && diag "$(cat "$SB/lint.out")"
-MAN8=$top_srcdir/man/mailwarren-milter.8
-missing=
-for m in $(sed -n 's/^\.B \(mailwarren_milter_[a-z_]*\).*/\1/p' "$MAN8"); do
-	grep -q "^# TYPE $m " "$SB/m0.prom" || missing="$missing $m"
-done
-n=$(grep -c '^\.B mailwarren_milter_' "$MAN8")
-check "every metric of mailwarren-milter(8) ($n) is served${missing:+; missing:$missing}" \
-	bash -c '[ -z "$1" ] && [ "$2" -ge 15 ]' _ "$missing" "$n"
-undoc=
-for m in $(sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$SB/m0.prom"); do
-	grep -q "^\.B $m " "$MAN8" || undoc="$undoc $m"
-done
-check "every metric served is in mailwarren-milter(8)${undoc:+; not:$undoc}" test -z "$undoc"
+sc_exposition_checks "$MPORT" "$top_srcdir/man/mailwarren-milter.8" 15
 check "signatures loaded: > 0" test "$(val ${M}clamav_signatures)" -gt 0
 age=$(val ${M}clamav_database_age_seconds)
 check "database age: a number of seconds ($age)" bash -c '[[ $1 =~ ^[0-9]+$ ]]' _ "$age"

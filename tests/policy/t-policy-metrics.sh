@@ -63,22 +63,7 @@ check "MetricsListen $MPORT: the start log names the endpoint" \
 check "only on loopback: ss shows 127.0.0.1:$MPORT" \
 	bash -c 'ss -Hltn "sport = :$1" | grep -q "127.0.0.1:$1"' _ "$MPORT"
 
-"$PY" "$SCRAPER" get "$MPORT" >"$SB/m0.txt"
-check "GET /metrics: 200" grep -q '^HTTP/1.1 200 OK' "$SB/m0.txt"
-tail -n +2 "$SB/m0.txt" >"$SB/m0.prom"
-check "promtool check metrics: no complaint" bash -c 'promtool check metrics <"$1" >"$2" 2>&1' _ "$SB/m0.prom" "$SB/lint.out"
-[ -s "$SB/lint.out" ] && diag "$(cat "$SB/lint.out")"
-missing=
-for m in $(sed -n 's/^\.B \(mailwarren_policyd_[a-z_]*\).*/\1/p' "$MW_TOP_SRCDIR/man/mailwarren-policyd.8"); do
-	grep -q "^# TYPE $m " "$SB/m0.prom" || missing="$missing $m"
-done
-n=$(grep -c '^\.B mailwarren_policyd_' "$MW_TOP_SRCDIR/man/mailwarren-policyd.8")
-check "every metric of mailwarren-policyd(8) ($n) is served${missing:+; missing:$missing}" \
-	bash -c '[ -z "$1" ] && [ "$2" -ge 10 ]' _ "$missing" "$n"
-served=$(sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$SB/m0.prom" | sort | tr '\n' ' ')
-undoc=
-for m in $served; do grep -q "^\.B $m " "$MW_TOP_SRCDIR/man/mailwarren-policyd.8" || undoc="$undoc $m"; done
-check "every metric served is in mailwarren-policyd(8)${undoc:+; not:$undoc}" test -z "$undoc"
+sc_exposition_checks "$MPORT" "$MW_TOP_SRCDIR/man/mailwarren-policyd.8" 10
 
 # ---- N requests of each kind: the counters say N --------------------------
 cat >"$SB/traffic.py" <<'EOF'
