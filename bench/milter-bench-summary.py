@@ -22,7 +22,7 @@ for path in sys.argv[1:]:
             r['round'] = str(int(r['round']) + first)
             if r['part'] != 'warm':
                 rows.append(r)
-ORDER = ['bare', 'null', 'nulltcp', 'mwtcp', 'mwux', 'mwbase', 'mwuxnc', 'clamtcp', 'clamux', 'clamuxnc', 'mwsp', 'sass', 'spamd']
+ORDER = ['bare', 'null', 'nulltcp', 'mwtcp', 'mwux', 'mwux2', 'mwuxm', 'mwbase', 'mwuxnc', 'clamtcp', 'clamux', 'clamuxnc', 'mwsp', 'sass', 'spamd']
 
 
 def med(vals, d=1):
@@ -58,7 +58,8 @@ PAIRS = [('null', 'bare'), ('mwux', 'null'), ('mwtcp', 'nulltcp'), ('mwtcp', 'nu
          ('clamux', 'bare'), ('mwtcp', 'clamtcp'), ('mwux', 'clamux'), ('mwtcp', 'clamux'),
          ('mwuxnc', 'clamuxnc'), ('mwuxnc', 'null'),
          ('mwsp', 'spamd'), ('sass', 'spamd'), ('mwsp', 'sass'),
-         ('mwux', 'mwbase'), ('mwbase', 'clamux'), ('mwbase', 'null')]
+         ('mwux', 'mwbase'), ('mwbase', 'clamux'), ('mwbase', 'null'),
+         ('mwux2', 'mwux'), ('mwuxm', 'mwux'), ('mwbase', 'mwux')]
 rate = {(r['part'], r['sessions'], r['round'], r['cfg']): r['rate'] for r in rows}
 print('\n| part | sess | ratio (msg/s) | median | per round |')
 print('|---|---|---|---|---|')

@@ -3,13 +3,20 @@
 # alternatives, through one private Postfix relaying to smtp-sink (issue 4's
 # "Benchmark"), configurations interleaved and rotated per round.
 #
-# usage: bench/milter-bench.sh [-r ROUNDS] [-s "1 4 16"] [-o "4"] [-H HASHES] [-S]
+# usage: bench/milter-bench.sh [-r ROUNDS] [-s "1 4 16"] [-o "4"] [-H HASHES] [-S] [-M]
 #   -r  rounds (default 3; the summary gives medians and min-max)
 #   -s  session counts (default "1 4 16") of the "av" and "hit" parts
 #   -o  session counts of the "nocache" part (default "4"; "" skips it)
 #   -H  random hash signatures in the scaled DB (default 1000000, plus
 #       50,000 body signatures: tests/lib/gen-clamdb.py scaled)
 #   -S  skip the spamd part
+#   -M  the metrics cost (issue 17) instead: only mailwarren-milter, over a
+#       unix socket, as mwux and mwux2 (two identical instances without
+#       MetricsListen: their ratio is the A/A noise band), mwuxm
+#       (MetricsListen, scraped every second during its runs, as Prometheus
+#       would) and mwbase (MW_BENCH_BASE, e.g. the commit before the
+#       metrics), in the av and hit parts; no clamd, spamd or Postfix
+#       listeners for the others
 # Messages per run: N1 (1 session, default 150), N4 (400), N16 (600);
 # spamd runs: SPAM_N (default 40) 20 KB text messages at 4 sessions.
 #
@@ -51,12 +58,12 @@ if [ -z "${MW_BENCH_LOCKED:-}" ]; then
 	MW_BENCH_LOCKED=1 exec flock /tmp/mw-bench.lock "$0" "$@"
 fi
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-ROUNDS=3 SESSIONS="1 4 16" NC_SESSIONS="4" HASHES=1000000 SPAM=1
-while getopts r:s:o:H:S opt; do
+ROUNDS=3 SESSIONS="1 4 16" NC_SESSIONS="4" HASHES=1000000 SPAM=1 METRICS=
+while getopts r:s:o:H:SM opt; do
 	case $opt in
 	r) ROUNDS=$OPTARG ;; s) SESSIONS=$OPTARG ;; o) NC_SESSIONS=$OPTARG ;;
-	H) HASHES=$OPTARG ;; S) SPAM= ;;
-	*) sed -n '2,42p' "$0"; exit 2 ;;
+	H) HASHES=$OPTARG ;; S) SPAM= ;; M) METRICS=1 SPAM= NC_SESSIONS= ;;
+	*) sed -n '2,49p' "$0"; exit 2 ;;
 	esac
 done
 N1=${N1:-150} N4=${N4:-400} N16=${N16:-600} SPAM_N=${SPAM_N:-40}
@@ -70,7 +77,9 @@ mkdir -p "$B"
 (cd "$B" && { [ -f Makefile ] || "$TOP/configure" --disable-integration-tests >/dev/null; } &&
 	make -j"$(nproc)" milter/mailwarren-milter bench/null-milter >/dev/null) || { echo "build failed"; exit 1; }
 need=
-for c in clamd clamav-milter spamass-milter spamd smtp-sink postfix; do
+others="clamd clamav-milter spamass-milter spamd"
+[ -z "$METRICS" ] || others=
+for c in $others smtp-sink postfix; do
 	command -v "$c" >/dev/null 2>&1 || need=1
 done
 [ -z "$need" ] || "$TOP/tools/install-deps.sh" --bench || exit 1
@@ -86,8 +95,8 @@ RUN=$SB/run
 SHM=$(mktemp -d /dev/shm/mw-bench.XXXXXX)
 chmod 755 "$SHM"
 sb_at_exit "rm -rf $SHM"
-mkdir -p "$RUN" "$SHM"/{mwtcp,mwux,mwbase,mwuxnc,mwsp,clamd,clamdnc,clamtcp,clamux,clamuxnc}
-chmod 1777 "$RUN"
+mkdir -p "$RUN" "$SHM"/{mwtcp,mwux,mwux2,mwuxm,mwbase,mwuxnc,mwsp,clamd,clamdnc,clamtcp,clamux,clamuxnc}
+chmod 1777 "$RUN" "$SHM"/mw*
 JSON=$OUT/results.jsonl
 PIDS=()
 sb_at_exit 'for p in "${PIDS[@]}"; do mw_kill_pid "$p" 10; done'
@@ -125,6 +134,8 @@ mw() {
 		echo "DatabaseCheckInterval 0"
 		echo "TemporaryDirectory $SHM/$name"
 		echo "$limits"
+		# as root the milter must be given a user (it refuses to stay root)
+		[ "$(id -u)" != 0 ] || printf 'User nobody\nGroup nogroup\n'
 		while [ $# -ge 2 ]; do echo "$1 $2"; shift 2; done
 	} >"$RUN/$name.conf"
 	t0=$(date +%s.%N)
@@ -138,7 +149,9 @@ mw() {
 	echo "$name: ready in $(since "$t0") s, $(grep -o 'loaded: [0-9]* signatures in [0-9]* ms' "$RUN/$name.log")"
 }
 M_MWTCP=$(port) M_MWSP=$(port) M_CLAMTCP=$(port) M_SASS=$(port)
-mw mwtcp "inet:$M_MWTCP@127.0.0.1" SpamdHosts none
+MWTCP=mwtcp
+[ -z "$METRICS" ] || MWTCP=	# -M: over a unix socket only
+[ -z "$MWTCP" ] || mw mwtcp "inet:$M_MWTCP@127.0.0.1" SpamdHosts none
 mw mwux "local:$RUN/mwux.sock" SpamdHosts none
 BASE=
 if [ -n "${MW_BENCH_BASE:-}" ]; then
@@ -147,6 +160,11 @@ if [ -n "${MW_BENCH_BASE:-}" ]; then
 	BASE=mwbase
 fi
 [ -n "$NC_SESSIONS" ] && mw mwuxnc "local:$RUN/mwuxnc.sock" SpamdHosts none DisableCache yes
+if [ -n "$METRICS" ]; then
+	M_METRICS=$(port)
+	mw mwux2 "local:$RUN/mwux2.sock" SpamdHosts none
+	mw mwuxm "local:$RUN/mwuxm.sock" SpamdHosts none MetricsListen "$M_METRICS"
+fi
 [ -n "$SPAM" ] && mw mwsp "inet:$M_MWSP@127.0.0.1" SpamdHosts "inet:$SPAMD_PORT@127.0.0.1" SpamdTimeout 120
 # nullmilter NAME SOCKET: one bench/null-milter (libmilter socket syntax)
 nullmilter() {
@@ -191,6 +209,7 @@ EOC
 	done
 	echo "$name: ready (PONG) in $(since "$t0") s"
 }
+if [ -z "$METRICS" ]; then
 clamd_start clamd
 [ -n "$NC_SESSIONS" ] && clamd_start clamdnc DisableCache yes
 # clammilter NAME SOCKET [CLAMD]: clamav-milter to a clamd above (default
@@ -223,14 +242,17 @@ if [ -n "$SPAM" ]; then
 	MPID[sass]=$!
 	PIDS+=($!)
 fi
+fi	# -M: none of the others
 sb_wait_port "$M_NULLTCP" 30 || { echo "null-milter (TCP) did not start"; exit 1; }
-sb_wait_port "$M_CLAMTCP" 30 && sb_wait_file "$RUN/clamux.sock" 30 || { echo "clamav-milter did not start"; exit 1; }
+if [ -z "$METRICS" ]; then
+	sb_wait_port "$M_CLAMTCP" 30 && sb_wait_file "$RUN/clamux.sock" 30 || { echo "clamav-milter did not start"; exit 1; }
+fi
 [ -z "$NC_SESSIONS" ] || sb_wait_file "$RUN/clamuxnc.sock" 30 || { echo "clamav-milter (no cache) did not start"; exit 1; }
 [ -z "$SPAM" ] || sb_wait_port "$M_SASS" 30 || { echo "spamass-milter did not start"; exit 1; }
 
 # ---- Postfix: one smtpd listener per configuration ------------------------
 declare -A PORT
-for cfg in bare null nulltcp mwtcp mwux mwbase mwuxnc clamtcp clamux clamuxnc mwsp sass; do PORT[$cfg]=$(port); done
+for cfg in bare null nulltcp mwtcp mwux mwux2 mwuxm mwbase mwuxnc clamtcp clamux clamuxnc mwsp sass; do PORT[$cfg]=$(port); done
 listener() { postfix_add_master "127.0.0.1:${PORT[$1]} inet n - n - - smtpd -o smtpd_milters=$2"; }
 PF_SMTP_PORT=${PORT[bare]}
 PF_NEXTHOP="smtp:[127.0.0.1]:$SINK"
@@ -239,8 +261,13 @@ listener nulltcp "inet:127.0.0.1:$M_NULLTCP"
 listener mwtcp "inet:127.0.0.1:$M_MWTCP"
 listener mwux "unix:$RUN/mwux.sock"
 [ -z "$BASE" ] || listener mwbase "unix:$RUN/mwbase.sock"
-listener clamtcp "inet:127.0.0.1:$M_CLAMTCP"
-listener clamux "unix:$RUN/clamux.sock"
+if [ -n "$METRICS" ]; then
+	listener mwux2 "unix:$RUN/mwux2.sock"
+	listener mwuxm "unix:$RUN/mwuxm.sock"
+else
+	listener clamtcp "inet:127.0.0.1:$M_CLAMTCP"
+	listener clamux "unix:$RUN/clamux.sock"
+fi
 if [ -n "$NC_SESSIONS" ]; then
 	listener mwuxnc "unix:$RUN/mwuxnc.sock"
 	listener clamuxnc "unix:$RUN/clamuxnc.sock"
@@ -256,7 +283,9 @@ postfix_start "milter_default_action = tempfail" "milter_command_timeout = 120s"
 PFM=$(pf_master_pid)
 NC=
 [ -z "$NC_SESSIONS" ] || NC="mwuxnc clamuxnc"
-for cfg in null nulltcp mwtcp mwux $BASE clamtcp clamux $NC ${SPAM:+mwsp sass}; do sb_wait_port "${PORT[$cfg]}" 30; done
+CLAM="clamtcp clamux" CLAMUX=clamux MWM=
+[ -z "$METRICS" ] || CLAM= CLAMUX= MWM="mwux2 mwuxm"
+for cfg in null nulltcp $MWTCP mwux $MWM $BASE $CLAM $NC ${SPAM:+mwsp sass}; do sb_wait_port "${PORT[$cfg]}" 30; done
 
 scanner_pids() {
 	case $1 in
@@ -289,12 +318,18 @@ run() {
 	else
 		set -- --port "${PORT[$cfg]}" "$@"
 	fi
+	local scraper=
+	if [ "$cfg" = mwuxm ]; then	# a Prometheus: one scrape a second
+		"$PY" "$TOP/tests/lib/scraper.py" loop "$M_METRICS" 1 >/dev/null 2>&1 &
+		scraper=$!
+	fi
 	"$PY" "$TOP/bench/smtp-load.py" --label "cfg=$cfg" --sessions "$s" --count "$n" \
 		--mix "$OUT/corpus:$mix" --watch "postfix=$PFM" ${sp:+--watch "scanner=$sp"} --json "$JSON" "$@"
+	[ -z "$scraper" ] || { kill "$scraper"; wait "$scraper" 2>/dev/null; }
 }
 
 echo "== sanity: every AV path rejects EICAR in a zip"
-for cfg in mwtcp mwux $BASE clamtcp clamux $NC ${SPAM:+mwsp}; do
+for cfg in $MWTCP mwux $MWM $BASE $CLAM $NC ${SPAM:+mwsp}; do
 	out=$(run "$cfg" 1 1 eicar-zip.eml=1 2>&1)
 	grep -q '"550": 1' <<<"$out" || { echo "$cfg does not reject EICAR: $out"; exit 1; }
 done
@@ -318,12 +353,22 @@ part() {
 		done
 	done
 }
+if [ -n "$METRICS" ]; then
+	part av "$SESSIONS" "mwux mwux2 mwuxm $BASE"
+	for cfg in mwux mwux2 mwuxm $BASE; do
+		run "$cfg" 1 20 "$MIX" --same --label "part=warm round=0" >/dev/null
+	done
+	part hit "$SESSIONS" "mwux mwux2 mwuxm $BASE" --same
+	echo "== mwuxm counted: $(grep -E '^mailwarren_milter_decisions_total\{action="(accept|reject)",reason="(clean|virus)"\} [1-9]' \
+		<("$PY" "$TOP/tests/lib/scraper.py" get "$M_METRICS") | tr '\n' ' ')"
+else
 part av "$SESSIONS" "bare null nulltcp mwtcp mwux $BASE clamtcp clamux"
 # the first of each file fills the caches; then every scan is a cache hit
 for cfg in mwtcp mwux $BASE clamux; do
 	run "$cfg" 1 20 "$MIX" --same --label "part=warm round=0" >/dev/null
 done
 part hit "$SESSIONS" "bare null nulltcp mwtcp mwux $BASE clamux" --same
+fi
 [ -z "$NC_SESSIONS" ] || part nocache "$NC_SESSIONS" "null mwuxnc clamuxnc"
 if [ -n "$SPAM" ]; then
 	SP=(mwsp sass spamd)
@@ -337,7 +382,7 @@ if [ -n "$SPAM" ]; then
 	done
 fi
 echo "== idle RSS after the runs (MB)"
-for cfg in null nulltcp mwtcp mwux $BASE clamd clamtcp clamux ${NC:+mwuxnc clamdnc clamuxnc} ${SPAM:+mwsp sass}; do
+for cfg in null nulltcp $MWTCP mwux $MWM $BASE ${CLAM:+clamd $CLAM} ${NC:+mwuxnc clamdnc clamuxnc} ${SPAM:+mwsp sass}; do
 	echo "$cfg $(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/${MPID[$cfg]}/status" 2>/dev/null)"
 done
 echo "== summary ($JSON)"

@@ -2,7 +2,7 @@
 # policy-bench.sh - mailwarren-policyd side by side with a do-nothing server
 # (the loopback ceiling) and postfwd, at 1,000 and 100,000 customer CIDRs.
 #
-# usage: bench/policy-bench.sh [-r ROUNDS] [-n REQUESTS] [-c CONNS] [-s "1000 100000"]
+# usage: bench/policy-bench.sh [-r ROUNDS] [-n REQUESTS] [-c CONNS] [-s "1000 100000"] [-M]
 #
 # Builds an optimised (non-sanitizer) tree in _build-bench, generates the
 # corpora (bench/gen-policy-corpus.py: IPv4+IPv6 CIDRs, 1000 hosted domains),
@@ -17,6 +17,17 @@
 # same transport, policyd's RSS, and the time of a 100k reload under load
 # with the number of failed requests.  Loopback only, bounded in count and
 # time.  Tests never assert these figures.
+#
+# -M: the metrics cost (issue 17) instead of the comparison with the
+# others: per round, in an order rotated each round, over TCP, two
+# identical instances without MetricsListen (policyd-off, policyd-off2: their
+# difference is the A/A noise band), one with MetricsListen scraped every
+# second during the run as Prometheus would (policyd-on), and, with
+# MW_BENCH_BASE=/path/to/mailwarren-policyd (an optimised build of the
+# commit before the metrics), that binary (policyd-base).  The summary
+# gives each one's median rate against policyd-off's, and the median CPU
+# time each daemon spent per request (its utime + stime around the run:
+# robust against whatever else the machine runs).
 #
 # Logging is part of the cost: mailwarren-policyd logs every refusal to
 # syslog, as in production.  Without a syslog daemon glibc retries the
@@ -53,11 +64,12 @@ while True:
 	SYSLOG_SINK=$!
 	for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.05; done
 fi
-ROUNDS=5 REQS=200000 CONNS=8 SIZES="1000 100000"
-while getopts r:n:c:s: opt; do
+ROUNDS=5 REQS=200000 CONNS=8 SIZES="1000 100000" METRICS=
+while getopts r:n:c:s:M opt; do
 	case $opt in
 	r) ROUNDS=$OPTARG ;; n) REQS=$OPTARG ;; c) CONNS=$OPTARG ;; s) SIZES=$OPTARG ;;
-	*) sed -n '2,20p' "$0"; exit 2 ;;
+	M) METRICS=1 ;;
+	*) sed -n '2,29p' "$0"; exit 2 ;;
 	esac
 done
 B=$TOP/_build-bench
@@ -106,6 +118,50 @@ run_load() {
 	printf '  %-14s %s\n' "$label" "$out"
 }
 
+# metrics_bench - -M: policyd-off, -off2, -on (scraped), -base, rotated
+metrics_bench() {
+	local names=(off off2 on) n k r cfg mport scraper i pid cpu0 cpu1
+	[ -n "${MW_BENCH_BASE:-}" ] && names+=(base)
+	mport=$(port)
+	for n in "${names[@]}"; do
+		cfg=$C/policyd-$n.conf
+		sed -e "s|^PolicySocket .*|PolicySocket inet:$(port)@127.0.0.1|" \
+			-e "s|^PidFile .*|PidFile $C/policyd-$n.pid|" "$C/policyd-tcp.conf" >"$cfg"
+		[ "$n" = on ] && echo "MetricsListen $mport" >>"$cfg"
+		bin=$PD
+		[ "$n" = base ] && bin=$MW_BENCH_BASE
+		if [ -n "$SYSLOG_SINK" ]; then
+			"$bin" -c "$cfg" 2>"$C/policyd-$n.log"
+			for i in $(seq 100); do [ -s "$C/policyd-$n.pid" ] && break; sleep 0.05; done
+		else
+			"$bin" -f -c "$cfg" 2>"$C/policyd-$n.log" & PIDS+=($!)
+		fi
+		wait_ready "$(sed -n 's/^PolicySocket //p' "$cfg")"
+	done
+	for r in $(seq "$ROUNDS"); do
+		echo " round $r"
+		for ((k = 0; k < ${#names[@]}; k++)); do
+			n=${names[$(((k + r) % ${#names[@]}))]}
+			scraper=
+			if [ "$n" = on ]; then	# a Prometheus: one scrape a second
+				"$PY" "$TOP/tests/lib/scraper.py" loop "$mport" 1 >/dev/null 2>&1 &
+				scraper=$!
+			fi
+			pid=$(cat "$C/policyd-$n.pid")
+			cpu0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+			run_load "policyd-$n" "$(sed -n 's/^PolicySocket //p' "$C/policyd-$n.conf")"
+			cpu1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+			# the daemon's own CPU (utime + stime, clock ticks) per request:
+			# what the metrics cost it, whatever else the machine runs
+			awk -v a="$cpu0" -v b="$cpu1" -v n="$REQS" -v hz="$(getconf CLK_TCK)" -v s="$size" -v l="policyd-$n" \
+				'BEGIN { printf "%s %s-cpu cpu_us_per_req=%.3f\n", s, l, (b - a) * 1e6 / hz / n }' >>"$W/results"
+			[ -n "$scraper" ] && { kill "$scraper"; wait "$scraper" 2>/dev/null || true; }
+		done
+	done
+	"$PY" "$TOP/tests/lib/scraper.py" get "$mport" | grep '^mailwarren_policyd_requests_total{result="decided"}' \
+		| sed "s/^/$size scraped-after-runs /" >>"$W/results"
+}
+
 for size in $SIZES; do
 	C=$W/c$size
 	echo "== corpus: $size CIDRs"
@@ -117,6 +173,8 @@ HostedDomains $C/hosted.txt
 CustomerNetworks $C/customers.cidr
 LogAccepts no
 EOF2
+	# as root the daemon must be given a user (it refuses to stay root)
+	[ "$(id -u)" != 0 ] || printf 'User nobody\nGroup nogroup\n' >>"$C/policyd-tcp.conf"
 	sed "s|^PolicySocket .*|PolicySocket local:$C/policyd.sock|" "$C/policyd-tcp.conf" >"$C/policyd-unix.conf"
 	echo "PidFile $C/policyd-unix.pid" >>"$C/policyd-unix.conf"
 	echo "PidFile $C/policyd-tcp.pid" >>"$C/policyd-tcp.conf"
@@ -131,6 +189,15 @@ EOF2
 	else
 		"$PD" -f -c "$C/policyd-tcp.conf" 2>"$C/policyd-tcp.log" & PIDS+=($!); ptcp_pid=$!
 		"$PD" -f -c "$C/policyd-unix.conf" 2>"$C/policyd-unix.log" & PIDS+=($!)
+	fi
+	if [ -n "$METRICS" ]; then
+		metrics_bench
+		for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+		for p in "$C"/policyd-*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
+		# not a bare "wait": that would wait for the syslog sink too
+		[ "${#PIDS[@]}" = 0 ] || wait "${PIDS[@]}" 2>/dev/null || true
+		PIDS=()
+		continue
 	fi
 	"$NULL" "inet:$ntcp@127.0.0.1" & PIDS+=($!)
 	"$NULL" "local:$C/null.sock" & PIDS+=($!)
@@ -188,20 +255,35 @@ for line in open(sys.argv[1]):
     f = line.split()
     size, label = f[0], f[1]
     kv = dict(re.findall(r"(\w+)=([\d.]+)", line))
-    if "rate" in kv and not label.startswith("reload"):
+    if "cpu_us_per_req" in kv:
+        runs.setdefault((size, label), []).append(kv)
+    elif "rate" in kv and not label.startswith("reload"):
         runs.setdefault((size, label), []).append(kv)
     else:
         extra.append(line.strip())
 print("%-8s %-14s %10s %8s %8s %10s %7s" % ("CIDRs", "server", "req/s", "p50 us", "p99 us", "mismatch", "ratio"))
+cpu = {}
 for (size, label), rs in sorted(runs.items(), key=lambda k: (int(k[0][0]), k[0][1])):
     med = lambda k: statistics.median(float(r[k]) for r in rs)
+    if label.endswith("-cpu"):
+        cpu[(size, label[:-4])] = [float(r["cpu_us_per_req"]) for r in rs]
+        continue
     ratio = ""
-    if label.startswith("policyd"):
+    if label in ("policyd-off2", "policyd-on", "policyd-base"):
+        off = runs.get((size, "policyd-off"))
+        ratio = "%.3f" % (med("rate") / statistics.median(float(r["rate"]) for r in off))
+    elif label.startswith("policyd"):
         null = runs.get((size, label.replace("policyd", "null")))
         if null:
             ratio = "%.2f" % (med("rate") / statistics.median(float(r["rate"]) for r in null))
     print("%-8s %-14s %10.0f %8.0f %8.0f %10d %7s" % (size, label, med("rate"), med("p50_us"),
           med("p99_us"), sum(int(r["mismatches"]) for r in rs), ratio))
+if cpu:
+    print("\n%-8s %-14s %12s %9s  %s" % ("CIDRs", "server", "CPU us/req", "vs off", "per round"))
+    for (size, label), v in sorted(cpu.items()):
+        off = statistics.median(cpu[(size, "policyd-off")])
+        print("%-8s %-14s %12.3f %9.3f  %s" % (size, label, statistics.median(v),
+              statistics.median(v) / off, " ".join("%.2f" % x for x in v)))
 for e in extra:
     print(e)
 PY

@@ -50,6 +50,12 @@
 /*	addresses).
 /*
 /*	host receives the endpoint that answered (for logging).
+/*
+/*	mw_spamc_hosts() counts the hosts up (not being avoided) and down.
+/*	mw_spamc_stats() reads two process-wide counters: attempts that
+/*	failed on a host, and calls answered by another host than the first
+/*	one tried (failovers: calls in which a host failed and another
+/*	answered).
 /* DIAGNOSTICS
 /*	mw_spamc_create() returns NULL with err set for a bad endpoint.
 /*	mw_spamc_check() returns 0 with res filled in, or -1 when no host
@@ -90,6 +96,9 @@ struct mw_spamc {
 	unsigned next;			/* round-robin position; atomic */
 	int	timeout_ms;
 };
+
+static unsigned long long spamc_host_errors;	/* atomic */
+static unsigned long long spamc_failovers;	/* atomic */
 
 /* mw_spamc_create - parse the host list */
 
@@ -259,6 +268,7 @@ mw_spamc_check(struct mw_spamc *sc, int method, const char *user,
 	long long now_s;
 	size_t	i;
 	int	pass;
+	int	failed = 0;
 
 	start = __atomic_fetch_add(&sc->next, 1, __ATOMIC_RELAXED);
 	snprintf(err, errlen, "no spamd host tried");
@@ -281,12 +291,42 @@ mw_spamc_check(struct mw_spamc *sc, int method, const char *user,
 			if (spamc_talk(sc, h, method, user, iov, iovcnt, res, err, errlen) == 0) {
 				__atomic_store_n(&h->avoid_until, 0, __ATOMIC_RELAXED);
 				mw_strlcpy(host, h->name, hostlen);
+				if (failed)
+					__atomic_fetch_add(&spamc_failovers, 1, __ATOMIC_RELAXED);
 				return (0);
 			}
 			mw_warn("spamd %s", err);
+			__atomic_fetch_add(&spamc_host_errors, 1, __ATOMIC_RELAXED);
+			failed = 1;
 			__atomic_store_n(&h->avoid_until, mw_now_ms() / 1000 + MW_SPAMC_RETRY_SECS,
 					 __ATOMIC_RELAXED);
 		}
 	}
 	return (-1);
+}
+
+/* mw_spamc_hosts - hosts up and down now */
+
+void
+mw_spamc_hosts(struct mw_spamc *sc, unsigned *up, unsigned *down)
+{
+	long long now_s = mw_now_ms() / 1000;
+	size_t	i;
+
+	*up = *down = 0;
+	for (i = 0; sc != NULL && i < sc->nhosts; i++) {
+		if (__atomic_load_n(&sc->hosts[i].avoid_until, __ATOMIC_RELAXED) > now_s)
+			++*down;
+		else
+			++*up;
+	}
+}
+
+/* mw_spamc_stats - host errors and failovers since the start */
+
+void
+mw_spamc_stats(unsigned long long *errors, unsigned long long *failovers)
+{
+	*errors = __atomic_load_n(&spamc_host_errors, __ATOMIC_RELAXED);
+	*failovers = __atomic_load_n(&spamc_failovers, __ATOMIC_RELAXED);
 }

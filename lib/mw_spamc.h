@@ -38,5 +38,7 @@ extern struct mw_spamc *mw_spamc_create(char **, size_t, int, char *, size_t);
 extern void mw_spamc_free(struct mw_spamc *);
 extern int mw_spamc_check(struct mw_spamc *, int, const char *, const struct iovec *, int,
 			          struct mw_spamc_result *, char *, size_t, char *, size_t);
+extern void mw_spamc_hosts(struct mw_spamc *, unsigned *, unsigned *);
+extern void mw_spamc_stats(unsigned long long *, unsigned long long *);
 
 #endif

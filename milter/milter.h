@@ -94,6 +94,7 @@ struct milter_conf {
 	unsigned long long userdb_cache_ttl;
 	unsigned long long userdb_negative_cache_ttl;
 	long long userdb_cache_size;
+	char   *metrics_listen;		/* MetricsListen; NULL: off */
 	/* Derived by milter_cfg_check(). */
 	int	on_infected_code;
 	int	on_scan_error_code;
@@ -198,6 +199,7 @@ extern int milter_clam_scan(SMFICTX *, const struct milter_conf *, const char *,
 			            size_t, char *, size_t);
 extern const char *milter_clam_limit(const char *);
 extern void milter_clam_done(void);
+extern long milter_clam_running(void);
 
  /*
   * Spam scoring (milter_spam.c).
@@ -254,6 +256,23 @@ extern void milter_signal_stop(void);
 #define MILTER_FD_NEED(max)	((unsigned long long) (max) * 3 + 64)
 
 extern int milter_accept_init(const struct milter_conf *, char *, size_t);
+extern long long milter_accept_sessions(void);
+
+ /*
+  * Prometheus metrics (milter_metrics.c).
+  */
+extern void milter_metrics_init(const struct milter_conf *);
+extern void milter_metrics_start(const struct milter_conf *);
+extern void milter_metrics_stop(void);
+extern void milter_metrics_decision(const char *, const char *, const char *, const struct milter_spam *);
+extern void milter_metrics_recipient(int);
+extern void milter_metrics_scan(int, const struct timespec *);
+extern void milter_metrics_spam(const struct milter_spam *, const struct timespec *);
+extern void milter_metrics_slot_wait(const struct timespec *);
+extern void milter_metrics_database(unsigned, long long, long long);
+extern void milter_metrics_reload(const char *, int);
+extern void milter_metrics_connection(int);
+extern void milter_metrics_summary(void);
 
  /*
   * Callbacks (milter_cb.c).

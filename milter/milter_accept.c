@@ -140,6 +140,7 @@ refuse_pending(int lfd)
 
 	while (n < REFUSE_BATCH && (fd = real_accept(lfd, NULL, NULL)) >= 0) {
 		(void) real_close(fd);
+		milter_metrics_connection(0);
 		n++;
 	}
 	return (n);
@@ -188,6 +189,7 @@ accept(int lfd, struct sockaddr *sa, socklen_t *len)
 			atomic_store(&tracked[fd], 1);
 			atomic_fetch_add(&sessions, 1);
 		}
+		milter_metrics_connection(1);
 		overload_log(time(NULL), 0, 0);
 		return (fd);
 	}
@@ -207,6 +209,14 @@ accept(int lfd, struct sockaddr *sa, socklen_t *len)
 	pause_accepting();
 	errno = EAGAIN;
 	return (-1);
+}
+
+/* milter_accept_sessions - MTA sessions open now */
+
+long long
+milter_accept_sessions(void)
+{
+	return ((long long) atomic_load(&sessions));
 }
 
 /* milter_accept_init - room for MaxConnections; arm the cap */

@@ -272,6 +272,7 @@ milter_act_relay(SMFICTX *ctx, struct milter_msg *msg, const char *rcpt)
 		 refused ? res.text : "relay policy", res.reason,
 		 res.customer[0] ? res.customer : "-", res.login[0] ? res.shown_login : "-",
 		 shown_from, shown_to);
+	milter_metrics_recipient(refused);
 	if (!refused)
 		return (SMFIS_CONTINUE);
 	/* res.text is "NNN X.Y.Z text" */
@@ -310,6 +311,7 @@ milter_act_log(const struct milter_msg *msg, const char *virus, const char *scan
 	char	vir[128];
 	char	score[32];
 
+	milter_metrics_decision(action, virus, scan_state, spam);
 	mw_printable(from, sizeof(from), msg->from, strlen(msg->from));
 	mw_printable(name, sizeof(name), msg->client_name, strlen(msg->client_name));
 	if (virus != NULL)

@@ -311,6 +311,7 @@ cb_eom(SMFICTX *ctx)
 		scan = milter_clam_scan(ctx, conf, msg->qid[0] ? msg->qid : "NOQUEUE", data,
 					msg->buf.len, virname, sizeof(virname));
 	scan_ms = milter_ms_since(&t0);
+	milter_metrics_scan(scan, &t0);
 	if (scan == SCAN_LIMIT)
 		snprintf(state, sizeof(state), "incomplete limit=%s", milter_clam_limit(virname));
 	else
@@ -349,6 +350,7 @@ cb_eom(SMFICTX *ctx)
 		milter_spam_score(ctx, msg, data + from_len, msg->buf.len - from_len, &spam);
 	}
 	score_ms = milter_ms_since(&t0);
+	milter_metrics_spam(&spam, &t0);
 	rc = milter_act_spam(ctx, conf, &spam, &rejected);
 	if (rc != SMFIS_CONTINUE) {
 		milter_act_log(msg, scan == SCAN_VIRUS ? virname : NULL, state, &spam,

@@ -59,6 +59,7 @@
 #include "mw_cfg.h"
 #include "mw_cidr.h"
 #include "mw_endpoint.h"
+#include "mw_metrics.h"
 
 /* Application-specific. */
 
@@ -105,6 +106,7 @@ const struct mw_cfg_entry milter_cfg_table[] = {
 	{"SuspendedList", MW_CFG_LIST, NULL, C(suspended_list), 0, 0},
 	{"StampKeyFile", MW_CFG_STRING, NULL, C(stamp_key_file), 0, 0},
 	MW_RELAY_USERDB_CFG(C),
+	{"MetricsListen", MW_CFG_STRING, NULL, C(metrics_listen), 0, 0},
 	MW_CFG_END,
 };
 
@@ -150,6 +152,10 @@ milter_cfg_check(struct milter_conf *conf, char *err, size_t errlen)
 	    || cfg_enum("SpamdFailAction", conf->spamd_fail_action, onfail, &conf->spamd_fail_code, err, errlen) < 0
 	    || cfg_enum("ReloadMode", conf->reload_mode, reload, &conf->reload_code, err, errlen) < 0)
 		return (-1);
+	if (conf->metrics_listen != NULL && mw_metrics_listen_parse(conf->metrics_listen, &ep, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "MetricsListen: %s", why);
+		return (-1);
+	}
 	if (strcasecmp(conf->spam_reject_score, "off") == 0) {
 		conf->reject_score = -1;
 	} else {

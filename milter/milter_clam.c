@@ -353,6 +353,8 @@ clam_build(const struct milter_conf *conf, char *version, size_t vlen)
 	snprintf(version, vlen, "ClamAV %s/%lld", cl_retver(),
 		 (long long) cl_engine_get_num(e, CL_ENGINE_DB_VERSION, &err));
 	mw_info("ClamAV database %s loaded: %u signatures in %ld ms", dir, sigs, milter_ms_since(&t0));
+	milter_metrics_database(sigs, (long long) cl_engine_get_num(e, CL_ENGINE_DB_TIME, &err),
+				(long long) cl_engine_get_num(e, CL_ENGINE_DB_VERSION, &err));
 	return (e);
 }
 
@@ -516,6 +518,7 @@ milter_clam_reload(const struct milter_conf *conf, int force)
 			mw_error("reload failed: no ClamAV engine; scans fail as OnScanError says until a reload succeeds");
 		mw_info("blocking reload: scans resume (%ld waiting)",
 			__atomic_load_n(&scans_paused, __ATOMIC_SEQ_CST));
+		milter_metrics_reload("database", e != NULL);
 		pthread_rwlock_unlock(&clam_block);
 		return;
 	}
@@ -523,6 +526,7 @@ milter_clam_reload(const struct milter_conf *conf, int force)
 		clam_swap(e, version);
 	else
 		mw_error("reload failed: keeping the ClamAV engine loaded before");
+	milter_metrics_reload("database", e != NULL);
 }
 
 /* milter_clam_check - reload when the database directory changed */
@@ -554,6 +558,7 @@ clam_slot_get(SMFICTX *ctx, const char *qid, size_t size)
 {
 	struct slot_waiter self;
 	struct timespec ts;
+	struct timespec t0;
 	long	progress = 0;
 
 	pthread_mutex_lock(&slot_lock);
@@ -577,6 +582,7 @@ clam_slot_get(SMFICTX *ctx, const char *qid, size_t size)
 		pthread_cond_destroy(&self.cond);
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	mw_debug("%s: waiting for a scan slot (%ld of %ld in use, %ld by large messages, %zu bytes)",
 		 qid, slots_used, slots_max, slots_large, size);
 	while (!self.granted) {
@@ -598,6 +604,7 @@ clam_slot_get(SMFICTX *ctx, const char *qid, size_t size)
 	}
 	mw_debug("%s: got a scan slot after %ld progress notes", qid, progress);
 	pthread_mutex_unlock(&slot_lock);
+	milter_metrics_slot_wait(&t0);
 	/* Nobody signals it now: it is off the list. */
 	pthread_cond_destroy(&self.cond);
 }
@@ -743,6 +750,14 @@ milter_clam_scan(SMFICTX *ctx, const struct milter_conf *conf, const char *qid,
 	if (e != NULL)
 		mw_warn("ClamAV scan error: %s", cl_strerror(rc));
 	return (SCAN_ERROR);
+}
+
+/* milter_clam_running - scans inside libclamav now */
+
+long
+milter_clam_running(void)
+{
+	return (__atomic_load_n(&scans_running, __ATOMIC_RELAXED));
 }
 
 /* milter_clam_done - drop the engine at exit */

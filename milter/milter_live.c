@@ -48,7 +48,8 @@
 /*	and installs it when it is good.  A bad file keeps the current
 /*	configuration and logs "reload of path failed ...: file:line:
 /*	reason".  Settings that only a restart can change (MilterSocket,
-/*	SocketMode, User, Group, PidFile, MilterTimeout, MaxConnections,
+/*	SocketMode, User, Group, PidFile, MetricsListen, MilterTimeout,
+/*	MaxConnections,
 /*	Userdb, UserdbTimeout, UserdbCacheSize, SenderOwnership,
 /*	Suspension) are logged as
 /*	"needs restart" when they differ and keep, in the new configuration,
@@ -239,7 +240,8 @@ live_restart_only(const struct milter_conf *o, struct milter_conf *n)
 	    || live_keep("PidFile", &n->pid_file, &o->pid_file) < 0
 	    || live_keep("Userdb", &n->userdb, &o->userdb) < 0
 	    || live_keep("SenderOwnership", &n->sender_ownership, &o->sender_ownership) < 0
-	    || live_keep("Suspension", &n->suspension, &o->suspension) < 0)
+	    || live_keep("Suspension", &n->suspension, &o->suspension) < 0
+	    || live_keep("MetricsListen", &n->metrics_listen, &o->metrics_listen) < 0)
 		return (-1);
 	live_keep_num("UserdbTimeout", &n->userdb_timeout, o->userdb_timeout);
 	live_keep_num("UserdbCacheSize", &n->userdb_cache_size, o->userdb_cache_size);

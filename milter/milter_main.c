@@ -208,6 +208,7 @@ main(int argc, char **argv)
 	if (conf->pid_file != NULL && mw_pidfile_open(&pf, conf->pid_file, err, sizeof(err)) < 0)
 		mw_fatal("PidFile: %s", err);
 	open_socket(conf, &ep);
+	milter_metrics_init(conf);
 	if (mw_privs_drop(conf->user, conf->group, NULL, err, sizeof(err)) < 0)
 		mw_fatal("%s", err);
 
@@ -225,10 +226,12 @@ main(int argc, char **argv)
 	/* Signals are blocked before the first thread exists. */
 	milter_signal_block();
 	milter_signal_start(path, &ep);
+	milter_metrics_start(conf);
 	mw_info("%s started on %s", MILTER_NAME, conf->milter_socket);
 	rc = smfi_main();
 	mw_info("%s stopping", MILTER_NAME);
 	milter_signal_stop();
+	milter_metrics_stop();
 
 	milter_clam_done();
 	milter_account_done();

@@ -154,12 +154,16 @@ signal_thread(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &last);
 	while (!__atomic_load_n(&signal_stop, __ATOMIC_RELAXED)) {
 		sig = sigtimedwait(&set, NULL, &tick);
-		if (sig == SIGUSR2)
+		if (sig == SIGUSR2) {
+			/* from milter_signal_stop(), or from the operator */
+			if (!__atomic_load_n(&signal_stop, __ATOMIC_RELAXED))
+				milter_metrics_summary();
 			continue;
+		}
 		if (sig == SIGHUP || sig == SIGUSR1) {
 			mw_info("signal %s: reloading", sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
 			if (sig == SIGHUP)
-				(void) milter_live_reload(signal_path);
+				milter_metrics_reload("config", milter_live_reload(signal_path) == 0);
 			lv = milter_live_get();
 			milter_clam_slots(&lv->conf);
 			milter_clam_reload(&lv->conf, 1);

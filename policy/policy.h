@@ -99,6 +99,7 @@ struct policy_conf {
 	unsigned long long userdb_cache_ttl;
 	unsigned long long userdb_negative_cache_ttl;
 	long long userdb_cache_size;
+	char   *metrics_listen;			/* MetricsListen; NULL: off */
 };
 
 extern const struct mw_cfg_entry policy_conf_table[];
@@ -175,5 +176,27 @@ extern int policy_rate_memory(mw_rate *, const struct policy_pending *, time_t);
 extern const char *policy_item_id(const struct policy_pending *, size_t);
 extern void policy_user_known(struct policy_pending *, int);
 extern void policy_finish(const struct policy_pending *, int, int, char *, size_t);
+
+/*
+ * Prometheus metrics (policy_metrics.c).
+ */
+#define POLICY_METRIC_DECIDED		0	/* policy_metrics_request() */
+#define POLICY_METRIC_OVERLOADED	1
+#define POLICY_METRIC_PROTOCOL_ERROR	2
+#define POLICY_METRIC_ACCEPTED		0	/* policy_metrics_connection() */
+#define POLICY_METRIC_OVERFLOW		1
+#define POLICY_METRIC_REFUSED		2
+
+extern void policy_metrics_init(const struct policy_conf *);
+extern void policy_metrics_start(const struct policy_conf *);
+extern void policy_metrics_stop(void);
+extern void policy_metrics_decision(const char *, const char *);
+extern void policy_metrics_request(int);
+extern void policy_metrics_connection(int, long long);
+extern void policy_metrics_redis(const struct timespec *, int);
+extern void policy_metrics_userdb(const struct timespec *, int);
+extern void policy_metrics_cache(int);
+extern void policy_metrics_reload(int);
+extern void policy_metrics_summary(void);
 
 #endif

@@ -98,6 +98,7 @@ static void
 check_log(const struct policy_pending *p, const char *whatsup, const char *action,
 	  const char *reason)
 {
+	policy_metrics_decision(whatsup, reason);
 	mw_info("%s: %s: %s from %s[%s]: %s; reason=%s customer=%s sasl_username=%s from=<%s> to=<%s>",
 		*p->qid ? p->qid : "NOQUEUE", whatsup, p->state, *p->client ? p->client : "unknown",
 		*p->addr ? p->addr : "unknown", action, reason,
@@ -287,4 +288,6 @@ policy_finish(const struct policy_pending *p, int outcome, int fail_tempfail,
 	if (p->log_accepts || outcome == POLICY_RATE_ERROR)
 		check_log(p, strcmp(p->final, "OK") == 0 ? "permit" : "dunno", action,
 			  outcome == POLICY_RATE_ERROR ? "rate store unavailable, not counted" : p->reason);
+	else
+		policy_metrics_decision(strcmp(p->final, "OK") == 0 ? "permit" : "dunno", p->reason);
 }

@@ -52,6 +52,7 @@
 
 /* Utility library. */
 
+#include "mw_metrics.h"
 #include "mw_endpoint.h"
 #include "mw_str.h"
 
@@ -96,6 +97,7 @@ const struct mw_cfg_entry policy_conf_table[] = {
 	{"RecipientCacheSize", MW_CFG_INT, "100000", C(recipient_cache_size), 1, 100000000},
 	{"RecipientDelimiter", MW_CFG_STRING, NULL, C(recipient_delimiter), 0, 0},
 	MW_RELAY_USERDB_CFG(C),
+	{"MetricsListen", MW_CFG_STRING, NULL, C(metrics_listen), 0, 0},
 	MW_CFG_END,
 };
 
@@ -241,6 +243,14 @@ policy_tables_load(struct policy_conf *conf, char *err, size_t errlen)
 			goto fail;
 		}
 		t->validate = 1;
+	}
+	if (conf->metrics_listen != NULL) {
+		struct mw_endpoint ep;
+
+		if (mw_metrics_listen_parse(conf->metrics_listen, &ep, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "MetricsListen: %s", why);
+			goto fail;
+		}
 	}
 	if (conf->recipient_delimiter != NULL
 	    && mw_strlcpy(t->rcpt_delimiter, conf->recipient_delimiter,

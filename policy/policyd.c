@@ -120,6 +120,7 @@ struct conn {
 	int	answered;		/* overflow: its deferral is queued */
 	struct policy_pending *pending;
 	struct conn_account *account;	/* the login's userdb entry (lazily) */
+	struct timespec asked;		/* when the question went to Redis or the userdb */
 	struct conn *prev;
 	struct conn *next;
 };
@@ -212,6 +213,7 @@ conn_close(struct conn *c)
 	nconns--;
 	if (c->overflow)
 		noverflow--;
+	policy_metrics_connection(-1, nconns);
 	if (c->waiting)
 		c->closing = 1;
 	else
@@ -333,26 +335,35 @@ decision_step(struct conn *c, time_t now, char *action, size_t len)
 	if (p->stage == POLICY_STAGE_USER) {
 		p->stage = POLICY_STAGE_RATE;
 		if (p->user[0] != '\0' && p->user_result == POLICY_USER_UNASKED && rcpt_cache != NULL) {
-			if (mw_cache_get(rcpt_cache, p->user, now, &known))
+			int	hit = mw_cache_get(rcpt_cache, p->user, now, &known);
+
+			policy_metrics_cache(hit);
+			clock_gettime(CLOCK_MONOTONIC, &c->asked);
+			if (hit) {
 				policy_user_known(p, known);
-			else if (policy_userdb_submit(userdb, p->user, "lmtp",
+			} else if (policy_userdb_submit(userdb, p->user, "lmtp",
 						      (int) conf.recipient_userdb_timeout, userdb_done, c,
-						      mw_now_ms()) == 0)
+						      mw_now_ms()) == 0) {
 				return (1);
-			else
+			} else {
+				policy_metrics_userdb(&c->asked, POLICY_USER_ERROR);
 				policy_user_known(p, POLICY_USER_ERROR);
+			}
 		}
 	}
 	if (p->stage == POLICY_STAGE_RATE) {
 		p->stage = POLICY_STAGE_DONE;
 		p->rate_outcome = -1;
 		if (p->nitems > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &c->asked);
 			if (redis == NULL)
 				p->rate_outcome = policy_rate_memory(rate, p, now);
 			else if (policy_redis_submit(redis, p, now, redis_done, c, mw_now_ms()) == 0)
 				return (1);
 			else
 				p->rate_outcome = POLICY_RATE_ERROR;
+			if (redis != NULL)
+				policy_metrics_redis(&c->asked, 0);
 		}
 	}
 	policy_finish(p, p->rate_outcome, conf.redis_fail_tempfail, action, len);
@@ -388,6 +399,7 @@ redis_done(void *ctx, int outcome)
 	/* an item this question did not ask about: the store is broken */
 	if (outcome >= 0 && (size_t) outcome >= c->pending->nitems)
 		outcome = POLICY_RATE_ERROR;
+	policy_metrics_redis(&c->asked, outcome != POLICY_RATE_ERROR);
 	c->pending->rate_outcome = outcome;
 	conn_resume(c);
 }
@@ -405,6 +417,7 @@ userdb_done(void *ctx, int result)
 	if (result == POLICY_USER_ERROR && line != NULL)
 		mw_warn("userdb: recipient lookup failed: %s",
 			mw_printable(shown, sizeof(shown), line, strlen(line)));
+	policy_metrics_userdb(&c->asked, result);
 	if (result == POLICY_USER_FOUND && conf.recipient_cache_time > 0)
 		(void) mw_cache_put(rcpt_cache, c->pending->user, result,
 				    now + (time_t) conf.recipient_cache_time);
@@ -502,11 +515,13 @@ conn_process(struct conn *c, time_t now)
 		if (n == 0)
 			break;
 		if (n < 0) {
+			policy_metrics_request(POLICY_METRIC_PROTOCOL_ERROR);
 			mw_warn("protocol error from %s: %s; closing without a reply",
 				conn_peer(c->fd, peer, sizeof(peer)), err);
 			conn_close(c);
 			return;
 		}
+		policy_metrics_request(POLICY_METRIC_DECIDED);
 		if (c->pending == NULL && (c->pending = malloc(sizeof(*c->pending))) == NULL) {
 			mw_warn("out of memory for a request; closing connection");
 			conn_close(c);
@@ -601,6 +616,7 @@ overflow_process(struct conn *c)
 			       (unsigned) conf.max_attributes, &req, err, sizeof(err));
 	if (n == 0)
 		return;
+	policy_metrics_request(n < 0 ? POLICY_METRIC_PROTOCOL_ERROR : POLICY_METRIC_OVERLOADED);
 	if (n < 0 || conn_reply(c, overload_action(&req)) < 0) {
 		conn_close(c);			/* no reply: Postfix retries, then default_action */
 		return;
@@ -637,6 +653,7 @@ conn_add(int fd, time_t now, int overflow)
 	conns = c;
 	nconns++;
 	noverflow += overflow;
+	policy_metrics_connection(overflow ? POLICY_METRIC_OVERFLOW : POLICY_METRIC_ACCEPTED, nconns);
 	return (0);
 }
 
@@ -702,6 +719,7 @@ refuse_pending(int lfd)
 	close(reserve_fd);
 	while (n < REFUSE_BATCH && (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 		close(fd);			/* Postfix retries, then default_action */
+		policy_metrics_connection(POLICY_METRIC_REFUSED, nconns);
 		n++;
 	}
 	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -737,6 +755,7 @@ accept_conns(int lfd, time_t now)
 		if (conn_add(fd, now, over) < 0) {
 			fail_errno = errno ? errno : ENOMEM;
 			close(fd);
+			policy_metrics_connection(POLICY_METRIC_REFUSED, nconns);
 			refused++;
 			accept_pause();
 			break;
@@ -945,6 +964,7 @@ restart_only(struct policy_conf *was, struct policy_conf *now)
 	keep_str("User", &was->user, &now->user);
 	keep_str("Group", &was->group, &now->group);
 	keep_str("PidFile", &was->pid_file, &now->pid_file);
+	keep_str("MetricsListen", &was->metrics_listen, &now->metrics_listen);
 	keep_str("RateStore", &was->rate_store, &now->rate_store);
 	keep_num("RedisTimeout", was->redis_timeout, &now->redis_timeout);
 	keep_str("RedisUser", &was->redis_user, &now->redis_user);
@@ -978,6 +998,7 @@ reload_finish(void)
 		return;
 	(void) pthread_join(job->thread, NULL);
 	reload_job = NULL;
+	policy_metrics_reload(job->tables != NULL);
 	if (job->tables == NULL) {
 		mw_error("reload failed, keeping the old configuration: %s", job->err);
 	} else {
@@ -1058,6 +1079,8 @@ serve(void)
 				while (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
 						reload_start();
+					} else if (si.ssi_signo == SIGUSR2) {
+						policy_metrics_summary();
 					} else {
 						mw_info("stopping on signal %u", si.ssi_signo);
 						return;
@@ -1216,6 +1239,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0)
 		mw_fatal("sigprocmask: %m");
 
@@ -1228,6 +1252,7 @@ main(int argc, char **argv)
 		mw_fatal("%s", err);
 	if ((lfd = mw_endpoint_listen(&ep, 1024, 0660, err, sizeof(err))) < 0)
 		mw_fatal("%s", err);
+	policy_metrics_init(&conf);
 	if (ep.type == MW_EP_UNIX && conf.user != NULL && geteuid() == 0)
 		socket_owner(ep.path);
 	if (mw_privs_drop(conf.user, conf.group, NULL, err, sizeof(err)) < 0)
@@ -1274,8 +1299,10 @@ main(int argc, char **argv)
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, reload_fd, &evt) < 0)
 		mw_fatal("epoll_ctl: %m");
 
+	policy_metrics_start(&conf);
 	mw_info("listening on %s", conf.policy_socket);
 	serve();
+	policy_metrics_stop();
 
 	/* Orderly stop: close everything, remove our files. */
 	reload_wait();

@@ -37,6 +37,23 @@ const char *mailshard_plugin_version = DOVECOT_ABI_VERSION;
 static MODULE_CONTEXT_DEFINE_INIT(mailshard_user_module,
 				  &mail_user_module_register);
 
+/* mailshard_placement_event - the named event "mailshard_placement"
+   (fields volume, reason: hash, pin-volume, pin-path), which Dovecot's
+   metric blocks count; logged at debug level */
+static void
+mailshard_placement_event(struct mail_user *user,
+			  const struct mailshard_user_info *info)
+{
+	struct event *event = event_create(user->event);
+
+	event_set_name(event, "mailshard_placement");
+	event_add_str(event, "volume", info->volume);
+	event_add_str(event, "reason", info->reason);
+	e_debug(event, "mailshard: volume=%s reason=%s home=%s mail=%s",
+		info->volume, info->reason, info->path, info->location);
+	event_unref(&event);
+}
+
 /* mailshard_place_user - compute, check and apply the user's directory */
 static void mailshard_place_user(struct mail_user *user)
 {
@@ -89,9 +106,7 @@ static void mailshard_place_user(struct mail_user *user)
 	muser->info.location = p_strdup(user->pool, place.location);
 	muser->info.reason = place.reason;
 	MODULE_CONTEXT_SET(user, mailshard_user_module, muser);
-	e_debug(user->event, "mailshard: volume=%s reason=%s home=%s mail=%s",
-		muser->info.volume, muser->info.reason, muser->info.path,
-		muser->info.location);
+	mailshard_placement_event(user, &muser->info);
 }
 
 /* mailshard_mail_user_created - the hook */

@@ -339,6 +339,7 @@ spam_prefs_decide_mail(struct mail_deliver_context *ctx,
 {
 	struct spam_prefs_user u;
 	struct spam_prefs_decision d;
+	struct event *event;
 	enum spam_prefs_reason unscored;
 	const char *sender, *key_files, *why, *from_hdr, *listed = NULL;
 	const char *addrs[1 + SPAM_PREFS_FROM_MAX];
@@ -375,7 +376,14 @@ spam_prefs_decide_mail(struct mail_deliver_context *ctx,
 		listed = t_strdup_printf(" allow-ignored=<%s>",
 			str_sanitize(addrs[allow_i], 200));
 
-	e_info(ctx->event, "spam_prefs: from=<%s> score=%s threshold=%s "
+	/* the named event "spam_prefs_filing" (fields action: inbox, junk,
+	   discard, keep; reason), which Dovecot's metric blocks count */
+	event = event_create(ctx->event);
+	event_set_name(event, "spam_prefs_filing");
+	event_add_str(event, "action", !d.spam ? "inbox" :
+		      spam_prefs_action_name(u.action));
+	event_add_str(event, "reason", spam_prefs_reason_name(d.reason));
+	e_info(event, "spam_prefs: from=<%s> score=%s threshold=%s "
 	       "action=%s reason=%s%s%s%s%s", sender == NULL ? "" : sender,
 	       !have_score ? "none" : spam_prefs_format_score(score, score_buf),
 	       u.thr_str, !d.spam ? "inbox" :
@@ -387,6 +395,7 @@ spam_prefs_decide_mail(struct mail_deliver_context *ctx,
 	       why == NULL ? "" : " stamp=\"", why == NULL ? "" :
 	       t_strconcat(str_sanitize_utf8(why, 200), "\"", NULL),
 	       listed == NULL ? "" : listed);
+	event_unref(&event);
 	if (!d.spam)
 		return 0;
 

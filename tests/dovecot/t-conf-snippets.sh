@@ -116,6 +116,17 @@ check "91-mailshard-auth.conf: ... passwd-file (continue-ok), then mailshard wit
 	eval 'grep -q "result_success = continue-ok" <<<"$out" && grep -qE "(driver = mailshard|^userdb mailshard)" <<<"$out" && grep -qE "volumes.*v1=/srv/mail/v1" <<<"$out"'
 [ $? = 0 ] || diag "$out"
 
+# the metrics snippet: both metric blocks and the stats listener, loopback
+src=$confd/mailwarren-metrics.conf.ext
+mkconf metrics.conf "$src"
+out=$(dconf "$SB/metrics.conf")
+check "mailwarren-metrics.conf.ext: doveconf accepts it" test $? = 0
+check "mailwarren-metrics.conf.ext: metric mailshard_placement and spam_prefs_filing, stats http on 127.0.0.1:9900" \
+	eval 'grep -q "^metric mailshard_placement {" <<<"$out" && grep -q "^metric spam_prefs_filing {" <<<"$out" &&
+		sed -n "/inet_listener http {/,/}/p" <<<"$out" | grep -qE "(address|listen) = 127.0.0.1" &&
+		sed -n "/inet_listener http {/,/}/p" <<<"$out" | grep -q "port = 9900"'
+[ $? = 0 ] || diag "$out"
+
 src=$confd/mailwarren.conf.ext
 mkconf ext.conf "$src"
 out=$(dconf "$SB/ext.conf")

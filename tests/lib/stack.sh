@@ -45,6 +45,15 @@
 #                        a sample user sees (mailclient.py imap-subjects,
 #                        pop3-subjects)
 #   stack_queue_count    messages in Postfix's queue
+#   stack_metric DAEMON SERIES  the value of one sample of DAEMON's (milter,
+#                        policyd, dovecot) /metrics endpoint (MetricsListen on
+#                        ST_MILTER_METRICS_PORT, ST_POLICYD_METRICS_PORT;
+#                        Dovecot's OpenMetrics listener on
+#                        ST_DOVECOT_METRICS_PORT, conf.d's
+#                        mailwarren-metrics.conf.ext)
+#   stack_metric_text DAEMON  the whole exposition (after the status line)
+#   stack_decisions DAEMON  "action/reason N" for each nonzero decision
+#                        counter of DAEMON, one a line
 #
 # Settings (before stack_start; all optional):
 #   ST_BUILD        build tree with the binaries and plugins
@@ -141,7 +150,9 @@ st_ports() {
 		st_pick_port ST_SUBMISSION_PORT 587 &&
 		st_pick_port DC_IMAP_PORT 143 && st_pick_port DC_POP3_PORT 110 &&
 		st_pick_port DC_LMTP_PORT 24 && st_pick_port SPAMD_PORT 783 &&
-		st_pick_port ST_MILTER_PORT 890 && st_pick_port PD_PORT 40
+		st_pick_port ST_MILTER_PORT 890 && st_pick_port PD_PORT 40 &&
+		st_pick_port ST_MILTER_METRICS_PORT 9130 && st_pick_port ST_POLICYD_METRICS_PORT 9131 &&
+		st_pick_port ST_DOVECOT_METRICS_PORT 9900
 }
 
 # st_users: the sample users and the policy daemon's tables.
@@ -204,6 +215,7 @@ stack_milter_start() {
 		stack_conf_set "$conf" SpamdHosts "inet:$SPAMD_PORT@127.0.0.1"
 		stack_conf_set "$conf" SpamdTimeout 20s
 		stack_conf_set "$conf" StampKeyFile "$ST_STAMP_KEY"
+		stack_conf_set "$conf" MetricsListen "$ST_MILTER_METRICS_PORT"
 		# unprivileged, as the packages run it (it refuses to stay root)
 		if [ "$(id -u)" = 0 ]; then
 			stack_conf_set "$conf" User nobody
@@ -245,6 +257,7 @@ stack_policyd_start() {
 		# recipient validation: unknown users refused during SMTP (no
 		# backscatter), through the demo Dovecot's auth-userdb socket
 		stack_conf_set "$tmpl" RecipientUserdb "local:@SB@/dovecot/run/auth-userdb"
+		stack_conf_set "$tmpl" MetricsListen "$ST_POLICYD_METRICS_PORT"
 		PD_SOCK=$SB/run/unused.sock
 		policyd_config "$tmpl" || return 1
 		mv "$PD_CONF" "$SB/etc/mailwarren-policyd.conf"
@@ -293,6 +306,8 @@ st_dovecot_start() {
 		st_snippet dovecot-2.4/90-mailshard.conf |
 			sed -e "s|^#mailshard_volumes = .*|mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
 				>"$d/90-mailshard.conf"
+		st_snippet dovecot-2.4/mailwarren-metrics.conf.ext |
+			sed "s/^    port = 9900\$/    port = $ST_DOVECOT_METRICS_PORT/" >"$d/96-mailwarren-metrics.conf"
 		st_snippet dovecot-2.4/95-spam-prefs.conf |
 			sed -E -e 's/^#(spam_prefs_(threshold|action|mailbox) = )/\1/' \
 				-e "s|^#spam_prefs_stamp_key_file = .*|spam_prefs_stamp_key_file = $ST_STAMP_KEY|" \
@@ -306,6 +321,8 @@ st_dovecot_start() {
 		st_snippet dovecot/90-mailshard.conf |
 			sed -e "s|^  #mailshard_volumes = .*|  mailshard_volumes = v1=$SB/srv/v1 v2=$SB/srv/v2|" \
 				>"$d/90-mailshard.conf"
+		st_snippet dovecot/mailwarren-metrics.conf.ext |
+			sed "s/^    port = 9900\$/    port = $ST_DOVECOT_METRICS_PORT/" >"$d/96-mailwarren-metrics.conf"
 		st_snippet dovecot/95-spam-prefs.conf |
 			sed -E -e 's/^  #(spam_prefs_(threshold|action|mailbox) = )/  \1/' \
 				-e "s|^  #spam_prefs_stamp_key_file = .*|  spam_prefs_stamp_key_file = $ST_STAMP_KEY|" \
@@ -370,6 +387,9 @@ st_env() {
 	MILTER_PORT=$ST_MILTER_PORT
 	POLICYD_PORT=$PD_PORT
 	SINK_PORT=$PF_SINK_PORT
+	MILTER_METRICS_PORT=$ST_MILTER_METRICS_PORT
+	POLICYD_METRICS_PORT=$ST_POLICYD_METRICS_PORT
+	DOVECOT_METRICS_PORT=$ST_DOVECOT_METRICS_PORT
 	EOF
 }
 
@@ -470,7 +490,9 @@ stack_reply() {
 
 stack_found() {
 	# the whole line: tag sp1 is not sp10 (sink files have CRLF)
-	grep -rlE --exclude='dovecot*' -- "^X-Demo-Tag: $1"$'\r'"?\$" "$SB/srv" "$SB/internet" 2>/dev/null | sort
+	# not a copy still being written (a maildir's tmp/: it moves to new/)
+	grep -rlE --exclude='dovecot*' -- "^X-Demo-Tag: $1"$'\r'"?\$" "$SB/srv" "$SB/internet" 2>/dev/null |
+		grep -v '/Maildir/\(\.[^/]*/\)\?tmp/' | sort
 }
 
 stack_wait_found() {
@@ -499,4 +521,28 @@ stack_pop3() {
 stack_queue_count() {
 	find "$SB/postfix/spool/incoming" "$SB/postfix/spool/active" \
 		"$SB/postfix/spool/deferred" "$SB/postfix/spool/hold" -type f 2>/dev/null | wc -l
+}
+
+# ---------------------------------------------------------------------------
+# metrics (MetricsListen of both daemons)
+
+st_metrics_port() {
+	case $1 in
+	milter) echo "$ST_MILTER_METRICS_PORT" ;;
+	policyd) echo "$ST_POLICYD_METRICS_PORT" ;;
+	dovecot) echo "$ST_DOVECOT_METRICS_PORT" ;;
+	esac
+}
+
+stack_metric() {
+	"$MW_PYTHON" "$MW_TESTLIB/scraper.py" value "$(st_metrics_port "$1")" "$2"
+}
+
+stack_metric_text() {
+	"$MW_PYTHON" "$MW_TESTLIB/scraper.py" get "$(st_metrics_port "$1")"
+}
+
+stack_decisions() {
+	"$MW_PYTHON" "$MW_TESTLIB/scraper.py" get "$(st_metrics_port "$1")" |
+		sed -n 's/^mailwarren_[a-z]*_decisions_total{action="\([a-z]*\)",reason="\([a-z_]*\)"} \([1-9][0-9]*\)$/\1\/\2 \3/p'
 }
