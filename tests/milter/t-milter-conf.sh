@@ -2,12 +2,14 @@
 # t-milter-conf.sh - the documentation of mailwarren-milter's settings
 # matches the code (TAP): every key of the table in milter/milter_cfg.c is
 # in the sample conf.d/mailwarren/mailwarren-milter.conf with a "# Default:"
-# equal to the table's default, and in mailwarren-milter.conf(5); the
+# equal to the table's default, and in mailwarren-milter.conf(5) with that
+# default (and INT range); the
 # sample, as shipped and with every key uncommented, passes -t.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/lib/sandbox.sh"
 . "$top_srcdir/tests/milter/milter-lib.sh"
+. "$top_srcdir/tests/lib/docs.sh"
 
 [ -x "$MWM_BIN" ] || skip_all "$MWM_BIN not built"
 sb_init t-milter-conf
@@ -35,6 +37,9 @@ while IFS=$'\t' read -r key def; do
 	check "$key: in the sample with # Default: $want" test "$doc" = "$want"
 	check "$key: in mailwarren-milter.conf(5)" grep -q "^\.B $key " "$MAN5"
 done <"$SB/table"
+# the page states the table's default (and INT range) too
+docs_check_defaults "$MAN5" "$SAMPLE" "$top_srcdir/milter/milter_cfg.c" \
+	$(grep -q MW_RELAY_USERDB_CFG "$top_srcdir/milter/milter_cfg.c" && echo "$top_srcdir/lib/mw_relay.h")
 
 out=$("$MWM_BIN" -t -c "$SAMPLE" 2>&1)
 check "-t accepts the sample as shipped" test "$out" = "$SAMPLE: OK"

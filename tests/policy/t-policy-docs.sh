@@ -1,9 +1,11 @@
 #!/bin/bash
 # t-policy-docs.sh - every key of mailwarren-policyd's configuration table is
 # in the sample configuration (with a "# Default:" line) and in the .conf(5)
-# man page, and the sample as shipped is a valid configuration.
+# man page, with the table's default (and INT range) in both, and the
+# sample as shipped is a valid configuration.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
 . "$MW_TESTLIB/policyd.sh"
+. "$MW_TESTLIB/docs.sh"
 
 src=$MW_TOP_SRCDIR
 # (and the shared userdb entries, lib/mw_relay.h MW_RELAY_USERDB_CFG)
@@ -12,7 +14,6 @@ keys=$(sed -n 's/^	{"\([A-Za-z]*\)", MW_CFG_.*/\1/p' "$src/policy/policy_conf.c"
 [ -n "$keys" ] || { echo "1..0 # SKIP no keys found"; exit 0; }
 sample=$src/conf.d/mailwarren/mailwarren-policyd.conf
 man5=$src/man/mailwarren-policyd.conf.5
-plan 9
 
 missing=
 for k in $keys; do
@@ -27,6 +28,10 @@ for k in $keys; do
 	grep -q "^\.BR .*\b$k\b" "$man5" || missing="$missing $k"
 done
 check "every key in mailwarren-policyd.conf(5)${missing:+ (missing:$missing)}" test -z "$missing"
+
+# the same default (and INT range) in the table, the page and the sample
+docs_check_defaults "$man5" "$sample" "$src/policy/policy_conf.c" \
+	$(grep -q MW_RELAY_USERDB_CFG "$src/policy/policy_conf.c" && echo "$src/lib/mw_relay.h")
 
 out=$("$PD_BIN" -t -c "$sample" 2>&1)
 check "the sample configuration passes -t ($out)" test "$out" = "$sample: OK"
