@@ -81,3 +81,43 @@ docs_check_defaults() {
 	check "every INT range in ${man##*/} is the code's${bad_range:+ (wrong:$bad_range)}" test -z "$bad_range"
 	check "every key's # Default: in ${sample##*/} is the code's${bad_sample:+ (wrong:$bad_sample)}" test -z "$bad_sample"
 }
+
+# docs_restart_code FILE FUNCTION: the keys FUNCTION (a daemon's
+# restart_only step of a reload) keeps, sorted: its "Key" arguments and
+# the keys of its own "reload: Key changed" warnings
+docs_restart_code() {
+	awk -v f="$2" '$0 ~ "^" f "\\(" { b = 1 } b { print } b && /^}/ { exit }' "$1" |
+		grep -oE '"[A-Z][A-Za-z]+"|reload: [A-Z][A-Za-z]+ changed' |
+		sed -e 's/"//g' -e 's/^reload: //' -e 's/ changed$//' | sort -u
+}
+
+# docs_man_entry KEY MAN: the text of KEY's entry (from its heading line to
+# the next .TP, .PP or .SH), on one line
+docs_man_entry() {
+	awk -v k="$1" '(p == ".TP" || p == ".TQ") && ($1 == ".B" || $1 == ".BR") {
+			for (i = 2; i <= NF; i++) if ($i == k) e = 1 }
+		e && n++ && /^\.(TP|PP|SH)/ { exit }
+		e { print }
+		{ p = $1 }' "$2" | tr '\n' ' '
+}
+
+# docs_restart_page MAN: the keys that MAN's SIGHUP entry lists as needing
+# a restart, sorted (policyd: "A, B, ... take effect only at restart";
+# milter: "Settings that need a restart (A, B, ...)")
+docs_restart_page() {
+	awk '/^\.B SIGHUP/ { f = 1; next } f && /^\.TP/ { exit } f' "$1" | tr '\n' ' ' |
+		sed -n -e 's/.*Settings that need a restart (\([^)]*\)).*/\1/p' \
+			-e 's/.*[.;] \([A-Z][A-Za-z]*, [A-Z][^.;]*\) take effect only at restart.*/\1/p' |
+		grep -oE '[A-Z][A-Za-z]+' | sort -u
+}
+
+# docs_check_restart MAN FILE FUNCTION: a TAP check that MAN's SIGHUP entry
+# lists exactly the keys that FUNCTION in FILE keeps at reload
+docs_check_restart() {
+	local code page
+	code=$(docs_restart_code "$2" "$3" | tr '\n' ' ')
+	page=$(docs_restart_page "$1" | tr '\n' ' ')
+	check "${1##*/} SIGHUP: the restart-only keys are the code's ($3: ${code:-none found})" \
+		test -n "$code" -a "$code" = "$page"
+	[ "$code" = "$page" ] || diag "page lists: $page"
+}

@@ -40,6 +40,8 @@ done <"$SB/table"
 # the page states the table's default (and INT range) too
 docs_check_defaults "$MAN5" "$SAMPLE" "$top_srcdir/milter/milter_cfg.c" \
 	$(grep -q MW_RELAY_USERDB_CFG "$top_srcdir/milter/milter_cfg.c" && echo "$top_srcdir/lib/mw_relay.h")
+# mailwarren-milter(8) lists the settings a reload keeps, as the code keeps them
+docs_check_restart "$top_srcdir/man/mailwarren-milter.8" "$top_srcdir/milter/milter_live.c" live_restart_only
 
 out=$("$MWM_BIN" -t -c "$SAMPLE" 2>&1)
 check "-t accepts the sample as shipped" test "$out" = "$SAMPLE: OK"

@@ -32,6 +32,8 @@ check "every key in mailwarren-policyd.conf(5)${missing:+ (missing:$missing)}" t
 # the same default (and INT range) in the table, the page and the sample
 docs_check_defaults "$man5" "$sample" "$src/policy/policy_conf.c" \
 	$(grep -q MW_RELAY_USERDB_CFG "$src/policy/policy_conf.c" && echo "$src/lib/mw_relay.h")
+# mailwarren-policyd(8) lists the settings a reload keeps, as the code keeps them
+docs_check_restart "$src/man/mailwarren-policyd.8" "$src/policy/policyd.c" restart_only
 
 out=$("$PD_BIN" -t -c "$sample" 2>&1)
 check "the sample configuration passes -t ($out)" test "$out" = "$sample: OK"
