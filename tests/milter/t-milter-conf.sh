@@ -3,8 +3,9 @@
 # matches the code (TAP): every key of the table in milter/milter_cfg.c is
 # in the sample conf.d/mailwarren/mailwarren-milter.conf with a "# Default:"
 # equal to the table's default, and in mailwarren-milter.conf(5) with that
-# default (and INT range); the
-# sample, as shipped and with every key uncommented, passes -t.
+# default (and INT range); mailwarren-milter(8) lists the settings a
+# reload keeps as the code keeps them; the sample, as shipped and with
+# every key uncommented, passes -t.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/lib/sandbox.sh"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # t-policy-docs.sh - every key of mailwarren-policyd's configuration table is
 # in the sample configuration (with a "# Default:" line) and in the .conf(5)
-# man page, with the table's default (and INT range) in both, and the
-# sample as shipped is a valid configuration.
+# man page, with the table's default (and INT range) in both;
+# mailwarren-policyd(8) lists the settings a reload keeps as the code keeps
+# them; and the sample as shipped is a valid configuration.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
 . "$MW_TESTLIB/policyd.sh"
 . "$MW_TESTLIB/docs.sh"
