@@ -61,4 +61,16 @@ echo "# nothing yet" >"$d/hosted"
 out=$("$PD_BIN" -t -c "$d/empty.conf" 2>&1); rc=$?
 check "-t: HostedDomains naming only an empty file is an error (exit $rc)" \
 	bash -c "[ $rc != 0 ] && grep -qF 'HostedDomains: no domains in the list or its files' <<<\"\$1\"" _ "$out"
+
+# errors name the configuration file (mailwarren(7)): a value the key does
+# not take as "file: Key: reason", a table file's error after "file: "
+printf 'HostedDomains example.com\nRelayDenyAction bounce\n' >"$d/enum.conf"
+out=$("$PD_BIN" -t -c "$d/enum.conf" 2>&1)
+check "-t: a value the key does not take is \"file: Key: reason\" ($out)" \
+	test "$out" = "$d/enum.conf: RelayDenyAction: expected reject or reject_unauth_destination"
+printf '10.0.0.1/24 c1\n' >"$d/bits.cidr"
+printf 'HostedDomains example.com\nCustomerNetworks %s\n' "$d/bits.cidr" >"$d/table.conf"
+out=$("$PD_BIN" -t -c "$d/table.conf" 2>&1)
+check "-t: a table file's error is \"file: table:line: reason\" ($out)" \
+	test "$out" = "$d/table.conf: $d/bits.cidr:1: 10.0.0.1/24: address has bits set beyond the /24 prefix"
 done_testing
