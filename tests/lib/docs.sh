@@ -121,3 +121,11 @@ docs_check_restart() {
 		test -n "$code" -a "$code" = "$page"
 	[ "$code" = "$page" ] || diag "page lists: $page"
 }
+
+# docs_check_t DESC BIN CONF WANT: a TAP check that "BIN -t -c CONF" prints
+# exactly WANT (on stdout or stderr)
+docs_check_t() {
+	local out
+	out=$("$2" -t -c "$3" 2>&1)
+	check "$1 ($out)" test "$out" = "$4"
+}

@@ -79,16 +79,14 @@ check "-t refuses a stamp key that is not 32 hex digits" \
 # errors name the configuration file (mailwarren(7)); the relay tables are
 # read only with RelayPolicy yes
 echo "OnInfected accept" >"$SB/enum.conf"
-out=$("$MWM_BIN" -t -c "$SB/enum.conf" 2>&1)
-check "-t: a value the key does not take is \"file: Key: reason\"" \
-	test "$out" = "$SB/enum.conf: OnInfected: bad value \"accept\" (expected reject, discard, quarantine, tag)"
+docs_check_t "-t: a value the key does not take is \"file: Key: reason\"" "$MWM_BIN" "$SB/enum.conf" \
+	"$SB/enum.conf: OnInfected: bad value \"accept\" (expected reject, discard, quarantine, tag)"
 echo "10.0.0.1/24 c1" >"$SB/bits.cidr"
 printf 'HostedDomains example.com\nCustomerNetworks %s\n' "$SB/bits.cidr" >"$SB/table.conf"
-out=$("$MWM_BIN" -t -c "$SB/table.conf" 2>&1)
-check "-t: with RelayPolicy no the table files are not read" test "$out" = "$SB/table.conf: OK"
+docs_check_t "-t: with RelayPolicy no the table files are not read" "$MWM_BIN" "$SB/table.conf" \
+	"$SB/table.conf: OK"
 echo "RelayPolicy yes" >>"$SB/table.conf"
-out=$("$MWM_BIN" -t -c "$SB/table.conf" 2>&1)
-check "-t: a table file's error is \"file: table:line: reason\" ($out)" \
-	test "$out" = "$SB/table.conf: $SB/bits.cidr:1: 10.0.0.1/24: address has bits set beyond the /24 prefix"
+docs_check_t "-t: a table file's error is \"file: table:line: reason\"" "$MWM_BIN" "$SB/table.conf" \
+	"$SB/table.conf: $SB/bits.cidr:1: 10.0.0.1/24: address has bits set beyond the /24 prefix"
 
 done_testing

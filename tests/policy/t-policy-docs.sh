@@ -65,12 +65,10 @@ check "-t: HostedDomains naming only an empty file is an error (exit $rc)" \
 # errors name the configuration file (mailwarren(7)): a value the key does
 # not take as "file: Key: reason", a table file's error after "file: "
 printf 'HostedDomains example.com\nRelayDenyAction bounce\n' >"$d/enum.conf"
-out=$("$PD_BIN" -t -c "$d/enum.conf" 2>&1)
-check "-t: a value the key does not take is \"file: Key: reason\" ($out)" \
-	test "$out" = "$d/enum.conf: RelayDenyAction: expected reject or reject_unauth_destination"
+docs_check_t "-t: a value the key does not take is \"file: Key: reason\"" "$PD_BIN" "$d/enum.conf" \
+	"$d/enum.conf: RelayDenyAction: expected reject or reject_unauth_destination"
 printf '10.0.0.1/24 c1\n' >"$d/bits.cidr"
 printf 'HostedDomains example.com\nCustomerNetworks %s\n' "$d/bits.cidr" >"$d/table.conf"
-out=$("$PD_BIN" -t -c "$d/table.conf" 2>&1)
-check "-t: a table file's error is \"file: table:line: reason\" ($out)" \
-	test "$out" = "$d/table.conf: $d/bits.cidr:1: 10.0.0.1/24: address has bits set beyond the /24 prefix"
+docs_check_t "-t: a table file's error is \"file: table:line: reason\"" "$PD_BIN" "$d/table.conf" \
+	"$d/table.conf: $d/bits.cidr:1: 10.0.0.1/24: address has bits set beyond the /24 prefix"
 done_testing
