@@ -145,8 +145,10 @@ milter_live_load(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", path, why);
 			goto fail;
 		}
-		if (mw_relay_tables_load(&lv->relay, &src, err, errlen) < 0)
+		if (mw_relay_tables_load(&lv->relay, &src, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", path, why);
 			goto fail;
+		}
 	}
 	return (lv);
 

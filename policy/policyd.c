@@ -818,12 +818,16 @@ static int
 load_all(struct policy_conf *newconf, struct policy_tables **newtables, int flags,
 	 char *err, size_t errlen)
 {
+	char	why[MW_CFG_ERR_MAX];
+
 	memset(newconf, 0, sizeof(*newconf));
 	if (mw_cfg_load(policy_conf_table, newconf, config_path, flags, err, errlen) < 0) {
 		mw_cfg_free(policy_conf_table, newconf);
 		return (-1);
 	}
-	if ((*newtables = policy_tables_load(newconf, err, errlen)) == NULL) {
+	if ((*newtables = policy_tables_load(newconf, why, sizeof(why))) == NULL) {
+		/* "file: Key: reason", as mw_cfg_load() names the file too */
+		(void) mw_err(err, errlen, "%s: %s", config_path, why);
 		mw_cfg_free(policy_conf_table, newconf);
 		return (-1);
 	}

@@ -2,12 +2,15 @@
 # t-milter-conf.sh - the documentation of mailwarren-milter's settings
 # matches the code (TAP): every key of the table in milter/milter_cfg.c is
 # in the sample conf.d/mailwarren/mailwarren-milter.conf with a "# Default:"
-# equal to the table's default, and in mailwarren-milter.conf(5); the
-# sample, as shipped and with every key uncommented, passes -t.
+# equal to the table's default, and in mailwarren-milter.conf(5) with that
+# default (and INT range); mailwarren-milter(8) lists the settings a
+# reload keeps as the code keeps them; the sample, as shipped and with
+# every key uncommented, passes -t.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/lib/sandbox.sh"
 . "$top_srcdir/tests/milter/milter-lib.sh"
+. "$top_srcdir/tests/lib/docs.sh"
 
 [ -x "$MWM_BIN" ] || skip_all "$MWM_BIN not built"
 sb_init t-milter-conf
@@ -35,6 +38,11 @@ while IFS=$'\t' read -r key def; do
 	check "$key: in the sample with # Default: $want" test "$doc" = "$want"
 	check "$key: in mailwarren-milter.conf(5)" grep -q "^\.B $key " "$MAN5"
 done <"$SB/table"
+# the page states the table's default (and INT range) too
+docs_check_defaults "$MAN5" "$SAMPLE" "$top_srcdir/milter/milter_cfg.c" \
+	$(grep -q MW_RELAY_USERDB_CFG "$top_srcdir/milter/milter_cfg.c" && echo "$top_srcdir/lib/mw_relay.h")
+# mailwarren-milter(8) lists the settings a reload keeps, as the code keeps them
+docs_check_restart "$top_srcdir/man/mailwarren-milter.8" "$top_srcdir/milter/milter_live.c" live_restart_only
 
 out=$("$MWM_BIN" -t -c "$SAMPLE" 2>&1)
 check "-t accepts the sample as shipped" test "$out" = "$SAMPLE: OK"
@@ -67,5 +75,18 @@ echo "StampKeyFile $SB/short.key" >"$SB/short.conf"
 out=$("$MWM_BIN" -t -c "$SB/short.conf" 2>&1)
 check "-t refuses a stamp key that is not 32 hex digits" \
 	test "$out" = "$SB/short.conf: StampKeyFile $SB/short.key: key: expected 32 hexadecimal digits"
+
+# errors name the configuration file (mailwarren(7)); the relay tables are
+# read only with RelayPolicy yes
+echo "OnInfected accept" >"$SB/enum.conf"
+docs_check_t "-t: a value the key does not take is \"file: Key: reason\"" "$MWM_BIN" "$SB/enum.conf" \
+	"$SB/enum.conf: OnInfected: bad value \"accept\" (expected reject, discard, quarantine, tag)"
+echo "10.0.0.1/24 c1" >"$SB/bits.cidr"
+printf 'HostedDomains example.com\nCustomerNetworks %s\n' "$SB/bits.cidr" >"$SB/table.conf"
+docs_check_t "-t: with RelayPolicy no the table files are not read" "$MWM_BIN" "$SB/table.conf" \
+	"$SB/table.conf: OK"
+echo "RelayPolicy yes" >>"$SB/table.conf"
+docs_check_t "-t: a table file's error is \"file: table:line: reason\"" "$MWM_BIN" "$SB/table.conf" \
+	"$SB/table.conf: $SB/bits.cidr:1: 10.0.0.1/24: address has bits set beyond the /24 prefix"
 
 done_testing

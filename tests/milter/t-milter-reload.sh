@@ -208,7 +208,7 @@ printf '192.0.2.0/24 c1\n192.0.2.0/99 c2\n' >"$SB/bad.cidr"
 { cat "$SB/cfg.good"; echo "CustomerNetworks $SB/bad.cidr"; } >"$CONF"
 check "SIGHUP with a bad CustomerNetworks file" hup
 check "  ... logged with the table's file:line" \
-	grep -qF "reload of $CONF failed, keeping the configuration loaded before: $SB/bad.cidr:2:" "$MWM_LOG"
+	grep -qF "reload of $CONF failed, keeping the configuration loaded before: $CONF: $SB/bad.cidr:2:" "$MWM_LOG"
 check "  ... b.example still hosted" relay_ok u@b.example
 
 # TrustedNetworks is built with the configuration and replaced with it

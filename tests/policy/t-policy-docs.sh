@@ -1,9 +1,12 @@
 #!/bin/bash
 # t-policy-docs.sh - every key of mailwarren-policyd's configuration table is
 # in the sample configuration (with a "# Default:" line) and in the .conf(5)
-# man page, and the sample as shipped is a valid configuration.
+# man page, with the table's default (and INT range) in both;
+# mailwarren-policyd(8) lists the settings a reload keeps as the code keeps
+# them; and the sample as shipped is a valid configuration.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/sandbox.sh"
 . "$MW_TESTLIB/policyd.sh"
+. "$MW_TESTLIB/docs.sh"
 
 src=$MW_TOP_SRCDIR
 # (and the shared userdb entries, lib/mw_relay.h MW_RELAY_USERDB_CFG)
@@ -12,7 +15,6 @@ keys=$(sed -n 's/^	{"\([A-Za-z]*\)", MW_CFG_.*/\1/p' "$src/policy/policy_conf.c"
 [ -n "$keys" ] || { echo "1..0 # SKIP no keys found"; exit 0; }
 sample=$src/conf.d/mailwarren/mailwarren-policyd.conf
 man5=$src/man/mailwarren-policyd.conf.5
-plan 9
 
 missing=
 for k in $keys; do
@@ -27,6 +29,12 @@ for k in $keys; do
 	grep -q "^\.BR .*\b$k\b" "$man5" || missing="$missing $k"
 done
 check "every key in mailwarren-policyd.conf(5)${missing:+ (missing:$missing)}" test -z "$missing"
+
+# the same default (and INT range) in the table, the page and the sample
+docs_check_defaults "$man5" "$sample" "$src/policy/policy_conf.c" \
+	$(grep -q MW_RELAY_USERDB_CFG "$src/policy/policy_conf.c" && echo "$src/lib/mw_relay.h")
+# mailwarren-policyd(8) lists the settings a reload keeps, as the code keeps them
+docs_check_restart "$src/man/mailwarren-policyd.8" "$src/policy/policyd.c" restart_only
 
 out=$("$PD_BIN" -t -c "$sample" 2>&1)
 check "the sample configuration passes -t ($out)" test "$out" = "$sample: OK"
@@ -53,4 +61,14 @@ echo "# nothing yet" >"$d/hosted"
 out=$("$PD_BIN" -t -c "$d/empty.conf" 2>&1); rc=$?
 check "-t: HostedDomains naming only an empty file is an error (exit $rc)" \
 	bash -c "[ $rc != 0 ] && grep -qF 'HostedDomains: no domains in the list or its files' <<<\"\$1\"" _ "$out"
+
+# errors name the configuration file (mailwarren(7)): a value the key does
+# not take as "file: Key: reason", a table file's error after "file: "
+printf 'HostedDomains example.com\nRelayDenyAction bounce\n' >"$d/enum.conf"
+docs_check_t "-t: a value the key does not take is \"file: Key: reason\"" "$PD_BIN" "$d/enum.conf" \
+	"$d/enum.conf: RelayDenyAction: expected reject or reject_unauth_destination"
+printf '10.0.0.1/24 c1\n' >"$d/bits.cidr"
+printf 'HostedDomains example.com\nCustomerNetworks %s\n' "$d/bits.cidr" >"$d/table.conf"
+docs_check_t "-t: a table file's error is \"file: table:line: reason\"" "$PD_BIN" "$d/table.conf" \
+	"$d/table.conf: $d/bits.cidr:1: 10.0.0.1/24: address has bits set beyond the /24 prefix"
 done_testing

@@ -83,7 +83,7 @@ check "before reload a new domain is foreign" grep -qx 'before: action=554 5.7.1
 check "SIGHUP reload: same connection, new domain hosted" grep -qx 'after good reload: action=DUNNO' "$SB/reload.out"
 check "bad file at reload: connection kept, old tables kept" grep -qx 'after bad reload: action=DUNNO' "$SB/reload.out"
 check "  ... the failure is logged as file:line: reason" \
-	grep -q "reload failed, keeping the old configuration: HostedDomains: $D/hosted.txt:5: expected one entry per line" "$PD_LOG"
+	grep -q "reload failed, keeping the old configuration: $PD_CONF: HostedDomains: $D/hosted.txt:5: expected one entry per line" "$PD_LOG"
 check "  ... and the good reload logged what it loaded" grep -q 'reloaded .*: 4 hosted domains' "$PD_LOG"
 
 # ---- requests are answered while a big reload loads (it runs in a thread) ----
@@ -156,7 +156,7 @@ printf 'PolicySocket local:%s\nCustomerNetworks %s\n' "$PD_SOCK" "$SB/bad.cidr" 
 printf '16.1.2.3/24 cust\n' >"$SB/bad.cidr"
 out=$("$PD_BIN" -f -c "$SB/bad.conf" 2>&1); rc=$?
 check "a bad CIDR file stops the start (exit $rc) naming file:line" \
-	test "$rc" = 1 -a "${out#*fatal: $SB/bad.cidr:1: 16.1.2.3/24: address has bits set beyond the /24 prefix}" != "$out"
+	test "$rc" = 1 -a "${out#*fatal: $SB/bad.conf: $SB/bad.cidr:1: 16.1.2.3/24: address has bits set beyond the /24 prefix}" != "$out"
 printf 'PolicySocket inet:127.0.0.1:10040\nHostedDomains example.com\n' >"$SB/bad.conf"
 out=$("$PD_BIN" -t -c "$SB/bad.conf" 2>&1)
 check "Postfix's inet:host:port form is refused with a hint" \
