@@ -164,7 +164,9 @@ unix_socket_directories = '$PGSQL_SOCKDIR'
 unix_socket_permissions = 0777
 max_connections = 40
 shared_buffers = 16MB
-dynamic_shared_memory_type = posix
+# (mmap: its segments live in the data directory, so a server killed on
+# purpose leaves nothing in /dev/shm)
+dynamic_shared_memory_type = mmap
 # throw-away data: no durability
 fsync = off
 synchronous_commit = off

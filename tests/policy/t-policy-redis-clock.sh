@@ -28,6 +28,10 @@ printf 'cust9 recipients=3/1m\n' >"$SB/ratelimits"
 PD_RATE_LIMIT_MAP=$SB/ratelimits PD_RCPT_LIMIT=1000/1h
 SKEW=(env LD_PRELOAD="$FT_LIB" FAKETIME=+7m FAKETIME_DONT_FAKE_MONOTONIC=1
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+# libfaketime shares its clock through /dev/shm/faketime_shm_PID and
+# sem.faketime_sem_PID, removed when PID exits normally; whatever a
+# killed process left is removed at the end
+sb_at_exit 'for f in /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*; do [ -e "$f" ] && ! kill -0 "${f##*_}" 2>/dev/null && rm -f "$f"; done; true'
 start_pd() {	# start_pd NAME [COMMAND PREFIX...] - an instance on $SB/NAME.sock
 	local name=$1
 	shift
