@@ -87,8 +87,19 @@ sb_need_cmd() {
 sb_port() {
 	"${MW_PYTHON:-/usr/bin/python3}" - <<'PY'
 import random, socket
+# below the kernel's ephemeral range (client sockets take their local
+# ports from it, so a port free now may be some connection's a moment
+# later: "Address already in use" when the daemon binds it)
+lo = 20000
+hi = 60999
+try:
+    eph = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    if eph > lo + 4000:
+        hi = eph - 1
+except (OSError, ValueError, IndexError):
+    pass
 for _ in range(200):
-    p = random.randint(20000, 60999)
+    p = random.randint(lo, hi)
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", p))

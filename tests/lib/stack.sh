@@ -151,8 +151,11 @@ st_ports() {
 		st_pick_port DC_IMAP_PORT 143 && st_pick_port DC_POP3_PORT 110 &&
 		st_pick_port DC_LMTP_PORT 24 && st_pick_port SPAMD_PORT 783 &&
 		st_pick_port ST_MILTER_PORT 890 && st_pick_port PD_PORT 40 &&
-		st_pick_port ST_MILTER_METRICS_PORT 9130 && st_pick_port ST_POLICYD_METRICS_PORT 9131 &&
-		st_pick_port ST_DOVECOT_METRICS_PORT 9900
+		st_pick_port ST_MILTER_METRICS_PORT 130 && st_pick_port ST_POLICYD_METRICS_PORT 131 &&
+		st_pick_port ST_DOVECOT_METRICS_PORT 990
+	# (offsets below 8768: with BASE 24000 every port stays under the
+	# kernel's ephemeral range, 32768 and up, where any client socket may
+	# hold it: 24000 + 9900 once failed as "Address already in use")
 }
 
 # st_users: the sample users and the policy daemon's tables.
