@@ -51,13 +51,11 @@ add_users() {	# into the current instance
 # every user both routes place (p%u: a '%' must not be expanded anywhere)
 PLACED="$HASHED lena pinvol pinpath idxuser x.. p%u $ERIC"
 
-# --- instance "dovecot": placement in auth, no mail plugin ------------------
-add_users
-DC_MAIL_LOCATION=
-DC_MAIL_HOME=
-if [ -n "$DC_V24" ]; then
-	# 2.4: the plugin's own settings, here inside the userdb's block
-	DC_AUTH_CONF="passdb passwd-file {
+auth_conf() {	# SETTINGS -> DC_AUTH_CONF for the current instance: passwd-file,
+	# then userdb mailshard configured by SETTINGS: 2.3 its args, 2.4 the
+	# lines of its block
+	if [ -n "$DC_V24" ]; then
+		DC_AUTH_CONF="passdb passwd-file {
   passwd_file_path = $DC_USERS
 }
 userdb passwd-file {
@@ -65,10 +63,34 @@ userdb passwd-file {
   result_success = continue-ok
 }
 userdb mailshard {
-  mailshard_volumes = $VOLS
-  mailshard_layout = hash:2:2
-  mailshard_maildir = Maildir
+$1
 }"
+	else
+		DC_AUTH_CONF="passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $DC_USERS
+}
+userdb {
+  driver = passwd-file
+  args = $DC_USERS
+  result_success = continue-ok
+}
+userdb {
+  driver = mailshard
+  args = $1
+}"
+	fi
+}
+
+# --- instance "dovecot": placement in auth, no mail plugin ------------------
+add_users
+DC_MAIL_LOCATION=
+DC_MAIL_HOME=
+if [ -n "$DC_V24" ]; then
+	# 2.4: the plugin's own settings, here inside the userdb's block
+	auth_conf "  mailshard_volumes = $VOLS
+  mailshard_layout = hash:2:2
+  mailshard_maildir = Maildir"
 	DC_EXTRA_CONF="
 # let odd names reach the userdb
 auth_username_chars =
@@ -80,19 +102,7 @@ mail_attribute {
 }
 imap_metadata = yes"
 else
-	DC_AUTH_CONF="passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $DC_USERS
-}
-userdb {
-  driver = passwd-file
-  args = $DC_USERS
-  result_success = continue-ok
-}
-userdb {
-  driver = mailshard
-  args = volumes=\"$VOLS\" layout=hash:2:2 maildir=Maildir
-}"
+	auth_conf "volumes=\"$VOLS\" layout=hash:2:2 maildir=Maildir"
 	DC_EXTRA_CONF="
 # let odd names reach the userdb
 auth_username_chars =
@@ -463,39 +473,10 @@ dovecot_use bad
 dovecot_add_user juan pw
 DC_MAIL_LOCATION=
 DC_MAIL_HOME=
-badconf() {	# SETTINGS -> DC_AUTH_CONF with userdb mailshard configured by
-	# SETTINGS: 2.3 its args, 2.4 the lines of its block
-	if [ -n "$DC_V24" ]; then
-		DC_AUTH_CONF="passdb passwd-file {
-  passwd_file_path = $DC_USERS
-}
-userdb passwd-file {
-  passwd_file_path = $DC_USERS
-  result_success = continue-ok
-}
-userdb mailshard {
-$1
-}"
-	else
-		DC_AUTH_CONF="passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $DC_USERS
-}
-userdb {
-  driver = passwd-file
-  args = $DC_USERS
-  result_success = continue-ok
-}
-userdb {
-  driver = mailshard
-  args = $1
-}"
-	fi
-}
 badargs() {	# SETTINGS WANT -> start "bad" with them: the log then has
 	# "Fatal: userdb mailshard: WANT" and doveadm user fails
 	local rc found
-	badconf "$1"
+	auth_conf "$1"
 	: >"$DC_LOG"
 	dovecot_start || return 1
 	dovecot_doveadm user juan >/dev/null 2>&1
@@ -520,12 +501,12 @@ mailshard_layout = hash:9:9" "mailshard_volumes/mailshard_layout: layout \"hash:
 	check "an absolute maildir is fatal" \
 		badargs "mailshard_volumes = v1=$SRV/mail/v1
 mailshard_maildir = /Maildir" "invalid mailshard_maildir '/Maildir': must be relative"
-	badconf "mailshard_volumez = v1=$SRV/mail/v1"
+	auth_conf "mailshard_volumez = v1=$SRV/mail/v1"
 	check "a misspelt setting: doveconf refuses the configuration" \
 		eval '! dovecot_start 2>"$SB/bad-start.err" && grep -q "Unknown setting: mailshard_volumez" "$SB/bad-start.err"'
 	# the settings the mail plugin reads, at top level: the auth process
 	# sees them too (settings_get() with the plugin's own info)
-	badconf ""
+	auth_conf ""
 	DC_EXTRA_CONF="mailshard_volumes = v1=$SRV/mail/v1
 mailshard_maildir = Top"
 	read -r _ jdir < <(VOLS="v1=$SRV/mail/v1" where juan)
